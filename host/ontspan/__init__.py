@@ -1,0 +1,3 @@
+"""Ontspan host tools: protocols, link, sim device, archive and reports."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,49 @@
+"""Run firmware code under the real MicroPython unix port and collect its output."""
+
+import os
+import subprocess
+from dataclasses import dataclass
+
+from .paths import FIRMWARE_DIR, micropython_binary
+
+
+@dataclass
+class MpyResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def ok(self) -> bool:
+        # the unix port prints uncaught tracebacks on stdout
+        return self.returncode == 0 and "Traceback (most recent call last)" not in self.output
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def run_code(
+    code: str,
+    *,
+    path: list[str] | None = None,
+    env: dict[str, str] | None = None,
+    heapsize: str = "2M",
+    timeout: float = 60.0,
+    stdin: bytes | None = None,
+) -> MpyResult:
+    """Run `code` under MicroPython with firmware/ (and `path`) on its import path."""
+    dirs = [str(FIRMWARE_DIR), *(path or []), ".frozen"]
+    full_env = dict(os.environ, MICROPYPATH=":".join(dirs), **(env or {}))
+    proc = subprocess.run(
+        [micropython_binary(), "-X", f"heapsize={heapsize}", "-c", code],
+        input=stdin,
+        capture_output=True,
+        env=full_env,
+        timeout=timeout,
+    )
+    return MpyResult(
+        proc.returncode,
+        proc.stdout.decode(errors="replace"),
+        proc.stderr.decode(errors="replace"),
+    )
