@@ -1,0 +1,74 @@
+# Device configuration: config.json on the device's flash, every key checked
+# against its allowed range. A bad or missing value falls back to its default;
+# the caller signals a bad file on the status LED. Never raises.
+import json
+
+DEFAULTS = {
+    "ring_pin": 16,
+    "ring_leds": 12,
+    "motor_pin": 15,
+    "motor_freq": 25000,  # Hz, above hearing so the motor does not whine
+    "button_pin": 14,
+    "light_pin": -1,  # 26 for an ADC0 light sensor; -1 = none
+    "day_cap": 160,  # ring brightness caps, 1..255
+    "night_cap": 24,
+    "motor_cap": 200,  # 0..255
+    "night_start": 21,  # hours, local time of the clock the host sets
+    "night_end": 7,
+}
+
+# key -> (min, max)
+LIMITS = {
+    "ring_pin": (0, 29),
+    "ring_leds": (8, 24),
+    "motor_pin": (0, 29),
+    "motor_freq": (20000, 40000),
+    "button_pin": (0, 29),
+    "light_pin": (-1, 29),
+    "day_cap": (1, 255),
+    "night_cap": (1, 255),
+    "motor_cap": (0, 255),
+    "night_start": (0, 23),
+    "night_end": (0, 23),
+}
+
+FILE = "/config.json"
+
+
+def check(values):
+    """Merge `values` over the defaults; returns (config, list of bad keys)."""
+    cfg = dict(DEFAULTS)
+    bad = []
+    if not isinstance(values, dict):
+        return cfg, ["<file>"]
+    for key in values:
+        v = values[key]
+        lim = LIMITS.get(key)
+        if lim is None or not isinstance(v, int) or isinstance(v, bool) or not lim[0] <= v <= lim[1]:
+            bad.append(key)
+        else:
+            cfg[key] = v
+    return cfg, bad
+
+
+def load(root):
+    """Read root + FILE; returns (config, ok). Missing file = defaults and ok."""
+    try:
+        with open(root + FILE) as f:
+            values = json.load(f)
+    except OSError:
+        return dict(DEFAULTS), True
+    except Exception:
+        return dict(DEFAULTS), False
+    cfg, bad = check(values)
+    return cfg, not bad
+
+
+def save(root, values):
+    """Write a checked config atomically (temp file, then rename)."""
+    tmp = root + FILE + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(values, f)
+    import os
+
+    os.rename(tmp, root + FILE)

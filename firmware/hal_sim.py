@@ -1,0 +1,309 @@
+# Board support for the simulated device: the same firmware on the MicroPython
+# unix port. Records every LED frame, motor level, button event and cue edge in
+# a trace file, draws the ring on a terminal, takes injected button gestures,
+# scales time, and keeps the flash filesystem in a littlefs image file.
+#
+# Environment (set by `ontspan sim`):
+#   ONTSPAN_SIM_STATE  directory holding flash.img, control FIFO, trace
+#   ONTSPAN_SIM_SPEED  integer time scale (60 = one device minute per second)
+#   ONTSPAN_SIM_TRACE  trace file path ("" = no trace)
+#   ONTSPAN_SIM_DRAW   "1" = draw ring and motor on stderr
+#   ONTSPAN_SIM_ID     device id, hex
+#   ONTSPAN_SIM_TICKS0 initial tick count (default: 10 s before the 2^30 wrap)
+import os
+import sys
+
+import select
+import time
+import vfs
+from micropython import const
+
+import gestures
+import pixels
+
+_PERIOD = const(0x40000000)  # the Pico's ticks wrap at 2^30, the unix port's at 2^62
+_MASK = const(0x3FFFFFFF)
+_HALF = const(0x20000000)
+_BLOCK = const(4096)
+_BLOCKS = const(352)  # 1408 KiB, the Pico's default filesystem size
+_RGB = b"\x00\x01\x02"
+_TAP_MS = const(120)
+_GAP_MS = const(120)
+_HOLD_MS = const(2600)
+
+
+def _env(name, default):
+    v = os.getenv(name)
+    return default if v is None or v == "" else v
+
+
+class Clock:
+    """Scaled device time with the Pico's 2^30 tick period."""
+
+    def __init__(self, speed, t0):
+        self.speed = speed
+        self._t0 = t0
+        self._us0 = time.ticks_us()
+
+    def ticks_ms(self):
+        us = time.ticks_diff(time.ticks_us(), self._us0)
+        return (self._t0 + us * self.speed // 1000) & _MASK
+
+    def ticks_add(self, a, b):
+        return (a + b) & _MASK
+
+    def ticks_diff(self, a, b):
+        d = (a - b) & _MASK
+        return d - _PERIOD if d >= _HALF else d
+
+
+class FileBlockDev:
+    """littlefs block device (extended interface) backed by an image file."""
+
+    def __init__(self, path):
+        try:
+            self._f = open(path, "r+b")
+        except OSError:
+            with open(path, "wb") as f:
+                blank = b"\xff" * _BLOCK
+                for _ in range(_BLOCKS):
+                    f.write(blank)
+            self._f = open(path, "r+b")
+
+    def readblocks(self, n, buf, off=0):
+        self._f.seek(n * _BLOCK + off)
+        self._f.readinto(buf)
+
+    def writeblocks(self, n, buf, off=None):
+        if off is None:  # simple interface: erase then write whole blocks
+            self.ioctl(6, n)
+            off = 0
+        self._f.seek(n * _BLOCK + off)
+        self._f.write(buf)
+        self._f.flush()  # a kill -9 after this keeps the bytes, as flash would
+
+    def ioctl(self, op, arg):
+        if op == 4:
+            return _BLOCKS
+        if op == 5:
+            return _BLOCK
+        if op == 6:
+            self._f.seek(arg * _BLOCK)
+            self._f.write(b"\xff" * _BLOCK)
+            self._f.flush()
+            return 0
+        return None
+
+
+class Trace:
+    def __init__(self, path):
+        self._f = open(path, "a") if path else None
+
+    def write(self, line):
+        if self._f:
+            self._f.write(line)
+            self._f.write("\n")
+            self._f.flush()
+
+
+class Ring:
+    def __init__(self, n, cap, board):
+        self.n = n
+        self.buf = bytearray(3 * n)
+        self.out = bytearray(3 * n)  # what the LEDs would show, after cap and gamma
+        self._device_cap = cap
+        self._cap = cap
+        self._board = board
+        self._last = bytearray(3 * n)
+        self.frames = 0
+
+    def set_device_cap(self, cap):
+        self._device_cap = cap
+        self._cap = min(self._cap, cap)
+
+    def set_cap(self, cap):
+        self._cap = min(cap, self._device_cap)
+
+    def show(self):
+        pixels.render(self.buf, self.out, self.n, self._cap, _RGB)
+        self.frames += 1
+        if self.out != self._last:
+            self._last[:] = self.out
+            b = self._board
+            b.trace.write("F %d %s" % (b.clock.ticks_ms(), self.out.hex()))
+            b.draw()
+
+    def off(self):
+        for i in range(3 * self.n):
+            self.buf[i] = 0
+        self.show()
+
+
+class Motor:
+    def __init__(self, cap, board):
+        self._cap = cap
+        self._board = board
+        self.level = 0
+
+    def set(self, level):
+        level = max(0, min(255, level))
+        if level != self.level:
+            self.level = level
+            b = self._board
+            b.trace.write("M %d %d" % (b.clock.ticks_ms(), level * self._cap // 255))
+            b.draw()
+
+    def service(self):
+        pass
+
+    def off(self):
+        self.set(0)
+
+
+class Button:
+    """Level schedule fed by injected gestures; each level is held for at
+    least its time *and* until the loop has seen it, so no press is lost
+    however fast time runs."""
+
+    def __init__(self, board):
+        self._board = board
+        self._g = gestures.Gestures(board.clock)
+        self._queue = []  # [(pressed, ms)]
+        self._level = False
+        self._until = 0
+        self._seen = True
+
+    def inject(self, name):
+        q = self._queue
+        if name == "tap":
+            q.extend([(True, _TAP_MS), (False, _GAP_MS)])
+        elif name == "double":
+            q.extend([(True, _TAP_MS), (False, _GAP_MS), (True, _TAP_MS), (False, _GAP_MS)])
+        elif name == "hold":
+            q.extend([(True, _HOLD_MS), (False, _GAP_MS)])
+        else:
+            return
+        b = self._board
+        b.trace.write("B %d %s" % (b.clock.ticks_ms(), name))
+
+    def poll(self):
+        clock = self._board.clock
+        now = clock.ticks_ms()
+        if self._queue and self._seen and clock.ticks_diff(now, self._until) >= 0:
+            level, ms = self._queue.pop(0)
+            self._level = level
+            self._until = clock.ticks_add(now, ms)
+            self._seen = False
+        else:
+            self._seen = True
+        ev = self._g.update(self._level)
+        if ev:
+            self._board.trace.write("G %d %d" % (now, ev))
+        return ev
+
+
+class Status:
+    def __init__(self, board):
+        self._board = board
+        self.on = False
+
+    def set(self, on):
+        if on != self.on:
+            self.on = on
+            b = self._board
+            b.trace.write("S %d %d" % (b.clock.ticks_ms(), 1 if on else 0))
+
+
+class Board:
+    fs_root = "/flash"
+
+    def __init__(self, cfg):
+        state = _env("ONTSPAN_SIM_STATE", ".")
+        self._state = state
+        self.speed = int(_env("ONTSPAN_SIM_SPEED", "1"))
+        self.clock = Clock(self.speed, int(_env("ONTSPAN_SIM_TICKS0", str(_PERIOD - 10000))))
+        self.trace = Trace(_env("ONTSPAN_SIM_TRACE", ""))
+        self._draw = _env("ONTSPAN_SIM_DRAW", "0") == "1"
+        self._drawn_us = 0
+        self.ring = Ring(cfg["ring_leds"], cfg["day_cap"], self)
+        self.motor = Motor(cfg["motor_cap"], self)
+        self.button = Button(self)
+        self.status = Status(self)
+        self._id = bytes.fromhex(_env("ONTSPAN_SIM_ID", "0123456789abcdef"))
+        self._poll = select.poll()
+        self._poll.register(sys.stdin, select.POLLIN)
+        self._ctl = None
+        try:
+            self._ctl = open(state + "/control", "r+b")  # FIFO: read+write never blocks on open
+            self._poll.register(self._ctl, select.POLLIN)
+        except OSError:
+            pass
+        self._ctl_buf = bytearray(1)
+        self._ctl_line = bytearray()
+        self.trace.write("R %d boot" % self.clock.ticks_ms())
+
+    @staticmethod
+    def mount_flash():
+        """Mount the littlefs image at /flash (formatting a new one) before config is read."""
+        bdev = FileBlockDev(_env("ONTSPAN_SIM_STATE", ".") + "/flash.img")
+        try:
+            fs = vfs.VfsLfs2(bdev)
+        except OSError:
+            vfs.VfsLfs2.mkfs(bdev)
+            fs = vfs.VfsLfs2(bdev)
+        vfs.mount(fs, "/flash")
+
+    def device_id(self):
+        return self._id
+
+    def light(self):
+        return -1
+
+    def idle(self, ms):
+        """Sleep up to ms of device time, waking on serial bytes or a control line."""
+        real = ms // self.speed
+        for obj, _ in self._poll.ipoll(real, 1):
+            if obj is self._ctl:
+                self._read_control()
+
+    def _read_control(self):
+        if self._ctl.readinto(self._ctl_buf) != 1:
+            return
+        c = self._ctl_buf[0]
+        if c == 10:
+            self.button.inject(self._ctl_line.decode())
+            self._ctl_line = bytearray()
+        else:
+            self._ctl_line.append(c)
+
+    def edge(self, kind, block, group, late_ms):
+        self.trace.write("E %d %d %d %d %d" % (self.clock.ticks_ms(), kind, block, group, late_ms))
+
+    def draw(self):
+        """Ring as coloured cells and a motor bar on one terminal line, at most 30 times/s."""
+        if not self._draw:
+            return
+        now = time.ticks_us()
+        if time.ticks_diff(now, self._drawn_us) < 33000:
+            return
+        self._drawn_us = now
+        out = self.ring.out
+        cells = []
+        for i in range(self.ring.n):
+            j = 3 * i
+            r, g, b = out[j], out[j + 1], out[j + 2]
+            # lift dim values so a night frame is still visible on a monitor
+            cells.append("\x1b[38;2;%d;%d;%dm\u25cf" % (min(255, r * 4), min(255, g * 4), min(255, b * 4)))
+        bar = "#" * (self.motor.level * 10 // 255)
+        sys.stderr.write("\r  %s\x1b[0m  motor [%-10s]  " % (" ".join(cells), bar))
+
+    def reset(self):
+        self.trace.write("R %d reset" % self.clock.ticks_ms())
+        sys.exit(0)  # the launcher starts the firmware again, as a reboot would
+
+    def deinit(self):
+        self.motor.off()
+        self.ring.off()
+        self.status.set(False)
+        if self._draw:
+            sys.stderr.write("\x1b[0m\n")

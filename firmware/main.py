@@ -1,0 +1,4 @@
+# Runs at power-up on the Pico (and in the simulated device).
+import app
+
+app.run()

@@ -1,0 +1,66 @@
+"""`ontspan sim`: run a virtual Pico until Ctrl-C or SIGTERM."""
+
+import argparse
+import os
+import select
+import signal
+import sys
+import termios
+import tty
+
+from .sim import SimDevice
+
+KEYS = {"t": "tap", "d": "double", "h": "hold"}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "sim",
+        help="run a simulated device on a pseudo-terminal",
+        description="Start the real firmware under MicroPython on a pseudo-terminal. "
+        "The first line of output is the serial device path; point the other commands "
+        "at it with --port or ONTSPAN_PORT. Keys (interactive): t tap, d double tap, "
+        "h hold, q quit.",
+    )
+    p.add_argument("--speed", type=int, default=1, help="time scale, e.g. 60 plays 20 min in 20 s")
+    p.add_argument("--state", metavar="DIR", help="keep the device's flash here (default: temporary)")
+    p.add_argument("--headless", action="store_true", help="no terminal drawing or key input")
+    p.add_argument("--trace", action="store_true", help="record frames, motor and cues in DIR/trace.log")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    interactive = not args.headless and sys.stdin.isatty() and sys.stderr.isatty()
+    dev = SimDevice(args.state, speed=args.speed, trace=args.trace, draw=interactive)
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
+    dev.start()
+    try:
+        print(dev.port, flush=True)
+        if interactive:
+            print(f"state in {dev.state}; keys: t tap, d double tap, h hold, q quit", file=sys.stderr)
+            _keys(dev, stopping)
+        else:
+            while not stopping:
+                select.select([], [], [], 0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        dev.stop()
+    return 0
+
+
+def _keys(dev: SimDevice, stopping: list[int]) -> None:
+    fd = sys.stdin.fileno()
+    old = termios.tcgetattr(fd)
+    tty.setcbreak(fd)
+    try:
+        while not stopping:
+            if select.select([fd], [], [], 0.2)[0]:
+                key = os.read(fd, 1).decode(errors="ignore").lower()
+                if key == "q":
+                    break
+                if key in KEYS:
+                    dev.inject(KEYS[key])
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, old)

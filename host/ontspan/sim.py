@@ -1,0 +1,235 @@
+"""The simulated device: the real firmware under MicroPython on a pseudo-terminal.
+
+Two pseudo-terminals joined by a relay thread: the firmware owns one as its
+controlling terminal (so a 0x03 from the host raises KeyboardInterrupt in it,
+exactly like Ctrl-C on a Pico's USB serial), clients open the other like a
+serial port. The client side outlives firmware restarts, as a Pico's port
+outlives a soft reset: when the firmware process ends (REBOOT, Ctrl-D in the
+REPL, a crash) the launcher starts it again.
+"""
+
+import fcntl
+import os
+import pty
+import select
+import subprocess
+import tempfile
+import termios
+import threading
+import time
+import tty
+from pathlib import Path
+
+from .errors import OntspanError
+from .paths import FIRMWARE_DIR, micropython_binary
+
+HEAPSIZE = "192K"  # about what the rp2 port leaves for Python on an RP2040
+RESTART_BACKOFF_S = 0.5
+GESTURES = ("tap", "double", "hold")
+
+
+def _raw_with_intr(fd: int) -> None:
+    """Raw mode, but 0x03 still raises SIGINT; no other control byte is special."""
+    tty.setraw(fd)
+    attrs = termios.tcgetattr(fd)
+    attrs[3] |= termios.ISIG
+    attrs[6][termios.VQUIT] = 0
+    attrs[6][termios.VSUSP] = 0
+    termios.tcsetattr(fd, termios.TCSANOW, attrs)
+
+
+def _controlling_tty() -> None:
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+class SimDevice:
+    """One virtual Pico. `port` is the serial device path clients open."""
+
+    def __init__(
+        self,
+        state_dir: str | os.PathLike[str] | None = None,
+        *,
+        speed: int = 1,
+        trace: bool = False,
+        draw: bool = False,
+        firmware_dir: str | os.PathLike[str] | None = None,
+        device_id: str | None = None,
+        ticks0: int | None = None,
+    ):
+        if speed < 1:
+            raise OntspanError(f"--speed must be a whole number >= 1, not {speed}")
+        self._tmp = None
+        if state_dir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="ontspan-sim-")
+            state_dir = self._tmp.name
+        self.state = Path(state_dir)
+        self.state.mkdir(parents=True, exist_ok=True)
+        self.speed = speed
+        self.trace_path = self.state / "trace.log" if trace else None
+        self.draw = draw
+        self.firmware_dir = Path(firmware_dir or FIRMWARE_DIR)
+        self.device_id = device_id or self._stored_device_id()
+        self.ticks0 = ticks0
+        self.boots = 0
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._stop = threading.Event()
+        self._lock_fd: int | None = None
+        self._relay: threading.Thread | None = None
+        self.port = ""
+
+    def _stored_device_id(self) -> str:
+        """Each state dir is one device: its id is made once and kept."""
+        f = self.state / "device_id"
+        if not f.exists():
+            f.write_text(os.urandom(8).hex())
+        return f.read_text().strip()
+
+    # -- lifecycle -------------------------------------------------------
+    def start(self) -> "SimDevice":
+        self._lock_fd = os.open(self.state / "lock", os.O_CREAT | os.O_RDWR)
+        try:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(self._lock_fd)
+            raise OntspanError(f"state directory {self.state} is in use by another sim") from None
+        control = self.state / "control"
+        if not control.exists():
+            os.mkfifo(control)
+        self._client_master, client_slave = pty.openpty()
+        tty.setraw(client_slave)
+        self._client_slave = client_slave  # held open so the port exists while no client is connected
+        self.port = os.ttyname(client_slave)
+        (self.state / "port").write_text(self.port + "\n")
+        self._spawn()
+        self._relay = threading.Thread(target=self._run_relay, name="sim-relay", daemon=True)
+        self._relay.start()
+        return self
+
+    def _env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            MICROPYPATH=f"{self.firmware_dir}:.frozen",
+            ONTSPAN_SIM_STATE=str(self.state),
+            ONTSPAN_SIM_SPEED=str(self.speed),
+            ONTSPAN_SIM_TRACE=str(self.trace_path or ""),
+            ONTSPAN_SIM_DRAW="1" if self.draw else "0",
+            ONTSPAN_SIM_ID=self.device_id,
+        )
+        if self.ticks0 is not None:
+            env["ONTSPAN_SIM_TICKS0"] = str(self.ticks0)
+        return env
+
+    def _spawn(self) -> None:
+        self._fw_master, fw_slave = pty.openpty()
+        _raw_with_intr(fw_slave)
+        main = self.firmware_dir / "main.py"
+        stderr = None if self.draw else open(self.state / "sim.log", "ab")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [micropython_binary(), "-X", f"heapsize={HEAPSIZE}", "-i", str(main)],
+            stdin=fw_slave,
+            stdout=fw_slave,
+            stderr=stderr,
+            env=self._env(),
+            preexec_fn=_controlling_tty,
+            close_fds=True,
+        )
+        os.close(fw_slave)
+        if stderr:
+            stderr.close()
+        self.boots += 1
+
+    def _run_relay(self) -> None:
+        """Copy bytes both ways; restart the firmware whenever it ends."""
+        to_fw = b""
+        to_client = b""
+        while not self._stop.is_set():
+            rlist = [self._client_master, self._fw_master]
+            wlist = []
+            if to_fw:
+                wlist.append(self._fw_master)
+            if to_client:
+                wlist.append(self._client_master)
+            try:
+                r, w, _ = select.select(rlist, wlist, [], 0.05)
+            except (OSError, ValueError):
+                break
+            try:
+                if self._client_master in r and len(to_fw) < 65536:
+                    to_fw += os.read(self._client_master, 4096)
+                if self._fw_master in r and len(to_client) < 65536:
+                    to_client += os.read(self._fw_master, 4096)
+                if self._fw_master in w:
+                    to_fw = to_fw[os.write(self._fw_master, to_fw) :]
+                if self._client_master in w:
+                    to_client = to_client[os.write(self._client_master, to_client) :]
+            except OSError:
+                pass  # firmware side closed: handled below
+            proc = self.proc
+            if proc is not None and proc.poll() is not None and not self._stop.is_set():
+                self._drain_and_close_fw()
+                to_fw = b""
+                time.sleep(RESTART_BACKOFF_S / self.speed if proc.returncode == 0 else RESTART_BACKOFF_S)
+                if not self._stop.is_set():
+                    self._spawn()
+
+    def _drain_and_close_fw(self) -> None:
+        try:
+            while select.select([self._fw_master], [], [], 0)[0]:
+                data = os.read(self._fw_master, 4096)
+                if not data:
+                    break
+                os.write(self._client_master, data)
+        except OSError:
+            pass
+        os.close(self._fw_master)
+        self._fw_master = -1
+
+    def inject(self, gesture: str) -> None:
+        """Press the button: 'tap', 'double' or 'hold'."""
+        if gesture not in GESTURES:
+            raise OntspanError(f"unknown gesture {gesture!r}; allowed: {', '.join(GESTURES)}")
+        fd = os.open(self.state / "control", os.O_WRONLY | os.O_NONBLOCK)
+        try:
+            os.write(fd, gesture.encode() + b"\n")
+        finally:
+            os.close(fd)
+
+    def kill(self) -> None:
+        """Cut the power: SIGKILL the firmware (the launcher boots it again)."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._relay:
+            self._relay.join(timeout=2)
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        for name in ("_fw_master", "_client_master", "_client_slave", "_lock_fd"):
+            fd = getattr(self, name, None)
+            setattr(self, name, None)
+            if fd is not None and fd >= 0:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        self._lock_fd = None
+        if self._tmp:
+            self._tmp.cleanup()
+
+    def __enter__(self) -> "SimDevice":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def trace_lines(self) -> list[str]:
+        if not self.trace_path or not self.trace_path.exists():
+            return []
+        return self.trace_path.read_text().splitlines()
