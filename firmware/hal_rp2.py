@@ -159,7 +159,7 @@ class Board:
 
     def idle(self, ms):
         """Sleep up to ms, waking early when serial bytes arrive."""
-        for _ in self._poll.ipoll(ms, 1):
+        for _ in self._poll.ipoll(ms):
             break
 
     def edge(self, kind, block, group, late_ms):

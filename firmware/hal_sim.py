@@ -262,7 +262,7 @@ class Board:
     def idle(self, ms):
         """Sleep up to ms of device time, waking on serial bytes or a control line."""
         real = ms // self.speed
-        for obj, _ in self._poll.ipoll(real, 1):
+        for obj, _ in self._poll.ipoll(real):
             if obj is self._ctl:
                 self._read_control()
 

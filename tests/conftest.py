@@ -14,8 +14,8 @@ VECTORS = TESTS / "vectors"
 class MicroPython:
     """Runs snippets under the MicroPython unix port with firmware/ and tests/mp/ importable."""
 
-    def run(self, code: str, **kw) -> MpyResult:
-        return run_code(code, path=[MP_HELPERS], **kw)
+    def run(self, code: str, path: list[str] | None = None, **kw) -> MpyResult:
+        return run_code(code, path=[*(path or []), MP_HELPERS], **kw)
 
     def check(self, code: str, **kw) -> str:
         """Run `code`; fail the test with MicroPython's traceback if it raised. Returns stdout."""
@@ -28,3 +28,34 @@ class MicroPython:
 @pytest.fixture(scope="session")
 def mpy() -> MicroPython:
     return MicroPython()
+
+
+@pytest.fixture
+def make_sim(tmp_path):
+    """Start simulated devices (real firmware, MicroPython, pty); all stopped at teardown."""
+    from ontspan.sim import SimDevice
+
+    started: list[SimDevice] = []
+
+    def make(name: str = "dev", **kw) -> SimDevice:
+        kw.setdefault("trace", True)
+        dev = SimDevice(tmp_path / name, **kw).start()
+        started.append(dev)
+        return dev
+
+    yield make
+    for dev in started:
+        dev.stop()
+
+
+def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):
+    """Poll `predicate` until it returns something truthy; fail the test on timeout."""
+    import time
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout}s waiting for {getattr(predicate, '__name__', predicate)}")
