@@ -1,15 +1,14 @@
 # Board support for the Raspberry Pi Pico: the only module (with hal_sim) that
 # touches machine/neopixel. Pins and counts come from config.
-import sys
-
-import machine
-import neopixel
 import select
+import sys
 import time
-from micropython import const
 
 import gestures
+import machine
+import neopixel
 import pixels
+from micropython import const
 
 _GRB = b"\x01\x00\x02"  # WS2812B wire order: byte 0 is green
 _KICK_DUTY = const(45000)  # ~70 % duty to overcome ERM stall friction

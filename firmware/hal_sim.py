@@ -11,15 +11,14 @@
 #   ONTSPAN_SIM_ID     device id, hex
 #   ONTSPAN_SIM_TICKS0 initial tick count (default: 10 s before the 2^30 wrap)
 import os
-import sys
-
 import select
+import sys
 import time
-import vfs
-from micropython import const
 
 import gestures
 import pixels
+import vfs
+from micropython import const
 
 _PERIOD = const(0x40000000)  # the Pico's ticks wrap at 2^30, the unix port's at 2^62
 _MASK = const(0x3FFFFFFF)
@@ -247,10 +246,10 @@ class Board:
         """Mount the littlefs image at /flash (formatting a new one) before config is read."""
         bdev = FileBlockDev(_env("ONTSPAN_SIM_STATE", ".") + "/flash.img")
         try:
-            fs = vfs.VfsLfs2(bdev)
+            fs = vfs.VfsLfs2(bdev)  # type: ignore[arg-type]  # duck-typed block device
         except OSError:
-            vfs.VfsLfs2.mkfs(bdev)
-            fs = vfs.VfsLfs2(bdev)
+            vfs.VfsLfs2.mkfs(bdev)  # type: ignore[arg-type]
+            fs = vfs.VfsLfs2(bdev)  # type: ignore[arg-type]  # duck-typed block device
         vfs.mount(fs, "/flash")
 
     def device_id(self):
@@ -267,7 +266,8 @@ class Board:
                 self._read_control()
 
     def _read_control(self):
-        if self._ctl.readinto(self._ctl_buf) != 1:
+        ctl = self._ctl
+        if ctl is None or ctl.readinto(self._ctl_buf) != 1:
             return
         c = self._ctl_buf[0]
         if c == 10:

@@ -59,7 +59,7 @@ class Logbook:
         f.seek(slot * _SIZE)
         if f.readinto(self._buf) != _SIZE:
             return False
-        return True
+        return lr.check(self._buf, 0)
 
     def _write_meta(self):
         m = self._meta
@@ -178,9 +178,7 @@ class Logbook:
             self._slots.append(0)
             self._tail_ok = True
         with open(self._path(segs[-1]), "ab") as f:
-            f.write(b[:16])
-        with open(self._path(segs[-1]), "ab") as f:
-            f.write(b[16:])
+            f.write(b)
         self._slots[-1] += 1
         if not self._firsts[-1]:
             self._firsts[-1] = seq

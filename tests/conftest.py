@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import pytest
-
 from ontspan.mpy import MpyResult, run_code
 
 TESTS = Path(__file__).parent

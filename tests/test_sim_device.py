@@ -5,7 +5,6 @@ import sys
 import time
 
 import serial
-
 from conftest import wait_for
 
 

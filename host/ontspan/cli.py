@@ -15,6 +15,7 @@ from .errors import EXIT_FAIL, EXIT_USAGE, OntspanError
 # one line per command module, in the order `--help` lists them
 COMMAND_MODULES = [
     "ontspan.cmd_sim",
+    "ontspan.cmd_protocols",
 ]
 
 

@@ -208,9 +208,7 @@ def table_names(protocols: Sequence[Protocol]) -> dict[str, Any]:
 
 
 def _block_type(b: Any) -> str:
-    return {PmrBlock: "pmr", BreathBlock: "breath", RestBlock: "rest", CheckBlock: "check"}[
-        type(b)
-    ]
+    return {PmrBlock: "pmr", BreathBlock: "breath", RestBlock: "rest", CheckBlock: "check"}[type(b)]
 
 
 # ---------------------------------------------------------------- decoding
@@ -261,7 +259,7 @@ def decode_table(data: bytes) -> DecodedTable:
     prog_end = size - CRC_SIZE
     if prog_start >= prog_end:
         raise TableError(E_DIRECTORY, "directory and styles leave no room for programs")
-    entries = []
+    entries: list[tuple[int, int, int, int]] = []
     for i in range(n):
         pid, si, flags, res, off = struct.unpack_from("<BBBBH", data, HEADER + DIR_ENTRY * i)
         where = f"directory entry {i} (id {pid})"

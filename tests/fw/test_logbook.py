@@ -1,0 +1,147 @@
+"""firmware/logbook.py under MicroPython on a RAM littlefs: plain behaviour."""
+
+PRE = "from lbtest import *\nimport logrecord as lr\n"
+
+
+def test_sequence_and_boot_count_survive_reboots(mpy):
+    mpy.check(PRE + """
+dev = fresh()
+lb = boot(dev)
+assert lb.boot == 1 and lb.next_seq == 1 and lb.count == 0 and lb.first_seq == 0
+assert session(lb) == (1, 2)
+lb = boot(dev)
+assert lb.boot == 2 and lb.next_seq == 3
+assert session(lb) == (3, 4)
+lb = boot(dev)
+assert lb.boot == 3
+assert seqs(lb) == [1, 2, 3, 4]
+assert (lb.first_seq, lb.last_seq, lb.count) == (1, 4, 4)
+""")
+
+
+def test_start_without_end_is_closed_at_next_boot(mpy):
+    mpy.check(PRE + """
+dev = fresh()
+lb = boot(dev)
+session(lb)
+start(lb, protocol=7, before=8)        # power goes here
+lb = boot(dev)
+assert kinds(lb) == [(1, "S", 0), (2, "E", 1), (3, "S", 0), (4, "E", lr.OUT_POWER_CUT)]
+d = lb.read_from(3, 2)
+s, e = lr.unpack(d, 0), lr.unpack(d, 32)
+assert e[2] == 7 and e[6] == 8 and e[5] == s[5] and e[8] == s[8]   # start fields kept
+assert e[7] == lr.NOT_RATED and e[12] == lr.UNKNOWN_U16
+lb = boot(dev)                          # only once
+assert seqs(lb) == [1, 2, 3, 4]
+""")
+
+
+def test_start_while_session_open_closes_it_as_fault(mpy):
+    mpy.check(PRE + """
+dev = fresh()
+lb = boot(dev)
+start(lb)
+assert start(lb) == 3
+end(lb)
+assert kinds(lb) == [(1, "S", 0), (2, "E", lr.OUT_FAULT), (3, "S", 0), (4, "E", 1)]
+""")
+
+
+def test_ring_wraps_keeping_at_least_capacity(mpy):
+    mpy.check(PRE + """
+import os
+dev = fresh()
+lb = boot(dev, capacity=6, seg=4)
+for i in range(15):
+    session(lb)
+s = seqs(lb)
+assert s[-1] == 30 and s == list(range(s[0], 31)) and len(s) >= 6, s
+assert len(s) <= 6 + 4
+assert len([n for n in os.listdir(MNT + "/log") if n.endswith(".seg")]) <= 3
+lb = boot(dev, capacity=6, seg=4)
+assert seqs(lb) == s and lb.count == len(s) and lb.first_seq == s[0]
+""")
+
+
+def test_read_from_is_resumable(mpy):
+    mpy.check(PRE + """
+dev = fresh()
+lb = boot(dev, capacity=40, seg=4)
+for i in range(9):
+    session(lb)
+got = []
+nxt = 0
+while True:
+    d = lb.read_from(nxt, 3)
+    if not d:
+        break
+    assert len(d) <= 96
+    part = [lr.seq(d, i * 32) for i in range(len(d) // 32)]
+    got += part
+    nxt = part[-1] + 1
+assert got == list(range(1, 19)), got
+assert seqs(lb, 7) == list(range(7, 19))
+assert lb.read_from(19, 5) == b""
+buf = bytearray(64)
+assert lb.read_into(buf, 5) == 2 and lr.seq(buf, 32) == 6
+""")
+
+
+def test_clear_upto(mpy):
+    mpy.check(PRE + """
+import os
+dev = fresh()
+lb = boot(dev, capacity=40, seg=4)
+for i in range(5):
+    session(lb)
+lb.clear_upto(6)
+assert seqs(lb) == list(range(7, 11)) and lb.count == 4 and lb.first_seq == 7
+assert seqs(lb, 2) == list(range(7, 11))
+lb = boot(dev, capacity=40, seg=4)
+assert seqs(lb) == list(range(7, 11))
+lb.clear_upto(99)                       # clamps to the last record
+assert seqs(lb) == [] and lb.count == 0
+assert [n for n in os.listdir(MNT + "/log") if n.endswith(".seg")] == []
+lb = boot(dev, capacity=40, seg=4)
+assert lb.next_seq == 11                # seqs never go back
+assert session(lb) == (11, 12)
+assert seqs(lb) == [11, 12]
+""")
+
+
+def test_bad_record_refused(mpy):
+    mpy.check(PRE + """
+dev = fresh()
+lb = boot(dev)
+try:
+    lb.append(b"\\xff" * 32)
+    raise AssertionError("accepted erased flash")
+except ValueError:
+    pass
+assert lb.next_seq == 1
+""")
+
+
+def test_default_capacity_on_pico_geometry(mpy):
+    # rp2 littlefs: 4096-byte blocks; fill more than a year of two sessions a day
+    out = mpy.check(PRE + """
+import vfs
+from logbook import Logbook, DEFAULT_CAPACITY
+assert DEFAULT_CAPACITY >= 2 * 2 * 365
+dev = fresh(4096, 96)
+vfs.mount(vfs.VfsLfs2(dev), MNT)
+st = vfs.VfsLfs2.statvfs if False else None
+import os
+free0 = os.statvfs(MNT)[3]
+vfs.umount(MNT)
+lb = boot(dev, capacity=DEFAULT_CAPACITY, seg=128)
+for i in range(900):
+    session(lb)
+assert lb.count >= DEFAULT_CAPACITY
+used = (free0 - os.statvfs(MNT)[3]) * 4096
+print("records", lb.count, "bytes", used, "per_kb", lb.count * 1024 // used)
+lb = boot(dev, capacity=DEFAULT_CAPACITY, seg=128)
+assert lb.count >= DEFAULT_CAPACITY and lb.last_seq == 1800
+""", timeout=120)
+    words = out.split()
+    assert int(words[words.index("per_kb") + 1]) >= 20
