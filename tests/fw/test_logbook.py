@@ -130,7 +130,6 @@ from logbook import Logbook, DEFAULT_CAPACITY
 assert DEFAULT_CAPACITY >= 2 * 2 * 365
 dev = fresh(4096, 96)
 vfs.mount(vfs.VfsLfs2(dev), MNT)
-st = vfs.VfsLfs2.statvfs if False else None
 import os
 free0 = os.statvfs(MNT)[3]
 vfs.umount(MNT)
