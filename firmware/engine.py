@@ -5,6 +5,7 @@ from light import Light
 from micropython import const
 from program import K_END, K_POSITION, K_RELEASE, K_TENSE, NO_GROUP, Program
 from table import ST_CAP_DAY, ST_CAP_NIGHT, ST_DAY, ST_MOTOR, ST_NIGHT, ST_PATTERN
+from touch import Touch
 
 IDLE = const(0)
 PLAYING = const(1)
@@ -33,8 +34,6 @@ class Engine:
         motor_cap=_MOTOR_CAP,
         motor_on_max_ms=_MOTOR_ON_MAX_MS,
     ):
-        from touch import Touch
-
         self.ring = ring
         self.clock = clock
         self.device_cap = device_cap
@@ -119,7 +118,7 @@ class Engine:
             return
         clock = self.clock
         now = clock.ticks_ms()
-        self.ticks += 1
+        self.ticks = (self.ticks + 1) & 0x3FFFFFF  # stays a small int on rp2
         while True:
             late = clock.ticks_diff(now, self._deadline)
             if late < 0:
@@ -214,14 +213,18 @@ class Engine:
         self.state = IDLE
 
 
-def alloc_per_ticks(engine, n):
-    # bench hook: bytes the heap grew by over n ticks (gc off so nothing is freed)
+def alloc_per_ticks(engine, n, step=0):
+    # bench hook: bytes the heap grew by over n ticks (gc off so nothing is freed);
+    # step > 0 moves a virtual clock (one with advance(ms)) that much per tick
     import gc
 
+    clock = engine.clock
     gc.collect()
     gc.disable()
     a = gc.mem_alloc()
     for _ in range(n):
+        if step:
+            clock.advance(step)
         engine.tick()
     b = gc.mem_alloc()
     gc.enable()

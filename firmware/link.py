@@ -128,10 +128,13 @@ class Link:
 
     def __init__(self, instream, outstream, clock=time):
         self._in = instream
+        self._rd = instream.readinto  # bound once: binding allocates
         self._out = outstream
         self._clock = clock
         self._poll = select.poll()
         self._poll.register(instream, select.POLLIN)
+        for _ev in self._poll.ipoll(0):
+            pass  # ipoll allocates its result tuple on first use: do it now
         self._b1 = bytearray(1)
         self._rx = bytearray(_MAX_RAW)
         self._rxv = memoryview(self._rx)
@@ -139,7 +142,7 @@ class Link:
         self._txv = memoryview(self._tx)
         self._enc = bytearray(_MAX_ENC)
         self._encv = memoryview(self._enc)
-        self.out = self._txv[_HEAD:_HEAD + MAX_PAYLOAD]  # handlers write replies here
+        self.out = self._txv[_HEAD : _HEAD + MAX_PAYLOAD]  # handlers write replies here
         self._state = _IDLE
         self._n = 0
         self._left = 0
@@ -162,7 +165,7 @@ class Link:
         """Read at most max_bytes that are already waiting. Returns
         (cmd, req_id, payload memoryview) for a complete good request, else
         None. The payload is valid until the next poll()."""
-        rd = self._in.readinto
+        rd = self._rd
         b1 = self._b1
         rx = self._rx
         p = self._poll
@@ -181,6 +184,8 @@ class Link:
                 break  # closed stream (the unix port at EOF): nothing to read
             b = b1[0]
             if b == _SOF:
+                if state == _BODY and n:
+                    self.rx_bad += 1  # cut short: no reply, its end never came
                 state = _BODY
                 n = 0
                 left = 0

@@ -12,9 +12,8 @@
 import os
 import struct
 
-from micropython import const
-
 import logrecord as lr
+from micropython import const
 
 _SIZE = const(32)
 _SEG_RECORDS = const(128)

@@ -33,8 +33,6 @@ import binascii
 import json
 import struct
 
-from micropython import const
-
 import link
 from link import (
     ERR_INTERNAL,
@@ -50,6 +48,7 @@ from link import (
     fail,
     ok,
 )
+from micropython import const
 
 # STATUS state byte
 ST_IDLE = const(0)

@@ -190,6 +190,7 @@ def scan(mv, pc, end):
     # Opcode, structure and limit checks of one program, op by op.
     depth = 0
     groups = 0  # GROUP ops still owed to the last PMR
+    blocks = 0  # block indices must fit a byte, 255 meaning none
     while True:
         if pc >= end:
             return E_OPCODE  # ran off the programs area: missing END
@@ -203,6 +204,10 @@ def scan(mv, pc, end):
             groups -= 1
         elif op == OP_GROUP:
             return E_STRUCTURE  # GROUP outside a PMR block
+        if op == OP_PMR or op == OP_BREATH or op == OP_REST or op == OP_CHECK:
+            blocks += 1
+            if blocks > 255:
+                return E_STRUCTURE
         if op == OP_END:
             return E_STRUCTURE if depth else E_OK
         if op == OP_PMR:
@@ -244,15 +249,18 @@ def _directory(mv, n, s, start, end):
 
 
 def validate(buf):
-    # 0 if the whole table is playable, else the first failing E_* code.
+    # 0 if the whole table is playable, else the first failing E_* code, in the
+    # order given in docs/table-format.md (Validation).
     mv = memoryview(buf)
     size = len(mv)
-    if size < _MIN_LEN or size > _MAX_LEN or _u16(mv, 4) != size:
+    if size < _MIN_LEN:
         return E_LENGTH
     if mv[0] != 0x4F or mv[1] != 0x53:
         return E_MAGIC
     if mv[2] != _VERSION:
         return E_VERSION
+    if size > _MAX_LEN or _u16(mv, 4) != size:
+        return E_LENGTH
     if binascii.crc32(mv[: size - 4]) != struct.unpack_from("<I", mv, size - 4)[0]:
         return E_CRC
     n = mv[3]
@@ -267,11 +275,11 @@ def validate(buf):
         if mv[st + ST_CAP_DAY] == 0 or mv[st + ST_CAP_NIGHT] == 0 or mv[st + ST_PATTERN] & 0xF0:
             return E_LIMIT
     for i in range(n):
-        off = _u16(mv, _HEADER + i * _DIR + 4)
-        err = scan(mv, off, end)
+        err = scan(mv, _u16(mv, _HEADER + i * _DIR + 4), end)
         if err:
             return err
-        if program_ms(mv, off) > MAX_MS:
+    for i in range(n):
+        if program_ms(mv, _u16(mv, _HEADER + i * _DIR + 4)) > MAX_MS:
             return E_DURATION
     return E_OK
 

@@ -391,7 +391,7 @@ class Link:
         if trace is True or (trace is False and os.environ.get("ONTSPAN_TRACE")):
             self._trace: IO[str] | None = sys.stderr
         else:
-            self._trace = trace or None
+            self._trace = None if isinstance(trace, bool) else trace
         self._clock = clock
         self._t0 = clock()
         self._parser = FrameParser()

@@ -504,9 +504,8 @@ def parse_protocol(
     except RecursionError:
         ck.error((), "nested too deeply to check")
         proto = None
-    if ck.failed:
-        return None, ck.diags
-    return proto, ck.diags
+    diags = sorted(ck.diags, key=lambda d: d.line or 0)
+    return (None if ck.failed else proto), diags
 
 
 def load_protocol(path: str | Path) -> tuple[Protocol | None, list[Diagnostic]]:
@@ -852,7 +851,7 @@ def _group(
     reps = ck.int_in(t, key, "reps", *LIM_REPS) if "reps" in t else defaults[3]
     if tense is None or feel is None or reps is None:
         return None
-    _pmr_advice(ck, key, "tense_s" in t, feet, tense, feel, reps)
+    _pmr_advice(ck, key, feet, tense, feel, reps)
     return Group(number, name, instruction or "", tense, feel, reps, feet)
 
 
@@ -870,21 +869,20 @@ def _auto_number(ck: _Checker, key: KeyPath, name: str, numbers: _Numbers) -> in
     return n
 
 
-def _pmr_advice(
-    ck: _Checker, key: KeyPath, own_tense: bool, feet: bool, tense: int, feel: int, reps: int
-) -> None:
+def _pmr_advice(ck: _Checker, key: KeyPath, feet: bool, tense: int, feel: int, reps: int) -> None:
     """Clinical recommendations; the device plays these values anyway."""
-    tkey = key + ("tense_s",) if own_tense else key
+    tkey = key + ("tense_s",)
     if feet and not 20 <= tense <= 30:
         ck.warn(tkey, f"feet tense for {_s(tense)} s; 2 to 3 s is recommended for feet")
     elif not feet and not 50 <= tense <= 70:
         ck.warn(tkey, f"tense for {_s(tense)} s; 5 to 7 s is recommended (feet 2 to 3 s)")
     if feel < 150:
         ck.warn(
-            key, f"release and feel for {_s(feel)} s; at least 15 s (20 to 30 s) is recommended"
+            key + ("feel_s",),
+            f"release and feel for {_s(feel)} s; at least 15 s (20 to 30 s) is recommended",
         )
     if not 2 <= reps <= 5:
-        ck.warn(key, f"{reps} repetitions; 2 to 5 per group are recommended")
+        ck.warn(key + ("reps",), f"{reps} repetitions; 2 to 5 per group are recommended")
 
 
 def _length_s(
@@ -1059,10 +1057,8 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     out: list[Path] = []
     for p in paths:
         path = Path(p)
-        if path.is_dir():
-            out.extend(sorted(path.glob("*.toml")))
-        else:
-            out.append(path)
+        found = sorted(path.glob("*.toml")) if path.is_dir() else [path]
+        out.extend(f for f in found if f not in out)
     return out
 
 

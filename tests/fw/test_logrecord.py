@@ -7,12 +7,13 @@ VECTORS = Path(__file__).parent.parent / "vectors" / "log"
 GOLDEN = """
 import json
 import logrecord as lr
-exp = json.load(open(%r + "/expected.json"))
+VEC = %VEC%
+exp = json.load(open(VEC + "/expected.json"))
 order = ("rtype", "version", "protocol", "outcome", "seq", "boot", "before", "after",
          "uptime_s", "wall_s", "table_crc", "planned_s", "actual_s", "blocks", "groups")
 for name in sorted(exp):
     e = exp[name]
-    data = open(%r + "/" + name + ".bin", "rb").read()
+    data = open(VEC + "/" + name + ".bin", "rb").read()
     assert lr.check(data, 0), name
     got = lr.unpack(data, 0)
     assert list(got[:15]) == [e[k] for k in order], (name, got)
@@ -24,7 +25,7 @@ for name in sorted(exp):
                  e["groups"], e["outcome"], e["before"], e["after"])
     assert bytes(buf[8:]) == data, name
     print(name, "ok")
-""" % (str(VECTORS), str(VECTORS))
+""".replace("%VEC%", repr(str(VECTORS)))
 
 
 def test_golden_vectors_decode_and_encode(mpy):

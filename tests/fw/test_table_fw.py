@@ -1,8 +1,10 @@
 """firmware/table.py under MicroPython: validation codes, accessors, fuzzing."""
 
 import ast
+import json
 import struct
 import zlib
+from pathlib import Path
 
 import pytest
 from fwtables import (
@@ -238,11 +240,30 @@ def test_fuzz_never_raises(mpy):
         table([program(op_pmr(1), op_group(0, 10, 50, 1))] * 3, ids=[1, 2, 3]),
     ]
     code = (FUZZ.replace("SEEDS", "[" + ",".join(mp_bytes(s) for s in seeds) + "]")
-            .replace("SEED", "7").replace("ROUNDS", "6000"))
+            .replace("SEED", "7").replace("ROUNDS", "20000"))
     out = mpy.check(code, timeout=300)
     codes, walked = ast.literal_eval(out.strip())
-    assert sum(codes) == 6000
+    assert sum(codes) == 20000
     # the mutations reach every layer of checks
     for e in (E_OK, E_LENGTH, E_MAGIC, E_CRC, E_DIRECTORY, E_OPCODE, E_STRUCTURE, E_LIMIT):
         assert codes[e] > 0, codes
     assert walked > 50
+
+
+VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "table"
+BAD = sorted((VECTORS / "bad").glob("*.bin")) if (VECTORS / "bad").is_dir() else []
+
+
+@pytest.mark.skipif(not (VECTORS / "all.bin").exists(), reason="no table vectors")
+def test_golden_tables_validate(mpy):
+    for path in sorted(VECTORS.glob("*.bin")):
+        assert validate(mpy, path.read_bytes()) == E_OK, path.name
+
+
+@pytest.mark.skipif(not BAD, reason="no bad-table vectors")
+@pytest.mark.parametrize("path", BAD, ids=[p.stem for p in BAD])
+def test_golden_bad_tables(mpy, path):
+    expected = json.loads((VECTORS / "bad" / "expected.json").read_text())[path.name]
+    out = mpy.check(f"import table; print(table.{expected}, table.validate({mp_bytes(path.read_bytes())}))")
+    want, got = out.split()
+    assert got == want, f"{path.name}: firmware {got}, vector says {expected} ({want})"

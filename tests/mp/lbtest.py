@@ -1,7 +1,6 @@
 # Helpers for logbook tests under MicroPython: a mounted RAM flash and records.
-import vfs
-
 import logrecord as lr
+import vfs
 from flashsim import CutFlash
 from logbook import Logbook
 

@@ -1,0 +1,149 @@
+"""`ontspan check`, `compile` and `preview` as a user runs them: output, exit codes, files."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from ontspan.cli import main
+from ontspan.compiler import decode_table, table_crc
+from ontspan.paths import PROTOCOLS_DIR
+
+BAD = Path(__file__).parent / "data" / "bad"
+VENV_BIN = Path(sys.executable).parent
+GOOD = 'id = 3\nname = "goed"\ntitle = "Goed"\n[[block]]\ntype = "rest"\nminutes = 5\n'
+
+
+def test_check_clean_library_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(PROTOCOLS_DIR)]) == 0
+    out = capsys.readouterr().out
+    assert out.strip().endswith("0 error(s), 0 warning(s)")
+
+
+def test_check_errors_exit_2_with_path_line_messages(capsys: pytest.CaptureFixture[str]) -> None:
+    path = BAD / "tense-too-long.toml"
+    assert main(["check", str(path)]) == 2
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(f"{path}:12: error: block[0].groups[0].tense_s: ")
+    assert lines[-1] == "1 file(s) checked: 1 error(s), 0 warning(s)"
+
+
+def test_check_warnings_only_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(BAD / "warnings.toml")]) == 0
+    out = capsys.readouterr().out
+    assert ":16: warning: " in out and "0 error(s), 5 warning(s)" in out
+
+
+def test_check_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "--json", str(BAD / "motor-too-strong.toml")]) == 2
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["ok"] is False
+    keys = {d["key"]: d for d in doc["diagnostics"]}
+    assert keys["style.motor_strength"]["line"] == 7
+    assert keys["style.motor_strength"]["severity"] == "error"
+
+
+def test_check_never_tracebacks_on_any_bad_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "bin.toml").write_bytes(bytes(range(256)))
+    files = [str(p) for p in BAD.glob("*.toml")] + [
+        str(tmp_path / "bin.toml"),
+        str(tmp_path / "gone.toml"),
+    ]
+    assert main(["check", *files]) == 2
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err
+    assert "gone.toml: error: cannot read file" in captured.out
+
+
+def test_compile_writes_table_and_names(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    out = tmp_path / "sub" / "table.bin"
+    assert main(["compile", str(PROTOCOLS_DIR), "-o", str(out)]) == 0
+    data = out.read_bytes()
+    printed = capsys.readouterr().out
+    assert f"{len(data)} bytes" in printed and f"CRC {table_crc(data)}" in printed
+    names = json.loads((tmp_path / "sub" / "table.names.json").read_text())
+    assert names["1"]["name"] == "pmr-17"
+    assert {p.id for p in decode_table(data).programs} == {int(k) for k in names}
+
+
+def test_compile_default_output(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "p.toml").write_text(GOOD)
+    assert main(["compile", "p.toml"]) == 0
+    assert (tmp_path / "build" / "table.bin").exists()
+    assert (tmp_path / "build" / "table.names.json").exists()
+
+
+def test_compile_refuses_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    out = tmp_path / "t.bin"
+    assert main(["compile", str(BAD / "session-too-long.toml"), "-o", str(out)]) == 2
+    assert not out.exists()
+    assert "90 min" in capsys.readouterr().err
+
+
+def test_compile_refuses_duplicate_ids(tmp_path: Path) -> None:
+    (tmp_path / "a.toml").write_text(GOOD)
+    (tmp_path / "b.toml").write_text(GOOD.replace('"goed"', '"ander"'))
+    assert main(["compile", str(tmp_path), "-o", str(tmp_path / "t.bin")]) == 2
+
+
+def test_preview_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["preview", "--json", str(PROTOCOLS_DIR / "pmr-kort.toml")]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    first = doc["edges"][0]
+    assert first == {
+        "t_ms": 0,
+        "kind": "POSITION",
+        "block": 0,
+        "group": 0,
+        "block_label": "benen, schouders, gezicht",
+        "group_name": "benen",
+    }
+    assert doc["edges"][-1]["kind"] == "END"
+    assert doc["duration_ms"] == doc["edges"][-1]["t_ms"] + 3000
+
+
+@pytest.mark.parametrize("suffix", [".png", ".svg"])
+def test_preview_picture(tmp_path: Path, suffix: str) -> None:
+    out = tmp_path / f"t{suffix}"
+    assert main(["preview", str(PROTOCOLS_DIR / "avondritueel.toml"), "-o", str(out)]) == 0
+    assert out.stat().st_size > 1000
+    assert main(["preview", "--night", str(PROTOCOLS_DIR / "lijf-check.toml"), "-o", str(out)]) == 0
+
+
+def test_preview_refuses_bad_file_and_bad_suffix(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main(["preview", str(BAD / "bad-colour.toml")]) == 2
+    assert (
+        main(["preview", str(PROTOCOLS_DIR / "adem-4-6.toml"), "-o", str(tmp_path / "x.gif")]) == 2
+    )
+
+
+def test_preview_terminal_hook(capsys: pytest.CaptureFixture[str]) -> None:
+    try:
+        import ontspan.terminal_preview  # noqa: F401
+    except ModuleNotFoundError:
+        assert main(["preview", "--terminal", str(PROTOCOLS_DIR / "adem-4-6.toml")]) == 1
+        assert "not available" in capsys.readouterr().err
+    else:
+        pytest.skip("terminal preview installed; tested with it")
+
+
+def test_check_as_a_real_command() -> None:
+    exe = VENV_BIN / "ontspan"
+    if not exe.exists():
+        pytest.skip("ontspan entry point not installed in this environment")
+    res = subprocess.run(
+        [str(exe), "check", str(BAD / "unknown-key.toml"), str(PROTOCOLS_DIR / "adem-4-6.toml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert res.returncode == 2
+    assert ":8: error: block[0].tense: unknown key `tense` (did you mean `tense_s`?)" in res.stdout
+    assert res.stdout.strip().endswith("2 file(s) checked: 1 error(s), 0 warning(s)")
+    assert "Traceback" not in res.stderr

@@ -1,0 +1,334 @@
+"""host/ontspan/link.py: frame codec, golden vectors, and the client against the
+firmware's own link server (firmware/link.py + service.py under MicroPython)."""
+
+import io
+import json
+import os
+import re
+import select
+import struct
+import subprocess
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from ontspan import link as L
+from ontspan import ports
+from ontspan.errors import OntspanError
+from ontspan.paths import FIRMWARE_DIR, micropython_binary
+
+TESTS = Path(__file__).parent
+LINK_VECTORS = TESTS / "vectors" / "link"
+MANIFEST = json.loads((LINK_VECTORS / "vectors.json").read_text())
+
+
+# --- codec ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("v", MANIFEST, ids=[v["file"] for v in MANIFEST])
+def test_golden_vectors(v):
+    wire = (LINK_VECTORS / v["file"]).read_bytes()
+    payload = bytes.fromhex(v["payload"])
+    assert L.encode_frame(v["id"], v["code"], v["status"], payload) == wire
+    assert L.decode_frame(wire) == L.Frame(v["id"], v["code"], v["status"], payload)
+
+
+def test_code_tables_match_firmware():
+    """One table: the firmware's consts and the host's enums carry the same numbers."""
+    src = (FIRMWARE_DIR / "link.py").read_text()
+    consts = {m[0]: int(m[1], 0) for m in re.findall(r"^(\w+) = const\((\w+)\)", src, re.M)}
+    cmds = {k[1:]: v for k, v in consts.items() if k[1:] in L.Cmd.__members__}
+    assert cmds == {c.name: c.value for c in L.Cmd}
+    errs = {k: v for k, v in consts.items() if k.startswith("ERR_") or k == "OK"}
+    assert errs == {s.name: s.value for s in L.Status}
+    assert consts["LINK_MAJOR"] == L.LINK_MAJOR and consts["LINK_MINOR"] == L.LINK_MINOR
+    assert consts["MAX_PAYLOAD"] == L.MAX_PAYLOAD
+    assert (consts["_SOF"], consts["_EOF"]) == (L.SOF, L.EOF)
+
+
+payloads = st.binary(max_size=L.MAX_PAYLOAD)
+small_bytes = st.binary(min_size=0, max_size=64).map(lambda b: bytes(x & 7 for x in b))
+
+
+@settings(max_examples=300)
+@given(
+    rid=st.integers(0, 255),
+    code=st.integers(0, 255),
+    status=st.integers(0, 255),
+    payload=st.one_of(payloads, small_bytes),
+)
+def test_round_trip_and_no_control_bytes(rid, code, status, payload):
+    wire = L.encode_frame(rid, code, status, payload)
+    assert wire[0] == L.SOF and wire[-1] == L.EOF
+    assert min(wire[1:-1]) >= 8  # never 0x03 (Ctrl-C) nor 0x01/0x02/0x04 inside a frame
+    raw = len(payload) + L.HEAD + L.TAIL
+    assert len(wire) <= raw + 2 + raw // 26 + 1  # bounded overhead whatever the data
+    assert L.decode_frame(wire) == L.Frame(rid, code, status, payload)
+
+
+def test_overhead_at_most_ten_percent_for_full_frames():
+    worst = bytes(range(8, 256)) * 3  # no marker bytes at all: the most blocks
+    for payload in (worst[:512], bytes(512), os.urandom(512)):
+        assert len(L.encode_frame(1, 3, 0, payload)) <= 512 * 1.10
+
+
+text_bytes = st.binary(max_size=80).map(lambda b: bytes(x for x in b if x not in (0, 7)))
+
+
+@settings(max_examples=150)
+@given(
+    items=st.lists(st.tuples(text_bytes, payloads), max_size=5),
+    cut=st.integers(1, 64),
+)
+def test_parser_splits_frames_from_repl_text(items, cut):
+    stream = b"".join(t + L.encode_frame(i, 0x83, 0, p) for i, (t, p) in enumerate(items))
+    parser = L.FrameParser()
+    events = []
+    for i in range(0, len(stream), cut):
+        events += parser.feed(stream[i : i + cut])
+    frames = [e for e in events if isinstance(e, L.Frame)]
+    assert [(f.req_id, f.payload) for f in frames] == [(i, p) for i, (_, p) in enumerate(items)]
+    text = b"".join(e for e in events if isinstance(e, bytes))
+    # text bytes < 8 (e.g. raw-REPL 0x04) stay text; all of it is kept
+    assert text == b"".join(t for t, _ in items)
+
+
+def test_parser_resyncs_after_cut_and_corrupt_frames():
+    good = L.encode_frame(2, 0x81, 0, b"ok")
+    bad = bytearray(L.encode_frame(1, 0x81, 0, b"hello"))
+    bad[4] ^= 0x10
+    ev = L.FrameParser().feed(good[:5] + b"Traceback\r\n" + bytes(bad) + good)
+    kinds = [type(e).__name__ for e in ev]
+    assert kinds[-1] == "Frame" and ev[-1].payload == b"ok"
+    assert "FrameError" in kinds
+
+
+# --- a serial port with the firmware on the other end ---------------------------
+
+
+class MpSerial:
+    """A serial port whose far end is tests/mp/link_serve.py under MicroPython."""
+
+    port = "mp-pipe"
+
+    def __init__(self):
+        env = dict(os.environ, MICROPYPATH=f"{FIRMWARE_DIR}:{TESTS / 'mp'}")
+        self.proc = subprocess.Popen(
+            [micropython_binary(), str(TESTS / "mp" / "link_serve.py")],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+        )
+        self.timeout = 0.05
+        self.drop_replies = 0
+        self._held = b""
+
+    def write(self, data):
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+        return len(data)
+
+    def read(self, size=1):
+        fd = self.proc.stdout.fileno()
+        if not select.select([fd], [], [], self.timeout)[0]:
+            return b""
+        data = os.read(fd, size)
+        if self.drop_replies:  # lose whole replies on the way, as a flaky cable would
+            self._held += data
+            if b"\x07" not in self._held:
+                return b""
+            _, _, rest = self._held.partition(b"\x07")
+            self._held = b""
+            self.drop_replies -= 1
+            return rest
+        return data
+
+    def reset_input_buffer(self):
+        fd = self.proc.stdout.fileno()
+        while select.select([fd], [], [], 0.2)[0]:
+            if not os.read(fd, 4096):
+                break
+
+    def close(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+@pytest.fixture
+def dev_link():
+    ser = MpSerial()
+    lk = L.Link(ser)
+    yield lk, ser
+    lk.close()
+
+
+def test_client_against_firmware(dev_link):
+    lk, ser = dev_link
+    h = lk.hello()
+    assert (h.link_major, h.link_minor, h.firmware, h.max_payload) == (1, 0, "0.1.0", 512)
+    assert lk.info()["fw"] == "0.1.0"
+    blob = bytes(range(256)) * 2
+    assert lk.echo(blob) == blob
+
+    table = bytes((i * 13 + 1) & 0xFF for i in range(3000))
+    seen = []
+    lk.put_table(table, progress=lambda done, total: seen.append((done, total)))
+    assert seen[0] == (0, 3000) and seen[-1] == (3000, 3000)
+    assert lk.get_table() == table
+
+    lk.set_clock(1767225600, 60)
+    assert lk.get_clock() == L.DeviceClock(1767225600, 60, True)
+    lk.start(2)
+    s = lk.status()
+    assert (s.state_name, s.protocol, s.elapsed_s, s.log_count) == ("playing", 2, 65, 42)
+    lk.stop()  # the server prints text before this reply: skipped
+    assert b"stopping" in lk.text
+    lk.set_config({"max_brightness": 40})
+    assert lk.get_config()["max_brightness"] == 40
+    lk.reboot()
+
+
+def test_client_error_replies(dev_link):
+    lk, _ = dev_link
+    lk.hello()
+    with pytest.raises(L.LinkError) as e:
+        lk.start(9)
+    assert e.value.status == L.Status.ERR_NO_PROTOCOL
+    assert "START: no such protocol" in str(e.value)
+    with pytest.raises(L.LinkError, match="refused a value: colour"):
+        lk.set_config({"colour": 1})
+    with pytest.raises(L.LinkError, match="does not know this command"):
+        lk.request(L.Cmd.GET_LOGS)
+    with pytest.raises(L.LinkError, match="too large.*8192"):
+        lk.put_table(bytes(9000))
+
+
+def test_lost_reply_is_resent_from_the_cache(dev_link):
+    lk, ser = dev_link
+    lk.hello()
+    lk.put_table(b"abc")
+    ser.drop_replies = 1
+    lk.start(1)  # first reply lost: the host resends, the device answers from its cache
+    assert lk.info()["link"]["dup"] == 1
+
+
+def test_trace_dumps_wire_bytes():
+    ser = MpSerial()
+    out = io.StringIO()
+    with L.Link(ser, trace=out) as lk:
+        lk.hello()
+    text = out.getvalue()
+    assert "Write HELLO" in text and "Read" in text
+    assert "  0000  00 " in text  # hex dump lines start with the frame's 0x00
+
+
+# --- scripted ports for the failure paths ---------------------------------------
+
+
+class ScriptSerial:
+    """Answers each write with a canned byte string (or nothing)."""
+
+    port = "script"
+
+    def __init__(self, answer):
+        self.answer = answer  # callable(request Frame) -> bytes
+        self.timeout = 0.01
+        self._out = b""
+        self.writes = 0
+
+    def write(self, data):
+        self.writes += 1
+        self._out += self.answer(L.decode_frame(data))
+        return len(data)
+
+    def read(self, size=1):
+        data, self._out = self._out[:size], self._out[size:]
+        return data
+
+    def reset_input_buffer(self):
+        self._out = b""
+
+    def close(self):
+        pass
+
+
+def test_refuses_incompatible_link_version():
+    def answer(req):
+        p = bytes([2, 0, 1, 0]) + struct.pack("<H", 512) + b"2.0.0"
+        return L.encode_frame(req.req_id, req.code | 0x80, 0, p)
+
+    with pytest.raises(OntspanError, match=r"link version 2\.0 .*update the host tools"):
+        L.Link(ScriptSerial(answer)).hello()
+
+
+def test_repl_banner_before_reply_is_skipped():
+    def answer(req):
+        hello = bytes([1, 3, 1, 0]) + struct.pack("<H", 256) + b"0.2.0"
+        return b"MicroPython v1.24\r\n>>> " + L.encode_frame(req.req_id, 0x81, 0, hello) + b"\r\n"
+
+    lk = L.Link(ScriptSerial(answer))
+    assert lk.hello().link_minor == 3 and lk.max_payload == 256
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (b"", "is the Ontspan firmware installed"),
+        (b"\r\n>>> ", "at the MicroPython REPL"),
+        (
+            b"Traceback (most recent call last):\r\nImportError: no module named 'app'\r\n",
+            "crashed",
+        ),
+    ],
+)
+def test_silent_device_gets_a_clear_message(text, message, monkeypatch):
+    monkeypatch.setattr(L, "HELLO_TIMEOUT", 0.05)
+    ser = ScriptSerial(lambda req: text)
+    with pytest.raises(OntspanError, match=message):
+        L.Link(ser).hello(retries=1)
+    assert ser.writes == 2
+
+
+def test_corrupt_reply_is_retried():
+    calls = []
+
+    def answer(req):
+        calls.append(req.req_id)
+        f = bytearray(L.encode_frame(req.req_id, req.code | 0x80, 0, b"\x01\x02\x03\x04\x05\x06"))
+        if len(calls) == 1:
+            f[3] ^= 0x20
+        return bytes(f)
+
+    lk = L.Link(ScriptSerial(answer))
+    assert lk.request(L.Cmd.ECHO, b"x", timeout=0.05) == b"\x01\x02\x03\x04\x05\x06"
+    assert calls[0] == calls[1]  # the resend keeps its id
+
+
+def test_open_missing_port():
+    with pytest.raises(OntspanError, match="no device at /dev/ontspan-missing"):
+        L.Link("/dev/ontspan-missing")
+
+
+# --- ports -------------------------------------------------------------------------
+
+PICO = ports.Port("/dev/ttyACM0", "Board in FS mode", 0x2E8A, 0x0005, "E660")
+OTHER = ports.Port("/dev/ttyUSB0", "CP2102", 0x10C4, 0xEA60, None)
+
+
+def test_find_port(monkeypatch):
+    monkeypatch.delenv(ports.ENV_PORT, raising=False)
+    assert ports.find_port("COM7", []) == "COM7"
+    assert ports.find_port(None, [OTHER, PICO]) == "/dev/ttyACM0"
+    with pytest.raises(OntspanError, match="no Ontspan device found"):
+        ports.find_port(None, [OTHER])
+    two = [PICO, ports.Port("/dev/ttyACM1", "", 0x2E8A, 0x0005, "X")]
+    with pytest.raises(OntspanError, match="several Picos.*ttyACM0, /dev/ttyACM1"):
+        ports.find_port(None, two)
+    monkeypatch.setenv(ports.ENV_PORT, "/dev/ttyACM9")
+    assert ports.find_port(None, two) == "/dev/ttyACM9"
+    assert "2E8A:0005" in PICO.label()
+
+
+def test_list_ports_runs():
+    assert all(isinstance(p, ports.Port) for p in ports.list_ports())
