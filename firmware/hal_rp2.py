@@ -164,7 +164,9 @@ class Board:
     def edge(self, kind, block, group, late_ms):
         pass  # only the sim records cue edges
 
-    def reset(self):
+    def reset(self, mode=0):
+        if mode == 1:
+            machine.bootloader()  # BOOTSEL: the Pico shows up as a USB drive
         machine.reset()
 
     def deinit(self):

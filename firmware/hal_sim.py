@@ -297,7 +297,7 @@ class Board:
         bar = "#" * (self.motor.level * 10 // 255)
         sys.stderr.write("\r  %s\x1b[0m  motor [%-10s]  " % (" ".join(cells), bar))
 
-    def reset(self):
+    def reset(self, mode=0):
         self.trace.write("R %d reset" % self.clock.ticks_ms())
         sys.exit(0)  # the launcher starts the firmware again, as a reboot would
 

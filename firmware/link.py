@@ -31,8 +31,8 @@ _STOP = const(0x31)
 _STATUS = const(0x32)
 _SET_CONFIG = const(0x40)
 _GET_CONFIG = const(0x41)
-_GET_LOGS = const(0x50)  # reserved
-_CLEAR_LOGS = const(0x51)  # reserved
+_GET_LOGS = const(0x50)
+_CLEAR_LOGS = const(0x51)
 _REBOOT = const(0x70)
 
 # (code, handler name): Dispatcher binds handlers by name, so the codes stay

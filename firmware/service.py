@@ -269,3 +269,20 @@ def reboot(dev, lk, p, out):
         return fail(ERR_PAYLOAD)
     dev.request_reboot(mode)
     return ok()
+
+
+def get_logs(dev, lk, p, out):
+    # request: from_seq u32, max records u8; reply: whole 32-byte records, oldest first
+    if len(p) != 5:
+        return fail(ERR_PAYLOAD)
+    from_seq, want = struct.unpack_from("<IB", p, 0)
+    room = min(want, link.MAX_PAYLOAD // 32)
+    return ok(32 * dev.get_logs(from_seq, memoryview(out)[: 32 * room]))
+
+
+def clear_logs(dev, lk, p, out):
+    # request: upto seq u32 (the newest the host has stored)
+    if len(p) != 4:
+        return fail(ERR_PAYLOAD)
+    r = dev.clear_logs(struct.unpack_from("<I", p, 0)[0])
+    return fail(r) if r else ok()
