@@ -53,7 +53,7 @@ class Device:
         self.cfg, self.cfg_ok = config.load(self.root)
         b = hal.board(self.cfg)
         self.board = b
-        self.clock = b.clock
+        self.clk = b.clock  # ticks source (clock() is the wall clock for the link)
         self._last = b.clock.ticks_ms()
         self.up_s = 0  # uptime that never wraps: whole seconds plus a ms remainder
         self._up_ms = 0
@@ -124,8 +124,8 @@ class Device:
 
     # -- time ------------------------------------------------------------------
     def _tick_uptime(self):
-        now = self.clock.ticks_ms()
-        self._up_ms += self.clock.ticks_diff(now, self._last)
+        now = self.clk.ticks_ms()
+        self._up_ms += self.clk.ticks_diff(now, self._last)
         self._last = now
         if self._up_ms >= 1000:
             s = self._up_ms // 1000
@@ -225,7 +225,7 @@ class Device:
         elif m == PLAYING:
             if ev == gestures.TAP:
                 self.engine.pause()
-                self._paused_at = self.clock.ticks_ms()
+                self._paused_at = self.clk.ticks_ms()
                 self.mode = PAUSED
             elif ev == gestures.HOLD:
                 self._ended(lr.OUT_STOPPED)
@@ -255,7 +255,7 @@ class Device:
             return
         ui.show_choice(self.board.ring, self.selected, t.count())
         self._choice_on = True
-        self._choice_until = self.clock.ticks_add(self.clock.ticks_ms(), _CHOICE_MS)
+        self._choice_until = self.clk.ticks_add(self.clk.ticks_ms(), _CHOICE_MS)
 
     def _no_table(self):
         status = self.board.status
@@ -421,7 +421,7 @@ class Device:
     def boot_animation(self):
         """A warm dot runs once around the ring and fades: 'I am alive', never startling."""
         ring = self.board.ring
-        clock = self.clock
+        clock = self.clk
         buf = ring.buf
         n = ring.n
         ring.set_device_cap(self.cfg["night_cap"] if self.is_night() else self.cfg["day_cap"])
@@ -456,7 +456,7 @@ class Device:
         e = self.engine
         if self.mode != PLAYING:
             return _IDLE_MS
-        clock = self.clock
+        clock = self.clk
         now = clock.ticks_ms()
         ms = min(clock.ticks_diff(e._deadline, now), clock.ticks_diff(e._next_frame, now))
         return 0 if ms < 0 else (ms if ms < _IDLE_MS else _IDLE_MS)
@@ -475,12 +475,12 @@ class Device:
             if e.state == eng.DONE:
                 self._ended(lr.OUT_COMPLETED)
         elif m == PAUSED:
-            if self.clock.ticks_diff(self.clock.ticks_ms(), self._paused_at) >= _PAUSE_MAX_MS:
+            if self.clk.ticks_diff(self.clk.ticks_ms(), self._paused_at) >= _PAUSE_MAX_MS:
                 self._ended(lr.OUT_STOPPED)
         elif m == RATING_BEFORE or m == RATING_AFTER:
             if self.rating.expired():
                 self._rated(lr.NOT_RATED)
-        elif self._choice_on and self.clock.ticks_diff(self.clock.ticks_ms(), self._choice_until) >= 0:
+        elif self._choice_on and self.clk.ticks_diff(self.clk.ticks_ms(), self._choice_until) >= 0:
             self._choice_on = False
             b.ring.off()
         req = self.link.poll(_LINK_BYTES_PLAYING if m == PLAYING else _LINK_BYTES_IDLE)

@@ -108,6 +108,8 @@ HELLO_RETRIES = 4
 REQUEST_TIMEOUT = 1.0
 REQUEST_RETRIES = 2  # resends of the same request (the device answers a resend from its cache)
 COMMIT_TIMEOUT = 5.0  # validate + rename on flash
+LOG_RECORD = 32  # bytes per practice-log record
+LOG_BATCH = MAX_PAYLOAD // LOG_RECORD  # records per GET_LOGS reply
 READ_CHUNK = 4096  # bytes per serial read
 
 # --- frame codec -------------------------------------------------------------
@@ -400,6 +402,7 @@ class Link:
         self.text = bytearray()  # recent REPL text seen between frames
         self.max_payload = MAX_PAYLOAD
         self.device: Hello | None = None
+        self._device_id: str | None = None
 
     # lifecycle
 
@@ -593,6 +596,43 @@ class Link:
     def get_config(self) -> dict[str, Any]:
         return dict(json.loads(self.request(Cmd.GET_CONFIG)))
 
+    # -- practice logs (docs/log-format.md; GET_LOGS / CLEAR_LOGS in docs/link.md)
+    def device_id(self) -> str:
+        if self._device_id is None:
+            self._device_id = str(self.info()["device_id"])
+        return self._device_id
+
+    def get_logs(self, from_seq: int, max_count: int) -> list[bytes]:
+        """Records with seq >= from_seq, oldest first, at most max_count (one frame's worth)."""
+        data = self.request(Cmd.GET_LOGS, struct.pack("<IB", from_seq, min(max_count, LOG_BATCH)))
+        return [data[i : i + LOG_RECORD] for i in range(0, len(data) - LOG_RECORD + 1, LOG_RECORD)]
+
+    def clear_logs(self, upto_seq: int) -> None:
+        self.request(Cmd.CLEAR_LOGS, struct.pack("<I", upto_seq))
+
+    def clock_anchor(self) -> tuple[int, int, int] | None:
+        """(boot, uptime_s, wall_s) now, when the device clock is set: dates earlier
+        sessions of this boot that were logged before the clock was set."""
+        info = self.info()
+        clock = self.get_clock()
+        if not clock.is_set:
+            return None
+        return int(info["boot"]), int(info["clock"]["uptime_s"]), clock.epoch
+
     def reboot(self, bootloader: bool = False) -> None:
         """Reboot the device (into BOOTSEL with bootloader=True); the link is gone after."""
         self.request(Cmd.REBOOT, bytes([1 if bootloader else 0]), retries=0)
+
+
+def open_log_link(port: str | None) -> Link:
+    """A checked link for `logs pull`: found port, HELLO, and the clock set to now."""
+    from .ports import find_port
+
+    lk = Link(find_port(port))
+    try:
+        lk.hello()
+        lk.set_clock()
+    except BaseException:
+        lk.close()
+        raise
+    return lk

@@ -27,6 +27,32 @@ HEAPSIZE = "192K"  # about what the rp2 port leaves for Python on an RP2040
 RESTART_BACKOFF_S = 0.5
 GESTURES = ("tap", "double", "hold")
 
+# With boot_from_flash: run the firmware installed on the sim's flash image (as a
+# Pico runs what is on its flash), or the host's firmware dir while none is.
+# hal_sim from the host only mounts the image; the installed modules are
+# then imported afresh from /flash, and their mount_flash becomes a no-op.
+BOOT_SHIM = """\
+import os, sys
+_before = set(sys.modules)
+import hal_sim
+hal_sim.Board.mount_flash()
+try:
+    os.stat("/flash/main.py")
+    _main = "/flash/main.py"
+except OSError:
+    _main = None
+if _main:
+    for _m in set(sys.modules) - _before:
+        del sys.modules[_m]
+    sys.path[:] = ["/flash", ".frozen"]
+    import hal_sim
+else:
+    _main = %r
+hal_sim.Board.mount_flash = lambda: None
+del _before
+exec(open(_main).read(), {"__name__": "__main__"})
+"""
+
 
 def _raw_with_intr(fd: int) -> None:
     """Raw mode, but 0x03 still raises SIGINT; no other control byte is special."""
@@ -56,6 +82,7 @@ class SimDevice:
         firmware_dir: str | os.PathLike[str] | None = None,
         device_id: str | None = None,
         ticks0: int | None = None,
+        boot_from_flash: bool = False,
     ):
         if speed < 1:
             raise OntspanError(f"--speed must be a whole number >= 1, not {speed}")
@@ -71,6 +98,7 @@ class SimDevice:
         self.firmware_dir = Path(firmware_dir or FIRMWARE_DIR)
         self.device_id = device_id or self._stored_device_id()
         self.ticks0 = ticks0
+        self.boot_from_flash = boot_from_flash
         self.boots = 0
         self.proc: subprocess.Popen[bytes] | None = None
         self._stop = threading.Event()
@@ -124,6 +152,10 @@ class SimDevice:
         self._fw_master, fw_slave = pty.openpty()
         _raw_with_intr(fw_slave)
         main = self.firmware_dir / "main.py"
+        if self.boot_from_flash:
+            shim = self.state / "boot_shim.py"
+            shim.write_text(BOOT_SHIM % str(main))
+            main = shim
         stderr = None if self.draw else open(self.state / "sim.log", "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(
             [micropython_binary(), "-X", f"heapsize={HEAPSIZE}", "-i", str(main)],
