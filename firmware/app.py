@@ -7,8 +7,6 @@
 import os
 import sys
 
-from micropython import const
-
 import config
 import engine as eng
 import gestures
@@ -19,6 +17,7 @@ import logrecord as lr
 import service
 import table
 import ui
+from micropython import const
 
 FIRMWARE_VERSION = "0.1.0"
 

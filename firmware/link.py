@@ -126,11 +126,11 @@ class Link:
     """Frame server on two streams. poll() and reply() never block on input
     and never raise on bad bytes; all buffers are allocated here, once."""
 
-    def __init__(self, instream, outstream, clock=time):
+    def __init__(self, instream, outstream, clock=None):
         self._in = instream
         self._rd = instream.readinto  # bound once: binding allocates
         self._out = outstream
-        self._clock = clock
+        self._clock = time if clock is None else clock
         self._poll = select.poll()
         self._poll.register(instream, select.POLLIN)
         for _ev in self._poll.ipoll(0):

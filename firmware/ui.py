@@ -4,9 +4,8 @@
 #   playing: tap = pause/resume, hold (2 s) = stop
 #   rating:  tap = one step up (10 wraps to 0), double tap = one step down,
 #            hold = confirm; no press for 30 s = not rated
-from micropython import const
-
 import gestures
+from micropython import const
 
 NOT_RATED = const(255)
 _RATING_TIMEOUT_MS = const(30000)
