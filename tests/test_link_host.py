@@ -198,8 +198,10 @@ def test_client_error_replies(dev_link):
     assert "START: no such protocol" in str(e.value)
     with pytest.raises(L.LinkError, match="refused a value: colour"):
         lk.set_config({"colour": 1})
-    with pytest.raises(L.LinkError, match="does not know this command"):
+    with pytest.raises(L.LinkError, match="refused the request's payload"):
         lk.request(L.Cmd.GET_LOGS)
+    with pytest.raises(L.LinkError, match="does not know this command"):
+        lk.request(0x7E)
     with pytest.raises(L.LinkError, match="too large.*8192"):
         lk.put_table(bytes(9000))
 

@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "ontspan.cmd_sim",
     "ontspan.cmd_protocols",
     "ontspan.cmd_logs",
+    "ontspan.cmd_device",
 ]
 
 

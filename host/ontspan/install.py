@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -118,23 +119,28 @@ def _mpremote(port: str, args: list[str], on_line: Callable[[str], None] | None 
     except OSError as e:
         raise OntspanError(f"cannot run mpremote: {e}") from e
     lines: list[str] = []
-    deadline = time.monotonic() + MPREMOTE_TIMEOUT
+    timed_out = threading.Event()
+
+    def expire() -> None:  # a hung device never hangs the install
+        timed_out.set()
+        proc.kill()
+
+    watchdog = threading.Timer(MPREMOTE_TIMEOUT, expire)
+    watchdog.start()
     assert proc.stdout is not None and proc.stderr is not None
     try:
         for line in proc.stdout:
             lines.append(line)
             if on_line:
                 on_line(line.rstrip("\n"))
-            if time.monotonic() > deadline:
-                break
-        proc.wait(timeout=max(1.0, deadline - time.monotonic()))
-    except subprocess.TimeoutExpired:
-        pass
+        proc.wait()
     finally:
-        if proc.poll() is None:
+        watchdog.cancel()
+        if proc.poll() is None:  # interrupted (Ctrl-C): leave nothing running
             proc.kill()
             proc.wait()
-            raise OntspanError(f"mpremote on {port} took longer than {MPREMOTE_TIMEOUT:.0f} s")
+    if timed_out.is_set():
+        raise OntspanError(f"mpremote on {port} took longer than {MPREMOTE_TIMEOUT:.0f} s")
     err = proc.stderr.read().strip()
     if proc.returncode != 0:
         last = err.splitlines()[-1] if err else f"exit code {proc.returncode}"

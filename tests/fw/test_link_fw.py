@@ -312,7 +312,7 @@ assert call(0x40, b'{"volume":3}') == (link.ERR_VALUE, b"volume")
 assert call(0x40, b'not json')[0] == link.ERR_PAYLOAD
 assert json.loads(call(0x41)[1])["max_brightness"] == 60
 assert call(0x03, b"\\x00\\x03\\x07xyz") == (0, b"\\x00\\x03\\x07xyz")
-assert call(0x50) == (link.ERR_UNKNOWN_CMD, b"")  # GET_LOGS: reserved
+assert call(0x50) == (link.ERR_PAYLOAD, b"")  # GET_LOGS needs from_seq and count
 assert call(0x7E) == (link.ERR_UNKNOWN_CMD, b"")
 assert call(0x70, b"\\x01") == (0, b"") and dev.reboot_mode == 1
 dev.status = None  # a handler that raises
