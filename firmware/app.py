@@ -67,6 +67,7 @@ class Device:
             night_cap=self.cfg["night_cap"],
             motor_cap=self.cfg["motor_cap"],
         )
+        self.engine.on_edge = self._on_edge
         self.rating = ui.Rating(b.ring, b.clock)
         self.table = None
         self._table_buf = None
@@ -214,6 +215,10 @@ class Device:
             self._play(value)
         else:
             self._finish(value)
+
+    def _on_edge(self, e):
+        # the sim records each cue edge with how late it was handled; a no-op on the Pico
+        self.board.edge(e.kind, e.block, e.group, e.late_ring[(e.late_i - 1) % eng.LATE_RING])
 
     # -- button ----------------------------------------------------------------
     def on_button(self, ev):
