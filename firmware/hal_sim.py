@@ -27,7 +27,8 @@ _BLOCK = const(4096)
 _BLOCKS = const(352)  # 1408 KiB, the Pico's default filesystem size
 _RGB = b"\x00\x01\x02"
 _TAP_MS = const(120)
-_GAP_MS = const(120)
+_GAP_MS = const(120)  # between the two presses of a double tap
+_AFTER_MS = const(500)  # after a gesture: longer than the double-tap window, so taps stay taps
 _HOLD_MS = const(2600)
 
 
@@ -175,11 +176,11 @@ class Button:
     def inject(self, name):
         q = self._queue
         if name == "tap":
-            q.extend([(True, _TAP_MS), (False, _GAP_MS)])
+            q.extend([(True, _TAP_MS), (False, _AFTER_MS)])
         elif name == "double":
-            q.extend([(True, _TAP_MS), (False, _GAP_MS), (True, _TAP_MS), (False, _GAP_MS)])
+            q.extend([(True, _TAP_MS), (False, _GAP_MS), (True, _TAP_MS), (False, _AFTER_MS)])
         elif name == "hold":
-            q.extend([(True, _HOLD_MS), (False, _GAP_MS)])
+            q.extend([(True, _HOLD_MS), (False, _AFTER_MS)])
         else:
             return
         b = self._board
