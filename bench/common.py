@@ -18,3 +18,78 @@ def percentile(values: list[float], p: float) -> float:
     if len(values) == 1:
         return values[0]
     return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1]
+
+
+# --- shared by the suites that play protocols or talk to a simulated device ---
+
+PERIOD = 0x40000000  # the Pico's ticks wrap at 2^30 (the sim keeps that period)
+
+
+def ticks_diff(a: int, b: int) -> int:
+    d = (a - b) & (PERIOD - 1)
+    return d - PERIOD if d >= PERIOD // 2 else d
+
+
+def library():
+    """The protocols/ library, checked: list of Protocol, sorted by id as in the table."""
+    from ontspan.paths import REPO
+    from ontspan.protocol import check_paths
+
+    protos, diags = check_paths([REPO / "protocols"])
+    errors = [d for d in diags if d.severity == "error"]
+    if errors:
+        raise SystemExit(f"protocols/ does not check: {errors[0]}")
+    return sorted(protos, key=lambda p: p.id)
+
+
+def by_name(protos, name: str):
+    return next(p for p in protos if p.name == name)
+
+
+def wait_until(predicate, timeout: float = 15.0, interval: float = 0.05):
+    import time
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise SystemExit(f"bench: timed out after {timeout}s waiting for {getattr(predicate, '__name__', predicate)}")
+
+
+def sim_link(sim, attempts: int = 40):
+    """A Link to a started SimDevice once its firmware answers HELLO."""
+    import time
+
+    from ontspan.errors import OntspanError
+    from ontspan.link import Link
+
+    last = None
+    for _ in range(attempts):
+        try:
+            lk = Link(sim.port)
+        except OntspanError as e:
+            last = e
+            time.sleep(0.1)
+            continue
+        try:
+            lk.hello()
+            return lk
+        except OntspanError as e:
+            last = e
+            lk.close()
+            time.sleep(0.1)
+    raise SystemExit(f"bench: the simulated device did not answer HELLO: {last}")
+
+
+def edge_lines(lines: list[str]) -> list[tuple[int, int, int, int, int]]:
+    """E trace lines as (ticks, kind, block, group, late_ms)."""
+    out = []
+    for ln in lines:
+        if ln.startswith("E "):
+            parts = ln.split()
+            if len(parts) == 6:
+                ticks, kind, block, group, late = (int(x) for x in parts[1:])
+                out.append((ticks, kind, block, group, late))
+    return out

@@ -59,15 +59,15 @@ class Device:
         self.epoch_base = 0  # wall clock = epoch_base + up_s once the host set it
         self.tz_min = 0
         self.clock_set = False
-        self.log = logbook.Logbook(self.root + "/log")
+        self.log = logbook.Logbook(self.root + "/log", self.cfg["log_capacity"])
         self.log.open()
         self.engine = eng.Engine(
             b.ring, b.motor, b.clock,
             device_cap=self.cfg["day_cap"],
             night_cap=self.cfg["night_cap"],
             motor_cap=self.cfg["motor_cap"],
+            on_edge=self._on_edge,
         )
-        self.engine.on_edge = self._on_edge
         self.rating = ui.Rating(b.ring, b.clock)
         self.table = None
         self._table_buf = None
@@ -457,13 +457,10 @@ class Device:
 
     def _sleep_ms(self):
         """Time until the engine next needs the CPU (deadline or frame), at most _IDLE_MS."""
-        e = self.engine
         if self.mode != PLAYING:
             return _IDLE_MS
-        clock = self.clk
-        now = clock.ticks_ms()
-        ms = min(clock.ticks_diff(e._deadline, now), clock.ticks_diff(e._next_frame, now))
-        return 0 if ms < 0 else (ms if ms < _IDLE_MS else _IDLE_MS)
+        ms = self.engine.ms_to_next(self.clk.ticks_ms())
+        return ms if ms < _IDLE_MS else _IDLE_MS
 
     def step(self):
         """One pass of the main loop."""

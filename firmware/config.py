@@ -15,6 +15,7 @@ DEFAULTS = {
     "motor_cap": 200,  # 0..255
     "night_start": 21,  # hours, local time of the clock the host sets
     "night_end": 7,
+    "log_capacity": 1536,  # practice-log records kept (32 B each; the oldest 4 KB segment goes first)
 }
 
 # key -> (min, max)
@@ -30,6 +31,7 @@ LIMITS = {
     "motor_cap": (0, 255),
     "night_start": (0, 23),
     "night_end": (0, 23),
+    "log_capacity": (256, 16384),  # 16384 records = 512 KiB of the 1408 KiB filesystem
 }
 
 FILE = "/config.json"

@@ -33,6 +33,7 @@ class Engine:
         night_cap=_NIGHT_CAP,
         motor_cap=_MOTOR_CAP,
         motor_on_max_ms=_MOTOR_ON_MAX_MS,
+        on_edge=None,
     ):
         self.ring = ring
         self.clock = clock
@@ -41,7 +42,7 @@ class Engine:
         self.prog = Program()
         self.light = Light(ring)
         self.touch = Touch(motor, clock, motor_cap, motor_on_max_ms)
-        self.on_edge = None  # optional fn(engine), called once per edge
+        self.on_edge = on_edge  # optional fn(engine), called once per edge
         self.late_hist = [0] * LATE_BUCKETS
         self.late_ring = bytearray(LATE_RING)
         self.state = IDLE
@@ -176,6 +177,16 @@ class Engine:
         self.touch.off()
         self.light.clear()
         self.ring.show()
+
+    def ms_to_next(self, now):
+        # how long the main loop may sleep before the next edge or frame is due
+        if self.state != PLAYING:
+            return FRAME_MS
+        clock = self.clock
+        a = clock.ticks_diff(self._deadline, now)
+        b = clock.ticks_diff(self._next_frame, now)
+        ms = a if a < b else b
+        return ms if ms > 0 else 0
 
     def elapsed_ms(self):
         # session time now (frozen while paused)
