@@ -9,7 +9,8 @@ import time
 from pathlib import Path
 
 RESULTS = Path(__file__).parent / "results"
-SUITES = ["bench.boot"]
+SUITES = ["bench.boot", "bench.protocols", "bench.link", "bench.logs"]
+SUITES.append("bench.powercut")  # 200 power cuts of the simulated device
 
 
 def main(argv: list[str] | None = None) -> int:

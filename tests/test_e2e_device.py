@@ -153,7 +153,19 @@ def test_cli_in_a_subprocess(sim):
         timeout=30,
     )
     assert res.returncode == 1
-    assert res.stderr.strip() == "ontspan: no protocol 1 on the device (it has: none: flash a table first)"
+    assert (
+        res.stderr.strip()
+        == "ontspan: no protocol 1 on the device (it has: none: flash a table first)"
+    )
+    traced = subprocess.run(
+        [sys.executable, "-m", "ontspan.cli", "status", "--trace"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+    )
+    assert traced.returncode == 0 and "Write STATUS" in traced.stderr
+    assert "  0000  00 " in traced.stderr  # the hex dump of the frame
 
 
 def test_port_messages(sim, capsys, tmp_path):
@@ -227,7 +239,12 @@ def old_firmware(tmp_path, version):
         (d / f.name).write_text(f.read_text())
     app = d / "app.py"
     app.write_text(
-        re.sub(r'^FIRMWARE_VERSION = ".*"', f'FIRMWARE_VERSION = "{version}"', app.read_text(), flags=re.M)
+        re.sub(
+            r'^FIRMWARE_VERSION = ".*"',
+            f'FIRMWARE_VERSION = "{version}"',
+            app.read_text(),
+            flags=re.M,
+        )
     )
     return d
 
@@ -280,7 +297,6 @@ def test_install_upgrade_and_repair_after_a_cut(make_sim, capsys, tmp_path):
          "open('/flash/pixels.py', 'w').write('raise ImportError(\"stale\")')"],
         check=True, capture_output=True, timeout=30,
     )  # fmt: skip
-
 
     rc, out, err = run(capsys, "install", "--port", p)
     assert rc == 0 and f"installed firmware {current}" in out, err

@@ -260,7 +260,7 @@ def play_tables(mpy, tmp: Path, tables: list[bytes]) -> list[dict]:
 
 
 @settings(
-    max_examples=30,
+    max_examples=60,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                            HealthCheck.function_scoped_fixture],

@@ -6,6 +6,7 @@ import time
 
 import serial
 from conftest import wait_for
+from ontspan.link import Link
 
 
 def _read_until(ser, marker: bytes, timeout: float = 10.0) -> bytes:
@@ -38,12 +39,18 @@ def test_port_opens_with_pyserial_and_ctrl_c_gives_the_repl(make_sim):
 
 def test_power_cut_restarts_and_flash_survives(make_sim):
     dev = make_sim()
-    wait_for(lambda: (dev.state / "flash.img").exists())
+    wait_for(lambda: any(ln.endswith(" boot") for ln in dev.trace_lines()))  # flash mounted
+    with Link(dev.port) as lk:
+        lk.hello()
+        boot_before = lk.info()["boot"]  # the logbook's boot counter, kept on the flash
     first = dev.proc
     dev.kill()
     wait_for(lambda: dev.proc is not first and dev.proc.poll() is None)
     wait_for(lambda: sum(ln.endswith(" boot") for ln in dev.trace_lines()) >= 2)
     assert dev.boots == 2
+    with Link(dev.port) as lk:
+        lk.hello()
+        assert lk.info()["boot"] == boot_before + 1
 
 
 def test_bad_config_falls_back_and_blinks(make_sim, mpy, tmp_path):

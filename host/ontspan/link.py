@@ -437,7 +437,11 @@ class Link:
             return ev
         if self._clock() >= deadline:
             return []
-        data = self.ser.read(READ_CHUNK)
+        # what is waiting, or block for the first byte only: read(READ_CHUNK) alone
+        # would wait out the port timeout (50 ms) on every reply shorter than that
+        waiting = getattr(self.ser, "in_waiting", None)
+        size = READ_CHUNK if waiting is None else (min(waiting, READ_CHUNK) or 1)
+        data = self.ser.read(size)
         if not data:
             return []
         self._dump("Read", data)

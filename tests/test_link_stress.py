@@ -1,0 +1,190 @@
+"""The link under a storm of noise while a session plays at 1x on the simulated
+device (real firmware, MicroPython, a pty): random bytes, REPL-like text, frames
+cut off or corrupted, stale frames, all interleaved with valid requests (INFO,
+STATUS, ECHO) sent through the real host `Link`.
+
+- every request is answered on its first try (the Link never has to resend) and
+  with the right content;
+- the session keeps playing, and its cue edges come in the protocol's order;
+- no cue edge is later than 2 ms, by the engine's own lateness values (the
+  `late_ms` field of the E lines that Board.edge writes to the sim trace).
+
+The noise never holds 0x03: Ctrl-C on the device's serial port is the keyboard
+interrupt, which by design gives the REPL (docs/link.md).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+
+import pytest
+from conftest import wait_for
+from ontspan.compiler import compile_table, decode_table
+from ontspan.errors import OntspanError
+from ontspan.link import Cmd, Link, encode_frame, open_serial
+from ontspan.protocol import parse_protocol
+from ontspan.timeline import edges
+
+STRESS_S = float(os.environ.get("ONTSPAN_LINK_STRESS_S", "7"))
+MAX_LATE_MS = 2
+SEED = 4242
+
+# edges every 0.2 to 1 s: in 1, hold 0.2, out 1, pause 0.2
+PROTOCOL = """
+id = 7
+name = "druk"
+title = "Druk op de lijn"
+[[block]]
+type = "breath"
+in_s = 1
+hold_s = 0.2
+out_s = 1
+pause_s = 0.2
+seconds = 60
+[[block]]
+type = "rest"
+seconds = 10
+"""
+
+REPL_TEXT = [
+    b"import machine\r\n",
+    b">>> ",
+    b"print('hallo')\r\nhallo\r\n>>> ",
+    b"\x01",  # Ctrl-A: raw REPL
+    b"raw REPL; CTRL-B to exit\r\n>",
+    b"\x02",  # Ctrl-B
+    b"\x05paste mode; Ctrl-C to cancel, Ctrl-D to finish\r\n=== ",
+    b"\x04",  # Ctrl-D
+    b"Traceback (most recent call last):\r\n  File \"<stdin>\", line 1\r\nNameError: x\r\n",
+    b"MicroPython v1.24.0 on 2024-10-25; Raspberry Pi Pico with RP2040\r\n",
+    b"\x1b[A\x1b[B\x1b[2K",
+    b"\r\n" * 20,
+]
+
+
+class CountingSerial:
+    """The real serial port, counting the frames the Link writes (resends included)."""
+
+    def __init__(self, ser):
+        self.raw = ser
+        self.port = ser.port
+        self.frames = 0
+
+    def write(self, data: bytes, /) -> int | None:
+        self.frames += 1
+        return self.raw.write(data)
+
+    def read(self, size: int = 1, /) -> bytes:
+        return self.raw.read(size)
+
+    def reset_input_buffer(self) -> None:
+        self.raw.reset_input_buffer()
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def noise(rng: random.Random) -> bytes:
+    """One burst of line noise, never containing Ctrl-C."""
+    kind = rng.random()
+    if kind < 0.4:
+        data = bytes(rng.randrange(256) for _ in range(rng.randint(1, 300)))
+    elif kind < 0.7:
+        data = b"".join(rng.choice(REPL_TEXT) for _ in range(rng.randint(1, 4)))
+    elif kind < 0.8:
+        # a frame cut off: SOF and part of a valid frame, never ended
+        f = encode_frame(0, Cmd.ECHO, 0, bytes(rng.randrange(256) for _ in range(40)))
+        data = f[: rng.randint(1, len(f) - 1)]
+    elif kind < 0.9:
+        # a whole frame with one byte changed (id 0: the host never uses it)
+        f = bytearray(encode_frame(0, Cmd.STATUS))
+        i = rng.randint(1, len(f) - 2)
+        f[i] = rng.randrange(8, 256)
+        data = bytes(f)
+    else:
+        # a valid request the host is not waiting for (id 0)
+        data = encode_frame(0, rng.choice([Cmd.STATUS, Cmd.ECHO]), 0, b"stale")
+    return data.replace(b"\x03", b"\x13")
+
+
+def edge_lines(dev) -> list[tuple[int, int, int, int, int]]:
+    out = []
+    for line in dev.trace_lines():
+        if line.startswith("E "):
+            _, t, kind, block, group, late = line.split()
+            out.append((int(t), int(kind), int(block), int(group), int(late)))
+    return out
+
+
+def ticks_diff(a: int, b: int) -> int:
+    d = (a - b) & 0x3FFFFFFF
+    return d - 0x40000000 if d >= 0x20000000 else d
+
+
+def test_noise_between_requests_never_costs_an_answer_or_a_late_cue(make_sim):
+    proto, diags = parse_protocol(PROTOCOL)
+    assert proto is not None, diags
+    table = compile_table([proto])
+    want = edges(decode_table(table).program(proto.id))
+
+    dev = make_sim("stress", speed=1)
+    ser = CountingSerial(open_serial(dev.port))
+    link = Link(ser)
+    rng = random.Random(SEED)
+    try:
+        for _ in range(60):
+            try:
+                link.hello()
+                break
+            except OntspanError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("the simulated device never answered HELLO")
+        link.put_table(table)
+        link.start(proto.id)
+        edges_before = len(edge_lines(dev))
+        wait_for(lambda: len(edge_lines(dev)) > edges_before)  # the first cue
+        sent = {"INFO": 0, "STATUS": 0, "ECHO": 0}
+        noise_bytes = 0
+        frames0 = ser.frames
+        end = time.monotonic() + STRESS_S
+        while time.monotonic() < end:
+            if rng.random() < 0.6:
+                burst = noise(rng)
+                noise_bytes += len(burst)
+                ser.raw.write(burst)
+                continue
+            which = rng.choice(list(sent))
+            if which == "INFO":
+                info = link.info()
+                assert info["device_id"] == dev.device_id and info["table"]["crc"]
+            elif which == "STATUS":
+                st = link.status()
+                assert (st.state, st.protocol) == (1, proto.id), st  # still playing
+            else:
+                data = bytes(rng.randrange(256) for _ in range(rng.randint(0, 200)))
+                assert link.echo(data) == data
+            sent[which] += 1
+        requests = sum(sent.values())
+        resends = ser.frames - frames0 - requests
+        st = link.status()
+        info = link.info()
+    finally:
+        link.close()
+
+    assert requests >= 50 and noise_bytes >= 5_000, (sent, noise_bytes)
+    assert resends == 0, f"{resends} of {requests} requests needed a resend"
+    assert (st.state, st.protocol) == (1, proto.id)
+    assert info["link"]["bad"] > 0 and info["link"]["noise"] > 0  # the noise arrived
+
+    got = edge_lines(dev)[edges_before:]
+    assert len(got) >= 8, got
+    assert [g[1:4] for g in got] == [tuple(e[1:]) for e in want[: len(got)]]
+    lates = [g[4] for g in got]
+    assert max(lates) <= MAX_LATE_MS, f"cue edges late by {lates} ms while the link was busy"
+    # the late values are honest: the trace's own clock puts each edge no earlier
+    t0 = got[0][0] - got[0][4]
+    for (t, _, _, _, late), e in zip(got, want, strict=False):
+        assert ticks_diff(t, t0) - e.t_ms >= late - 1, (t, t0, e, late)
