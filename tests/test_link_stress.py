@@ -143,8 +143,8 @@ def test_noise_between_requests_never_costs_an_answer_or_a_late_cue(make_sim):
         else:
             pytest.fail("the simulated device never answered HELLO")
         link.put_table(table)
-        link.start(proto.id)
         edges_before = len(edge_lines(dev))
+        link.start(proto.id)
         wait_for(lambda: len(edge_lines(dev)) > edges_before)  # the first cue
         sent = {"INFO": 0, "STATUS": 0, "ECHO": 0}
         noise_bytes = 0
@@ -175,6 +175,7 @@ def test_noise_between_requests_never_costs_an_answer_or_a_late_cue(make_sim):
         link.close()
 
     assert requests >= 50 and noise_bytes >= 5_000, (sent, noise_bytes)
+    print("STATS", sent, noise_bytes, resends, info["link"], [g[4] for g in edge_lines(dev)[edges_before:]])
     assert resends == 0, f"{resends} of {requests} requests needed a resend"
     assert (st.state, st.protocol) == (1, proto.id)
     assert info["link"]["bad"] > 0 and info["link"]["noise"] > 0  # the noise arrived
