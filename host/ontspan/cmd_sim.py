@@ -26,12 +26,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--state", metavar="DIR", help="keep the device's flash here (default: temporary)")
     p.add_argument("--headless", action="store_true", help="no terminal drawing or key input")
     p.add_argument("--trace", action="store_true", help="record frames, motor and cues in DIR/trace.log")
+    p.add_argument(
+        "--from-flash",
+        action="store_true",
+        help="boot the firmware installed on the sim's flash (`ontspan install`), as a Pico would",
+    )
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     interactive = not args.headless and sys.stdin.isatty() and sys.stderr.isatty()
-    dev = SimDevice(args.state, speed=args.speed, trace=args.trace, draw=interactive)
+    dev = SimDevice(
+        args.state, speed=args.speed, trace=args.trace, draw=interactive, boot_from_flash=args.from_flash
+    )
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
     dev.start()
