@@ -24,6 +24,14 @@ class MicroPython:
         return res.stdout
 
 
+@pytest.fixture(autouse=True)
+def _private_data_dirs(tmp_path_factory, monkeypatch):
+    """Tests never touch the user's archive or stored protocol names."""
+    base = tmp_path_factory.mktemp("userdata")
+    monkeypatch.setenv("ONTSPAN_DATA", str(base / "data"))
+    monkeypatch.setenv("ONTSPAN_ARCHIVE", str(base / "archive.sqlite3"))
+
+
 @pytest.fixture(scope="session")
 def mpy() -> MicroPython:
     return MicroPython()

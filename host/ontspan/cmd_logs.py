@@ -53,6 +53,19 @@ def open_link(port: str | None) -> Any:
     return opener(port)
 
 
+def known_names(link: Any) -> dict[int, dict[int, str]]:
+    """Protocol names of the device's current table, as `ontspan flash` remembered them."""
+    from .cmd_device import load_names
+
+    info = link.info() if hasattr(link, "info") else {}
+    crc = (info.get("table") or {}).get("crc")
+    names = load_names(str(info.get("device_id", "")), crc)
+    if not crc or not names:
+        return {}
+    ids = {int(pid): str(entry.get("name", pid)) for pid, entry in names.items() if isinstance(entry, dict)}
+    return {int(crc, 16): ids}
+
+
 def cmd_pull(args: argparse.Namespace) -> int:
     from .pull import pull
 
@@ -61,8 +74,9 @@ def cmd_pull(args: argparse.Namespace) -> int:
         try:
             from tqdm import tqdm
 
+            names = known_names(link)
             with tqdm(unit="rec", desc="logs", disable=args.json or None) as bar:
-                res = pull(link, ar, bar.update, clear=args.clear)
+                res = pull(link, ar, bar.update, clear=args.clear, names=names)
         finally:
             close = getattr(link, "close", None)
             if callable(close):

@@ -8,6 +8,7 @@ real CLI and the real firmware.
 """
 
 import argparse
+import os
 import shutil
 import sys
 import time
@@ -60,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
+    os.environ["ONTSPAN_DATA"] = str(out / "data")  # this demo's device names stay in demo-out/
     draw = sys.stderr.isatty()
     try:
         say("checking the standard protocol library")
