@@ -55,7 +55,9 @@ def wait_until(predicate, timeout: float = 15.0, interval: float = 0.05):
         if value:
             return value
         time.sleep(interval)
-    raise SystemExit(f"bench: timed out after {timeout}s waiting for {getattr(predicate, '__name__', predicate)}")
+    raise SystemExit(
+        f"bench: timed out after {timeout}s waiting for {getattr(predicate, '__name__', predicate)}"
+    )
 
 
 def sim_link(sim, attempts: int = 40):

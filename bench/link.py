@@ -163,7 +163,12 @@ def _flood(sim: SimDevice, port: str) -> dict:
     reader.join(timeout=2)
     ser.close()
     lines = sim.trace_lines()[before:]
-    return {"wire": wire, "seconds": took, "edges": edge_lines(lines), "replies": got.count(b"\x07")}
+    return {
+        "wire": wire,
+        "seconds": took,
+        "edges": edge_lines(lines),
+        "replies": got.count(b"\x07"),
+    }
 
 
 # --- the raw line, at the MicroPython REPL of the same simulated device ----------------
@@ -228,10 +233,10 @@ def _raw_pumps(port: str, data: bytes) -> tuple[float, float]:
 
 
 def _mpremote(port: str, path: str) -> tuple[float, float]:
-    """`mpremote connect PORT resume cp FILE :/flash/bench.bin` and a no-op
+    """`mpremote connect PORT resume cp -f FILE :/flash/bench.bin` (-f: no skip of an unchanged file) and a no-op
     `... resume exec pass` (its fixed cost), median seconds of RUNS each."""
     cmds = (
-        [MPREMOTE, "connect", port, "resume", "cp", path, ":/flash/bench.bin"],
+        [MPREMOTE, "connect", port, "resume", "cp", "-f", path, ":/flash/bench.bin"],
         [MPREMOTE, "connect", port, "resume", "exec", "pass"],
     )
     out = []
@@ -242,11 +247,22 @@ def _mpremote(port: str, path: str) -> tuple[float, float]:
             res = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
             times.append(time.perf_counter() - t)
             if res.returncode:
-                raise SystemExit(f"bench link: {' '.join(cmd[3:])} failed: {res.stdout}{res.stderr}")
+                raise SystemExit(
+                    f"bench link: {' '.join(cmd[3:])} failed: {res.stdout}{res.stderr}"
+                )
         out.append(statistics.median(times))
     check = subprocess.run(
-        [MPREMOTE, "connect", port, "resume", "exec", "import os;print(os.stat('/flash/bench.bin')[6])"],
-        capture_output=True, text=True, timeout=60,
+        [
+            MPREMOTE,
+            "connect",
+            port,
+            "resume",
+            "exec",
+            "import os;print(os.stat('/flash/bench.bin')[6])",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     if check.stdout.split()[-1:] != [str(PAYLOAD)]:
         raise SystemExit(f"bench link: mpremote cp left {check.stdout!r}")
@@ -256,7 +272,10 @@ def _mpremote(port: str, path: str) -> tuple[float, float]:
 def _overhead(rng: random.Random) -> tuple[float, float]:
     """Framing overhead in % of payload for random payloads: full 512-byte frames
     (mean, worst of 2000), and 1..512-byte payloads weighted by bytes."""
-    full = [len(encode_frame(1, Cmd.ECHO, 0, rng.randbytes(MAX_PAYLOAD))) - MAX_PAYLOAD for _ in range(2000)]
+    full = [
+        len(encode_frame(1, Cmd.ECHO, 0, rng.randbytes(MAX_PAYLOAD))) - MAX_PAYLOAD
+        for _ in range(2000)
+    ]
     sizes = [rng.randrange(1, MAX_PAYLOAD + 1) for _ in range(2000)]
     wire = sum(len(encode_frame(1, Cmd.ECHO, 0, rng.randbytes(n))) for n in sizes)
     return max(full) * 100 / MAX_PAYLOAD, (wire - sum(sizes)) * 100 / sum(sizes)
@@ -266,7 +285,7 @@ def run() -> list[dict]:
     protos = library()
     table = compile_table(protos)
     rng = random.Random(1234)
-    data = rng.randbytes(PAYLOAD)
+    data = _no_ctrl_c(rng.randbytes(PAYLOAD))  # the raw pump reads a tty: no Ctrl-C in it
     tmp = tempfile.mkdtemp(prefix="ontspan-bench-")
     sim = SimDevice(os.path.join(tmp, "sim"), speed=1, trace=True).start()
     try:
@@ -316,32 +335,94 @@ def run() -> list[dict]:
     return [
         metric(f"upload whole library, put_table ({len(table)} B), time", r1(t_lib * 1000), "ms"),
         metric("upload whole library, put_table, throughput", r1(len(table) / t_lib / kb), "KiB/s"),
-        metric("64 KiB as PUT_TABLE BEGIN+CHUNKs (8 x 8 KiB, staged on flash), time", r1(t_stage * 1000), "ms"),
+        metric(
+            "64 KiB as PUT_TABLE BEGIN+CHUNKs (8 x 8 KiB, staged on flash), time",
+            r1(t_stage * 1000),
+            "ms",
+        ),
         metric("64 KiB as PUT_TABLE CHUNKs, payload throughput", r1(stage_bps / kb), "KiB/s"),
-        metric("64 KiB as 128 ECHO frames of 512 B (payload counted once), time", r1(t_echo * 1000), "ms"),
+        metric(
+            "64 KiB as 128 ECHO frames of 512 B (payload counted once), time",
+            r1(t_echo * 1000),
+            "ms",
+        ),
         metric("64 KiB as ECHO frames, payload throughput one way", r1(echo_bps / kb), "KiB/s"),
         metric("raw line: REPL pump, bulk readinto 4 KiB, 64 KiB", r1(bulk_bps / kb), "KiB/s"),
-        metric("raw line: REPL pump, poll + 1-byte readinto as the link reads", r1(byte_bps / kb), "KiB/s"),
-        metric("PUT_TABLE payload / raw bulk line", r1(stage_bps * 100 / bulk_bps), "%", ">= 80", stage_bps >= 0.8 * bulk_bps),
+        metric(
+            "raw line: REPL pump, poll + 1-byte readinto as the link reads",
+            r1(byte_bps / kb),
+            "KiB/s",
+        ),
+        metric(
+            "PUT_TABLE payload / raw bulk line",
+            r1(stage_bps * 100 / bulk_bps),
+            "%",
+            ">= 80",
+            stage_bps >= 0.8 * bulk_bps,
+        ),
         metric("PUT_TABLE payload / raw byte-by-byte read", r1(stage_bps * 100 / byte_bps), "%"),
-        metric("mpremote resume cp 64 KiB to /flash, time (whole command)", r1(t_cp * 1000), "ms"),
+        metric(
+            "mpremote resume cp -f 64 KiB to /flash, time (whole command)", r1(t_cp * 1000), "ms"
+        ),
         metric("mpremote resume exec pass, time (its fixed cost)", r1(t_noop * 1000), "ms"),
         metric("mpremote cp 64 KiB, throughput (whole command)", r1(cp_bps / kb), "KiB/s"),
-        metric("PUT_TABLE 64 KiB vs mpremote cp, speed ratio", round(t_cp / t_stage, 2), "x", "> 1", t_cp > t_stage),
-        metric("framing overhead, random 512-byte payloads, worst", round(full_ovh, 2), "%", "<= 10", full_ovh <= 10),
-        metric("framing overhead, random 1..512-byte payloads (by bytes)", round(mixed_ovh, 2), "%"),
-        metric("wire bytes over payload, 64 KiB PUT_TABLE incl. acks", round(stage_ovh, 2), "%", "<= 10",
-               stage_ovh <= 10),
-        metric("wire bytes over payload, 64 KiB ECHO both ways", round((echo_wire - 2 * PAYLOAD) * 100 / (2 * PAYLOAD), 2), "%"),
+        metric(
+            "PUT_TABLE 64 KiB vs mpremote cp, speed ratio",
+            round(t_cp / t_stage, 2),
+            "x",
+            "> 1",
+            t_cp > t_stage,
+        ),
+        metric(
+            "framing overhead, random 512-byte payloads, worst",
+            round(full_ovh, 2),
+            "%",
+            "<= 10",
+            full_ovh <= 10,
+        ),
+        metric(
+            "framing overhead, random 1..512-byte payloads (by bytes)", round(mixed_ovh, 2), "%"
+        ),
+        metric(
+            "wire bytes over payload, 64 KiB PUT_TABLE incl. acks",
+            round(stage_ovh, 2),
+            "%",
+            "<= 10",
+            stage_ovh <= 10,
+        ),
+        metric(
+            "wire bytes over payload, 64 KiB ECHO both ways",
+            round((echo_wire - 2 * PAYLOAD) * 100 / (2 * PAYLOAD), 2),
+            "%",
+        ),
         metric("INFO round trip p50, idle", round(percentile(rt_idle, 50), 2), "ms"),
         metric("INFO round trip p99, idle", round(percentile(rt_idle, 99), 2), "ms"),
         metric("INFO round trip p50, session playing", round(percentile(rt_play, 50), 2), "ms"),
         metric("INFO round trip p99, session playing", round(percentile(rt_play, 99), 2), "ms"),
-        metric(f"flood: {FLOOD_FRAMES} bad frames ({flood['wire']} B) over {FLOOD_SECONDS} s during "
-               f"{FLOOD_PROTOCOL}, crashes/restarts", 0 if alive else 1, "count", "0", alive),
-        metric("flood: HELLO answers and the session still plays after it", int(playing), "bool", "1", playing),
-        metric("flood: device link counters bad + noise", counters["bad"] + counters["noise"], "frames"),
-        metric(f"flood: cue-edge lateness p99 during the flood ({len(late)} edges)", late_p99, "ms", "<= 2",
-               bool(late) and late_p99 <= 2),
+        metric(
+            f"flood: {FLOOD_FRAMES} bad frames ({flood['wire']} B) over {FLOOD_SECONDS} s during "
+            f"{FLOOD_PROTOCOL}, crashes/restarts",
+            0 if alive else 1,
+            "count",
+            "0",
+            alive,
+        ),
+        metric(
+            "flood: HELLO answers and the session still plays after it",
+            int(playing),
+            "bool",
+            "1",
+            playing,
+        ),
+        metric(
+            "flood: device link counters bad + noise", counters["bad"] + counters["noise"], "frames"
+        ),
+        metric(
+            f"flood: cue-edge lateness p99 during the flood ({len(late)} edges)",
+            late_p99,
+            "ms",
+            "<= 2",
+            bool(late) and late_p99 <= 2,
+        ),
         metric("flood: cue-edge lateness max during the flood", max(late) if late else -1, "ms"),
     ]

@@ -99,7 +99,8 @@ def _drift(table_path: str, index: int, proto) -> tuple[int, int, int, bool]:
     got = [tuple(int(x) for x in ln.split()) for ln in lines[:-1]]
     rules = rule_edges(proto)
     same = len(got) == len(rules) and all(
-        (g[0], g[1], g[2], g[3]) == (r.t_ms, r.kind, r.block, r.group) for g, r in zip(got, rules, strict=False)
+        (g[0], g[1], g[2], g[3]) == (r.t_ms, r.kind, r.block, r.group)
+        for g, r in zip(got, rules, strict=False)
     )
     drifts = [g[4] - g[5] - r.t_ms for g, r in zip(got, rules, strict=False)]
     last = drifts[-1] if drifts else 0
@@ -117,7 +118,13 @@ def _fps(table_path: str, index: int) -> tuple[float, int]:
         )
         # stdin stays open and silent, like a serial port with no host talking
         proc = subprocess.Popen(
-            [micropython_binary(), "-X", f"heapsize={HEAPSIZE}", "-c", FPS % (table_path, index, FPS_SECONDS * 1000)],
+            [
+                micropython_binary(),
+                "-X",
+                f"heapsize={HEAPSIZE}",
+                "-c",
+                FPS % (table_path, index, FPS_SECONDS * 1000),
+            ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -192,27 +199,89 @@ def run() -> list[dict]:
     stamp_err = max(abs(s - r) for s, r in zip(stamped, reported, strict=True))
     return [
         metric("table bytes, pmr-17 alone", one, "bytes", "<= 256", one <= 256),
-        metric("table bytes, whole protocols/ library", len(table), "bytes", "<= 2048", len(table) <= 2048),
-        metric(f"heap bytes per tick, adem-4-6 whole session ({br_ticks} ticks)", br_total / br_ticks,
-               "B/tick", "0", br_total == 0),
-        metric(f"heap bytes per tick, pmr-17 whole session ({pm_ticks} ticks)", pm_total / pm_ticks,
-               "B/tick", "0", pm_total == 0),
-        metric(f"heap bytes, all {len(protos)} protocols, whole sessions ({lib_ticks} ticks)", lib_total,
-               "bytes", "0", lib_total == 0),
-        metric(f"frames/s, adem-4-6, app loop on sim board at 1x, {FPS_SECONDS} s (every ring.show)",
-               round(fps, 1), "fps", ">= 50", fps >= 50),
-        metric(f"cue-edge lateness p50, sim at 1x, {LATE_SECONDS} s x {len(LATE_PROTOCOLS)} protocols "
-               f"({len(reported)} edges)", p50, "ms"),
+        metric(
+            "table bytes, whole protocols/ library",
+            len(table),
+            "bytes",
+            "<= 2048",
+            len(table) <= 2048,
+        ),
+        metric(
+            f"heap bytes per tick, adem-4-6 whole session ({br_ticks} ticks)",
+            br_total / br_ticks,
+            "B/tick",
+            "0",
+            br_total == 0,
+        ),
+        metric(
+            f"heap bytes per tick, pmr-17 whole session ({pm_ticks} ticks)",
+            pm_total / pm_ticks,
+            "B/tick",
+            "0",
+            pm_total == 0,
+        ),
+        metric(
+            f"heap bytes, all {len(protos)} protocols, whole sessions ({lib_ticks} ticks)",
+            lib_total,
+            "bytes",
+            "0",
+            lib_total == 0,
+        ),
+        metric(
+            f"frames/s, adem-4-6, app loop on sim board at 1x, {FPS_SECONDS} s (every ring.show)",
+            round(fps, 1),
+            "fps",
+            ">= 50",
+            fps >= 50,
+        ),
+        metric(
+            f"cue-edge lateness p50, sim at 1x, {LATE_SECONDS} s x {len(LATE_PROTOCOLS)} protocols "
+            f"({len(reported)} edges)",
+            p50,
+            "ms",
+        ),
         metric("cue-edge lateness p99, sim at 1x (E trace late_ms)", p99, "ms", "<= 2", p99 <= 2),
         metric("cue-edge lateness max, sim at 1x", late_max, "ms"),
-        metric("edges off the rule timeline (kind/block/group), sim at 1x", mismatched, "edges", "0",
-               mismatched == 0),
-        metric("trace time stamps vs rule times, max disagreement with late_ms", stamp_err, "ms", "<= 1",
-               stamp_err <= 1),
-        metric("drift at the END edge of pmr-17, virtual clock, irregular 1-23 ms ticks", drift_last, "ms",
-               "0", drift_last == 0),
-        metric("drift, any edge of pmr-17 (scheduled vs timeline.edges)", drift_max, "ms", "0", drift_max == 0),
-        metric("pmr-17 edges equal to timeline.edges and session done", int(drift_same), "bool", "1", drift_same),
-        metric("lateness max with 1-23 ms ticks (bounded by the tick step)", drift_late, "ms", "<= 23",
-               drift_late <= 23),
+        metric(
+            "edges off the rule timeline (kind/block/group), sim at 1x",
+            mismatched,
+            "edges",
+            "0",
+            mismatched == 0,
+        ),
+        metric(
+            "trace time stamps vs rule times, max disagreement with late_ms",
+            stamp_err,
+            "ms",
+            "<= 1",
+            stamp_err <= 1,
+        ),
+        metric(
+            "drift at the END edge of pmr-17, virtual clock, irregular 1-23 ms ticks",
+            drift_last,
+            "ms",
+            "0",
+            drift_last == 0,
+        ),
+        metric(
+            "drift, any edge of pmr-17 (scheduled vs timeline.edges)",
+            drift_max,
+            "ms",
+            "0",
+            drift_max == 0,
+        ),
+        metric(
+            "pmr-17 edges equal to timeline.edges and session done",
+            int(drift_same),
+            "bool",
+            "1",
+            drift_same,
+        ),
+        metric(
+            "lateness max with 1-23 ms ticks (bounded by the tick step)",
+            drift_late,
+            "ms",
+            "<= 23",
+            drift_late <= 23,
+        ),
     ]

@@ -175,7 +175,6 @@ def test_noise_between_requests_never_costs_an_answer_or_a_late_cue(make_sim):
         link.close()
 
     assert requests >= 50 and noise_bytes >= 5_000, (sent, noise_bytes)
-    print("STATS", sent, noise_bytes, resends, info["link"], [g[4] for g in edge_lines(dev)[edges_before:]])
     assert resends == 0, f"{resends} of {requests} requests needed a resend"
     assert (st.state, st.protocol) == (1, proto.id)
     assert info["link"]["bad"] > 0 and info["link"]["noise"] > 0  # the noise arrived
@@ -189,3 +188,29 @@ def test_noise_between_requests_never_costs_an_answer_or_a_late_cue(make_sim):
     t0 = got[0][0] - got[0][4]
     for (t, _, _, _, late), e in zip(got, want, strict=False):
         assert ticks_diff(t, t0) - e.t_ms >= late - 1, (t, t0, e, late)
+
+
+@pytest.mark.parametrize("noise_cmd", [Cmd.STATUS, Cmd.INFO], ids=["status", "info"])
+def test_an_error_reply_to_noise_with_the_next_id_is_not_taken_for_the_answer(make_sim, noise_cmd):
+    """Line noise can form a broken frame that carries the id the host uses next; the
+    device answers it (ERR_CRC, same id). That answer is not the reply to the request."""
+    dev = make_sim("noise-id", speed=1)
+    link = Link(dev.port)
+    try:
+        wait_for(lambda: _answers_hello(link), timeout=20)
+        nxt = link._id % 255 + 1  # the id of the next request
+        f = bytearray(encode_frame(nxt, noise_cmd))
+        f[-2] = 0x08 if f[-2] != 0x08 else 0x09  # last literal of the CRC: broken, same id
+        link.ser.write(bytes(f))
+        time.sleep(0.2)  # the device has answered it before the request goes out
+        assert link.info()["device_id"] == dev.device_id
+    finally:
+        link.close()
+
+
+def _answers_hello(link: Link) -> bool:
+    try:
+        link.hello(retries=0)
+        return True
+    except OntspanError:
+        return False

@@ -52,6 +52,9 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--terminal", action="store_true", help="play it through the firmware engine here"
     )
+    p.add_argument(
+        "--speed", type=int, default=10, help="--terminal: times faster than real time (default 10)"
+    )
     p.set_defaults(handler=cmd_preview)
 
 
@@ -133,7 +136,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
             if e.name != "ontspan.terminal_preview":
                 raise
             raise OntspanError("terminal preview is not available in this installation") from e
-        return int(mod.play(args.file) or 0)
+        return int(mod.play(args.file, speed=args.speed, night=args.night) or 0)
     proto = _load_one(args.file)
     if args.json:
         print(json.dumps(preview_json(proto), indent=1, ensure_ascii=False))

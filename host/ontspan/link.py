@@ -88,6 +88,9 @@ STATUS_TEXT = {
     Status.ERR_INTERNAL: "the device firmware failed on this request",
 }
 
+# frame-level errors: the device answers a broken frame with the id it carried
+FRAME_ERRORS = (Status.ERR_CRC, Status.ERR_FRAME, Status.ERR_LENGTH)
+
 # table decoder error codes (docs/table-format.md), for ERR_TABLE_REFUSED
 TABLE_ERRORS = {
     1: "length",
@@ -466,13 +469,19 @@ class Link:
             self._dump(f"Write {_name(Cmd, cmd)} id={rid}", wire)
             self.ser.write(wire)
             deadline = self._clock() + timeout
-            while self._clock() < deadline or self._pending:
+            resend = False
+            while not resend and (self._clock() < deadline or self._pending):
                 events = self._read_events(deadline)
                 for i, ev in enumerate(events):
                     if isinstance(ev, bytes):
                         self._note_text(ev)
-                    elif isinstance(ev, Frame) and ev.req_id == rid and ev.is_reply:
+                    elif isinstance(ev, Frame) and ev.req_id == rid and ev.code == cmd | 0x80:
                         self._pending = events[i + 1 :]
+                        if ev.status in FRAME_ERRORS:
+                            # the device saw a broken frame: ours, or line noise that
+                            # carried our id; it ran nothing, so send ours again
+                            resend = True
+                            break
                         if ev.status != Status.OK:
                             raise LinkError(cmd, ev.status, ev.payload)
                         return ev.payload
