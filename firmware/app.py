@@ -262,12 +262,15 @@ class Device:
         self._choice_until = self.clk.ticks_add(self.clk.ticks_ms(), _CHOICE_MS)
 
     def _no_table(self):
+        self._blink(2, 150)  # two short blinks: nothing to play yet
+
+    def _blink(self, times, ms):
         status = self.board.status
-        for _ in range(2):
+        for _ in range(times):
             status.set(True)
-            self.board.idle(150)
+            self.board.idle(ms)
             status.set(False)
-            self.board.idle(150)
+            self.board.idle(ms)
 
     # -- link: what service.py asks of the device -------------------------------
     def info_dict(self):
@@ -448,12 +451,7 @@ class Device:
 
     def signal_bad_config(self):
         """Three slow blinks of the on-board LED: the config was bad, defaults are in use."""
-        status = self.board.status
-        for _ in range(3):
-            status.set(True)
-            self.board.idle(250)
-            status.set(False)
-            self.board.idle(250)
+        self._blink(3, 250)
 
     def _sleep_ms(self):
         """Time until the engine next needs the CPU (deadline or frame), at most _IDLE_MS."""

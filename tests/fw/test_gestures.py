@@ -2,7 +2,7 @@
 
 SETUP = """
 import gestures
-from fakeclock import FakeClock
+from fakes import Clock as FakeClock
 c = FakeClock()
 g = gestures.Gestures(c)
 def run(levels):

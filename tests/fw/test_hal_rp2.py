@@ -31,7 +31,7 @@ def test_motor_pwm_frequency_is_above_hearing(rp2):
 def test_motor_kick_then_level_then_off(rp2):
     out = rp2(
         """
-from fakeclock import FakeClock
+from fakes import Clock as FakeClock
 b.motor._clock = c = FakeClock()
 b.motor.set(60)           # low level from standstill: kick first
 k = b.motor._pwm.duties[-1]
@@ -50,7 +50,7 @@ print(k, lv, b.motor._pwm.duties[-1])
 def test_motor_on_time_is_capped(rp2):
     out = rp2(
         """
-from fakeclock import FakeClock
+from fakes import Clock as FakeClock
 b.motor._clock = c = FakeClock()
 b.motor.set(255)
 for _ in range(100):
@@ -84,7 +84,7 @@ def test_button_pull_up_and_debounced_tap(rp2):
     out = rp2(
         """
 import gestures
-from fakeclock import FakeClock
+from fakes import Clock as FakeClock
 c = FakeClock()
 b.button._g = gestures.Gestures(c)
 pin = b.button._pin
