@@ -41,7 +41,10 @@ def main(argv: list[str] | None = None) -> int:
             failed += m.get("ok") is False
             print(f"  {m['name']:<44} {m['value']:>12} {m['unit']:<8} {goal:<14} {verdict}")
     print(f"\nresults in {RESULTS}/")
-    return 1 if failed else 0
+    if failed:
+        # a missed goal is a finding to read, not a broken run: the exit code stays 0
+        print(f"{failed} goal(s) missed (marked MISSED above)")
+    return 0
 
 
 if __name__ == "__main__":

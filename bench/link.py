@@ -27,7 +27,7 @@ CHUNK = MAX_PAYLOAD - 4  # PUT_TABLE_CHUNK data bytes (offset u32 first)
 RUNS = 5  # repeats of each throughput measurement; the median is reported
 RT_SAMPLES = 300
 FLOOD_FRAMES = 10_000
-FLOOD_SECONDS = 30  # the flood is spread over this long, so cue edges fall inside it
+FLOOD_SECONDS = 20  # the flood is spread over this long, so cue edges fall inside it
 FLOOD_PROTOCOL = "vertragen-8"  # the densest cue edges of the library (no rating first)
 MPREMOTE = str(REPO / ".venv" / "bin" / "mpremote")
 

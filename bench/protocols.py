@@ -17,8 +17,8 @@ from .common import by_name, edge_lines, library, metric, percentile, sim_link, 
 
 MP_HELPERS = str(REPO / "tests" / "mp")
 TICK_MS = 7  # virtual-clock step for the heap measurement (about the loop's pace while playing)
-FPS_SECONDS = 10
-LATE_SECONDS = 70  # each lateness run plays this long at 1x
+FPS_SECONDS = 5
+LATE_SECONDS = 62  # each lateness run plays this long at 1x (after START)
 LATE_PROTOCOLS = ("vertragen-8", "adem-4-6", "pmr-kort")  # no rating before: START plays at once
 
 ALLOC = """
