@@ -123,16 +123,6 @@ def test_preview_refuses_bad_file_and_bad_suffix(
     )
 
 
-def test_preview_terminal_hook(capsys: pytest.CaptureFixture[str]) -> None:
-    try:
-        import ontspan.terminal_preview  # noqa: F401
-    except ModuleNotFoundError:
-        assert main(["preview", "--terminal", str(PROTOCOLS_DIR / "adem-4-6.toml")]) == 1
-        assert "not available" in capsys.readouterr().err
-    else:
-        pytest.skip("terminal preview installed; tested with it")
-
-
 def test_check_as_a_real_command() -> None:
     exe = VENV_BIN / "ontspan"
     if not exe.exists():

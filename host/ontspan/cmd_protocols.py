@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
 import sys
@@ -130,13 +129,9 @@ def _load_one(path: str) -> Protocol:
 
 def cmd_preview(args: argparse.Namespace) -> int:
     if args.terminal:
-        try:
-            mod = importlib.import_module("ontspan.terminal_preview")
-        except ModuleNotFoundError as e:
-            if e.name != "ontspan.terminal_preview":
-                raise
-            raise OntspanError("terminal preview is not available in this installation") from e
-        return int(mod.play(args.file, speed=args.speed, night=args.night) or 0)
+        from .terminal_preview import play
+
+        return int(play(args.file, speed=args.speed, night=args.night) or 0)
     proto = _load_one(args.file)
     if args.json:
         print(json.dumps(preview_json(proto), indent=1, ensure_ascii=False))
