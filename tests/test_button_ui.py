@@ -1,0 +1,72 @@
+"""The one-button UI on the simulated device: gestures injected at the button,
+results read back over the link (docs/cues.md, 'The button and the ring')."""
+
+import pytest
+from conftest import wait_for
+from ontspan import link as L
+from ontspan.compiler import compile_table
+from ontspan.errors import OntspanError
+from ontspan.logformat import decode
+from ontspan.paths import PROTOCOLS_DIR
+from ontspan.protocol import check_paths
+
+PLAYING, PAUSED, IDLE = 1, 2, 0
+
+
+def _hello(port):
+    try:
+        with L.Link(port) as lk:
+            return lk.hello(retries=1)
+    except OntspanError:
+        return None
+
+
+@pytest.fixture
+def dev(make_sim):
+    """A sim at 10x holding three protocols without ratings."""
+    protos, diags = check_paths(
+        [PROTOCOLS_DIR / n for n in ("pmr-kort.toml", "vertragen-8.toml", "lijf-check.toml")]
+    )
+    assert not [d for d in diags if d.severity == "error"]
+    d = make_sim(speed=10)
+    wait_for(lambda: _hello(d.port), timeout=15)
+    with L.Link(d.port) as lk:
+        lk.hello()
+        lk.put_table(compile_table(protos))
+    return d
+
+
+def _state(dev):
+    with L.Link(dev.port) as lk:
+        lk.hello()
+        return lk.status(), lk.info()
+
+
+def test_double_tap_chooses_and_the_choice_survives_a_power_cut(dev):
+    first = _state(dev)[1]["selected"]
+    dev.inject("double")
+    chosen = wait_for(lambda: (s := _state(dev)[1]["selected"]) != first and s)
+    assert chosen in _state(dev)[1]["protocols"]
+    dev.kill()
+    wait_for(lambda: _hello(dev.port), timeout=15)
+    assert _state(dev)[1]["selected"] == chosen
+
+
+def test_tap_starts_pauses_resumes_and_hold_stops(dev):
+    selected = _state(dev)[1]["selected"]
+    dev.inject("tap")
+    st = wait_for(lambda: (s := _state(dev)[0]).state == PLAYING and s)
+    assert st.protocol == selected
+    dev.inject("tap")
+    wait_for(lambda: _state(dev)[0].state == PAUSED)
+    paused_at = _state(dev)[0].elapsed_s
+    assert _state(dev)[0].elapsed_s == paused_at  # session time stands still while paused
+    dev.inject("tap")
+    wait_for(lambda: _state(dev)[0].state == PLAYING)
+    dev.inject("hold")
+    st = wait_for(lambda: (s := _state(dev)[0]).state == IDLE and s)
+    assert st.log_count == 2  # START and END (stopped by the user) are on the flash
+    with L.Link(dev.port) as lk:
+        lk.hello()
+        recs = [decode(r) for r in lk.get_logs(1, 16)]
+    assert [r.outcome for r in recs][-1] == 2  # stopped by the user
