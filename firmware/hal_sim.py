@@ -106,26 +106,15 @@ class Trace:
             self._f.flush()
 
 
-class Ring:
+class Ring(pixels.Ring):
     def __init__(self, n, cap, board):
-        self.n = n
-        self.buf = bytearray(3 * n)
-        self.out = bytearray(3 * n)  # what the LEDs would show, after cap and gamma
-        self._device_cap = cap
-        self._cap = cap
+        super().__init__(n, cap, bytearray(3 * n), _RGB)
         self._board = board
         self._last = bytearray(3 * n)
         self.frames = 0
 
-    def set_device_cap(self, cap):
-        self._device_cap = cap
-        self._cap = min(self._cap, cap)
-
-    def set_cap(self, cap):
-        self._cap = min(cap, self._device_cap)
-
     def show(self):
-        pixels.render(self.buf, self.out, self.n, self._cap, _RGB)
+        self.render_out()
         self.frames += 1
         if self.out != self._last:
             self._last[:] = self.out
@@ -133,10 +122,6 @@ class Ring:
             b.trace.write("F %d %s" % (b.clock.ticks_ms(), self.out.hex()))
             b.draw()
 
-    def off(self):
-        for i in range(3 * self.n):
-            self.buf[i] = 0
-        self.show()
 
 
 class Motor:

@@ -15,6 +15,40 @@ def _gamma_table():
 GAMMA = _gamma_table()
 
 
+class Ring:
+    """What both HALs' rings share: the linear RGB frame the firmware draws,
+    and two brightness caps (the device's for day or night, the cue style's);
+    the lower one wins. A board's ring adds show(), which calls render_out()."""
+
+    def __init__(self, n, device_cap, out, order):
+        self.n = n
+        self.buf = bytearray(3 * n)  # linear RGB the firmware draws into
+        self.out = out  # LED bytes after cap and gamma, in the wire's order
+        self._order = order
+        self._device_cap = device_cap
+        self._style_cap = 255
+
+    def set_device_cap(self, cap):
+        self._device_cap = cap
+
+    def set_cap(self, cap):
+        self._style_cap = cap
+
+    def render_out(self):
+        a = self._device_cap
+        b = self._style_cap
+        render(self.buf, self.out, self.n, a if a < b else b, self._order)
+
+    def show(self):
+        self.render_out()
+
+    def off(self):
+        buf = self.buf
+        for i in range(3 * self.n):
+            buf[i] = 0
+        self.show()
+
+
 def render(src, dst, n, cap, order):
     """Write n pixels of linear RGB `src` into `dst` in `order` (e.g. b"\\x01\\x00\\x02" = GRB).
 

@@ -57,12 +57,21 @@ def make_sim(tmp_path):
 
 def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):
     """Poll `predicate` until it returns something truthy; fail the test on timeout."""
-    import time
+    from ontspan.sim import poll_until
 
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    pytest.fail(f"timed out after {timeout}s waiting for {getattr(predicate, '__name__', predicate)}")
+    value = poll_until(predicate, timeout, interval)
+    if value is None:
+        pytest.fail(f"timed out after {timeout}s waiting for {getattr(predicate, '__name__', predicate)}")
+    return value
+
+
+def hello_or_none(port: str):
+    """HELLO from the device on `port`, or None while it is still booting."""
+    from ontspan.errors import OntspanError
+    from ontspan.link import Link
+
+    try:
+        with Link(port) as lk:
+            return lk.hello(retries=1)
+    except OntspanError:
+        return None

@@ -2,23 +2,14 @@
 results read back over the link (docs/cues.md, 'The button and the ring')."""
 
 import pytest
-from conftest import wait_for
+from conftest import hello_or_none, wait_for
 from ontspan import link as L
 from ontspan.compiler import compile_table
-from ontspan.errors import OntspanError
 from ontspan.logformat import decode
 from ontspan.paths import PROTOCOLS_DIR
 from ontspan.protocol import check_paths
 
 PLAYING, PAUSED, IDLE = 1, 2, 0
-
-
-def _hello(port):
-    try:
-        with L.Link(port) as lk:
-            return lk.hello(retries=1)
-    except OntspanError:
-        return None
 
 
 @pytest.fixture
@@ -29,7 +20,7 @@ def dev(make_sim):
     )
     assert not [d for d in diags if d.severity == "error"]
     d = make_sim(speed=10)
-    wait_for(lambda: _hello(d.port), timeout=15)
+    wait_for(lambda: hello_or_none(d.port), timeout=15)
     with L.Link(d.port) as lk:
         lk.hello()
         lk.put_table(compile_table(protos))
@@ -48,7 +39,7 @@ def test_double_tap_chooses_and_the_choice_survives_a_power_cut(dev):
     chosen = wait_for(lambda: (s := _state(dev)[1]["selected"]) != first and s)
     assert chosen in _state(dev)[1]["protocols"]
     dev.kill()
-    wait_for(lambda: _hello(dev.port), timeout=15)
+    wait_for(lambda: hello_or_none(dev.port), timeout=15)
     assert _state(dev)[1]["selected"] == chosen
 
 

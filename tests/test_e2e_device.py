@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import wait_for
+from conftest import hello_or_none, wait_for
 from ontspan import install
 from ontspan import link as L
 from ontspan.cli import main
@@ -34,18 +34,10 @@ def data_dir(tmp_path, monkeypatch):
     return d
 
 
-def hello(port):
-    try:
-        with L.Link(port) as lk:
-            return lk.hello(retries=1)
-    except OntspanError:
-        return None
-
-
 @pytest.fixture
 def sim(make_sim):
     dev = make_sim(speed=SPEED)
-    wait_for(lambda: hello(dev.port), timeout=15)
+    wait_for(lambda: hello_or_none(dev.port), timeout=15)
     return dev
 
 
@@ -202,7 +194,7 @@ def test_power_cut_during_upload_keeps_the_old_table(sim, capsys):
         lk.hello()
         with pytest.raises(OntspanError):
             lk.put_table(table, progress=cut)
-    wait_for(lambda: hello(p), timeout=15)
+    wait_for(lambda: hello_or_none(p), timeout=15)
     info = run_json(capsys, "info", "--port", p)
     assert info["table"]["crc"] == old
     assert [x["name"] for x in info["protocols"]] == ["pmr-kort"]
@@ -226,7 +218,7 @@ def test_line_noise_and_repl_text_between_requests(sim):
             assert lk.status().state_name == "idle"
         counters = lk.info()["link"]
     assert counters["noise"] > 0 or counters["bad"] > 0
-    assert hello(sim.port) is not None
+    assert hello_or_none(sim.port) is not None
 
 
 # --- install ---------------------------------------------------------------------------
@@ -260,12 +252,12 @@ def device_files(port):
 
 def reset(port):
     install.soft_reset(port)
-    return wait_for(lambda: hello(port), timeout=15)
+    return wait_for(lambda: hello_or_none(port), timeout=15)
 
 
 def test_install_upgrade_and_repair_after_a_cut(make_sim, capsys, tmp_path):
     dev = make_sim("fw", speed=SPEED, boot_from_flash=True)
-    wait_for(lambda: hello(dev.port), timeout=15)
+    wait_for(lambda: hello_or_none(dev.port), timeout=15)
     p = dev.port
     current = install.firmware_version(FIRMWARE_DIR)
 
@@ -287,7 +279,7 @@ def test_install_upgrade_and_repair_after_a_cut(make_sim, capsys, tmp_path):
         install.install(p, FIRMWARE_DIR, progress=cut)
     assert ".install" in device_files(p)  # the staged half, not in place
     dev.kill()  # and the power with it: the old firmware still boots
-    h = wait_for(lambda: hello(p), timeout=15)
+    h = wait_for(lambda: hello_or_none(p), timeout=15)
     assert h.firmware == "0.0.9"
 
     # a stale source module that would shadow the new bytecode, and break the boot,

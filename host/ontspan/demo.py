@@ -11,14 +11,13 @@ import argparse
 import os
 import shutil
 import sys
-import time
 from pathlib import Path
 
 from . import cli
 from .errors import OntspanError
 from .link import Link
 from .paths import PROTOCOLS_DIR, REPO
-from .sim import SimDevice
+from .sim import SimDevice, poll_until
 
 DEMO_PROTOCOL = "pmr-zittend"  # six seated groups, rated before and after
 RATING_STATE = 3  # STATUS state while the ring shows the 0-10 scale
@@ -36,12 +35,8 @@ def run_cli(*argv: str) -> None:
 
 
 def wait_state(lk: Link, state: int, timeout: float) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if lk.status().state == state:
-            return
-        time.sleep(0.02)
-    raise OntspanError(f"demo: the device did not reach state {state} in {timeout:.0f} s")
+    if not poll_until(lambda: lk.status().state == state, timeout):
+        raise OntspanError(f"demo: the device did not reach state {state} in {timeout:.0f} s")
 
 
 def rate(dev: SimDevice, lk: Link, value: int, when: str) -> None:

@@ -274,3 +274,12 @@ def install(
             "it may still run older files; run install again"
         )
     return hello
+
+
+if __name__ == "__main__":
+    # `make firmware`: the same files `ontspan install` ships, into the folder given
+    from .paths import FIRMWARE_DIR
+
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "build/firmware")
+    target.mkdir(parents=True, exist_ok=True)
+    print(f"firmware: {len(build(FIRMWARE_DIR, target))} files in {target}/")

@@ -135,10 +135,6 @@ class Frame:
     status: int
     payload: bytes
 
-    @property
-    def is_reply(self) -> bool:
-        return bool(self.code & 0x80)
-
 
 class FrameError(ValueError):
     """Bytes between delimiters that are not a valid frame."""

@@ -18,11 +18,14 @@ import termios
 import threading
 import time
 import tty
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from .errors import OntspanError
 from .paths import FIRMWARE_DIR, micropython_binary
 
+T = TypeVar("T")
 HEAPSIZE = "192K"  # about what the rp2 port leaves for Python on an RP2040
 RESTART_BACKOFF_S = 0.5
 GESTURES = ("tap", "double", "hold")
@@ -52,6 +55,16 @@ hal_sim.Board.mount_flash = lambda: None
 del _before
 exec(open(_main).read(), {"__name__": "__main__"})
 """
+
+
+def poll_until(predicate: Callable[[], T], timeout: float, interval: float = 0.02) -> T | None:
+    """Call `predicate` until it returns something truthy (returned) or `timeout` s pass (None)."""
+    end = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() >= end:
+            return value or None
+        time.sleep(interval)
 
 
 def _raw_with_intr(fd: int) -> None:

@@ -41,26 +41,14 @@ HEAPSIZE = "192K"
 # %(...)r fields are filled in by play(); the snippet runs under MicroPython
 SNIPPET = """
 import sys, time
-import engine, pixels, table
+import engine, hal_sim, pixels, table
 SPEED = %(speed)r
 NIGHT = %(night)r
 KINDS = %(kinds)r
 BLOCKS = %(blocks)r
-MASK = 0x3FFFFFFF
 FRAME_US = 33000  # at most ~30 lines a second between cue edges
 out = sys.stdout
 w = out.write
-
-class Clock:
-    def __init__(self):
-        self.us0 = time.ticks_us()
-    def ticks_ms(self):
-        return (time.ticks_diff(time.ticks_us(), self.us0) * SPEED // 1000) & MASK
-    def ticks_add(self, a, b):
-        return (a + b) & MASK
-    def ticks_diff(self, a, b):
-        d = (a - b) & MASK
-        return d - 0x40000000 if d >= 0x20000000 else d
 
 class Motor:
     def __init__(self):
@@ -68,16 +56,11 @@ class Motor:
     def set(self, level):
         self.level = level
 
-class Ring:
+class Ring(pixels.Ring):
     def __init__(self, n):
-        self.n = n
-        self.buf = bytearray(3 * n)
-        self.out = bytearray(3 * n)
-        self.cap = 255
+        super().__init__(n, 255, bytearray(3 * n), b'\\x00\\x01\\x02')
         self.drawn = time.ticks_us() - FRAME_US
         self.force = False
-    def set_cap(self, cap):
-        self.cap = cap
     def show(self):
         now = time.ticks_us()
         if not self.force and time.ticks_diff(now, self.drawn) < FRAME_US:
@@ -86,14 +69,14 @@ class Ring:
         self.drawn = now
         draw()
 
-clock = Clock()
+clock = hal_sim.Clock(SPEED, 0)  # the sim's scaled clock, with the Pico's tick wrap
 ring = Ring(12)
 motor = Motor()
 eng = engine.Engine(ring, motor, clock)
 cue = ''
 
 def draw():
-    pixels.render(ring.buf, ring.out, ring.n, ring.cap, b'\\x00\\x01\\x02')
+    ring.render_out()
     o = ring.out
     cells = []
     for i in range(ring.n):
@@ -129,8 +112,7 @@ eng.on_edge = on_edge
 eng.start(t, 0, NIGHT)
 while eng.state != engine.DONE:
     eng.tick()
-    now = clock.ticks_ms()
-    ms = min(clock.ticks_diff(eng._deadline, now), clock.ticks_diff(eng._next_frame, now))
+    ms = eng.ms_to_next(clock.ticks_ms())
     if ms > 0:
         time.sleep_us(min(ms * 1000 // SPEED, FRAME_US))
 cue = 'done'

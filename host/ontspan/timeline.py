@@ -181,10 +181,3 @@ def _duration(nodes: list[Node]) -> int:
 
 def _ignore(t: int, kind: int, block: int, group: int) -> None:
     pass
-
-
-def edges_json(source: Protocol | DecodedProgram | Sequence[Op]) -> list[dict[str, object]]:
-    return [
-        {"t_ms": e.t_ms, "kind": KIND_NAMES[e.kind], "block": e.block, "group": e.group}
-        for e in edges(source)
-    ]
