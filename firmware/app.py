@@ -19,7 +19,7 @@ import table
 import ui
 from micropython import const
 
-FIRMWARE_VERSION = "0.1.0"
+from contract import FIRMWARE_VERSION
 
 # modes of the one-button UI
 IDLE = const(0)

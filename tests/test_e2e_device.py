@@ -229,7 +229,7 @@ def old_firmware(tmp_path, version):
     d.mkdir()
     for f in FIRMWARE_DIR.glob("*.py"):
         (d / f.name).write_text(f.read_text())
-    app = d / "app.py"
+    app = d / "contract.py"
     app.write_text(
         re.sub(
             r'^FIRMWARE_VERSION = ".*"',

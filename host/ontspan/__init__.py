@@ -1,3 +1,6 @@
 """Ontspan host tools: protocols, link, sim device, archive and reports."""
 
-__version__ = "0.1.0"
+from .firmware.contract import FIRMWARE_VERSION
+
+# one version for the package, the firmware it installs and HELLO
+__version__ = FIRMWARE_VERSION

@@ -477,7 +477,7 @@ def cmd_install(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    n_files = len(list(src.glob("*.py")))
+    n_files = len(install.firmware_sources(src))
     with tqdm(total=n_files, unit="file", desc="install", file=sys.stderr, leave=False,
               disable=None) as bar:  # fmt: skip
         hello = install.install(

@@ -16,7 +16,7 @@ from pathlib import Path
 from . import cli
 from .errors import OntspanError
 from .link import Link
-from .paths import PROTOCOLS_DIR, REPO
+from .paths import PROTOCOLS_DIR
 from .sim import SimDevice, poll_until
 
 DEMO_PROTOCOL = "pmr-zittend"  # six seated groups, rated before and after
@@ -51,7 +51,7 @@ def rate(dev: SimDevice, lk: Link, value: int, when: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--speed", type=int, default=60, help="sim time scale (default 60)")
-    ap.add_argument("--out", default=str(REPO / "demo-out"), help="archive and report go here")
+    ap.add_argument("--out", default="demo-out", help="archive and report go here (default: ./demo-out)")
     args = ap.parse_args(argv)
     out = Path(args.out)
     shutil.rmtree(out, ignore_errors=True)

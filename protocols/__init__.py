@@ -1,0 +1,1 @@
+# The standard protocol library, shipped in the host package as `ontspan.library`.
