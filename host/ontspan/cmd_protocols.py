@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from . import catalog
 from .compiler import CompileError, compile_table, table_crc, table_names
 from .errors import EXIT_OK, EXIT_USAGE, InputError, OntspanError
 from .protocol import Diagnostic, PmrBlock, Protocol, check_paths, iter_blocks, load_protocol
@@ -44,7 +45,7 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_compile)
 
     p = sub.add_parser("preview", help="draw (or list) the cue timeline of one protocol")
-    p.add_argument("file", metavar="FILE", help="one protocol .toml file")
+    p.add_argument("file", metavar="FILE", help="one protocol .toml file, or a library name")
     p.add_argument("-o", "--output", help="picture to write, .png or .svg")
     p.add_argument("--json", action="store_true", help="print the cue edges as JSON")
     p.add_argument("--night", action="store_true", help="draw the night colours and brightness")
@@ -128,6 +129,7 @@ def _load_one(path: str) -> Protocol:
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
+    args.file = str(catalog.resolve(args.file))
     if args.terminal:
         from .terminal_preview import play
 

@@ -19,6 +19,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from . import catalog
+
 MAX_FILE_BYTES = 256 * 1024
 MAX_SESSION_MS = 90 * 60 * 1000
 MAX_BLOCKS = 255  # block indices 0..254 fit a byte; 255 means "none"
@@ -1053,10 +1055,11 @@ def _whole(ck: _Checker, proto: Protocol) -> None:
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
-    """Files as given; directories become their *.toml files in name order."""
+    """Files as given; directories become their *.toml files in name order; a name that is
+    no file here is looked up in the standard library (`pmr-17`)."""
     out: list[Path] = []
     for p in paths:
-        path = Path(p)
+        path = catalog.resolve(p)
         found = sorted(path.glob("*.toml")) if path.is_dir() else [path]
         out.extend(f for f in found if f not in out)
     return out
