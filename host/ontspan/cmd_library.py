@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +52,7 @@ def kind(proto: Protocol) -> str:
 
 
 def cmd_library(args: argparse.Namespace) -> int:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for path in catalog.library_files():
         proto, _ = load_protocol(path)
         if proto is None:  # the library is checked in CI; never hide a broken file
