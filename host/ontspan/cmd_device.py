@@ -481,7 +481,8 @@ def cmd_install(args: argparse.Namespace) -> int:
     with tqdm(total=n_files, unit="file", desc="install", file=sys.stderr, leave=False,
               disable=None) as bar:  # fmt: skip
         hello = install.install(
-            port, src, trace=args.trace, progress=lambda _name: bar.update(1), say=say
+            port, src, trace=args.trace, progress=lambda _name: bar.update(1), say=say,
+            romfs=args.romfs,
         )
     print(
         f"installed firmware {hello.firmware} on {port} (link {hello.link_major}.{hello.link_minor})"
@@ -542,6 +543,11 @@ def register(sub: Any) -> None:
         "staging folder, move it into place (main.py last), soft-reset and confirm with HELLO. "
         "Running it again repairs an interrupted install.",
     )
-    p.add_argument("--firmware", metavar="DIR", help="firmware folder (default: this checkout's)")
+    p.add_argument("--firmware", metavar="DIR", help="firmware folder (default: the one in this package)")
+    p.add_argument(
+        "--romfs", action=argparse.BooleanOptionalAction, default=None,
+        help="modules as a ROMFS image (code runs from flash, saving RAM) or as .mpy files; "
+        "default: ROMFS when the device's MicroPython has a ROMFS partition",
+    )
     _common(p)
     p.set_defaults(handler=cmd_install)

@@ -39,6 +39,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="boot the firmware installed on the sim's flash (`ontspan install`), as a Pico would",
     )
+    p.add_argument(
+        "--romfs",
+        type=int,
+        default=0,
+        metavar="KIB",
+        help="with --from-flash: give the device a ROMFS partition of this size, as a Pico "
+        "built with MICROPY_HW_ROMFS_BYTES has (`ontspan install` then deploys the modules there)",
+    )
     p.set_defaults(handler=run)
 
 
@@ -51,7 +59,12 @@ def run(args: argparse.Namespace) -> int:
         ) from None
     interactive = not args.headless and sys.stdin.isatty() and sys.stderr.isatty()
     dev = SimDevice(
-        args.state, speed=args.speed, trace=args.trace, draw=interactive, boot_from_flash=args.from_flash
+        args.state,
+        speed=args.speed,
+        trace=args.trace,
+        draw=interactive,
+        boot_from_flash=args.from_flash,
+        romfs_bytes=args.romfs * 1024,
     )
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))

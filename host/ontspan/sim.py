@@ -26,7 +26,8 @@ from .errors import OntspanError
 from .paths import FIRMWARE_DIR, micropython_binary
 
 T = TypeVar("T")
-HEAPSIZE = "192K"  # about what the rp2 port leaves for Python on an RP2040
+HEAP_KIB = 192  # about what the rp2 port leaves for Python on an RP2040
+HEAPSIZE = f"{HEAP_KIB}K"
 RESTART_BACKOFF_S = 0.5
 GESTURES = ("tap", "double", "hold")
 
@@ -34,8 +35,12 @@ GESTURES = ("tap", "double", "hold")
 # Pico runs what is on its flash), or the host's firmware dir while none is.
 # hal_sim from the host only mounts the image; the installed modules are
 # then imported afresh from /flash, and their mount_flash becomes a no-op.
+# With a ROMFS partition (romfs_bytes), hal_simrom gives vfs the rp2 port's rom_ioctl and
+# mounts a deployed image at /rom, first on sys.path, as the rp2 port does at boot.
 BOOT_SHIM = """\
 import os, sys
+import hal_simrom
+_rom = hal_simrom.install(os.getenv("ONTSPAN_SIM_STATE"), hal_simrom.env_size()) if hal_simrom.env_size() else []
 _before = set(sys.modules)
 import hal_sim
 hal_sim.Board.mount_flash()
@@ -47,7 +52,7 @@ except OSError:
 if _main:
     for _m in set(sys.modules) - _before:
         del sys.modules[_m]
-    sys.path[:] = ["/flash", ".frozen"]
+    sys.path[:] = _rom + ["/flash", ".frozen"]
     import hal_sim
 else:
     _main = %r
@@ -96,6 +101,7 @@ class SimDevice:
         device_id: str | None = None,
         ticks0: int | None = None,
         boot_from_flash: bool = False,
+        romfs_bytes: int = 0,
     ):
         if speed < 1:
             raise OntspanError(f"--speed must be a whole number >= 1, not {speed}")
@@ -112,6 +118,9 @@ class SimDevice:
         self.device_id = device_id or self._stored_device_id()
         self.ticks0 = ticks0
         self.boot_from_flash = boot_from_flash
+        if romfs_bytes and not boot_from_flash:
+            raise OntspanError("a ROMFS partition needs --from-flash: only installed firmware boots from it")
+        self.romfs_bytes = romfs_bytes
         self.boots = 0
         self.proc: subprocess.Popen[bytes] | None = None
         self._stop = threading.Event()
@@ -156,10 +165,15 @@ class SimDevice:
             ONTSPAN_SIM_TRACE=str(self.trace_path or ""),
             ONTSPAN_SIM_DRAW="1" if self.draw else "0",
             ONTSPAN_SIM_ID=self.device_id,
+            ONTSPAN_SIM_ROMFS=str(self.romfs_bytes),
         )
         if self.ticks0 is not None:
             env["ONTSPAN_SIM_TICKS0"] = str(self.ticks0)
         return env
+
+    def _heap_kib(self) -> int:
+        """The Pico's heap, plus room for the ROM partition the unix port keeps on its heap."""
+        return HEAP_KIB + -(-self.romfs_bytes // 1024)
 
     def _spawn(self) -> None:
         self._fw_master, fw_slave = pty.openpty()
@@ -171,7 +185,7 @@ class SimDevice:
             main = shim
         stderr = None if self.draw else open(self.state / "sim.log", "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [micropython_binary(), "-X", f"heapsize={HEAPSIZE}", "-i", str(main)],
+            [micropython_binary(), "-X", f"heapsize={self._heap_kib()}K", "-i", str(main)],
             stdin=fw_slave,
             stdout=fw_slave,
             stderr=stderr,
