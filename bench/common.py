@@ -33,7 +33,7 @@ def ticks_diff(a: int, b: int) -> int:
 def library():
     """The protocols/ library, checked: list of Protocol, sorted by id as in the table."""
     from ontspan.paths import REPO
-    from ontspan.protocol import check_paths
+    from ontspan.protocols.files import check_paths
 
     protos, diags = check_paths([REPO / "protocols"])
     errors = [d for d in diags if d.severity == "error"]

@@ -20,10 +20,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import metric
 from ontspan import install
-from ontspan.link import Link
+from ontspan.device.client import Link
 from ontspan.sim import SimDevice
+
+from bench.common import metric
 
 GOALS = {"files": 40 * 1024, "romfs": 24 * 1024}  # on the Pico
 WORD_SCALE = 2  # 64-bit sim against the 32-bit rp2 port

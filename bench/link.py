@@ -14,9 +14,10 @@ import time
 import zlib
 
 import serial
-from ontspan.compiler import compile_table
-from ontspan.link import MAX_PAYLOAD, Cmd, Link, encode_body, encode_frame
+from ontspan.device.client import Link
+from ontspan.device.codec import MAX_PAYLOAD, Cmd, encode_body, encode_frame
 from ontspan.paths import REPO
+from ontspan.protocols.compiler import compile_table
 from ontspan.sim import SimDevice
 
 from .common import by_name, edge_lines, library, metric, percentile, sim_link

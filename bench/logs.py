@@ -10,7 +10,7 @@ from pathlib import Path
 
 import serial
 from ontspan.archive import Archive
-from ontspan.link import LOG_BATCH, Link
+from ontspan.device.client import LOG_BATCH, Link
 from ontspan.logformat import decode
 from ontspan.mpy import run_code
 from ontspan.pull import pull

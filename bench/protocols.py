@@ -7,11 +7,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from ontspan.compiler import compile_table
 from ontspan.mpy import run_code
 from ontspan.paths import FIRMWARE_DIR, REPO, micropython_binary
+from ontspan.protocols.compiler import compile_table
+from ontspan.protocols.timeline import edges as rule_edges
 from ontspan.sim import HEAPSIZE, SimDevice
-from ontspan.timeline import edges as rule_edges
 
 from .common import by_name, edge_lines, library, metric, percentile, sim_link, ticks_diff
 

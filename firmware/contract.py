@@ -4,7 +4,7 @@
 # same file as `ontspan.firmware.contract` (CPython has no micropython module,
 # so const is the identity there).
 try:
-    from micropython import const
+    from micropython import const  # pyright: ignore[reportAssignmentType]
 except ImportError:
 
     def const(x):

@@ -67,8 +67,8 @@ def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):
 
 def hello_or_none(port: str):
     """HELLO from the device on `port`, or None while it is still booting."""
+    from ontspan.device.client import Link
     from ontspan.errors import OntspanError
-    from ontspan.link import Link
 
     try:
         with Link(port) as lk:

@@ -3,11 +3,11 @@ results read back over the link (docs/cues.md, 'The button and the ring')."""
 
 import pytest
 from conftest import hello_or_none, wait_for
-from ontspan import link as L
-from ontspan.compiler import compile_table
+from ontspan.device import client
 from ontspan.logformat import decode
 from ontspan.paths import PROTOCOLS_DIR
-from ontspan.protocol import check_paths
+from ontspan.protocols.compiler import compile_table
+from ontspan.protocols.files import check_paths
 
 PLAYING, PAUSED, IDLE = 1, 2, 0
 
@@ -21,14 +21,14 @@ def dev(make_sim):
     assert not [d for d in diags if d.severity == "error"]
     d = make_sim(speed=10)
     wait_for(lambda: hello_or_none(d.port), timeout=15)
-    with L.Link(d.port) as lk:
+    with client.Link(d.port) as lk:
         lk.hello()
         lk.put_table(compile_table(protos))
     return d
 
 
 def _state(dev):
-    with L.Link(dev.port) as lk:
+    with client.Link(dev.port) as lk:
         lk.hello()
         return lk.status(), lk.info()
 
@@ -57,7 +57,7 @@ def test_tap_starts_pauses_resumes_and_hold_stops(dev):
     dev.inject("hold")
     st = wait_for(lambda: (s := _state(dev)[0]).state == IDLE and s)
     assert st.log_count == 2  # START and END (stopped by the user) are on the flash
-    with L.Link(dev.port) as lk:
+    with client.Link(dev.port) as lk:
         lk.hello()
         recs = [decode(r) for r in lk.get_logs(1, 16)]
     assert [r.outcome for r in recs][-1] == 2  # stopped by the user

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 from ontspan.cli import main
-from ontspan.compiler import decode_table, table_crc
 from ontspan.paths import PROTOCOLS_DIR
+from ontspan.protocols.compiler import table_crc
+from ontspan.protocols.decoder import decode_table
 
 BAD = Path(__file__).parent / "data" / "bad"
 VENV_BIN = Path(sys.executable).parent

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from ontspan.compiler import (
+from ontspan.protocols.compiler import CompileError, compile_table, table_crc, table_names
+from ontspan.protocols.decoder import (
     E_CRC,
     E_DIRECTORY,
     E_DURATION,
@@ -20,16 +21,10 @@ from ontspan.compiler import (
     E_STRUCTURE,
     E_VERSION,
     ERROR_NAMES,
-    CompileError,
     TableError,
-    compile_table,
     decode_table,
-    encode_ops,
-    protocol_ops,
-    table_crc,
-    table_names,
 )
-from ontspan.protocol import (
+from ontspan.protocols.model import (
     BreathBlock,
     CheckBlock,
     Group,
@@ -38,10 +33,10 @@ from ontspan.protocol import (
     RepeatBlock,
     RestBlock,
     Style,
-    load_protocol,
-    parse_protocol,
 )
-from ontspan.timeline import END, HOLD, IN, OUT, PAUSE, duration_ms, edges
+from ontspan.protocols.ops import encode_ops, protocol_ops
+from ontspan.protocols.parser import load_protocol, parse_protocol
+from ontspan.protocols.timeline import END, HOLD, IN, OUT, PAUSE, duration_ms, edges
 
 TABLE_VECTORS = Path(__file__).parent / "vectors" / "table"
 REGEN = os.environ.get("ONTSPAN_REGEN_VECTORS") == "1"

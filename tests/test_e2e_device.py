@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from conftest import hello_or_none, wait_for
 from ontspan import install
-from ontspan import link as L
 from ontspan.cli import main
-from ontspan.compiler import compile_table, table_crc
+from ontspan.device import client, codec
 from ontspan.errors import OntspanError
 from ontspan.paths import FIRMWARE_DIR, PROTOCOLS_DIR
-from ontspan.protocol import check_paths
+from ontspan.protocols.compiler import compile_table, table_crc
+from ontspan.protocols.files import check_paths
 
 SPEED = 20
 
@@ -164,7 +164,7 @@ def test_port_messages(sim, capsys, tmp_path):
     rc, _, err = run(capsys, "status", "--port", str(tmp_path / "ttyACM9"))
     assert rc == 1 and err.startswith("ontspan: no device at") and "Traceback" not in err
 
-    with L.Link(sim.port):  # another program holds the port
+    with client.Link(sim.port):  # another program holds the port
         rc, _, err = run(capsys, "info", "--port", sim.port)
     assert rc == 1 and "is busy" in err
 
@@ -190,7 +190,7 @@ def test_power_cut_during_upload_keeps_the_old_table(sim, capsys):
         if done == total:  # every byte staged, COMMIT not yet sent
             sim.kill()
 
-    with L.Link(p) as lk:
+    with client.Link(p) as lk:
         lk.hello()
         with pytest.raises(OntspanError):
             lk.put_table(table, progress=cut)
@@ -205,13 +205,13 @@ def test_power_cut_during_upload_keeps_the_old_table(sim, capsys):
 
 def test_line_noise_and_repl_text_between_requests(sim):
     rng = random.Random(7)
-    with L.Link(sim.port) as lk:
+    with client.Link(sim.port) as lk:
         lk.hello()
         for i in range(30):
             junk = bytes(b for b in rng.randbytes(rng.randint(1, 200)) if b != 0x03)
             junk += b"\r\n>>> import os\r\nprint('hello')\r\n"
             if i % 3 == 0:
-                junk += L.encode_frame(9, L.Cmd.STATUS)[:7]  # a frame cut off
+                junk += codec.encode_frame(9, codec.Cmd.STATUS)[:7]  # a frame cut off
             lk.ser.write(junk)
             payload = rng.randbytes(rng.randint(0, 300))
             assert lk.echo(payload) == payload

@@ -21,11 +21,14 @@ import time
 
 import pytest
 from conftest import wait_for
-from ontspan.compiler import compile_table, decode_table
+from ontspan.device.client import Link, open_serial
+from ontspan.device.codec import Cmd, encode_frame
 from ontspan.errors import OntspanError
-from ontspan.link import Cmd, Link, encode_frame, open_serial
-from ontspan.protocol import parse_protocol
-from ontspan.timeline import edges
+from ontspan.firmware.ticks import ticks_diff
+from ontspan.protocols.compiler import compile_table
+from ontspan.protocols.decoder import decode_table
+from ontspan.protocols.parser import parse_protocol
+from ontspan.protocols.timeline import edges
 
 STRESS_S = float(os.environ.get("ONTSPAN_LINK_STRESS_S", "7"))
 MAX_LATE_MS = 2
@@ -116,11 +119,6 @@ def edge_lines(dev) -> list[tuple[int, int, int, int, int]]:
             _, t, kind, block, group, late = line.split()
             out.append((int(t), int(kind), int(block), int(group), int(late)))
     return out
-
-
-def ticks_diff(a: int, b: int) -> int:
-    d = (a - b) & 0x3FFFFFFF
-    return d - 0x40000000 if d >= 0x20000000 else d
 
 
 def test_noise_between_requests_never_costs_an_answer_or_a_late_cue(make_sim):

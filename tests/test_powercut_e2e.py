@@ -38,13 +38,13 @@ from dataclasses import dataclass, field
 import pytest
 from conftest import wait_for
 from ontspan.archive import Archive
-from ontspan.compiler import compile_table
+from ontspan.device.client import Link
 from ontspan.errors import OntspanError
-from ontspan.link import Link
 from ontspan.logformat import UNKNOWN_U8, UNKNOWN_U16, Outcome, RecordType, decode
-from ontspan.protocol import parse_protocol
+from ontspan.protocols.compiler import compile_table
+from ontspan.protocols.parser import parse_protocol
+from ontspan.protocols.timeline import duration_ms
 from ontspan.pull import pull
-from ontspan.timeline import duration_ms
 
 KILLS = int(os.environ.get("ONTSPAN_POWERCUT_KILLS", "40"))
 SEED = int(os.environ.get("ONTSPAN_POWERCUT_SEED", "20240611"))

@@ -6,7 +6,7 @@ import time
 
 import serial
 from conftest import wait_for
-from ontspan.link import Link
+from ontspan.device.client import Link
 
 
 def _read_until(ser, marker: bytes, timeout: float = 10.0) -> bytes:

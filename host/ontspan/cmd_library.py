@@ -9,8 +9,9 @@ from typing import Any
 
 from . import catalog
 from .errors import EXIT_OK, InputError
-from .protocol import BreathBlock, CheckBlock, PmrBlock, Protocol, iter_blocks, load_protocol
-from .timeline import duration_ms
+from .protocols.model import BreathBlock, CheckBlock, PmrBlock, Protocol, iter_blocks
+from .protocols.parser import load_protocol
+from .protocols.timeline import duration_ms
 
 
 def register(sub: Any) -> None:

@@ -10,10 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from . import catalog
-from .compiler import CompileError, compile_table, table_crc, table_names
 from .errors import EXIT_OK, EXIT_USAGE, InputError, OntspanError
-from .protocol import Diagnostic, PmrBlock, Protocol, check_paths, iter_blocks, load_protocol
-from .timeline import (
+from .protocols.checker import Diagnostic
+from .protocols.compiler import CompileError, compile_table, table_crc, table_names
+from .protocols.files import check_paths
+from .protocols.model import PmrBlock, Protocol, iter_blocks
+from .protocols.parser import load_protocol
+from .protocols.timeline import (
     CHECK,
     END,
     HOLD,

@@ -20,10 +20,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .compiler import compile_table
 from .errors import InputError, OntspanError
 from .paths import FIRMWARE_DIR, micropython_binary
-from .protocol import (
+from .protocols.compiler import compile_table
+from .protocols.model import (
     PROMPTS,
     BreathBlock,
     CheckBlock,
@@ -31,9 +31,9 @@ from .protocol import (
     Protocol,
     RestBlock,
     iter_blocks,
-    load_protocol,
 )
-from .timeline import KIND_NAMES
+from .protocols.parser import load_protocol
+from .protocols.timeline import KIND_NAMES
 
 DEFAULT_SPEED = 10
 HEAPSIZE = "192K"
@@ -77,16 +77,9 @@ cue = ''
 
 def draw():
     ring.render_out()
-    o = ring.out
-    cells = []
-    for i in range(ring.n):
-        j = 3 * i
-        cells.append('\\x1b[38;2;%%d;%%d;%%dm\\u25cf' %% (
-            min(255, o[j] * 3), min(255, o[j + 1] * 3), min(255, o[j + 2] * 3)))
     s = eng.elapsed_ms() // 1000
-    bar = '#' * (motor.level * 10 // 255)
-    w('\\r\\x1b[2K %%s\\x1b[0m  motor [%%-10s]  %%2d:%%02d  %%s' %% (
-        ' '.join(cells), bar, s // 60, s %% 60, cue))
+    w('\\r\\x1b[2K %%s  %%2d:%%02d  %%s' %% (
+        hal_sim.ring_text(ring.out, ring.n, motor.level), s // 60, s %% 60, cue))
 
 def on_edge(e):
     global cue

@@ -1,75 +1,46 @@
-"""Protocols -> table bytes (docs/table-format.md), and the host-side decoder.
+"""Table bytes -> ops: the host-side decoder of docs/table-format.md.
 
-The decoder applies every check of the format, in the documented order, so the
-tests can hold host bytes and firmware behaviour against the same contract.
+It applies every check of the format, in the documented order, so the tests
+can hold host bytes and firmware behaviour (firmware/table.py) against the
+same contract.
 """
 
 from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from .errors import InputError
-from .protocol import (
-    BreathBlock,
-    CheckBlock,
-    PmrBlock,
-    Protocol,
-    RepeatBlock,
-    RestBlock,
-    Style,
-    iter_blocks,
+from ..errors import InputError
+from .compiler import table_crc
+from .model import Style
+from .ops import (
+    BLOCK_OPS,
+    BREATH_CYCLES,
+    CRC_SIZE,
+    DIR_ENTRY,
+    HEADER,
+    MAGIC,
+    MAX_PROTOCOLS,
+    MAX_STYLES,
+    MAX_TABLE,
+    OP_ARGS,
+    OP_BREATH,
+    OP_CHECK,
+    OP_END,
+    OP_END_REPEAT,
+    OP_GROUP,
+    OP_NAMES,
+    OP_PMR,
+    OP_REPEAT,
+    OP_REST,
+    OP_SIZE,
+    STYLE_SIZE,
+    VERSION,
+    DecodedProgram,
+    Op,
 )
-
-MAGIC = b"OS"
-VERSION = 1
-HEADER = 8
-DIR_ENTRY = 6
-STYLE_SIZE = 28
-CRC_SIZE = 4
-MAX_TABLE = 8192
-MAX_PROTOCOLS = 32
-MAX_STYLES = 16
-MAX_PROGRAM_BYTES = MAX_TABLE - HEADER - DIR_ENTRY - STYLE_SIZE - CRC_SIZE
-
-OP_END = 0x01
-OP_PMR = 0x10
-OP_GROUP = 0x11
-OP_BREATH = 0x20
-OP_REST = 0x30
-OP_CHECK = 0x40
-OP_REPEAT = 0x50
-OP_END_REPEAT = 0x51
-
-# argument layouts after the opcode byte
-OP_ARGS = {
-    OP_END: "",
-    OP_PMR: "<B",
-    OP_GROUP: "<BBHB",
-    OP_BREATH: "<BBBBBBBBBHH",
-    OP_REST: "<H",
-    OP_CHECK: "<BB",
-    OP_REPEAT: "<B",
-    OP_END_REPEAT: "",
-}
-OP_NAMES = {
-    OP_END: "END",
-    OP_PMR: "PMR",
-    OP_GROUP: "GROUP",
-    OP_BREATH: "BREATH",
-    OP_REST: "REST",
-    OP_CHECK: "CHECK",
-    OP_REPEAT: "REPEAT",
-    OP_END_REPEAT: "END_REPEAT",
-}
-OP_SIZE = {op: 1 + struct.calcsize(fmt) if fmt else 1 for op, fmt in OP_ARGS.items()}
-BLOCK_OPS = (OP_PMR, OP_BREATH, OP_REST, OP_CHECK)
-
-BREATH_CYCLES = 0x01
-BREATH_BELLY = 0x02
+from .timeline import duration_ms
 
 E_LENGTH, E_MAGIC, E_VERSION, E_CRC, E_DIRECTORY = 1, 2, 3, 4, 5
 E_OPCODE, E_STRUCTURE, E_LIMIT, E_DURATION = 6, 7, 8, 9
@@ -85,12 +56,6 @@ ERROR_NAMES = {
     9: "E_DURATION",
 }
 
-Op = tuple[int, ...]  # (opcode, *arguments)
-
-
-class CompileError(InputError):
-    """The protocols do not fit one table (count, styles, size, duplicate ids)."""
-
 
 class TableError(InputError):
     """Bad table bytes; `code` is the format's error code (1 E_LENGTH .. 9 E_DURATION)."""
@@ -98,129 +63,6 @@ class TableError(InputError):
     def __init__(self, code: int, message: str):
         super().__init__(f"bad table: {ERROR_NAMES[code]}: {message}")
         self.code = code
-
-
-# ---------------------------------------------------------------- encoding
-
-
-def protocol_ops(proto: Protocol) -> list[Op]:
-    """The program of one protocol as ops, ending with END."""
-    ops: list[Op] = []
-    _block_ops(proto.blocks, ops)
-    ops.append((OP_END,))
-    return ops
-
-
-def _block_ops(blocks: Sequence[Any], ops: list[Op]) -> None:
-    for b in blocks:
-        if isinstance(b, PmrBlock):
-            ops.append((OP_PMR, len(b.groups)))
-            for g in b.groups:
-                ops.append((OP_GROUP, g.number, g.tense_ds, g.feel_ds, g.reps))
-        elif isinstance(b, BreathBlock):
-            flags = (BREATH_CYCLES if b.cycles else 0) | (BREATH_BELLY if b.belly else 0)
-            phases = (b.in0, b.hold0, b.out0, b.pause0, b.in1, b.hold1, b.out1, b.pause1)
-            ops.append((OP_BREATH, flags, *phases, b.ramp_s, b.length))
-        elif isinstance(b, RestBlock):
-            ops.append((OP_REST, b.seconds))
-        elif isinstance(b, CheckBlock):
-            ops.append((OP_CHECK, b.prompt, b.seconds))
-        elif isinstance(b, RepeatBlock):
-            ops.append((OP_REPEAT, b.count))
-            _block_ops(b.blocks, ops)
-            ops.append((OP_END_REPEAT,))
-
-
-def encode_ops(ops: Sequence[Op]) -> bytes:
-    out = bytearray()
-    for op in ops:
-        fmt = OP_ARGS[op[0]]
-        out.append(op[0])
-        if fmt:
-            out += struct.pack(fmt, *op[1:])
-    return bytes(out)
-
-
-def compile_table(protocols: Sequence[Protocol]) -> bytes:
-    """One table for all `protocols`, in id order; identical styles are stored once."""
-    protos = sorted(protocols, key=lambda p: p.id)
-    if not 1 <= len(protos) <= MAX_PROTOCOLS:
-        raise CompileError(f"{len(protos)} protocols; a table holds 1 to {MAX_PROTOCOLS}")
-    ids = [p.id for p in protos]
-    dup = sorted({i for i in ids if ids.count(i) > 1})
-    if dup:
-        raise CompileError(f"duplicate protocol id(s) {dup}; ids are unique in a table")
-    styles: list[bytes] = []
-    style_index = []
-    for p in protos:
-        sb = p.style.to_bytes()
-        if sb not in styles:
-            styles.append(sb)
-        style_index.append(styles.index(sb))
-    if len(styles) > MAX_STYLES:
-        raise CompileError(f"{len(styles)} different styles; a table holds at most {MAX_STYLES}")
-    prog_start = HEADER + DIR_ENTRY * len(protos) + STYLE_SIZE * len(styles)
-    programs = bytearray()
-    directory = bytearray()
-    for p, si in zip(protos, style_index, strict=True):
-        directory += struct.pack("<BBBBH", p.id, si, p.rating, 0, prog_start + len(programs))
-        programs += encode_ops(protocol_ops(p))
-    total = prog_start + len(programs) + CRC_SIZE
-    if total > MAX_TABLE:
-        raise CompileError(f"the table would be {total} bytes; at most {MAX_TABLE} fit")
-    body = (
-        MAGIC
-        + struct.pack("<BBHBB", VERSION, len(protos), total, len(styles), 0)
-        + bytes(directory)
-        + b"".join(styles)
-        + bytes(programs)
-    )
-    return body + struct.pack("<I", zlib.crc32(body))
-
-
-def table_crc(data: bytes) -> str:
-    """The table's identity: its stored CRC-32 as 8 hex digits."""
-    return f"{struct.unpack_from('<I', data, len(data) - 4)[0]:08x}"
-
-
-def table_names(protocols: Sequence[Protocol]) -> dict[str, Any]:
-    """What the device does not store: names, titles, block labels and group names by id."""
-    out: dict[str, Any] = {}
-    for p in sorted(protocols, key=lambda p: p.id):
-        blocks = []
-        for i, b in enumerate(iter_blocks(p.blocks)):
-            entry: dict[str, Any] = {"index": i, "type": _block_type(b), "label": b.label}  # type: ignore[union-attr]
-            if isinstance(b, PmrBlock):
-                entry["groups"] = [
-                    {"index": j, "number": g.number, "name": g.name, "instruction": g.instruction}
-                    for j, g in enumerate(b.groups)
-                ]
-            blocks.append(entry)
-        out[str(p.id)] = {
-            "name": p.name,
-            "title": p.title,
-            "description": p.description,
-            "language": p.language,
-            "version": p.version,
-            "blocks": blocks,
-        }
-    return out
-
-
-def _block_type(b: Any) -> str:
-    return {PmrBlock: "pmr", BreathBlock: "breath", RestBlock: "rest", CheckBlock: "check"}[type(b)]
-
-
-# ---------------------------------------------------------------- decoding
-
-
-@dataclass(frozen=True)
-class DecodedProgram:
-    id: int
-    style: int
-    rating: int
-    offset: int
-    ops: tuple[Op, ...]
 
 
 @dataclass(frozen=True)
@@ -277,7 +119,6 @@ def decode_table(data: bytes) -> DecodedTable:
     for pid, si, rating, off in entries:
         ops = _decode_program(data, off, prog_end, pid)
         programs.append(DecodedProgram(pid, si, rating, off, ops))
-    from .timeline import duration_ms
 
     for prog in programs:
         total = duration_ms(prog)

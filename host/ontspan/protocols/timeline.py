@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-from .compiler import (
+from .model import Protocol
+from .ops import (
     BLOCK_OPS,
     BREATH_CYCLES,
     OP_BREATH,
@@ -25,7 +26,6 @@ from .compiler import (
     Op,
     protocol_ops,
 )
-from .protocol import Protocol
 
 POSITION, TENSE, RELEASE, IN, HOLD, OUT, PAUSE, REST, CHECK, END = range(1, 11)
 KIND_NAMES = {
