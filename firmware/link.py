@@ -10,24 +10,8 @@ import binascii
 import select
 import time
 
+import contract
 from contract import (
-    CMD_CLEAR_LOGS,
-    CMD_ECHO,
-    CMD_GET_CLOCK,
-    CMD_GET_CONFIG,
-    CMD_GET_LOGS,
-    CMD_GET_TABLE,
-    CMD_HELLO,
-    CMD_INFO,
-    CMD_PUT_TABLE_BEGIN,
-    CMD_PUT_TABLE_CHUNK,
-    CMD_PUT_TABLE_COMMIT,
-    CMD_REBOOT,
-    CMD_SET_CLOCK,
-    CMD_SET_CONFIG,
-    CMD_START,
-    CMD_STATUS,
-    CMD_STOP,
     ERR_BUSY,  # noqa: F401  (handlers and the app read the codes as link.ERR_*)
     ERR_CRC,
     ERR_FRAME,
@@ -57,28 +41,6 @@ from contract import (
     REPLY_BIT,
 )
 from micropython import const
-
-# (code, handler name): Dispatcher binds handlers by name, so the codes stay
-# in this one table. Reserved commands have no handler yet.
-COMMANDS = (
-    (CMD_HELLO, "hello"),
-    (CMD_INFO, "info"),
-    (CMD_ECHO, "echo"),
-    (CMD_PUT_TABLE_BEGIN, "put_table_begin"),
-    (CMD_PUT_TABLE_CHUNK, "put_table_chunk"),
-    (CMD_PUT_TABLE_COMMIT, "put_table_commit"),
-    (CMD_GET_TABLE, "get_table"),
-    (CMD_SET_CLOCK, "set_clock"),
-    (CMD_GET_CLOCK, "get_clock"),
-    (CMD_START, "start"),
-    (CMD_STOP, "stop"),
-    (CMD_STATUS, "status"),
-    (CMD_SET_CONFIG, "set_config"),
-    (CMD_GET_CONFIG, "get_config"),
-    (CMD_GET_LOGS, "get_logs"),
-    (CMD_CLEAR_LOGS, "clear_logs"),
-    (CMD_REBOOT, "reboot"),
-)
 
 # derived sizes (plain globals: const() cannot fold names from another module)
 _CODE_MAX = FRAME_RESERVED + FRAME_NO_MARK * FRAME_RUN + FRAME_RUN - 1  # 250: full block
@@ -355,15 +317,19 @@ def fail(status, n=0):
 
 class Dispatcher:
     """Calls handlers found by name in `handlers` (a module or object) as
-    handler(dev, link, payload, out) -> ok(n) or fail(status, n)."""
+    handler(dev, link, payload, out) -> ok(n) or fail(status, n).
+
+    Command CMD_FOO in contract.py is served by handlers.foo: the codes stay in
+    the contract alone, and a command without a handler answers ERR_UNKNOWN_CMD."""
 
     def __init__(self, handlers, dev):
         self.dev = dev
         self.table = {}
-        for code, name in COMMANDS:
-            h = getattr(handlers, name, None)
-            if h is not None:
-                self.table[code] = h
+        for name in dir(contract):
+            if name.startswith("CMD_"):
+                h = getattr(handlers, name[4:].lower(), None)
+                if h is not None:
+                    self.table[getattr(contract, name)] = h
 
     def handle(self, link, req):
         """Run the handler for req (from Link.poll) and send its reply."""
