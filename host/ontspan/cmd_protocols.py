@@ -32,6 +32,7 @@ from .protocols.timeline import (
     duration_ms,
     edges,
 )
+from .shared import C
 
 
 def register(sub: Any) -> None:
@@ -269,14 +270,14 @@ def _motor_curve(
             ys.extend([0.0, peak, peak, 0.0])
 
     for e, t1 in zip(es, ends, strict=True):
-        if e.kind == TENSE and bits & 1:
+        if e.kind == TENSE and bits & C.PATTERN_TAPS:
             for k in range(3):
                 bump(e.t_ms + k * 300, 120, level)
-        elif e.kind == RELEASE and bits & 2:
+        elif e.kind == RELEASE and bits & C.PATTERN_PULSE:
             bump(e.t_ms, 400, level)
-        elif e.kind == IN and bits & 4:
+        elif e.kind == IN and bits & C.PATTERN_SWELL:
             bump(e.t_ms, t1 - e.t_ms, level * 0.6, swell=True)
-        elif e.kind == END and bits & 8:
+        elif e.kind == END and bits & C.PATTERN_DOUBLE:
             bump(e.t_ms, 200, level)
             bump(e.t_ms + 400, 200, level)
     return xs, ys

@@ -41,7 +41,7 @@ HEAPSIZE = "192K"
 # %(...)r fields are filled in by play(); the snippet runs under MicroPython
 SNIPPET = """
 import sys, time
-import engine, hal_sim, pixels, table
+import contract, engine, hal_sim, pixels, table
 SPEED = %(speed)r
 NIGHT = %(night)r
 KINDS = %(kinds)r
@@ -90,7 +90,7 @@ def on_edge(e):
         label, groups = BLOCKS[e.block]
         if e.group < len(groups):
             name += '  ' + groups[e.group]
-        elif groups and e.group == 255 and e.kind == 9:
+        elif groups and e.group == contract.NO_GROUP and e.kind == contract.K_CHECK:
             name += '  ' + groups[0]
         name += '  (' + label + ')'
     cue = name

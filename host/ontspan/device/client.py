@@ -17,6 +17,8 @@ from collections.abc import Callable
 from typing import IO, Any, Protocol
 
 from ..errors import OntspanError
+from ..logformat import SIZE as LOG_SIZE
+from ..shared import C
 from .codec import (
     FRAME_ERRORS,
     LINK_MAJOR,
@@ -38,6 +40,7 @@ from .replies import (
     parse_clock,
     parse_hello,
     parse_status,
+    split_records,
 )
 
 # timing: the device answers within a few of its 20 ms ticks; flash work takes longer
@@ -47,7 +50,7 @@ HELLO_RETRIES = 4
 REQUEST_TIMEOUT = 1.0
 REQUEST_RETRIES = 2  # resends of the same request (the device answers a resend from its cache)
 COMMIT_TIMEOUT = 5.0  # validate + rename on flash
-LOG_RECORD = 32  # bytes per practice-log record
+LOG_RECORD = LOG_SIZE  # bytes per practice-log record (docs/log-format.md)
 LOG_BATCH = MAX_PAYLOAD // LOG_RECORD  # records per GET_LOGS reply
 READ_CHUNK = 4096  # bytes per serial read
 
@@ -194,7 +197,9 @@ class Link:
                 for i, ev in enumerate(events):
                     if isinstance(ev, bytes):
                         self._note_text(ev)
-                    elif isinstance(ev, Frame) and ev.req_id == rid and ev.code == cmd | 0x80:
+                    elif (
+                        isinstance(ev, Frame) and ev.req_id == rid and ev.code == cmd | C.REPLY_BIT
+                    ):
                         self._pending = events[i + 1 :]
                         if ev.status in FRAME_ERRORS:
                             # the device saw a broken frame: ours, or line noise that
@@ -231,7 +236,7 @@ class Link:
             )
         except LinkError as e:
             raise OntspanError(f"device on {self.port} refused HELLO: {e}") from e
-        if len(p) < 6:
+        if len(p) < struct.calcsize(C.HELLO_REPLY):
             raise OntspanError(f"device on {self.port} sent a short HELLO reply")
         h = parse_hello(p)
         major, minor = h.link_major, h.link_minor
@@ -259,7 +264,9 @@ class Link:
         """Load a table: BEGIN, CHUNKs (each acknowledged), COMMIT. The device
         stages it and replaces the live table only after checking all of it."""
         total = len(data)
-        p = self.request(Cmd.PUT_TABLE_BEGIN, struct.pack("<II", total, zlib.crc32(data)))
+        p = self.request(
+            Cmd.PUT_TABLE_BEGIN, struct.pack(C.PUT_TABLE_BEGIN_REQ, total, zlib.crc32(data))
+        )
         chunk = struct.unpack_from("<H", p)[0] if len(p) >= 2 else self.max_payload - 4
         chunk = max(1, min(chunk, self.max_payload - 4))
         off = 0
@@ -287,7 +294,9 @@ class Link:
         out = bytearray()
         total = None
         while total is None or len(out) < total:
-            p = self.request(Cmd.GET_TABLE, struct.pack("<IH", len(out), self.max_payload - 4))
+            p = self.request(
+                Cmd.GET_TABLE, struct.pack(C.GET_TABLE_REQ, len(out), self.max_payload - 4)
+            )
             total = struct.unpack_from("<I", p)[0]
             if len(p) == 4 and len(out) < total:
                 raise OntspanError("device sent an empty table chunk")
@@ -303,7 +312,7 @@ class Link:
             epoch = int(now)
         if tz_minutes is None:
             tz_minutes = int(time.localtime(now).tm_gmtoff // 60)
-        self.request(Cmd.SET_CLOCK, struct.pack("<Ih", epoch, tz_minutes))
+        self.request(Cmd.SET_CLOCK, struct.pack(C.SET_CLOCK_REQ, epoch, tz_minutes))
 
     def get_clock(self) -> DeviceClock:
         return parse_clock(self.request(Cmd.GET_CLOCK))
@@ -332,11 +341,13 @@ class Link:
 
     def get_logs(self, from_seq: int, max_count: int) -> list[bytes]:
         """Records with seq >= from_seq, oldest first, at most max_count (one frame's worth)."""
-        data = self.request(Cmd.GET_LOGS, struct.pack("<IB", from_seq, min(max_count, LOG_BATCH)))
-        return [data[i : i + LOG_RECORD] for i in range(0, len(data) - LOG_RECORD + 1, LOG_RECORD)]
+        data = self.request(
+            Cmd.GET_LOGS, struct.pack(C.GET_LOGS_REQ, from_seq, min(max_count, LOG_BATCH))
+        )
+        return split_records(data)
 
     def clear_logs(self, upto_seq: int) -> None:
-        self.request(Cmd.CLEAR_LOGS, struct.pack("<I", upto_seq))
+        self.request(Cmd.CLEAR_LOGS, struct.pack(C.CLEAR_LOGS_REQ, upto_seq))
 
     def clock_anchor(self) -> tuple[int, int, int] | None:
         """(boot, uptime_s, wall_s) now, when the device clock is set: dates earlier

@@ -11,52 +11,55 @@ import zlib
 from dataclasses import dataclass
 from enum import IntEnum
 
-LINK_MAJOR = 1
-LINK_MINOR = 0
-MAX_PAYLOAD = 512
+from ..shared import C
+
+LINK_MAJOR = C.LINK_MAJOR
+LINK_MINOR = C.LINK_MINOR
+MAX_PAYLOAD = C.MAX_PAYLOAD
 
 
 class Cmd(IntEnum):
-    """Command codes; a reply carries `code | 0x80`. Same table as firmware/link.py."""
+    """Command codes (contract CMD_*); a reply carries `code | REPLY_BIT`.
+    tests/test_contract.py checks that every CMD_ has its member here."""
 
-    HELLO = 0x01
-    INFO = 0x02
-    ECHO = 0x03
-    PUT_TABLE_BEGIN = 0x10
-    PUT_TABLE_CHUNK = 0x11
-    PUT_TABLE_COMMIT = 0x12
-    GET_TABLE = 0x13
-    SET_CLOCK = 0x20
-    GET_CLOCK = 0x21
-    START = 0x30
-    STOP = 0x31
-    STATUS = 0x32
-    SET_CONFIG = 0x40
-    GET_CONFIG = 0x41
-    GET_LOGS = 0x50  # reserved
-    CLEAR_LOGS = 0x51  # reserved
-    REBOOT = 0x70
+    HELLO = C.CMD_HELLO
+    INFO = C.CMD_INFO
+    ECHO = C.CMD_ECHO
+    PUT_TABLE_BEGIN = C.CMD_PUT_TABLE_BEGIN
+    PUT_TABLE_CHUNK = C.CMD_PUT_TABLE_CHUNK
+    PUT_TABLE_COMMIT = C.CMD_PUT_TABLE_COMMIT
+    GET_TABLE = C.CMD_GET_TABLE
+    SET_CLOCK = C.CMD_SET_CLOCK
+    GET_CLOCK = C.CMD_GET_CLOCK
+    START = C.CMD_START
+    STOP = C.CMD_STOP
+    STATUS = C.CMD_STATUS
+    SET_CONFIG = C.CMD_SET_CONFIG
+    GET_CONFIG = C.CMD_GET_CONFIG
+    GET_LOGS = C.CMD_GET_LOGS
+    CLEAR_LOGS = C.CMD_CLEAR_LOGS
+    REBOOT = C.CMD_REBOOT
 
 
 class Status(IntEnum):
-    """Reply status codes. Same table as firmware/link.py."""
+    """Reply status codes (contract OK and ERR_*)."""
 
-    OK = 0x00
-    ERR_CRC = 0x01
-    ERR_FRAME = 0x02
-    ERR_LENGTH = 0x03
-    ERR_UNKNOWN_CMD = 0x04
-    ERR_PAYLOAD = 0x05
-    ERR_BUSY = 0x06
-    ERR_STATE = 0x07
-    ERR_OFFSET = 0x08
-    ERR_TABLE_CRC = 0x09
-    ERR_TABLE_REFUSED = 0x0A
-    ERR_TOO_LARGE = 0x0B
-    ERR_NO_PROTOCOL = 0x0C
-    ERR_VALUE = 0x0D
-    ERR_STORAGE = 0x0E
-    ERR_INTERNAL = 0x0F
+    OK = C.OK
+    ERR_CRC = C.ERR_CRC
+    ERR_FRAME = C.ERR_FRAME
+    ERR_LENGTH = C.ERR_LENGTH
+    ERR_UNKNOWN_CMD = C.ERR_UNKNOWN_CMD
+    ERR_PAYLOAD = C.ERR_PAYLOAD
+    ERR_BUSY = C.ERR_BUSY
+    ERR_STATE = C.ERR_STATE
+    ERR_OFFSET = C.ERR_OFFSET
+    ERR_TABLE_CRC = C.ERR_TABLE_CRC
+    ERR_TABLE_REFUSED = C.ERR_TABLE_REFUSED
+    ERR_TOO_LARGE = C.ERR_TOO_LARGE
+    ERR_NO_PROTOCOL = C.ERR_NO_PROTOCOL
+    ERR_VALUE = C.ERR_VALUE
+    ERR_STORAGE = C.ERR_STORAGE
+    ERR_INTERNAL = C.ERR_INTERNAL
 
 
 # frame-level errors: the device answers a broken frame with the id it carried
@@ -65,15 +68,15 @@ FRAME_ERRORS = (Status.ERR_CRC, Status.ERR_FRAME, Status.ERR_LENGTH)
 
 # --- frame codec -------------------------------------------------------------
 
-SOF = 0x00
-EOF = 0x07
-_RESERVED = 8  # bytes 0x00..0x07 never appear inside a frame
-_RUN = 27  # literal lengths 0..26 per block
-_NONE = 8  # block kind: no marker byte follows
+SOF = C.FRAME_SOF
+EOF = C.FRAME_EOF
+_RESERVED = C.FRAME_RESERVED  # bytes 0x00..0x07 never appear inside a frame
+_RUN = C.FRAME_RUN  # literal lengths 0..26 per block
+_NONE = C.FRAME_NO_MARK  # block kind: no marker byte follows
 _CODE_MAX = _RESERVED + _NONE * _RUN + _RUN - 1  # 250
 _FULL = _CODE_MAX
-HEAD = 5
-TAIL = 4
+HEAD = C.FRAME_HEAD
+TAIL = C.FRAME_TAIL
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from typing import Any
 from platformdirs import user_data_dir
 
 from ..errors import InputError
+from ..shared import C
 
 
 def data_dir() -> Path:
@@ -95,8 +96,10 @@ def resolve(target: str, names: dict[str, Any], ids: list[int]) -> int:
     """A protocol id from a number or a name flashed from this computer."""
     if target.isdigit():
         pid = int(target)
-        if not 1 <= pid <= 255:
-            raise InputError(f"protocol id {pid} is outside 1..255")
+        if not C.PROTOCOL_ID_MIN <= pid <= C.PROTOCOL_ID_MAX:
+            raise InputError(
+                f"protocol id {pid} is outside {C.PROTOCOL_ID_MIN}..{C.PROTOCOL_ID_MAX}"
+            )
         return pid
     for key, entry in names.items():
         if isinstance(entry, dict) and entry.get("name") == target and key.isdigit():

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from ..errors import OntspanError
+from ..logformat import SIZE as LOG_SIZE
+from ..shared import C, code_names
 from .codec import Cmd, Status
 
 STATUS_TEXT = {
@@ -32,28 +34,29 @@ STATUS_TEXT = {
 
 
 # table decoder error codes (docs/table-format.md), for ERR_TABLE_REFUSED
+# table decoder error codes (contract E_*), for ERR_TABLE_REFUSED
 TABLE_ERRORS = {
-    1: "length",
-    2: "magic",
-    3: "format version",
-    4: "CRC",
-    5: "directory",
-    6: "opcode",
-    7: "structure",
-    8: "field limit",
-    9: "duration",
+    C.E_LENGTH: "length",
+    C.E_MAGIC: "magic",
+    C.E_VERSION: "format version",
+    C.E_CRC: "CRC",
+    C.E_DIRECTORY: "directory",
+    C.E_OPCODE: "opcode",
+    C.E_STRUCTURE: "structure",
+    C.E_LIMIT: "field limit",
+    C.E_DURATION: "duration",
 }
 # the same codes in the therapist's words, for a refused upload
 TABLE_REFUSALS = {
-    1: "length: too short, length field wrong, or larger than 8192 bytes",
-    2: "magic: not an Ontspan table",
-    3: "format version: the firmware reads another table format (update it)",
-    4: "CRC: the table is damaged",
-    5: "directory: protocol count, style index, duplicate id or program offset",
-    6: "opcode: unknown operation, one running past the table, or a missing END",
-    7: "structure: REPEAT nesting or counts, PMR groups, too many block operations",
-    8: "field limit: a value outside what the device allows",
-    9: "duration: a protocol longer than 90 minutes",
+    C.E_LENGTH: f"length: too short, length field wrong, or larger than {C.TABLE_MAX} bytes",
+    C.E_MAGIC: "magic: not an Ontspan table",
+    C.E_VERSION: "format version: the firmware reads another table format (update it)",
+    C.E_CRC: "CRC: the table is damaged",
+    C.E_DIRECTORY: "directory: protocol count, style index, duplicate id or program offset",
+    C.E_OPCODE: "opcode: unknown operation, one running past the table, or a missing END",
+    C.E_STRUCTURE: "structure: REPEAT nesting or counts, PMR groups, too many block operations",
+    C.E_LIMIT: "field limit: a value outside what the device allows",
+    C.E_DURATION: f"duration: a protocol longer than {C.SESSION_MS_MAX // 60000} minutes",
 }
 
 
@@ -107,24 +110,31 @@ class Hello:
     firmware: str
 
 
-# STATUS flag bits
-FLAG_NAMES = {0x01: "table loaded", 0x02: "clock set", 0x04: "night mode", 0x08: "config defaults"}
+# STATUS flag bits (contract FLAG_*)
+FLAG_NAMES = {
+    C.FLAG_TABLE: "table loaded",
+    C.FLAG_CLOCK: "clock set",
+    C.FLAG_NIGHT: "night mode",
+    C.FLAG_CONFIG_DEFAULT: "config defaults",
+}
+
+
+# "idle", "playing", "paused", "rating"
+STATE_NAMES = {v: name.lower() for v, name in code_names("STATE_").items()}
 
 
 @dataclass(frozen=True)
 class DeviceStatus:
-    state: int  # 0 idle, 1 playing, 2 paused, 3 rating
+    state: int  # contract STATE_*
     protocol: int  # 0: none
-    flags: int  # bit0 table, bit1 clock set, bit2 night, bit3 config defaults
+    flags: int  # contract FLAG_* bits
     elapsed_s: int
     remaining_s: int
     log_count: int
 
-    STATES = ("idle", "playing", "paused", "rating")
-
     @property
     def state_name(self) -> str:
-        return self.STATES[self.state] if self.state < len(self.STATES) else str(self.state)
+        return STATE_NAMES.get(self.state, str(self.state))
 
 
 @dataclass(frozen=True)
@@ -136,17 +146,23 @@ class DeviceClock:
 
 def parse_hello(p: bytes) -> Hello:
     """HELLO reply: link major, minor, table format, reserved, max payload u16, firmware."""
-    major, minor, table_version, _, max_payload = struct.unpack_from("<BBBBH", p)
-    return Hello(major, minor, table_version, max_payload, p[6:].decode("ascii", "replace"))
+    major, minor, table_version, _, max_payload = struct.unpack_from(C.HELLO_REPLY, p)
+    text = p[struct.calcsize(C.HELLO_REPLY) :]
+    return Hello(major, minor, table_version, max_payload, text.decode("ascii", "replace"))
 
 
 def parse_status(p: bytes) -> DeviceStatus:
     """STATUS reply: state, protocol, flags, reserved, elapsed_s u16, remaining_s u16, logs u32."""
-    state, pid, flags, _, elapsed, remaining, logs = struct.unpack_from("<BBBBHHI", p)
+    state, pid, flags, _, elapsed, remaining, logs = struct.unpack_from(C.STATUS_REPLY, p)
     return DeviceStatus(state, pid, flags, elapsed, remaining, logs)
 
 
 def parse_clock(p: bytes) -> DeviceClock:
     """GET_CLOCK reply: Unix seconds u32, UTC offset in minutes i16, set u8."""
-    epoch, tz, is_set = struct.unpack_from("<IhB", p)
+    epoch, tz, is_set = struct.unpack_from(C.CLOCK_REPLY, p)
     return DeviceClock(epoch, tz, bool(is_set))
+
+
+def split_records(p: bytes) -> list[bytes]:
+    """GET_LOGS reply: whole log records, oldest first (their layout: docs/log-format.md)."""
+    return [p[i : i + LOG_SIZE] for i in range(0, len(p) - LOG_SIZE + 1, LOG_SIZE)]

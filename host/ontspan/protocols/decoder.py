@@ -12,6 +12,7 @@ import zlib
 from dataclasses import dataclass
 
 from ..errors import InputError
+from ..shared import C, code_names
 from .compiler import table_crc
 from .model import Style
 from .ops import (
@@ -42,19 +43,10 @@ from .ops import (
 )
 from .timeline import duration_ms
 
-E_LENGTH, E_MAGIC, E_VERSION, E_CRC, E_DIRECTORY = 1, 2, 3, 4, 5
-E_OPCODE, E_STRUCTURE, E_LIMIT, E_DURATION = 6, 7, 8, 9
-ERROR_NAMES = {
-    1: "E_LENGTH",
-    2: "E_MAGIC",
-    3: "E_VERSION",
-    4: "E_CRC",
-    5: "E_DIRECTORY",
-    6: "E_OPCODE",
-    7: "E_STRUCTURE",
-    8: "E_LIMIT",
-    9: "E_DURATION",
-}
+E_LENGTH, E_MAGIC, E_VERSION, E_CRC = C.E_LENGTH, C.E_MAGIC, C.E_VERSION, C.E_CRC
+E_DIRECTORY, E_OPCODE, E_STRUCTURE = C.E_DIRECTORY, C.E_OPCODE, C.E_STRUCTURE
+E_LIMIT, E_DURATION = C.E_LIMIT, C.E_DURATION
+ERROR_NAMES = code_names("E_", keep_prefix=True)
 
 
 class TableError(InputError):
@@ -83,8 +75,8 @@ def decode_table(data: bytes) -> DecodedTable:
     """Validate and decode table bytes; raises TableError with the format's error code."""
     data = bytes(data)
     size = len(data)
-    if size < 16:
-        raise TableError(E_LENGTH, f"{size} bytes; a table is at least 16")
+    if size < C.TABLE_MIN:
+        raise TableError(E_LENGTH, f"{size} bytes; a table is at least {C.TABLE_MIN}")
     if data[:2] != MAGIC:
         raise TableError(E_MAGIC, f"starts with {data[:2]!r}, not {MAGIC!r}")
     if data[2] != VERSION:
@@ -93,10 +85,13 @@ def decode_table(data: bytes) -> DecodedTable:
     if length != size or size > MAX_TABLE:
         raise TableError(E_LENGTH, f"length field {length}, actual {size}, limit {MAX_TABLE}")
     stored = struct.unpack_from("<I", data, size - 4)[0]
-    if zlib.crc32(data[:-4]) != stored:
-        raise TableError(E_CRC, f"CRC {zlib.crc32(data[:-4]):08x} != stored {stored:08x}")
+    if zlib.crc32(data[:-CRC_SIZE]) != stored:
+        raise TableError(E_CRC, f"CRC {zlib.crc32(data[:-CRC_SIZE]):08x} != stored {stored:08x}")
     if not 1 <= n <= MAX_PROTOCOLS or not 1 <= s <= MAX_STYLES or reserved:
-        raise TableError(E_DIRECTORY, f"N={n} (1..32), S={s} (1..16), reserved={reserved} (0)")
+        raise TableError(
+            E_DIRECTORY,
+            f"N={n} (1..{MAX_PROTOCOLS}), S={s} (1..{MAX_STYLES}), reserved={reserved} (0)",
+        )
     prog_start = HEADER + DIR_ENTRY * n + STYLE_SIZE * s
     prog_end = size - CRC_SIZE
     if prog_start >= prog_end:
@@ -105,10 +100,10 @@ def decode_table(data: bytes) -> DecodedTable:
     for i in range(n):
         pid, si, flags, res, off = struct.unpack_from("<BBBBH", data, HEADER + DIR_ENTRY * i)
         where = f"directory entry {i} (id {pid})"
-        if res or flags & ~0x03 or flags & 0x03 == 3:
+        if res or flags & ~0x03 or flags & 0x03 > C.RATING_MODE_BEFORE_AFTER:
             raise TableError(E_DIRECTORY, f"{where}: reserved bits or rating mode 3 set")
-        if not 1 <= pid <= 254 or pid in [e[0] for e in entries]:
-            raise TableError(E_DIRECTORY, f"{where}: id out of 1..254 or duplicate")
+        if not C.PROTOCOL_ID_MIN <= pid <= C.PROTOCOL_ID_MAX or pid in [e[0] for e in entries]:
+            raise TableError(E_DIRECTORY, f"{where}: id out of 1..{C.PROTOCOL_ID_MAX} or duplicate")
         if si >= s:
             raise TableError(E_DIRECTORY, f"{where}: style index {si} >= S={s}")
         if not prog_start <= off < prog_end:
@@ -122,15 +117,18 @@ def decode_table(data: bytes) -> DecodedTable:
 
     for prog in programs:
         total = duration_ms(prog)
-        if total > 90 * 60 * 1000:
-            raise TableError(E_DURATION, f"protocol {prog.id} lasts {total} ms > 90 min")
+        if total > C.SESSION_MS_MAX:
+            raise TableError(
+                E_DURATION, f"protocol {prog.id} lasts {total} ms > {C.SESSION_MS_MAX}"
+            )
     return DecodedTable(VERSION, table_crc(data), styles, tuple(programs))
 
 
 def _decode_style(data: bytes, at: int) -> Style:
     raw = data[at : at + STYLE_SIZE]
-    cols = [tuple(raw[i : i + 3]) for i in range(0, 24, 3)]
-    day_b, night_b, motor, patterns = raw[24:28]
+    cols = [tuple(raw[i : i + 3]) for i in range(C.STYLE_DAY, C.STYLE_CAP_DAY, 3)]
+    day_b, night_b = raw[C.STYLE_CAP_DAY], raw[C.STYLE_CAP_NIGHT]
+    motor, patterns = raw[C.STYLE_MOTOR], raw[C.STYLE_PATTERNS]
     if not day_b or not night_b or patterns & 0xF0:
         raise TableError(E_LIMIT, f"style at {at}: brightness cap 0 or pattern bits 4-7 set")
     return Style(tuple(cols[:4]), tuple(cols[4:]), day_b, night_b, motor, patterns)  # type: ignore[arg-type]
@@ -159,8 +157,8 @@ def _decode_program(data: bytes, pos: int, end: int, pid: int) -> tuple[Op, ...]
             raise TableError(E_STRUCTURE, f"{where}: GROUP outside a PMR block")
         if code in BLOCK_OPS:
             blocks += 1
-            if blocks > 255:
-                raise TableError(E_STRUCTURE, f"{where}: more than 255 block ops")
+            if blocks > C.BLOCKS_MAX:
+                raise TableError(E_STRUCTURE, f"{where}: more than {C.BLOCKS_MAX} block ops")
         if code == OP_END:
             if depth:
                 raise TableError(E_STRUCTURE, f"{where}: END inside an open REPEAT")
@@ -168,7 +166,7 @@ def _decode_program(data: bytes, pos: int, end: int, pid: int) -> tuple[Op, ...]
             return tuple(ops)
         if code == OP_REPEAT:
             depth += 1
-            if depth > 2 or not 2 <= op[1] <= 20:
+            if depth > C.REPEAT_DEPTH or not C.REPEAT_MIN <= op[1] <= C.REPEAT_MAX:
                 raise TableError(E_STRUCTURE, f"{where}: REPEAT depth {depth} or count {op[1]}")
         elif code == OP_END_REPEAT:
             if not depth:
@@ -189,17 +187,22 @@ def _check_limits(op: Op, where: str) -> None:
     bad = False
     if code == OP_GROUP:
         _, group, tense, feel, reps = op
-        bad = group > 254 or not 10 <= tense <= 100 or not 50 <= feel <= 1200
-        bad = bad or not 1 <= reps <= 10
+        bad = group > C.GROUP_MAX or not C.TENSE_DS_MIN <= tense <= C.TENSE_DS_MAX
+        bad = (
+            bad
+            or not C.FEEL_DS_MIN <= feel <= C.FEEL_DS_MAX
+            or not C.REPS_MIN <= reps <= C.REPS_MAX
+        )
     elif code == OP_BREATH:
         flags, i0, h0, o0, p0, i1, h1, o1, p1, ramp, length = op[1:]
-        bad = bool(flags & ~0x03) or not 0 <= ramp <= 3600
-        bad = bad or any(not 10 <= v <= 200 for v in (i0, o0, i1, o1))
-        bad = bad or any(v > 200 for v in (h0, p0, h1, p1))
-        bad = bad or not 1 <= length <= (600 if flags & BREATH_CYCLES else 1800)
+        bad = bool(flags & ~(BREATH_CYCLES | C.BREATH_BELLY)) or not 0 <= ramp <= C.RAMP_S_MAX
+        bad = bad or any(not C.BREATH_DS_MIN <= v <= C.BREATH_DS_MAX for v in (i0, o0, i1, o1))
+        bad = bad or any(v > C.GAP_DS_MAX for v in (h0, p0, h1, p1))
+        most = C.BREATH_CYCLES_MAX if flags & BREATH_CYCLES else C.BREATH_S_MAX
+        bad = bad or not 1 <= length <= most
     elif code == OP_REST:
-        bad = not 10 <= op[1] <= 3600
+        bad = not C.REST_S_MIN <= op[1] <= C.REST_S_MAX
     elif code == OP_CHECK:
-        bad = op[1] > 4 or not 3 <= op[2] <= 120
+        bad = op[1] > C.PROMPT_MAX or not C.CHECK_S_MIN <= op[2] <= C.CHECK_S_MAX
     if bad:
         raise TableError(E_LIMIT, f"{where}: {OP_NAMES[code]} {op[1:]} outside its limits")

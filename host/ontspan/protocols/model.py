@@ -8,16 +8,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-MAX_FILE_BYTES = 256 * 1024
-MAX_SESSION_MS = 90 * 60 * 1000
-MAX_BLOCKS = 255  # block indices 0..254 fit a byte; 255 means "none"
-MAX_REPEAT_DEPTH = 2
+from ..shared import C, code_names
 
-RATINGS = ("none", "after", "before_after")
+MAX_FILE_BYTES = 256 * 1024
+MAX_SESSION_MS = C.SESSION_MS_MAX
+MAX_BLOCKS = C.BLOCKS_MAX  # block indices 0..254 fit a byte; 255 means "none"
+MAX_REPEAT_DEPTH = C.REPEAT_DEPTH
+
+# "none", "after", "before_after": the directory entry's rating mode, by value
+RATINGS = tuple(n.lower() for _, n in sorted(code_names("RATING_MODE_").items()))
 PROMPTS = ("jaw", "shoulders", "hands", "face", "belly")
 CUE_KINDS = ("tense", "release", "breath", "rest")
 FIRST_CUSTOM_GROUP = 17
-MAX_GROUP_NUMBER = 254
+MAX_GROUP_NUMBER = C.GROUP_MAX
 
 # The 17 standard groups of the clinical PMR sequence: letter -> (name, instruction, feet).
 STANDARD_GROUPS: dict[str, tuple[str, str, bool]] = {
@@ -64,18 +67,28 @@ STANDARD_NUMBERS = {letter: n for n, letter in enumerate(STANDARD_GROUPS)}
 DEFAULT_DAY = ("#ff8c1a", "#3cb4a0", "#5a8cdc", "#8060c0")
 DEFAULT_NIGHT = ("#b42800", "#a86800", "#c85000", "#501400")
 
-# hard limits in table units (ds = 0.1 s), as in docs/table-format.md
-LIM_TENSE_DS = (10, 100)
-LIM_FEEL_DS = (50, 1200)
-LIM_REPS = (1, 10)
-LIM_BREATH_DS = (10, 200)
-LIM_GAP_DS = (0, 200)
-LIM_LENGTH_S = (1, 1800)
-LIM_CYCLES = (1, 600)
-LIM_RAMP_S = (1, 3600)
-LIM_REST_S = (10, 3600)
-LIM_CHECK_S = (3, 120)
-LIM_REPEAT = (2, 20)
+# hard limits in table units (ds = 0.1 s): the device's (firmware/contract.py);
+# a ramp and a breath block's length start at 1 in the language
+LIM_TENSE_DS = (C.TENSE_DS_MIN, C.TENSE_DS_MAX)
+LIM_FEEL_DS = (C.FEEL_DS_MIN, C.FEEL_DS_MAX)
+LIM_REPS = (C.REPS_MIN, C.REPS_MAX)
+LIM_BREATH_DS = (C.BREATH_DS_MIN, C.BREATH_DS_MAX)
+LIM_GAP_DS = (0, C.GAP_DS_MAX)
+LIM_LENGTH_S = (1, C.BREATH_S_MAX)
+LIM_CYCLES = (1, C.BREATH_CYCLES_MAX)
+LIM_RAMP_S = (1, C.RAMP_S_MAX)
+LIM_REST_S = (C.REST_S_MIN, C.REST_S_MAX)
+LIM_CHECK_S = (C.CHECK_S_MIN, C.CHECK_S_MAX)
+LIM_REPEAT = (C.REPEAT_MIN, C.REPEAT_MAX)
+LIM_PROTOCOL_ID = (C.PROTOCOL_ID_MIN, C.PROTOCOL_ID_MAX)
+
+# style pattern switches, by their contract bit
+PATTERN_BITS = {
+    "taps_on_tense": C.PATTERN_TAPS,
+    "pulse_on_release": C.PATTERN_PULSE,
+    "swell_on_breath": C.PATTERN_SWELL,
+    "double_pulse_at_end": C.PATTERN_DOUBLE,
+}
 
 
 @dataclass(frozen=True)
@@ -87,7 +100,7 @@ class Style:
     day_brightness: int = 160
     night_brightness: int = 24
     motor_strength: int = 110
-    patterns: int = 0b1011
+    patterns: int = C.PATTERN_TAPS | C.PATTERN_PULSE | C.PATTERN_DOUBLE
 
     def to_bytes(self) -> bytes:
         out = bytearray()

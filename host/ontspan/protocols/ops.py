@@ -12,27 +12,28 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..shared import C, code_names
 from .model import BreathBlock, CheckBlock, PmrBlock, Protocol, RepeatBlock, RestBlock
 
-MAGIC = b"OS"
-VERSION = 1
-HEADER = 8
-DIR_ENTRY = 6
-STYLE_SIZE = 28
-CRC_SIZE = 4
-MAX_TABLE = 8192
-MAX_PROTOCOLS = 32
-MAX_STYLES = 16
+MAGIC = C.TABLE_MAGIC
+VERSION = C.TABLE_VERSION
+HEADER = C.TABLE_HEADER
+DIR_ENTRY = C.TABLE_DIR_ENTRY
+STYLE_SIZE = C.TABLE_STYLE
+CRC_SIZE = C.TABLE_CRC
+MAX_TABLE = C.TABLE_MAX
+MAX_PROTOCOLS = C.MAX_PROTOCOLS
+MAX_STYLES = C.MAX_STYLES
 MAX_PROGRAM_BYTES = MAX_TABLE - HEADER - DIR_ENTRY - STYLE_SIZE - CRC_SIZE
 
-OP_END = 0x01
-OP_PMR = 0x10
-OP_GROUP = 0x11
-OP_BREATH = 0x20
-OP_REST = 0x30
-OP_CHECK = 0x40
-OP_REPEAT = 0x50
-OP_END_REPEAT = 0x51
+OP_END = C.OP_END
+OP_PMR = C.OP_PMR
+OP_GROUP = C.OP_GROUP
+OP_BREATH = C.OP_BREATH
+OP_REST = C.OP_REST
+OP_CHECK = C.OP_CHECK
+OP_REPEAT = C.OP_REPEAT
+OP_END_REPEAT = C.OP_END_REPEAT
 
 # argument layouts after the opcode byte
 OP_ARGS = {
@@ -45,21 +46,12 @@ OP_ARGS = {
     OP_REPEAT: "<B",
     OP_END_REPEAT: "",
 }
-OP_NAMES = {
-    OP_END: "END",
-    OP_PMR: "PMR",
-    OP_GROUP: "GROUP",
-    OP_BREATH: "BREATH",
-    OP_REST: "REST",
-    OP_CHECK: "CHECK",
-    OP_REPEAT: "REPEAT",
-    OP_END_REPEAT: "END_REPEAT",
-}
+OP_NAMES = code_names("OP_")
 OP_SIZE = {op: 1 + struct.calcsize(fmt) if fmt else 1 for op, fmt in OP_ARGS.items()}
 BLOCK_OPS = (OP_PMR, OP_BREATH, OP_REST, OP_CHECK)
 
-BREATH_CYCLES = 0x01
-BREATH_BELLY = 0x02
+BREATH_CYCLES = C.BREATH_CYCLES
+BREATH_BELLY = C.BREATH_BELLY
 
 Op = tuple[int, ...]  # (opcode, *arguments)
 

@@ -21,9 +21,11 @@ from .model import (
     CUE_KINDS,
     DEFAULT_DAY,
     DEFAULT_NIGHT,
+    LIM_PROTOCOL_ID,
     MAX_BLOCKS,
     MAX_FILE_BYTES,
     MAX_SESSION_MS,
+    PATTERN_BITS,
     RATINGS,
     Block,
     PmrBlock,
@@ -113,7 +115,7 @@ def _protocol(ck: Checker, data: dict[str, Any]) -> Protocol | None:
     for req in ("id", "name", "title", "block"):
         if req not in data:
             ck.error((), f"missing required key `{req}`")
-    pid = ck.int_in(data, (), "id", 1, 254) if "id" in data else None
+    pid = ck.int_in(data, (), "id", *LIM_PROTOCOL_ID) if "id" in data else None
     name = ck.string(data, (), "name", 40) if "name" in data else None
     if name is not None and not SLUG.match(name):
         ck.error(
@@ -157,18 +159,7 @@ def _protocol(ck: Checker, data: dict[str, Any]) -> Protocol | None:
     )
 
 
-STYLE_KEYS = (
-    "day",
-    "night",
-    "day_brightness",
-    "night_brightness",
-    "motor_strength",
-    "taps_on_tense",
-    "pulse_on_release",
-    "swell_on_breath",
-    "double_pulse_at_end",
-)
-PATTERN_BITS = ("taps_on_tense", "pulse_on_release", "swell_on_breath", "double_pulse_at_end")
+STYLE_KEYS = ("day", "night", "day_brightness", "night_brightness", "motor_strength", *PATTERN_BITS)
 
 
 def _style(ck: Checker, raw: Any) -> Style | None:
@@ -207,9 +198,9 @@ def _style(ck: Checker, raw: Any) -> Style | None:
         return default if v is None else v
 
     patterns = 0
-    for bit, name in enumerate(PATTERN_BITS):
-        if ck.boolean(t, key, name, bool(base.patterns >> bit & 1)):
-            patterns |= 1 << bit
+    for name, bit in PATTERN_BITS.items():
+        if ck.boolean(t, key, name, bool(base.patterns & bit)):
+            patterns |= bit
     return Style(
         day=palettes[0],
         night=palettes[1],
@@ -250,7 +241,7 @@ def _whole(ck: Checker, proto: Protocol) -> None:
     if total > MAX_SESSION_MS:
         ck.error(
             ("block",),
-            f"the session lasts {total / 60000:.1f} min; at most 90 min allowed",
+            f"the session lasts {total / 60000:.1f} min; at most {MAX_SESSION_MS // 60000} min allowed",
         )
     has_pmr = any(isinstance(b, PmrBlock) for b in iter_blocks(proto.blocks))
     if has_pmr and not _ends_with_rest(proto.blocks):
