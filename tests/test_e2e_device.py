@@ -37,7 +37,7 @@ def data_dir(tmp_path, monkeypatch):
 @pytest.fixture
 def sim(make_sim):
     dev = make_sim(speed=SPEED)
-    wait_for(lambda: hello_or_none(dev.port), timeout=15)
+    wait_for(lambda: hello_or_none(dev.port))
     return dev
 
 
@@ -194,7 +194,7 @@ def test_power_cut_during_upload_keeps_the_old_table(sim, capsys):
         lk.hello()
         with pytest.raises(OntspanError):
             lk.put_table(table, progress=cut)
-    wait_for(lambda: hello_or_none(p), timeout=15)
+    wait_for(lambda: hello_or_none(p))
     info = run_json(capsys, "info", "--port", p)
     assert info["table"]["crc"] == old
     assert [x["name"] for x in info["protocols"]] == ["pmr-kort"]
@@ -252,12 +252,12 @@ def device_files(port):
 
 def reset(port):
     install.soft_reset(port)
-    return wait_for(lambda: hello_or_none(port), timeout=15)
+    return wait_for(lambda: hello_or_none(port))
 
 
 def test_install_upgrade_and_repair_after_a_cut(make_sim, capsys, tmp_path):
     dev = make_sim("fw", speed=SPEED, boot_from_flash=True)
-    wait_for(lambda: hello_or_none(dev.port), timeout=15)
+    wait_for(lambda: hello_or_none(dev.port))
     p = dev.port
     current = install.firmware_version(FIRMWARE_DIR)
 
@@ -279,7 +279,7 @@ def test_install_upgrade_and_repair_after_a_cut(make_sim, capsys, tmp_path):
         install.install(p, FIRMWARE_DIR, progress=cut)
     assert ".install" in device_files(p)  # the staged half, not in place
     dev.kill()  # and the power with it: the old firmware still boots
-    h = wait_for(lambda: hello_or_none(p), timeout=15)
+    h = wait_for(lambda: hello_or_none(p))
     assert h.firmware == "0.0.9"
 
     # a stale source module that would shadow the new bytecode, and break the boot,

@@ -147,7 +147,7 @@ def cut(dev, link: Link, rng: random.Random, tally: Tally, boots: list[int]) -> 
     tally.kills += 1
     if rng.random() < 0.15:
         # cut the power again while it boots (logbook open, cut-session END)
-        wait_for(lambda: new_process(dev, old), timeout=15)
+        wait_for(lambda: new_process(dev, old))
         time.sleep(rng.uniform(0.0, 0.12))
         old = dev.proc
         t0 = time.monotonic()
