@@ -165,7 +165,7 @@ def test_cli_in_a_subprocess(sim):
     assert "  0000  00 " in traced.stderr  # the hex dump of the frame
 
 
-def test_port_messages(sim, capsys, tmp_path):
+def test_port_messages(sim, capsys, tmp_path, monkeypatch):
     rc, _, err = run(capsys, "status", "--port", str(tmp_path / "ttyACM9"))
     assert rc == 1 and err.startswith("ontspan: no device at") and "Traceback" not in err
 
@@ -181,8 +181,11 @@ def test_port_messages(sim, capsys, tmp_path):
         os.close(slave)
     assert rc == 1 and "no reply to HELLO" in err and "firmware installed" in err
 
-    rc, _, err = run(capsys, "ports", "--json")
-    assert rc == 0
+    from serial.tools import list_ports as lp  # the machine's own ports stay out of it
+
+    monkeypatch.setattr(lp, "comports", lambda: [])
+    rc, out, err = run(capsys, "ports", "--json")
+    assert rc == 0 and json.loads(out) == {"env_port": None, "ports": []}, err
 
 
 def test_power_cut_during_upload_keeps_the_old_table(sim, capsys):
