@@ -322,5 +322,26 @@ def test_find_port(monkeypatch):
     assert "2E8A:0005" in PICO.label()
 
 
-def test_list_ports_runs():
-    assert all(isinstance(p, ports.Port) for p in ports.list_ports())
+def test_list_ports_keeps_usb_ports_picos_first(monkeypatch):
+    from serial.tools import list_ports as lp
+    from serial.tools.list_ports_common import ListPortInfo
+
+    def info(device, vid=None, pid=None, serial_number=None, description="n/a"):
+        p = ListPortInfo(device, skip_link_detection=True)
+        p.vid, p.pid, p.serial_number, p.description = vid, pid, serial_number, description
+        return p
+
+    found = [
+        info("/dev/ttyUSB0", 0x10C4, 0xEA60, description="CP2102"),
+        info("/dev/ttyS0"),  # a built-in UART: never the device
+        info("/dev/ttyACM1", 0x2E8A, 0x0005, "E661", "Board in FS mode"),
+        info("/dev/ttyACM0", 0x2E8A, 0x0005, "E660", "Board in FS mode"),
+    ]
+    monkeypatch.setattr(lp, "comports", lambda: found)
+    got = ports.list_ports()
+    assert [p.device for p in got] == ["/dev/ttyACM0", "/dev/ttyACM1", "/dev/ttyUSB0"]
+    assert got[0] == ports.Port("/dev/ttyACM0", "Board in FS mode", 0x2E8A, 0x0005, "E660")
+    assert [p.is_pico for p in got] == [True, True, False]
+    monkeypatch.delenv(ports.ENV_PORT, raising=False)
+    with pytest.raises(OntspanError, match="several Picos"):
+        ports.find_port()  # the listing is what find_port uses
