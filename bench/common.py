@@ -52,8 +52,8 @@ def by_name(protos, name: str):
 def sim_link(sim, timeout: float = 30.0):
     """A Link to a started SimDevice once its firmware answers HELLO (it first plays
     its boot animation); SystemExit if it never does."""
+    from ontspan.device.client import Link
     from ontspan.errors import OntspanError
-    from ontspan.link import Link
     from ontspan.sim import poll_until
 
     def answered():

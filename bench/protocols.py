@@ -47,7 +47,7 @@ for idx in %r:
 """
 
 # the edge's own time (when the tick saw it) minus its lateness is when the engine
-# scheduled it; compared on the host with the rule time from ontspan.timeline
+# scheduled it; compared on the host with the rule time from ontspan.protocols.timeline
 DRIFT = """
 import engine, enginerun, table
 buf = open(%r, 'rb').read()

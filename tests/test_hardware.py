@@ -9,9 +9,11 @@ started. A simulated device passes them too (`ontspan sim`, then its port)."""
 import os
 
 import pytest
-from ontspan.compiler import decode_table, table_crc
-from ontspan.link import LINK_MAJOR, MAX_PAYLOAD, Link
+from ontspan.device.client import Link
+from ontspan.device.codec import LINK_MAJOR, MAX_PAYLOAD
 from ontspan.logformat import decode
+from ontspan.protocols.compiler import table_crc
+from ontspan.protocols.decoder import decode_table
 
 pytestmark = pytest.mark.hardware
 PORT = os.environ.get("ONTSPAN_PORT", "")

@@ -16,8 +16,11 @@ from pathlib import Path
 
 import pytest
 from conftest import hello_or_none, wait_for
-from ontspan.compiler import TableError, decode_table, table_crc
-from ontspan.link import Link, LinkError, Status
+from ontspan.device.client import Link
+from ontspan.device.codec import Status
+from ontspan.device.replies import LinkError
+from ontspan.protocols.compiler import table_crc
+from ontspan.protocols.decoder import TableError, decode_table
 
 VECTORS = Path(__file__).parent / "vectors" / "table"
 CASES = 40  # more runs into the heap exhaustion below (xfail) until it is fixed

@@ -31,9 +31,10 @@ from fwtables import (
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from ontspan.compiler import TableError, compile_table, decode_table
 from ontspan.paths import FIRMWARE_DIR, PROTOCOLS_DIR, micropython_binary
-from ontspan.protocol import check_paths
+from ontspan.protocols.compiler import compile_table
+from ontspan.protocols.decoder import TableError, decode_table
+from ontspan.protocols.files import check_paths
 
 TESTS = Path(__file__).resolve().parents[1]
 VECTORS = TESTS / "vectors" / "table"
