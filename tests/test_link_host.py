@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from ontspan import link as L
 from ontspan import ports
 from ontspan.errors import OntspanError
+from ontspan.firmware.contract import FIRMWARE_VERSION
 from ontspan.paths import FIRMWARE_DIR, micropython_binary
 
 TESTS = Path(__file__).parent
@@ -166,8 +167,8 @@ def dev_link():
 def test_client_against_firmware(dev_link):
     lk, ser = dev_link
     h = lk.hello()
-    assert (h.link_major, h.link_minor, h.firmware, h.max_payload) == (1, 0, "0.1.0", 512)
-    assert lk.info()["fw"] == "0.1.0"
+    assert (h.link_major, h.link_minor, h.firmware, h.max_payload) == (1, 0, FIRMWARE_VERSION, 512)
+    assert lk.info()["firmware"] == FIRMWARE_VERSION
     blob = bytes(range(256)) * 2
     assert lk.echo(blob) == blob
 
@@ -184,8 +185,8 @@ def test_client_against_firmware(dev_link):
     assert (s.state_name, s.protocol, s.elapsed_s, s.log_count) == ("playing", 2, 65, 42)
     lk.stop()  # the server prints text before this reply: skipped
     assert b"stopping" in lk.text
-    lk.set_config({"max_brightness": 40})
-    assert lk.get_config()["max_brightness"] == 40
+    lk.set_config({"night_cap": 40})
+    assert lk.get_config()["night_cap"] == 40
     lk.reboot()
 
 

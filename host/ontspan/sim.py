@@ -26,7 +26,7 @@ from .errors import OntspanError
 from .paths import FIRMWARE_DIR, micropython_binary
 
 T = TypeVar("T")
-HEAPSIZE = "192K"  # about what the rp2 port leaves for Python on an RP2040
+HEAPSIZE = "240K"  # the rp2 port's heap; the 64-bit unix port's objects are larger, so less is left
 RESTART_BACKOFF_S = 0.5
 GESTURES = ("tap", "double", "hold")
 
