@@ -20,7 +20,7 @@ from typing import Any
 
 from .compiler import compile_table, table_crc, table_names
 from .errors import EXIT_OK, InputError, OntspanError
-from .link import Link, LinkError, Status
+from .link import Link, LinkError, Status, firmware_is_older
 from .ports import ENV_PORT, find_port, list_ports
 
 # what the table decoder's error codes mean (docs/table-format.md)
@@ -57,10 +57,18 @@ def connect(args: argparse.Namespace) -> Link:
     """An open link to a device that answered HELLO with a compatible link version."""
     lk = Link(find_port(args.port), trace=bool(getattr(args, "trace", False)))
     try:
-        lk.hello()
+        h = lk.hello()
     except BaseException:
         lk.close()
         raise
+    if firmware_is_older(h):
+        from .firmware.contract import FIRMWARE_VERSION
+
+        print(
+            f"ontspan: the device runs Ontspan firmware {h.firmware}, older than this "
+            f"ontspan ({FIRMWARE_VERSION}); `ontspan install` updates it",
+            file=sys.stderr,
+        )
     return lk
 
 
@@ -104,21 +112,20 @@ def load_names(device_id: str, crc: str | None) -> dict[str, Any]:
     return names if isinstance(names, dict) else {}
 
 
+# INFO keys: firmware/service.py info_doc() is their one definition
 def _table_crc_of(info: dict[str, Any]) -> str | None:
     t = info.get("table")
-    crc = t.get("crc") if isinstance(t, dict) else info.get("table_crc")
-    if isinstance(crc, int):
-        return f"{crc:08x}"
+    crc = t.get("crc") if isinstance(t, dict) else None
     return str(crc) if crc else None
 
 
 def _protocol_ids(info: dict[str, Any]) -> list[int]:
-    ids = info.get("protocols", info.get("ids", []))
+    ids = info.get("protocols", [])
     return [int(i) for i in ids] if isinstance(ids, list) else []
 
 
 def _device_id(info: dict[str, Any]) -> str:
-    return str(info.get("device_id") or info.get("id") or "unknown")
+    return str(info.get("device_id") or "unknown")
 
 
 def _named(pid: int, names: dict[str, Any]) -> dict[str, Any]:
@@ -289,7 +296,10 @@ def _upload_refused(e: LinkError) -> str:
         why = TABLE_REFUSALS.get(code, "unknown check")
         return f"upload refused: the device's table check failed on {why} (error {code}){keep}"
     if e.status == Status.ERR_BUSY:
-        return f"upload refused: a session is playing; stop it first (`ontspan stop`){keep}"
+        return (
+            "upload refused: a session is playing, paused or waiting for a rating; "
+            f"stop it first (`ontspan stop`){keep}"
+        )
     if e.status == Status.ERR_TOO_LARGE:
         return f"upload refused: {e}{keep}"
     return f"upload failed: {e}{keep}"
@@ -448,6 +458,11 @@ def cmd_config_set(args: argparse.Namespace) -> int:
         try:
             lk.set_config(values)
         except LinkError as e:
+            if e.status == Status.ERR_BUSY:
+                raise OntspanError(
+                    "config not changed: a session is playing, paused or waiting for a "
+                    "rating; stop it first (`ontspan stop`)"
+                ) from e
             if e.status == Status.ERR_VALUE:
                 key = e.detail.decode("utf-8", "replace")
                 shown = f"{key}={values[key]}" if key in values else key
