@@ -239,11 +239,21 @@ class ScriptSerial:
         self.timeout = 0.01
         self._out = b""
         self.writes = 0
+        self.typed = []
+        self.repl = lambda data: b""  # what a REPL prints for typed text
 
     def write(self, data):
+        if data[:1] != b"\x00":  # typed at a REPL (the host probing what answers)
+            self.typed.append(bytes(data))
+            self._out += self.repl(bytes(data))
+            return len(data)
         self.writes += 1
         self._out += self.answer(L.decode_frame(data))
         return len(data)
+
+    @property
+    def in_waiting(self):
+        return len(self._out)
 
     def read(self, size=1):
         data, self._out = self._out[:size], self._out[size:]
@@ -278,7 +288,7 @@ def test_repl_banner_before_reply_is_skipped():
     "text, message",
     [
         (b"", "is the Ontspan firmware installed"),
-        (b"\r\n>>> ", "at the MicroPython REPL"),
+        (b"\r\n>>> ", r"is at the REPL; `ontspan install` or unplug and replug to start it"),
         (
             b"Traceback (most recent call last):\r\nImportError: no module named 'app'\r\n",
             "crashed",
@@ -291,6 +301,24 @@ def test_silent_device_gets_a_clear_message(text, message, monkeypatch):
     with pytest.raises(OntspanError, match=message):
         L.Link(ser).hello(retries=1)
     assert ser.writes == 2
+
+
+def test_repl_without_ontspan_is_named(monkeypatch):
+    monkeypatch.setattr(L, "HELLO_TIMEOUT", 0.05)
+    monkeypatch.setattr(L, "REPL_PROBE_S", 0.05)
+    ser = ScriptSerial(lambda req: b"")
+    ser.repl = lambda data: b"\r\n>>> " if data == b"\r" else data + b"\r\nOSP:none\r\n>>> "
+    with pytest.raises(OntspanError, match="MicroPython without the Ontspan firmware; `ontspan install`"):
+        L.Link(ser).hello(retries=1)
+    assert ser.typed[0] == b"\r" and ser.typed[1] == L.REPL_PROBE
+
+
+def test_older_firmware_is_named():
+    def answer(req):
+        return L.encode_frame(req.req_id, 0x81, 0, bytes([1, 0, 1, 0]) + struct.pack("<H", 512) + b"0.0.9")
+
+    assert L.firmware_is_older(L.Link(ScriptSerial(answer)).hello())
+    assert not L.firmware_is_older(L.Hello(1, 0, 1, 512, FIRMWARE_VERSION))
 
 
 def test_corrupt_reply_is_retried():
