@@ -66,6 +66,8 @@ class Device(service.Contract):
         self._up_ms = 0
         self.epoch_base = 0  # wall clock = epoch_base + up_s once the host set it
         self.tz_min = 0
+        self._day_s0 = 0  # local second of the day when the clock was set
+        self._up_at_set = 0
         self.clock_set = False
         self.faults, self.last_fault = read_faults(self.root)
         self.log = logbook.Logbook(self.root + "/log", self.cfg["log_capacity"])
@@ -74,6 +76,8 @@ class Device(service.Contract):
         self.buttons = buttons.Buttons(self)
         self._build_cues()
         self._reboot = -1
+        self._status = [0, 0, 0, 0, 0, 0]
+        self._clock = [0, 0, False]
         self.link = link.Link(sys.stdin.buffer, sys.stdout.buffer, b.clock)
         self.disp = link.Dispatcher(service, self)
         return self
@@ -107,7 +111,8 @@ class Device(service.Contract):
 
     def is_night(self):
         if self.clock_set:
-            hour = (self.wall() + self.tz_min * 60) // 3600 % 24
+            # local time of day from small ints (the wall clock is a heap int on the rp2)
+            hour = (self._day_s0 + self.up_s - self._up_at_set) % 86400 // 3600
             a = self.cfg["night_start"]
             b = self.cfg["night_end"]
             return (hour >= a or hour < b) if a > b else (a <= hour < b)
@@ -162,11 +167,17 @@ class Device(service.Contract):
         self._tick_uptime()
         self.epoch_base = epoch_s - self.up_s
         self.tz_min = tz_min
+        self._day_s0 = (epoch_s + tz_min * 60) % 86400
+        self._up_at_set = self.up_s
         self.clock_set = True
         return 0
 
     def clock(self):
-        return self.wall(), self.tz_min, self.clock_set
+        c = self._clock  # filled in place: no tuple per GET_CLOCK
+        c[0] = self.wall()
+        c[1] = self.tz_min
+        c[2] = self.clock_set
+        return c
 
     def start(self, pid):
         t = self.storage.table
@@ -185,11 +196,16 @@ class Device(service.Contract):
         return self.session.begin(index)
 
     def status(self):
+        # one list, filled in place: STATUS is what a host polls, so it allocates nothing
+        st = self._status
         s = self.session
-        pid, elapsed, remaining = s.status()
+        s.status_into(st)
         flags = (service.F_TABLE if self.storage.table else 0) | (service.F_CLOCK if self.clock_set else 0)
         flags |= (service.F_NIGHT if self.is_night() else 0) | (0 if self.cfg_ok else service.F_CONFIG_DEFAULT)
-        return _STATE_OF_MODE[s.mode], pid, flags, elapsed, remaining, self.log.count
+        st[0] = _STATE_OF_MODE[s.mode]
+        st[2] = flags
+        st[5] = self.log.count
+        return st
 
     def config_dict(self):
         return self.cfg

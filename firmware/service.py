@@ -105,7 +105,8 @@ class Contract:
         raise NotImplementedError
 
     def status(self):
-        """(state ST_*, pid, flags F_*, elapsed_s, remaining_s, log_count)."""
+        """(state ST_*, pid, flags F_*, elapsed_s, remaining_s, log_count): a tuple
+        or a list the device reuses (the app's allocates nothing)."""
         raise NotImplementedError
 
     def config_dict(self):

@@ -185,14 +185,16 @@ class Session:
             if dev.rating.expired():
                 self.rated(lr.NOT_RATED)
 
-    def status(self):
-        """(pid, elapsed_s, remaining_s) for STATUS; pid 0 when idle."""
+    def status_into(self, st):
+        """STATUS fields into the list st: [1] pid (0 when idle), [3] elapsed_s, [4] remaining_s."""
         t = self.dev.storage.table
         m = self.mode
+        st[1] = st[3] = st[4] = 0
         if t is None or m == IDLE or self.index < 0:
-            return 0, 0, 0
-        elapsed = remaining = 0
+            return
+        st[1] = t.proto_id(self.index)
         if m == PLAYING or m == PAUSED:
             elapsed = self.dev.engine.elapsed_ms() // 1000
-            remaining = max(0, t.duration_ms(self.index) // 1000 - elapsed)
-        return t.proto_id(self.index), elapsed, remaining
+            left = t.duration_ms(self.index) // 1000 - elapsed
+            st[3] = elapsed
+            st[4] = left if left > 0 else 0

@@ -54,3 +54,24 @@ def test_reflash_and_play_many_times_without_memory_lock_out(mpy, tmp_path, tabl
     settled = free[2:]
     print(free)
     assert min(settled[len(settled) // 2 :]) >= max(settled[: len(settled) // 2]) - 2048, free
+
+
+def test_whole_loop_pass_allocates_nothing_during_a_session_with_link_traffic(mpy):
+    from ontspan.link import Frame, FrameParser
+
+    data = table([program(op_pmr(1), op_group(0, 10, 50, 3), op_breath(40, 0, 40, 0, length=4, cycles=True))])
+    res = mpy.run(
+        f"import locked_step\nlocked_step.run({data!r}, 1)",
+        path=[MP_HELPERS + "/quiet_rp2"],
+        heapsize=HEAP,
+        stdin=b"",
+    )
+    assert res.ok, res.output[-3000:]
+    words = res.stdout.split()
+    got = dict(zip(words[0:-2:2], words[1:-2:2], strict=False))
+    assert int(got["sent"]) >= 20 and int(got["edges"]) >= 3 and int(got["frames"]) > 50
+    assert int(got["motor_peak"]) > 0 and got["mode"] == "1" and int(got["paused_ms"]) > 300  # paused, resumed
+    replies = [e for e in FrameParser().feed(bytes.fromhex(words[-1])) if isinstance(e, Frame)]
+    assert len(replies) == int(got["sent"])
+    want = {0x81: 0, 0x90: 0x06, 0xD1: 0x06, 0xB0: 0x06, 0xB2: 0, 0xA1: 0}
+    assert all(want[r.code] == r.status for r in replies), [(hex(r.code), r.status) for r in replies]
