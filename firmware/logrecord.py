@@ -20,6 +20,7 @@ OUT_COMPLETED = const(1)
 OUT_STOPPED = const(2)  # stopped by the user
 OUT_POWER_CUT = const(3)  # START without END found at the next boot
 OUT_FAULT = const(4)  # the engine stopped the session on an error
+OUT_PAUSED_LONG = const(5)  # stopped by the device: paused too long
 
 NOT_RATED = const(255)
 UNKNOWN_U8 = const(255)

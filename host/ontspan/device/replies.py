@@ -5,6 +5,7 @@ Layouts: docs/link.md. tests/vectors/link/payloads pins them on both sides.
 
 from __future__ import annotations
 
+import re
 import struct
 from dataclasses import dataclass
 from enum import IntEnum
@@ -166,3 +167,16 @@ def parse_clock(p: bytes) -> DeviceClock:
 def split_records(p: bytes) -> list[bytes]:
     """GET_LOGS reply: whole log records, oldest first (their layout: docs/log-format.md)."""
     return [p[i : i + LOG_SIZE] for i in range(0, len(p) - LOG_SIZE + 1, LOG_SIZE)]
+
+
+def firmware_is_older(device: Hello) -> bool:
+    """True if the device runs an Ontspan firmware older than this host's."""
+    from ..firmware.contract import FIRMWARE_VERSION
+
+    def parts(v: str) -> tuple[int, ...]:
+        return tuple(int(x) for x in re.findall(r"\d+", v)[:3])
+
+    try:
+        return parts(device.firmware) < parts(FIRMWARE_VERSION)
+    except ValueError:
+        return False
