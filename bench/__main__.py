@@ -11,6 +11,7 @@ from pathlib import Path
 RESULTS = Path(__file__).parent / "results"
 SUITES = ["bench.boot", "bench.protocols", "bench.link", "bench.logs"]
 SUITES.append("bench.powercut")  # 200 power cuts of the simulated device
+SUITES.append("bench.firmware")  # 1,000 reflashes at a Pico-sized heap, restart after a fault
 
 
 def main(argv: list[str] | None = None) -> int:
