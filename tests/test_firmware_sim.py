@@ -262,3 +262,16 @@ def test_a_two_way_flood_slows_the_sim_but_never_stops_cues(make_sim):
     assert len(frames_during) > 20  # the ring kept drawing with both buffers full
     wait_for(lambda: hello_or_none(dev.port), timeout=15)
     assert _status(dev).state == PLAYING
+
+
+def test_a_new_led_count_drives_the_ring_without_a_reboot(make_sim, capsys):
+    dev = _sim(make_sim, speed=10)
+    with _link(dev) as lk:
+        lk.put_table(_library("pmr-kort"))
+    rc, _, err = run(capsys, "config", "set", "ring_leds=16", "night_cap=40", "--port", dev.port)
+    assert rc == 0, err
+    mark = len(dev.trace_lines())
+    dev.inject("hold")  # idle hold: the ring shows the chosen protocol
+    frame = wait_for(lambda: [ln for ln in dev.trace_lines()[mark:] if ln.startswith("F ")])
+    assert len(frame[-1].split()[2]) == 16 * 6
+    assert dev.boots == 1
