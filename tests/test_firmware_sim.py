@@ -197,6 +197,8 @@ def test_a_fault_closes_the_session_and_the_app_restarts(make_sim, capsys):
     assert last_m.split()[3] == "0"  # the motor was left off
     rc, out, err = run(capsys, "info", "--port", dev.port, "--json")
     assert rc == 0 and json.loads(out)["device"]["faults"]["count"] == 1
+    rc, out, err = run(capsys, "info", "--port", dev.port)
+    assert rc == 0 and "1 restart(s) after an error, last: RuntimeError" in out
 
 
 def _info(dev):
