@@ -6,7 +6,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ontspan.link import Link
+from ontspan.device.client import Link
 from ontspan.mpy import run_code
 from ontspan.sim import SimDevice
 

@@ -10,11 +10,11 @@ import time
 
 import pytest
 from conftest import hello_or_none, wait_for
-from ontspan import link as L
 from ontspan.cli import main
-from ontspan.compiler import compile_table, table_crc
+from ontspan.device import client, codec, replies
 from ontspan.paths import PROTOCOLS_DIR
-from ontspan.protocol import check_paths
+from ontspan.protocols.compiler import compile_table, table_crc
+from ontspan.protocols.files import check_paths
 
 IDLE, PLAYING, PAUSED = 0, 1, 2
 OUT_STOPPED, OUT_FAULT, OUT_PAUSED_LONG = 2, 4, 5
@@ -40,7 +40,7 @@ def _sim(make_sim, name="dev", speed=20):
 
 
 def _link(dev):
-    lk = L.Link(dev.port)
+    lk = client.Link(dev.port)
     lk.hello()
     return lk
 
@@ -85,12 +85,12 @@ def test_flash_and_config_set_during_a_session_are_refused(make_sim, capsys):
     with _link(dev) as lk:  # a BEGIN sent before the session still cannot swap the table
         st = lk.status()
         assert st.state == PLAYING and st.protocol == 2
-        with pytest.raises(L.LinkError) as e:
-            lk.request(L.Cmd.PUT_TABLE_COMMIT)
-        assert e.value.status == L.Status.ERR_BUSY
-        with pytest.raises(L.LinkError) as e:
+        with pytest.raises(replies.LinkError) as e:
+            lk.request(codec.Cmd.PUT_TABLE_COMMIT)
+        assert e.value.status == codec.Status.ERR_BUSY
+        with pytest.raises(replies.LinkError) as e:
             lk.clear_logs(99)
-        assert e.value.status == L.Status.ERR_BUSY
+        assert e.value.status == codec.Status.ERR_BUSY
         assert lk.get_config()["night_cap"] != 30
     after = json.loads(run(capsys, "info", "--port", p, "--json")[1])
     assert after["table"]["crc"] == before["table"]["crc"]
@@ -242,7 +242,7 @@ def test_a_two_way_flood_slows_the_sim_but_never_stops_cues(make_sim):
         lk.set_clock(1767268800, 0)  # noon: day brightness, so every frame differs
         lk.put_table(_library("adem-4-6"))
         lk.start(lk.info()["protocols"][0])
-    status = L.encode_frame(7, L.Cmd.STATUS)
+    status = codec.encode_frame(7, codec.Cmd.STATUS)
     fd = os.open(dev.port, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
     stop = threading.Event()
 

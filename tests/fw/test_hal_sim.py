@@ -17,7 +17,9 @@ t = time.ticks_ms()
 b = c.ticks_ms()
 while b >= a and time.ticks_diff(time.ticks_ms(), t) < 30000:
     b = c.ticks_ms()
-time.sleep_ms(2)                          # >= 2 s of device time
+t1 = time.ticks_us()
+while time.ticks_diff(time.ticks_us(), t1) < 2000:   # >= 2 s of device time (a sleep may end early)
+    time.sleep_ms(1)
 d = c.ticks_ms()
 print(a >= (1 << 30) - 50, b < a, c.ticks_diff(b, a) > 0, b - a < 0, c.ticks_diff(d, a) >= 2000,
       c.ticks_diff(c.ticks_add(a, 100), a))
