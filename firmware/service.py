@@ -25,6 +25,8 @@
 #   dev.start(pid)                status; ERR_NO_PROTOCOL, ERR_BUSY
 #   dev.stop()                    None
 #   dev.status()                  (state, pid, flags, elapsed_s, remaining_s, log_count)
+#   dev.get_logs(from_seq, buf)   int, log records with seq >= from_seq copied into buf
+#   dev.log_epoch()               4 bytes, the log epoch (GET_LOGS reply prefix)
 #   dev.config_dict()             dict of the device configuration
 #   dev.set_config(values)        None, or the name (str) of the refused key
 #   dev.request_reboot(mode)      None; reboot (mode 1: BOOTSEL) after the reply is written
@@ -272,12 +274,14 @@ def reboot(dev, lk, p, out):
 
 
 def get_logs(dev, lk, p, out):
-    # request: from_seq u32, max records u8; reply: whole 32-byte records, oldest first
+    # request: from_seq u32, max records u8; reply: the log epoch (4 bytes),
+    # then whole 32-byte records, oldest first
     if len(p) != 5:
         return fail(ERR_PAYLOAD)
     from_seq, want = struct.unpack_from("<IB", p, 0)
-    room = min(want, link.MAX_PAYLOAD // 32)
-    return ok(32 * dev.get_logs(from_seq, memoryview(out)[: 32 * room]))
+    room = min(want, (link.MAX_PAYLOAD - 4) // 32)
+    out[0:4] = dev.log_epoch()
+    return ok(4 + 32 * dev.get_logs(from_seq, memoryview(out)[4 : 4 + 32 * room]))
 
 
 def clear_logs(dev, lk, p, out):

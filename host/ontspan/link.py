@@ -112,7 +112,7 @@ REQUEST_TIMEOUT = 1.0
 REQUEST_RETRIES = 2  # resends of the same request (the device answers a resend from its cache)
 COMMIT_TIMEOUT = 5.0  # validate + rename on flash
 LOG_RECORD = 32  # bytes per practice-log record
-LOG_BATCH = MAX_PAYLOAD // LOG_RECORD  # records per GET_LOGS reply
+LOG_BATCH = (MAX_PAYLOAD - 4) // LOG_RECORD  # records per GET_LOGS reply (after the epoch)
 READ_CHUNK = 4096  # bytes per serial read
 
 # --- frame codec -------------------------------------------------------------
@@ -612,9 +612,13 @@ class Link:
         return self._device_id
 
     def get_logs(self, from_seq: int, max_count: int) -> list[bytes]:
-        """Records with seq >= from_seq, oldest first, at most max_count (one frame's worth)."""
+        """Records with seq >= from_seq, oldest first, at most max_count (one frame's
+        worth); the reply's log epoch is kept in `last_log_epoch`."""
+        from .logformat import split_reply
+
         data = self.request(Cmd.GET_LOGS, struct.pack("<IB", from_seq, min(max_count, LOG_BATCH)))
-        return [data[i : i + LOG_RECORD] for i in range(0, len(data) - LOG_RECORD + 1, LOG_RECORD)]
+        self.last_log_epoch, recs = split_reply(data)
+        return recs
 
     def clear_logs(self, upto_seq: int) -> None:
         self.request(Cmd.CLEAR_LOGS, struct.pack("<I", upto_seq))
