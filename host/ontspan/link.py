@@ -620,6 +620,11 @@ class Link:
         self.last_log_epoch, recs = split_reply(data)
         return recs
 
+    def log_state(self) -> tuple[str, int, int]:
+        """(log epoch, first seq, last seq) from INFO; epoch "" from firmware before v2."""
+        logs = self.info().get("logs") or {}
+        return str(logs.get("epoch") or ""), int(logs.get("first") or 0), int(logs.get("last") or 0)
+
     def clear_logs(self, upto_seq: int) -> None:
         self.request(Cmd.CLEAR_LOGS, struct.pack("<I", upto_seq))
 

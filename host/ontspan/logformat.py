@@ -65,6 +65,11 @@ _OUTCOME_LABELS = {
 assert {k[8:] for k in vars(c) if k.startswith("LOG_OUT_")} == set(Outcome.__members__)
 
 
+def outcome_label(outcome: int | str) -> str:
+    """English name of an outcome, from its value or member name."""
+    return _OUTCOME_LABELS[outcome if isinstance(outcome, str) else Outcome(outcome).name]
+
+
 class RecordError(ValueError):
     """Bytes that are not a valid record of a known version."""
 
