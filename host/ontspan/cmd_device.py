@@ -30,7 +30,7 @@ from .device.names import (
     resolve,
     table_crc_of,
 )
-from .device.replies import FLAG_NAMES, LinkError
+from .device.replies import FLAG_NAMES, LinkError, firmware_is_older
 from .errors import EXIT_OK, InputError, OntspanError
 from .paths import FIRMWARE_DIR
 from .ports import ENV_PORT, find_port, list_ports
@@ -53,10 +53,18 @@ def connect(args: argparse.Namespace) -> Link:
     """An open link to a device that answered HELLO with a compatible link version."""
     lk = Link(find_port(args.port), trace=bool(getattr(args, "trace", False)))
     try:
-        lk.hello()
+        h = lk.hello()
     except BaseException:
         lk.close()
         raise
+    if firmware_is_older(h):
+        from .firmware.contract import FIRMWARE_VERSION
+
+        print(
+            f"ontspan: the device runs Ontspan firmware {h.firmware}, older than this "
+            f"ontspan ({FIRMWARE_VERSION}); `ontspan install` updates it",
+            file=sys.stderr,
+        )
     return lk
 
 
@@ -316,6 +324,11 @@ def cmd_config_set(args: argparse.Namespace) -> int:
         try:
             lk.set_config(values)
         except LinkError as e:
+            if e.status == Status.ERR_BUSY:
+                raise OntspanError(
+                    "config not changed: a session is playing, paused or waiting for a "
+                    "rating; stop it first (`ontspan stop`)"
+                ) from e
             if e.status == Status.ERR_VALUE:
                 key = e.detail.decode("utf-8", "replace")
                 shown = f"{key}={values[key]}" if key in values else key
@@ -346,7 +359,8 @@ def cmd_install(args: argparse.Namespace) -> int:
     with tqdm(total=n_files, unit="file", desc="install", file=sys.stderr, leave=False,
               disable=None) as bar:  # fmt: skip
         hello = install.install(
-            port, src, trace=args.trace, progress=lambda _name: bar.update(1), say=say
+            port, src, trace=args.trace, progress=lambda _name: bar.update(1), say=say,
+            romfs=args.romfs,
         )
     print(
         f"installed firmware {hello.firmware} on {port} (link {hello.link_major}.{hello.link_minor})"
@@ -407,6 +421,11 @@ def register(sub: Any) -> None:
         "staging folder, move it into place (main.py last), soft-reset and confirm with HELLO. "
         "Running it again repairs an interrupted install.",
     )
-    p.add_argument("--firmware", metavar="DIR", help="firmware folder (default: this checkout's)")
+    p.add_argument("--firmware", metavar="DIR", help="firmware folder (default: the one in this package)")
+    p.add_argument(
+        "--romfs", action=argparse.BooleanOptionalAction, default=None,
+        help="modules as a ROMFS image (code runs from flash, saving RAM) or as .mpy files; "
+        "default: ROMFS when the device's MicroPython has a ROMFS partition",
+    )
     _common(p)
     p.set_defaults(handler=cmd_install)

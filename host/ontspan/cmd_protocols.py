@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from . import catalog
 from .errors import EXIT_OK, EXIT_USAGE, InputError, OntspanError
 from .protocols.checker import Diagnostic
 from .protocols.compiler import CompileError, compile_table, table_crc, table_names
@@ -48,7 +49,7 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_compile)
 
     p = sub.add_parser("preview", help="draw (or list) the cue timeline of one protocol")
-    p.add_argument("file", metavar="FILE", help="one protocol .toml file")
+    p.add_argument("file", metavar="FILE", help="one protocol .toml file, or a library name")
     p.add_argument("-o", "--output", help="picture to write, .png or .svg")
     p.add_argument("--json", action="store_true", help="print the cue edges as JSON")
     p.add_argument("--night", action="store_true", help="draw the night colours and brightness")
@@ -132,6 +133,7 @@ def _load_one(path: str) -> Protocol:
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
+    args.file = str(catalog.resolve(args.file))
     if args.terminal:
         from .terminal_preview import play
 
