@@ -18,7 +18,9 @@
 # Measured (tests/test_contract.py prints it): importing this module costs about
 # 9.5 KB of heap on the 64-bit unix port, once: the interned names (the same on
 # the Pico) and the module's dictionary (half the size with the Pico's 32-bit
-# words). Nothing here allocates afterwards.
+# words). Once every module has imported its names, app.py lets this module go,
+# which gives the dictionary back (3.7 KB on the unix port); the interned names
+# stay. Nothing here allocates afterwards.
 try:
     from micropython import const  # pyright: ignore[reportAssignmentType]
 except ImportError:
