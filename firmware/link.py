@@ -43,6 +43,13 @@ from contract import (
 )
 from micropython import const
 
+# (code, handler name) of every CMD_FOO in the contract: handler `foo`. Taken
+# once here, so this module keeps no reference to the contract module.
+COMMANDS = tuple(
+    (getattr(contract, name), name[4:].lower()) for name in dir(contract) if name.startswith("CMD_")
+)
+del contract
+
 # derived sizes (plain globals: const() cannot fold names from another module)
 _CODE_MAX = FRAME_RESERVED + FRAME_NO_MARK * FRAME_RUN + FRAME_RUN - 1  # 250: full block
 _MAX_RAW = FRAME_HEAD + MAX_PAYLOAD + FRAME_TAIL  # 521
@@ -397,11 +404,10 @@ class Dispatcher:
     def __init__(self, handlers, dev):
         self.dev = dev
         self.table = {}
-        for name in dir(contract):
-            if name.startswith("CMD_"):
-                h = getattr(handlers, name[4:].lower(), None)
-                if h is not None:
-                    self.table[getattr(contract, name)] = h
+        for code, name in COMMANDS:
+            h = getattr(handlers, name, None)
+            if h is not None:
+                self.table[code] = h
 
     def handle(self, link, req):
         """Run the handler for req (from Link.poll) and send its reply."""

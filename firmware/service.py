@@ -25,6 +25,8 @@ from contract import (  # noqa: F401  (the app reads states and flags as service
     GET_LOGS_REQ,
     GET_TABLE_REQ,
     HELLO_REPLY,
+    LOG_EPOCH_SIZE,
+    LOG_RECORD_SIZE,
     PUT_TABLE_BEGIN_REQ,
     SET_CLOCK_REQ,
     STATE_IDLE,
@@ -33,6 +35,8 @@ from contract import (  # noqa: F401  (the app reads states and flags as service
     STATE_RATING,
     STATUS_REPLY,
     STATUS_SIZE,
+    TABLE_MAX,
+    TABLE_VERSION,
 )
 from link import (
     ERR_BUSY,
@@ -49,7 +53,6 @@ from link import (
     fail,
     ok,
 )
-from logrecord import SIZE as _RECORD
 
 _CHUNK = link.MAX_PAYLOAD - 4  # a PUT_TABLE_CHUNK carries its offset u32 first
 
@@ -59,8 +62,8 @@ class Contract:
     Any OSError from the stage_* calls is answered ERR_STORAGE with its errno."""
 
     fw_version = "0.0.0"  # str, the firmware release
-    table_version = 1  # table format version the decoder reads
-    max_table = 8192  # largest table accepted, bytes
+    table_version = TABLE_VERSION  # table format version the decoder reads
+    max_table = TABLE_MAX  # largest table accepted, bytes
 
     def busy(self):
         """True while a session plays, is paused or waits for a rating: the busy
@@ -113,7 +116,7 @@ class Contract:
         raise NotImplementedError
 
     def status(self):
-        """(state ST_*, pid, flags F_*, elapsed_s, remaining_s, log_count): a tuple
+        """(state STATE_*, pid, flags FLAG_*, elapsed_s, remaining_s, log_count): a tuple
         or a list the device reuses (the app's allocates nothing)."""
         raise NotImplementedError
 
@@ -130,7 +133,11 @@ class Contract:
         raise NotImplementedError
 
     def get_logs(self, from_seq, buf):
-        """Whole 32-byte records with seq >= from_seq copied into buf; returns how many."""
+        """Whole log records with seq >= from_seq copied into buf; returns how many."""
+        raise NotImplementedError
+
+    def log_epoch(self):
+        """The log epoch, 4 bytes: the GET_LOGS reply starts with it."""
         raise NotImplementedError
 
     def clear_logs(self, upto):
@@ -145,13 +152,13 @@ def info_doc(firmware, device_id, table_crc, table_size, protocols, selected, lo
         "firmware": firmware,
         "device_id": device_id,  # hex
         "table": {
-            "version": 1,
+            "version": TABLE_VERSION,
             "crc": ("%08x" % table_crc) if table_size else None,
             "size": table_size,
         },
         "protocols": protocols,  # ids, in table order
         "selected": selected,  # id of the chosen protocol, None without a table
-        "logs": logs,  # {"count", "capacity", "first", "last"}
+        "logs": logs,  # {"count", "capacity", "first", "last", "epoch"}
         "boot": boot,
         "flash_free": flash_free,
         "clock": {"set": clock_set, "uptime_s": uptime_s},
@@ -376,12 +383,15 @@ def reboot(dev, lk, p, out):
 
 
 def get_logs(dev, lk, p, out):
-    # request: from_seq u32, max records u8; reply: whole records, oldest first
+    # request: from_seq u32, max records u8; reply: the log epoch, then whole
+    # records, oldest first
     if len(p) != 5:
         return fail(ERR_PAYLOAD)
     from_seq, want = struct.unpack_from(GET_LOGS_REQ, p, 0)
-    room = min(want, link.MAX_PAYLOAD // _RECORD)
-    return ok(_RECORD * dev.get_logs(from_seq, memoryview(out)[: _RECORD * room]))
+    room = min(want, (link.MAX_PAYLOAD - LOG_EPOCH_SIZE) // LOG_RECORD_SIZE)
+    out[0:LOG_EPOCH_SIZE] = dev.log_epoch()
+    recs = memoryview(out)[LOG_EPOCH_SIZE : LOG_EPOCH_SIZE + LOG_RECORD_SIZE * room]
+    return ok(LOG_EPOCH_SIZE + LOG_RECORD_SIZE * dev.get_logs(from_seq, recs))
 
 
 def clear_logs(dev, lk, p, out):

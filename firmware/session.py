@@ -180,7 +180,7 @@ class Session:
                 self.ended(lr.OUT_COMPLETED)
         elif m == PAUSED:
             if dev.clk.ticks_diff(dev.clk.ticks_ms(), self._paused_at) >= PAUSE_MAX_MS:
-                self.ended(lr.OUT_PAUSED_LONG)
+                self.ended(lr.OUT_PAUSED_TOO_LONG)
         elif m == RATING_BEFORE or m == RATING_AFTER:
             if dev.rating.expired():
                 self.rated(lr.NOT_RATED)

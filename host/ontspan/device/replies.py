@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from ..errors import OntspanError
-from ..logformat import SIZE as LOG_SIZE
 from ..shared import C, code_names
 from .codec import Cmd, Status
 
@@ -164,19 +163,12 @@ def parse_clock(p: bytes) -> DeviceClock:
     return DeviceClock(epoch, tz, bool(is_set))
 
 
-def split_records(p: bytes) -> list[bytes]:
-    """GET_LOGS reply: whole log records, oldest first (their layout: docs/log-format.md)."""
-    return [p[i : i + LOG_SIZE] for i in range(0, len(p) - LOG_SIZE + 1, LOG_SIZE)]
-
-
 def firmware_is_older(device: Hello) -> bool:
     """True if the device runs an Ontspan firmware older than this host's."""
-    from ..firmware.contract import FIRMWARE_VERSION
-
     def parts(v: str) -> tuple[int, ...]:
         return tuple(int(x) for x in re.findall(r"\d+", v)[:3])
 
     try:
-        return parts(device.firmware) < parts(FIRMWARE_VERSION)
+        return parts(device.firmware) < parts(C.FIRMWARE_VERSION)
     except ValueError:
         return False
