@@ -112,6 +112,16 @@ def test_identical_records_under_another_log_move_rather_than_double(ar):
     assert [s.epoch for s in ar.sessions()] == ["eeee0005"] * 2
 
 
+def test_identical_records_of_a_wiped_device_are_sessions_of_their_own(ar):
+    # a wiped device, clock not set, started at the same uptime: the same bytes again
+    link = FakeLink("pico", days(0, 2), epoch="aaaa0001")
+    assert pull(link, ar).new == 4
+    link.wipe("bbbb0002", days(0, 2))
+    res = pull(link, ar)
+    assert (res.new, res.duplicate, res.epoch) == (4, 0, "bbbb0002")
+    assert sorted(s.epoch for s in ar.sessions()) == ["aaaa0001"] * 2 + ["bbbb0002"] * 2
+
+
 def test_clashes_are_kept_aside_and_listed(ar, tmp_path, capsys):
     ar.store("d", raw(session(1, T0, before=3)), epoch="e1")
     st = ar.store_batch("d", raw(session(1, T0, before=9)), epoch="e1")

@@ -213,8 +213,8 @@ class Archive(SessionQueries):
         `reported` is the epoch the device reports for this log (default: the
         same name); `names` maps table CRC -> protocol id -> name. A record
         whose seq is archived with other bytes is kept aside in `conflicts` and
-        counted as a clash; one archived byte for byte under another epoch of
-        the device is moved to this one (the same record, its log renamed).
+        counted as a clash; one archived byte for byte under a log of the device
+        from before epochs is moved to this one (the same record, its log named).
         """
         if not device_id:
             raise InputError("empty device id")
@@ -247,13 +247,18 @@ class Archive(SessionQueries):
         lo, hi = min(decoded), max(decoded)
         have: dict[int, bytes] = {}
         elsewhere: dict[tuple[int, bytes], str] = {}
+        # only a log from before epochs can be this one under another name: two v2
+        # epochs are two logbooks, and a wiped device can write byte-identical records
+        # (same boot count, uptime and an unset clock) that are sessions of their own
+        before_epochs = {ep for (ep,) in db.execute(
+            "SELECT epoch FROM epochs WHERE device_id = ? AND reported = ''", (dev,))}
         for ep, seq, raw in db.execute(
             "SELECT epoch, seq, raw FROM records WHERE device_id = ? AND seq BETWEEN ? AND ?",
             (dev, lo, hi),
         ):
             if ep == epoch:
                 have[seq] = bytes(raw)
-            else:
+            elif ep in before_epochs:
                 elsewhere[(seq, bytes(raw))] = ep
         moves: list[tuple[str, int]] = []
         fresh: list[tuple[bytes, Record]] = []
