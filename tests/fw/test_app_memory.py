@@ -5,7 +5,10 @@ import pytest
 from conftest import MP_HELPERS
 from fwtables import op_breath, op_group, op_pmr, op_rest, pmr17, program, table
 
-HEAP = "240K"  # the rp2 port's heap (64-bit objects here are larger: less is left than on a Pico)
+# The Pico leaves about 190 KiB free with the firmware running (rp2 port: 240 KiB heap,
+# 50 KB in use). The 64-bit unix port's objects are about twice as large: the same
+# firmware takes ~120 KB here, so this heap leaves the app the Pico's free heap.
+HEAP = "310K"
 ROUNDS = 150
 
 
