@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import IO, Any, Protocol
 
-from .errors import OntspanError
+from .errors import DeviceLost, OntspanError
 
 LINK_MAJOR = 1
 LINK_MINOR = 0
@@ -357,7 +357,9 @@ def open_serial(port: str) -> Any:
 
     try:
         return serial.Serial(port, BAUDRATE, timeout=0.05, write_timeout=2.0, exclusive=True)
-    except serial.SerialException as e:
+    except _LossGuard.errors() as e:  # pyserial lets raw OSError/termios errors out of open()
+        if getattr(e, "errno", None) == 5 or "Input/output" in str(e):
+            raise DeviceLost(f"opening {port} failed: {e}") from e
         err = getattr(e, "errno", None)
         msg = str(e)
         if err == 2 or "No such file" in msg or "FileNotFoundError" in msg:
@@ -371,6 +373,53 @@ def open_serial(port: str) -> Any:
                 f"{port} is busy: close mpremote, a terminal or another ontspan first"
             ) from e
         raise OntspanError(f"cannot open {port}: {msg}") from e
+
+
+class _LossGuard:
+    """The serial port with every way a vanished or stalled device fails (pyserial's
+    SerialException and SerialTimeoutException, OSError such as EIO, termios
+    errors) turned into one DeviceLost: the one place the link maps them."""
+
+    def __init__(self, ser: SerialLike):
+        self.inner = ser
+        self.port = getattr(ser, "port", None)
+        self._errors = self.errors()
+
+    @staticmethod
+    def errors() -> tuple[type[BaseException], ...]:
+        try:
+            import termios
+
+            return (OSError, termios.error)
+        except ImportError:
+            return (OSError,)
+
+    def _call(self, what: str, fn: Callable[..., Any], *a: Any) -> Any:
+        try:
+            return fn(*a)
+        except self._errors as e:
+            raise DeviceLost(f"{what} failed: {e}") from e
+
+    @property
+    def in_waiting(self) -> int | None:
+        # pyserial's in_waiting is a property that itself fails when the port is gone
+        n = self._call("read", lambda: getattr(self.inner, "in_waiting", None))
+        return None if n is None else int(n)
+
+    def write(self, data: bytes, /) -> int | None:
+        return self._call("write", self.inner.write, data)  # type: ignore[no-any-return]
+
+    def read(self, size: int = 1, /) -> bytes:
+        return self._call("read", self.inner.read, size)  # type: ignore[no-any-return]
+
+    def reset_input_buffer(self) -> None:
+        self._call("reset", self.inner.reset_input_buffer)
+
+    def close(self) -> None:
+        try:
+            self.inner.close()
+        except self._errors:
+            pass  # closing a port that is gone
 
 
 class Link:
@@ -389,6 +438,8 @@ class Link:
         else:
             self.port = getattr(port_or_serial, "port", None) or "device"
             self.ser = port_or_serial
+        self.ser = _LossGuard(self.ser)
+        self._answered = False  # a reply came: silence from now on means the device was lost
         if trace is True or (trace is False and os.environ.get("ONTSPAN_TRACE")):
             self._trace: IO[str] | None = sys.stderr
         else:
@@ -478,10 +529,13 @@ class Link:
                             # carried our id; it ran nothing, so send ours again
                             resend = True
                             break
+                        self._answered = True
                         if ev.status != Status.OK:
                             raise LinkError(cmd, ev.status, ev.payload)
                         return ev.payload
                     # broken frames and stale replies: ignore, the resend covers them
+        if self._answered and "Traceback" not in self.text.decode("utf-8", "replace"):
+            raise DeviceLost(f"no reply to {_name(Cmd, cmd)} on {self.port}")
         raise OntspanError(self._silence(f"no reply to {_name(Cmd, cmd)}"))
 
     def _silence(self, what: str) -> str:
