@@ -11,6 +11,7 @@ from pathlib import Path
 RESULTS = Path(__file__).parent / "results"
 SUITES = ["bench.boot", "bench.protocols", "bench.link", "bench.logs"]
 SUITES.append("bench.powercut")  # 200 power cuts of the simulated device
+SUITES.append("bench.archive")  # archive store rate; the report as a PNG
 
 
 def main(argv: list[str] | None = None) -> int:

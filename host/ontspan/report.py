@@ -55,7 +55,7 @@ class Summary:
     mean_before: float | None
     mean_after: float | None
     mean_drop: float | None  # over sessions rated both times
-    trend_before: float | None  # change of tension-before per session (least squares)
+    trend_before: float | None  # change of tension-before per session (least squares, >= 4)
     trial_n: int  # sessions in the trial window that had both ratings
     trial_size: int
     trial_mean_drop: float | None
@@ -130,7 +130,7 @@ def summarize(sessions: Sequence[Session], plan: str = "daily",
         completion_rate=completed / len(done) if done else None,
         rated_before=len(befores), rated_after=len(afters), rated=len(drops),
         mean_before=_mean(befores), mean_after=_mean(afters), mean_drop=_mean(drops),
-        trend_before=_slope(befores), trial_n=len(trial_drops), trial_size=trial_size,
+        trend_before=_slope(befores) if len(befores) >= 4 else None, trial_n=len(trial_drops), trial_size=trial_size,
         trial_mean_drop=_mean(trial_drops), trial_dropped=sum(1 for d in trial_drops if d > 0),
         undated=sum(1 for s in done if s.start is None), protocols=protos,
     )

@@ -19,7 +19,7 @@ import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import MaxNLocator, MultipleLocator  # noqa: E402
+from matplotlib.ticker import FixedLocator, MaxNLocator, MultipleLocator  # noqa: E402
 
 from .archive_sessions import Session  # noqa: E402
 from .report_text import Words  # noqa: E402
@@ -44,7 +44,9 @@ def _date_axis(ax: Axes, first: dt.date, last: dt.date, w: Words) -> None:
     ax.set_xlim(lo, hi)
     days = (last - first).days + 1
     step = max(1, -(-days // 10))  # at most ~10 labels
-    ax.xaxis.set_major_locator(mdates.DayLocator(interval=step))
+    # labels sit at noon, in the middle of their day, where that day's marks are
+    ax.xaxis.set_major_locator(FixedLocator(
+        [_noon(first + dt.timedelta(days=i)) for i in range(0, days, step)]))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%d-%m" if w.lang == "nl" else "%b %d"))
     ax.tick_params(axis="x", labelrotation=45)
 
@@ -55,6 +57,12 @@ def _int_y(ax: Axes) -> None:
 
 def _noon(d: dt.date) -> float:
     return float(mdates.date2num(dt.datetime.combine(d, dt.time(12))))
+
+
+def _day_x(t: dt.datetime) -> float:
+    # inside its own day's column: noon +- 0.3 day by the time of day
+    hours = t.hour + t.minute / 60
+    return _noon(t.date()) + (hours - 12) / 24 * 0.6
 
 
 def adherence(done: Sequence[Session], first: dt.date | None, last: dt.date | None,
@@ -82,11 +90,11 @@ def tension(done: Sequence[Session], first: dt.date | None, last: dt.date | None
         return None
     fig, ax = plt.subplots(figsize=(8, 3.2))
     for x in rows:
-        t = mdates.date2num(x.start)
+        t = _day_x(x.start)
         if x.before is not None and x.after is not None:
             ax.plot([t, t], [x.before, x.after], color="#bbbbbb", linewidth=2, zorder=1)
     for attr, colour, key in (("before", "#c0504d", "ax_before"), ("after", "#4f81bd", "ax_after")):
-        pts = [(mdates.date2num(x.start), getattr(x, attr)) for x in rows
+        pts = [(_day_x(x.start), getattr(x, attr)) for x in rows
                if getattr(x, attr) is not None]
         if pts:
             ax.scatter([p[0] for p in pts], [p[1] for p in pts], color=colour, label=w(key),
@@ -121,12 +129,12 @@ def duration(done: Sequence[Session], first: dt.date | None, last: dt.date | Non
     fig, ax = plt.subplots(figsize=(8, 2.6))
     seen = set()
     for x in rows:
-        t = mdates.date2num(x.start)
+        t = _day_x(x.start)
         label = None if x.outcome in seen else w.outcome(x.outcome)
         seen.add(x.outcome)
-        ax.bar(t, (x.actual_s or 0) / 60, width=0.25,
+        ax.bar(t, (x.actual_s or 0) / 60, width=0.2,
                color=OUTCOME_COLOURS.get(x.outcome, "#999999"), label=label)
-    ax.plot([mdates.date2num(x.start) for x in rows], [x.planned_s / 60 for x in rows], "k_",
+    ax.plot([_day_x(x.start) for x in rows], [x.planned_s / 60 for x in rows], "k_",
             markersize=12, label=w("ax_planned"))
     _date_axis(ax, first, last, w)
     _int_y(ax)
