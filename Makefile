@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 PORT   ?=
 SPEED  ?= 60
 
-.PHONY: help setup demo sim test lint firmware bench install clean
+.PHONY: help setup demo sim test lint firmware bench bench-quick install wheel wheel-smoke clean
 
 help:
 	@echo "make demo      run Ontspan on the simulated device (no hardware needed)"
@@ -15,15 +15,17 @@ help:
 	@echo "make lint      ruff, mpy-cross and type checks"
 	@echo "make firmware  compile firmware to build/firmware/*.mpy"
 	@echo "make sim       start a simulated device in this terminal"
-	@echo "make bench     run benchmarks (JSON in bench/results/)"
+	@echo "make bench     run benchmarks, goals beside the figures (JSON in bench/results/)"
+	@echo "make bench-quick  every benchmark at a few iterations, no goals: does the bench run? (CI)"
 	@echo "make install PORT=/dev/ttyACM0   install firmware on a real Pico"
+	@echo "make wheel     build the wheel a therapist installs (build/dist/)"
+	@echo "make wheel-smoke  install that wheel in a fresh venv and use it, outside the checkout"
 
 setup: $(STAMP)
 
 $(STAMP): requirements-dev.txt requirements-stubs.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q -r requirements-dev.txt
-	$(BIN)/pip install -q --no-deps -e .
+	$(BIN)/pip install -q -r requirements-dev.txt -e '.[sim]'
 	rm -rf $(STUBS) && $(BIN)/pip install -q --target $(STUBS) -r requirements-stubs.txt
 	touch $(STAMP)
 
@@ -48,8 +50,22 @@ firmware: $(STAMP)
 bench: $(STAMP) firmware
 	$(BIN)/python -m bench
 
+# JSON in build/bench-quick/: never overwrites the full figures in bench/results/
+bench-quick: $(STAMP) firmware
+	$(BIN)/python -m bench --quick
+
 install: $(STAMP)
 	$(BIN)/ontspan install $(if $(PORT),--port $(PORT))
+
+wheel: $(STAMP)
+	rm -rf build/dist && $(BIN)/pip wheel -q --no-deps -w build/dist .
+
+# a fresh venv outside the checkout, the wheel and its declared dependencies (pinned
+# versions as constraints), then the therapist's commands from an empty folder
+wheel-smoke: wheel
+	rm -rf build/wheel-venv && $(PYTHON) -m venv build/wheel-venv
+	build/wheel-venv/bin/pip install -q -c requirements-dev.txt "$$(ls build/dist/ontspan-*.whl)[sim]"
+	build/wheel-venv/bin/python -I .ci/wheel_smoke.py
 
 clean:
 	rm -rf build .pytest_cache .hypothesis

@@ -10,19 +10,21 @@
 #   ONTSPAN_SIM_DRAW   "1" = draw ring and motor on stderr
 #   ONTSPAN_SIM_ID     device id, hex
 #   ONTSPAN_SIM_TICKS0 initial tick count (default: 10 s before the 2^30 wrap)
+#
+# Control FIFO lines: "tap", "double", "hold" press the button; "fault" raises
+# an exception inside the loop (sim only: tests the app's self-recovery).
 import os
 import select
 import sys
 import time
 
 import gestures
+import motor
 import pixels
+import ticks
 import vfs
 from micropython import const
 
-_PERIOD = const(0x40000000)  # the Pico's ticks wrap at 2^30, the unix port's at 2^62
-_MASK = const(0x3FFFFFFF)
-_HALF = const(0x20000000)
 _BLOCK = const(4096)
 _BLOCKS = const(352)  # 1408 KiB, the Pico's default filesystem size
 _RGB = b"\x00\x01\x02"
@@ -30,11 +32,24 @@ _TAP_MS = const(120)
 _GAP_MS = const(120)  # between the two presses of a double tap
 _AFTER_MS = const(500)  # after a gesture: longer than the double-tap window, so taps stay taps
 _HOLD_MS = const(2600)
+_IDLE_FLOOR_MS = const(20)  # the app's idle sleep
 
 
 def _env(name, default):
     v = os.getenv(name)
     return default if v is None or v == "" else v
+
+
+def ring_text(out, n, motor_level):
+    """The ring as ANSI truecolour cells and the motor as a bar, for one terminal
+    line: the sim's drawing and `ontspan preview --terminal` both use it."""
+    cells = []
+    for j in range(0, 3 * n, 3):
+        # lift dim values so a night frame is still visible on a monitor
+        cells.append(
+            "\x1b[38;2;%d;%d;%dm\u25cf" % (min(255, out[j] * 4), min(255, out[j + 1] * 4), min(255, out[j + 2] * 4))
+        )
+    return "%s\x1b[0m  motor [%-10s]" % (" ".join(cells), "#" * (motor_level * 10 // 255))
 
 
 class Clock:
@@ -47,14 +62,11 @@ class Clock:
 
     def ticks_ms(self):
         us = time.ticks_diff(time.ticks_us(), self._us0)
-        return (self._t0 + us * self.speed // 1000) & _MASK
+        return ticks.ticks_add(self._t0, us * self.speed // 1000)
 
-    def ticks_add(self, a, b):
-        return (a + b) & _MASK
-
-    def ticks_diff(self, a, b):
-        d = (a - b) & _MASK
-        return d - _PERIOD if d >= _HALF else d
+    # the Pico's 2^30 wrap; the unix port's own ticks wrap at 2^62
+    ticks_add = staticmethod(ticks.ticks_add)
+    ticks_diff = staticmethod(ticks.ticks_diff)
 
 
 class FileBlockDev:
@@ -124,25 +136,17 @@ class Ring(pixels.Ring):
 
 
 
-class Motor:
+class Motor(motor.Motor):
+    """The shared motor model; its duty goes to the trace as "M <ms> <level> <duty_u16>"."""
+
     def __init__(self, cap, board):
-        self._cap = cap
         self._board = board
-        self.level = 0
+        super().__init__(self._traced, board.clock, cap)
 
-    def set(self, level):
-        level = max(0, min(255, level))
-        if level != self.level:
-            self.level = level
-            b = self._board
-            b.trace.write("M %d %d" % (b.clock.ticks_ms(), level * self._cap // 255))
-            b.draw()
-
-    def service(self):
-        pass
-
-    def off(self):
-        self.set(0)
+    def _traced(self, duty):
+        b = self._board
+        b.trace.write("M %d %d %d" % (b.clock.ticks_ms(), self.level, duty))
+        b.draw()
 
 
 class Button:
@@ -206,7 +210,7 @@ class Board:
         state = _env("ONTSPAN_SIM_STATE", ".")
         self._state = state
         self.speed = int(_env("ONTSPAN_SIM_SPEED", "1"))
-        self.clock = Clock(self.speed, int(_env("ONTSPAN_SIM_TICKS0", str(_PERIOD - 10000))))
+        self.clock = Clock(self.speed, int(_env("ONTSPAN_SIM_TICKS0", str(ticks.PERIOD - 10000))))
         self.trace = Trace(_env("ONTSPAN_SIM_TRACE", ""))
         self._draw = _env("ONTSPAN_SIM_DRAW", "0") == "1"
         self._drawn_us = 0
@@ -244,12 +248,33 @@ class Board:
     def light(self):
         return -1
 
+    def apply(self, cfg):
+        """Take a new config at once; True when the ring was replaced (LED count)."""
+        self.motor.set_cap(cfg["motor_cap"])
+        if cfg["ring_leds"] == self.ring.n:
+            return False
+        self.ring.off()
+        self.ring = Ring(cfg["ring_leds"], cfg["day_cap"], self)
+        return True
+
     def idle(self, ms):
-        """Sleep up to ms of device time, waking on serial bytes or a control line."""
-        real = ms // self.speed
-        for obj, _ in self._poll.ipoll(real):
+        """Sleep up to ms of device time, waking on serial bytes or a control line.
+        A sleep that would round to 0 real ms is 1 ms when idle (ms >= _IDLE_FLOOR_MS)
+        so an idle fast sim does not spin, and a short one in sub-ms steps while cues run."""
+        real_us = ms * 1000 // self.speed
+        if real_us >= 1000 or ms >= _IDLE_FLOOR_MS:
+            wait = real_us // 1000 or 1
+        else:
+            wait = 0
+        for obj, _ in self._poll.ipoll(wait):
             if obj is self._ctl:
                 self._read_control()
+            return
+        if not wait and real_us:
+            time.sleep_us(real_us)
+
+    def _fault(self):
+        raise RuntimeError("injected fault")  # sim only: the app's exception path
 
     def _read_control(self):
         ctl = self._ctl
@@ -257,8 +282,11 @@ class Board:
             return
         c = self._ctl_buf[0]
         if c == 10:
-            self.button.inject(self._ctl_line.decode())
+            line = self._ctl_line.decode()
             self._ctl_line = bytearray()
+            if line == "fault":
+                self._fault()
+            self.button.inject(line)
         else:
             self._ctl_line.append(c)
 
@@ -273,23 +301,23 @@ class Board:
         if time.ticks_diff(now, self._drawn_us) < 33000:
             return
         self._drawn_us = now
-        out = self.ring.out
-        cells = []
-        for i in range(self.ring.n):
-            j = 3 * i
-            r, g, b = out[j], out[j + 1], out[j + 2]
-            # lift dim values so a night frame is still visible on a monitor
-            cells.append("\x1b[38;2;%d;%d;%dm\u25cf" % (min(255, r * 4), min(255, g * 4), min(255, b * 4)))
-        bar = "#" * (self.motor.level * 10 // 255)
-        sys.stderr.write("\r  %s\x1b[0m  motor [%-10s]  " % (" ".join(cells), bar))
+        sys.stderr.write("\r  %s  " % ring_text(self.ring.out, self.ring.n, self.motor.level))
 
     def reset(self, mode=0):
         self.trace.write("R %d reset" % self.clock.ticks_ms())
         sys.exit(0)  # the launcher starts the firmware again, as a reboot would
 
     def deinit(self):
+        """Motor off, ring dark, control FIFO let go: every way out of the app passes here."""
         self.motor.off()
         self.ring.off()
         self.status.set(False)
+        if self._ctl is not None:
+            try:
+                self._poll.unregister(self._ctl)
+                self._ctl.close()
+            except OSError:
+                pass
+            self._ctl = None
         if self._draw:
             sys.stderr.write("\x1b[0m\n")

@@ -1,42 +1,45 @@
 # Link command handlers: payload bytes in, reply bytes out. Wire layouts are
-# in docs/link.md; everything the device must do is asked of `dev`.
+# in docs/link.md; everything the device must do is asked of `dev`, an object
+# with the methods of `Contract` below (the app's Device, the tests' FakeDev).
 #
 # Wiring in the app:
 #     lk = link.Link(sys.stdin.buffer, sys.stdout.buffer, clock)
 #     disp = link.Dispatcher(service, dev)
 #     ...each tick: req = lk.poll(64); if req: disp.handle(lk, req)
-# The app may also answer a request later, or answer link.ERR_BUSY itself.
 #
-# What `dev` must provide (ints returned as status are 0 or a link.ERR_*):
-#   dev.fw_version                str, e.g. "0.1.0"
-#   dev.table_version             int, table format version the decoder reads
-#   dev.max_table                 int, largest table accepted (bytes)
-#   dev.info_dict()               dict for INFO (JSON-able: ids, sizes, counts)
-#   dev.stage_begin(total)        status; open a fresh staging file
-#   dev.stage_write(data)         status; append a memoryview to the staging file
-#   dev.stage_commit()            0, or a table.E_* code if the decoder refuses;
-#                                 validate the staged file, then rename it over
-#                                 the live table (atomic) and reload
-#   dev.stage_abort()             drop the staging file
-#   dev.table_size()              int, bytes of the live table (0: none)
-#   dev.read_table(offset, buf)   int, bytes of the live table copied into buf
-#   dev.set_clock(epoch_s, tz_min) status; Unix seconds (UTC), local offset
-#   dev.clock()                   (epoch_s, tz_min, is_set)
-#   dev.start(pid)                status; ERR_NO_PROTOCOL, ERR_BUSY
-#   dev.stop()                    None
-#   dev.status()                  (state, pid, flags, elapsed_s, remaining_s, log_count)
-#   dev.get_logs(from_seq, buf)   int, log records with seq >= from_seq copied into buf
-#   dev.log_epoch()               4 bytes, the log epoch (GET_LOGS reply prefix)
-#   dev.config_dict()             dict of the device configuration
-#   dev.set_config(values)        None, or the name (str) of the refused key
-#   dev.request_reboot(mode)      None; reboot (mode 1: BOOTSEL) after the reply is written
-# Any OSError from the stage_* calls is answered ERR_STORAGE with its errno.
+# The busy guard (end of this file) refuses every command that writes flash or
+# changes what plays while dev.busy(): handlers never check it themselves.
 import binascii
 import json
 import struct
 
 import link
+from contract import (  # noqa: F401  (the app reads states and flags as service.*)
+    CLEAR_LOGS_REQ,
+    CLOCK_REPLY,
+    CLOCK_SIZE,
+    FLAG_CLOCK,
+    FLAG_CONFIG_DEFAULT,
+    FLAG_NIGHT,
+    FLAG_TABLE,
+    GET_LOGS_REQ,
+    GET_TABLE_REQ,
+    HELLO_REPLY,
+    LOG_EPOCH_SIZE,
+    LOG_RECORD_SIZE,
+    PUT_TABLE_BEGIN_REQ,
+    SET_CLOCK_REQ,
+    STATE_IDLE,
+    STATE_PAUSED,
+    STATE_PLAYING,
+    STATE_RATING,
+    STATUS_REPLY,
+    STATUS_SIZE,
+    TABLE_MAX,
+    TABLE_VERSION,
+)
 from link import (
+    ERR_BUSY,
     ERR_INTERNAL,
     ERR_NO_PROTOCOL,
     ERR_OFFSET,
@@ -50,21 +53,118 @@ from link import (
     fail,
     ok,
 )
-from micropython import const
 
-# STATUS state byte
-ST_IDLE = const(0)
-ST_PLAYING = const(1)
-ST_PAUSED = const(2)
-ST_RATING = const(3)  # waiting for a tension rating
+_CHUNK = link.MAX_PAYLOAD - 4  # a PUT_TABLE_CHUNK carries its offset u32 first
 
-# STATUS flags byte
-F_TABLE = const(0x01)  # a valid table is loaded
-F_CLOCK = const(0x02)  # the clock was set since boot
-F_NIGHT = const(0x04)  # night mode is on
-F_CONFIG_DEFAULT = const(0x08)  # the config was bad: defaults in use
 
-_CHUNK = const(508)  # MAX_PAYLOAD - 4 (offset)
+class Contract:
+    """What the link asks of the device. Status ints are 0 or a link.ERR_*.
+    Any OSError from the stage_* calls is answered ERR_STORAGE with its errno."""
+
+    fw_version = "0.0.0"  # str, the firmware release
+    table_version = TABLE_VERSION  # table format version the decoder reads
+    max_table = TABLE_MAX  # largest table accepted, bytes
+
+    def busy(self):
+        """True while a session plays, is paused or waits for a rating: the busy
+        guard then refuses table uploads, SET_CONFIG and CLEAR_LOGS."""
+        raise NotImplementedError
+
+    def info_dict(self):
+        """The INFO document: build it with info_doc() so its keys are the schema."""
+        raise NotImplementedError
+
+    def stage_begin(self, total):
+        """Status; open a fresh staging file for `total` bytes."""
+        raise NotImplementedError
+
+    def stage_write(self, data):
+        """Status; append a memoryview to the staging file."""
+        raise NotImplementedError
+
+    def stage_commit(self):
+        """0, or a table.E_* code if the decoder refuses: validate the staged file,
+        rename it over the live table (atomic) and load it."""
+        raise NotImplementedError
+
+    def stage_abort(self):
+        """Drop the staging file."""
+        raise NotImplementedError
+
+    def table_size(self):
+        """Bytes of the live table (0: none)."""
+        raise NotImplementedError
+
+    def read_table(self, offset, buf):
+        """Bytes of the live table from offset copied into buf; returns how many."""
+        raise NotImplementedError
+
+    def set_clock(self, epoch_s, tz_min):
+        """Status; Unix seconds (UTC) and the local offset in minutes."""
+        raise NotImplementedError
+
+    def clock(self):
+        """(epoch_s, tz_min, is_set)."""
+        raise NotImplementedError
+
+    def start(self, pid):
+        """Status: 0, ERR_NO_PROTOCOL or ERR_BUSY."""
+        raise NotImplementedError
+
+    def stop(self):
+        """Stop whatever session is on (no-op when idle)."""
+        raise NotImplementedError
+
+    def status(self):
+        """(state STATE_*, pid, flags FLAG_*, elapsed_s, remaining_s, log_count): a tuple
+        or a list the device reuses (the app's allocates nothing)."""
+        raise NotImplementedError
+
+    def config_dict(self):
+        """The configuration in use (every key of config.DEFAULTS)."""
+        raise NotImplementedError
+
+    def set_config(self, values):
+        """None, or the name (str) of the refused key; applies at once."""
+        raise NotImplementedError
+
+    def request_reboot(self, mode):
+        """Reboot (mode 1: BOOTSEL) after the reply is written."""
+        raise NotImplementedError
+
+    def get_logs(self, from_seq, buf):
+        """Whole log records with seq >= from_seq copied into buf; returns how many."""
+        raise NotImplementedError
+
+    def log_epoch(self):
+        """The log epoch, 4 bytes: the GET_LOGS reply starts with it."""
+        raise NotImplementedError
+
+    def clear_logs(self, upto):
+        """Status; forget records with seq <= upto."""
+        raise NotImplementedError
+
+
+def info_doc(firmware, device_id, table_crc, table_size, protocols, selected, logs, boot,
+             flash_free, clock_set, uptime_s, config_ok, faults, last_fault):
+    """The INFO document: the one definition of its keys (the host reads these)."""
+    return {
+        "firmware": firmware,
+        "device_id": device_id,  # hex
+        "table": {
+            "version": TABLE_VERSION,
+            "crc": ("%08x" % table_crc) if table_size else None,
+            "size": table_size,
+        },
+        "protocols": protocols,  # ids, in table order
+        "selected": selected,  # id of the chosen protocol, None without a table
+        "logs": logs,  # {"count", "capacity", "first", "last", "epoch"}
+        "boot": boot,
+        "flash_free": flash_free,
+        "clock": {"set": clock_set, "uptime_s": uptime_s},
+        "config_ok": config_ok,  # the config itself: GET_CONFIG (INFO stays in one frame)
+        "faults": {"count": faults, "last": last_fault},  # app restarts after an error
+    }
 
 
 class _Upload:
@@ -95,14 +195,23 @@ def _json(out, obj):
     return ok(n)
 
 
+_fw = bytearray(32)  # the firmware version as ASCII, made once: HELLO allocates nothing
+_fw_n = -1
+
+
 def hello(dev, lk, p, out):
     # request: host link major u8, minor u8 (informative: the host decides)
-    v = dev.fw_version.encode()[:32]
+    global _fw_n
+    if _fw_n < 0:
+        v = dev.fw_version.encode()[:32]
+        _fw_n = len(v)
+        _fw[:_fw_n] = v
     struct.pack_into(
-        "<BBBBH", out, 0, link.LINK_MAJOR, link.LINK_MINOR, dev.table_version, 0, link.MAX_PAYLOAD
+        HELLO_REPLY, out, 0, link.LINK_MAJOR, link.LINK_MINOR, dev.table_version, 0, link.MAX_PAYLOAD
     )
-    out[6 : 6 + len(v)] = v
-    return ok(6 + len(v))
+    for i in range(_fw_n):
+        out[6 + i] = _fw[i]
+    return ok(6 + _fw_n)
 
 
 def info(dev, lk, p, out):
@@ -127,7 +236,7 @@ def echo(dev, lk, p, out):
 def put_table_begin(dev, lk, p, out):
     if len(p) != 8:
         return fail(ERR_PAYLOAD)
-    total, crc = struct.unpack_from("<II", p, 0)
+    total, crc = struct.unpack_from(PUT_TABLE_BEGIN_REQ, p, 0)
     if total == 0 or total > dev.max_table:
         struct.pack_into("<I", out, 0, dev.max_table)
         return fail(ERR_TOO_LARGE, 4)
@@ -200,7 +309,7 @@ def put_table_commit(dev, lk, p, out):
 def get_table(dev, lk, p, out):
     if len(p) != 6:
         return fail(ERR_PAYLOAD)
-    off, want = struct.unpack_from("<IH", p, 0)
+    off, want = struct.unpack_from(GET_TABLE_REQ, p, 0)
     total = dev.table_size()
     if not total:
         return fail(ERR_NO_PROTOCOL)
@@ -215,15 +324,15 @@ def get_table(dev, lk, p, out):
 def set_clock(dev, lk, p, out):
     if len(p) != 6:
         return fail(ERR_PAYLOAD)
-    epoch, tz = struct.unpack_from("<Ih", p, 0)
+    epoch, tz = struct.unpack_from(SET_CLOCK_REQ, p, 0)
     r = dev.set_clock(epoch, tz)
     return fail(r) if r else ok()
 
 
 def get_clock(dev, lk, p, out):
     epoch, tz, is_set = dev.clock()
-    struct.pack_into("<IhB", out, 0, epoch, tz, 1 if is_set else 0)
-    return ok(7)
+    struct.pack_into(CLOCK_REPLY, out, 0, epoch, tz, 1 if is_set else 0)
+    return ok(CLOCK_SIZE)
 
 
 def start(dev, lk, p, out):
@@ -241,9 +350,9 @@ def stop(dev, lk, p, out):
 def status(dev, lk, p, out):
     state, pid, flags, elapsed, remaining, logs = dev.status()
     struct.pack_into(
-        "<BBBBHHI", out, 0, state, pid, flags, 0, min(elapsed, 0xFFFF), min(remaining, 0xFFFF), logs
+        STATUS_REPLY, out, 0, state, pid, flags, 0, min(elapsed, 0xFFFF), min(remaining, 0xFFFF), logs
     )
-    return ok(12)
+    return ok(STATUS_SIZE)
 
 
 def set_config(dev, lk, p, out):
@@ -274,19 +383,46 @@ def reboot(dev, lk, p, out):
 
 
 def get_logs(dev, lk, p, out):
-    # request: from_seq u32, max records u8; reply: the log epoch (4 bytes),
-    # then whole 32-byte records, oldest first
+    # request: from_seq u32, max records u8; reply: the log epoch, then whole
+    # records, oldest first
     if len(p) != 5:
         return fail(ERR_PAYLOAD)
-    from_seq, want = struct.unpack_from("<IB", p, 0)
-    room = min(want, (link.MAX_PAYLOAD - 4) // 32)
-    out[0:4] = dev.log_epoch()
-    return ok(4 + 32 * dev.get_logs(from_seq, memoryview(out)[4 : 4 + 32 * room]))
+    from_seq, want = struct.unpack_from(GET_LOGS_REQ, p, 0)
+    room = min(want, (link.MAX_PAYLOAD - LOG_EPOCH_SIZE) // LOG_RECORD_SIZE)
+    out[0:LOG_EPOCH_SIZE] = dev.log_epoch()
+    recs = memoryview(out)[LOG_EPOCH_SIZE : LOG_EPOCH_SIZE + LOG_RECORD_SIZE * room]
+    return ok(LOG_EPOCH_SIZE + LOG_RECORD_SIZE * dev.get_logs(from_seq, recs))
 
 
 def clear_logs(dev, lk, p, out):
     # request: upto seq u32 (the newest the host has stored)
     if len(p) != 4:
         return fail(ERR_PAYLOAD)
-    r = dev.clear_logs(struct.unpack_from("<I", p, 0)[0])
+    r = dev.clear_logs(struct.unpack_from(CLEAR_LOGS_REQ, p, 0)[0])
     return fail(r) if r else ok()
+
+
+# -- the busy guard ------------------------------------------------------------
+# Everything that writes flash or changes what plays. While dev.busy() (a
+# session plays, is paused or waits for a rating) these are answered ERR_BUSY
+# before they run: on the rp2 a flash erase halts everything for 45-400 ms,
+# and a swapped table would change the session under the patient.
+WHEN_IDLE = ("put_table_begin", "put_table_chunk", "put_table_commit", "set_config", "clear_logs")
+
+
+def _when_idle(handler):
+    def guarded(dev, lk, p, out):
+        if dev.busy():
+            return fail(ERR_BUSY)
+        return handler(dev, lk, p, out)
+
+    return guarded
+
+
+def _guard_all():
+    g = globals()
+    for name in WHEN_IDLE:
+        g[name] = _when_idle(g[name])
+
+
+_guard_all()

@@ -14,11 +14,11 @@ from ontspan.logformat import (
     RecordError,
     RecordType,
     crc16,
-    split_reply,
     decode,
     encode,
     end_of,
     split,
+    split_reply,
 )
 
 VEC = Path(__file__).parent / "vectors" / "log"

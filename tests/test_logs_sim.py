@@ -2,12 +2,12 @@
 
 import pytest
 from conftest import hello_or_none, wait_for
-from ontspan import link as L
 from ontspan.archive import Archive
 from ontspan.cli import main
-from ontspan.compiler import compile_table
+from ontspan.device import client
 from ontspan.paths import PROTOCOLS_DIR
-from ontspan.protocol import check_paths
+from ontspan.protocols.compiler import compile_table
+from ontspan.protocols.files import check_paths
 
 IDLE, PLAYING = 0, 1
 
@@ -26,14 +26,14 @@ def _table():
 def boot_sim(make_sim, name="pico"):
     dev = make_sim(name, speed=20)
     wait_for(lambda: hello_or_none(dev.port), timeout=15)
-    with L.Link(dev.port) as lk:
+    with client.Link(dev.port) as lk:
         lk.hello()
         lk.put_table(_table())
     return dev
 
 
 def sessions(dev, n):
-    with L.Link(dev.port) as lk:
+    with client.Link(dev.port) as lk:
         lk.hello()
         lk.set_clock()
         pid = lk.info()["protocols"][0]

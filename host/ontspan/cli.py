@@ -16,6 +16,7 @@ from .errors import EXIT_FAIL, EXIT_USAGE, DeviceLost, OntspanError
 COMMAND_MODULES = [
     "ontspan.cmd_sim",
     "ontspan.cmd_protocols",
+    "ontspan.cmd_library",
     "ontspan.cmd_logs",
     "ontspan.cmd_device",
 ]

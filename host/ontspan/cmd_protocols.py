@@ -9,10 +9,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .compiler import CompileError, compile_table, table_crc, table_names
+from . import catalog
 from .errors import EXIT_OK, EXIT_USAGE, InputError, OntspanError
-from .protocol import Diagnostic, PmrBlock, Protocol, check_paths, iter_blocks, load_protocol
-from .timeline import (
+from .protocols.checker import Diagnostic
+from .protocols.compiler import CompileError, compile_table, table_crc, table_names
+from .protocols.files import check_paths
+from .protocols.model import PmrBlock, Protocol, iter_blocks
+from .protocols.parser import load_protocol
+from .protocols.timeline import (
     CHECK,
     END,
     HOLD,
@@ -28,6 +32,7 @@ from .timeline import (
     duration_ms,
     edges,
 )
+from .shared import C
 
 
 def register(sub: Any) -> None:
@@ -44,7 +49,7 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_compile)
 
     p = sub.add_parser("preview", help="draw (or list) the cue timeline of one protocol")
-    p.add_argument("file", metavar="FILE", help="one protocol .toml file")
+    p.add_argument("file", metavar="FILE", help="one protocol .toml file, or a library name")
     p.add_argument("-o", "--output", help="picture to write, .png or .svg")
     p.add_argument("--json", action="store_true", help="print the cue edges as JSON")
     p.add_argument("--night", action="store_true", help="draw the night colours and brightness")
@@ -128,6 +133,7 @@ def _load_one(path: str) -> Protocol:
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
+    args.file = str(catalog.resolve(args.file))
     if args.terminal:
         from .terminal_preview import play
 
@@ -264,14 +270,14 @@ def _motor_curve(
             ys.extend([0.0, peak, peak, 0.0])
 
     for e, t1 in zip(es, ends, strict=True):
-        if e.kind == TENSE and bits & 1:
+        if e.kind == TENSE and bits & C.PATTERN_TAPS:
             for k in range(3):
                 bump(e.t_ms + k * 300, 120, level)
-        elif e.kind == RELEASE and bits & 2:
+        elif e.kind == RELEASE and bits & C.PATTERN_PULSE:
             bump(e.t_ms, 400, level)
-        elif e.kind == IN and bits & 4:
+        elif e.kind == IN and bits & C.PATTERN_SWELL:
             bump(e.t_ms, t1 - e.t_ms, level * 0.6, swell=True)
-        elif e.kind == END and bits & 8:
+        elif e.kind == END and bits & C.PATTERN_DOUBLE:
             bump(e.t_ms, 200, level)
             bump(e.t_ms + 400, 200, level)
     return xs, ys

@@ -1,14 +1,22 @@
-"""`ontspan sim`: run a virtual Pico until Ctrl-C or SIGTERM."""
+"""`ontspan sim`: run a virtual Pico until Ctrl-C or SIGTERM.
+
+The simulator needs a POSIX pseudo-terminal (termios, pty, fcntl). They are
+imported only when `sim` runs, so every other command works on Windows too.
+"""
+
+from __future__ import annotations
 
 import argparse
 import os
 import select
 import signal
 import sys
-import termios
-import tty
+from typing import TYPE_CHECKING
 
-from .sim import SimDevice
+from .errors import OntspanError
+
+if TYPE_CHECKING:
+    from .sim import SimDevice
 
 KEYS = {"t": "tap", "d": "double", "h": "hold"}
 
@@ -31,13 +39,32 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="boot the firmware installed on the sim's flash (`ontspan install`), as a Pico would",
     )
+    p.add_argument(
+        "--romfs",
+        type=int,
+        default=0,
+        metavar="KIB",
+        help="with --from-flash: give the device a ROMFS partition of this size, as a Pico "
+        "built with MICROPY_HW_ROMFS_BYTES has (`ontspan install` then deploys the modules there)",
+    )
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        from .sim import SimDevice
+    except ImportError as e:
+        raise OntspanError(
+            f"the simulated device needs a POSIX system (Linux or macOS): {e.name} is not available here"
+        ) from None
     interactive = not args.headless and sys.stdin.isatty() and sys.stderr.isatty()
     dev = SimDevice(
-        args.state, speed=args.speed, trace=args.trace, draw=interactive, boot_from_flash=args.from_flash
+        args.state,
+        speed=args.speed,
+        trace=args.trace,
+        draw=interactive,
+        boot_from_flash=args.from_flash,
+        romfs_bytes=args.romfs * 1024,
     )
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
@@ -58,6 +85,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _keys(dev: SimDevice, stopping: list[int]) -> None:
+    import termios
+    import tty
+
     fd = sys.stdin.fileno()
     old = termios.tcgetattr(fd)
     tty.setcbreak(fd)

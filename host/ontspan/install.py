@@ -23,19 +23,28 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .device.client import Link, open_serial
+from .device.replies import Hello
 from .errors import OntspanError
-from .link import Hello, Link, open_serial
 from .paths import FIRMWARE_DIR, PACKAGE_FILES
 
 STAGING = ".install"  # folder under the device's filesystem root
 MPREMOTE_TIMEOUT = 120.0  # a full install over USB takes a few seconds
 BOOT_TIMEOUT = 20.0  # soft reset until the new firmware answers HELLO
 
-# runs on the device: what it is, where its filesystem is, what is on it
+# runs on the device: what it is, its ROMFS partition size (0: none), where its
+# filesystem is, what is on it
 _PROBE = """\
-import sys, os
+import sys, os, vfs
+rom = 0
+try:
+    if vfs.rom_ioctl(1) > 0:
+        d = vfs.rom_ioctl(2, 0)
+        rom = d.ioctl(4, 0) * d.ioctl(5, 0) if hasattr(d, 'ioctl') else len(d)
+except Exception:
+    pass
 r = '/' if sys.platform == 'rp2' else '/flash'
-print('ONTSPAN-PROBE', sys.platform, getattr(sys.implementation, '_mpy', 0) & 0xff, r, ' '.join(os.listdir(r)))
+print('ONTSPAN-PROBE', sys.platform, getattr(sys.implementation, '_mpy', 0) & 0xff, rom, r, ' '.join(os.listdir(r)))
 """
 
 
@@ -43,6 +52,7 @@ print('ONTSPAN-PROBE', sys.platform, getattr(sys.implementation, '_mpy', 0) & 0x
 class Target:
     platform: str  # 'rp2' on a Pico, 'linux' on the simulated device
     mpy_version: int  # 0: unknown
+    romfs_bytes: int  # size of ROMFS partition 0; 0: the firmware has no ROMFS
     root: str  # filesystem root: '/' on a Pico, '/flash' on the sim
     files: tuple[str, ...]
 
@@ -161,15 +171,17 @@ def probe(port: str) -> Target:
     for line in out.splitlines():
         if line.startswith("ONTSPAN-PROBE "):
             parts = line.split()
-            return Target(parts[1], int(parts[2]), parts[3], tuple(parts[4:]))
+            return Target(parts[1], int(parts[2]), int(parts[3]), parts[4], tuple(parts[5:]))
     raise OntspanError(f"the device on {port} did not answer the install probe")
 
 
-def _finish_script(target: Target, names: list[str]) -> str:
-    """Device code: move the staged files into place (main.py last), drop stale .py twins."""
+def _finish_script(target: Target, names: list[str], in_rom: list[str]) -> str:
+    """Device code: move the staged files into place (main.py last); drop stale copies that
+    would shadow them: .py twins of new .mpy files, and flash copies of modules now in ROMFS."""
     moves = [(target.path(f"{STAGING}/{n}"), target.path(n)) for n in names]
-    stale = [target.path(n[:-4] + ".py") for n in names if n.endswith(".mpy")]
-    stale = [p for p in stale if p.rsplit("/", 1)[-1] in target.files]
+    shadows = [n[:-4] + ".py" for n in names if n.endswith(".mpy")]
+    shadows += [m for n in in_rom for m in (n, n[:-4] + ".py")]
+    stale = [target.path(n) for n in shadows if n in target.files]
     return (
         "import os\n"
         f"for a, b in {json.dumps(moves)}:\n"
@@ -179,6 +191,16 @@ def _finish_script(target: Target, names: list[str]) -> str:
         f"os.rmdir({json.dumps(target.path(STAGING))})\n"
         "print('ONTSPAN-INSTALLED')\n"
     )
+
+
+def romfs_image(modules: list[Path]) -> bytes:
+    """A ROMFS image of compiled modules (mpremote's own image writer), flat like /rom."""
+    from mpremote.romfs import VfsRomWriter
+
+    rom = VfsRomWriter()
+    for m in sorted(modules):
+        rom.mkfile(m.name, m.read_bytes())
+    return rom.finalise()
 
 
 def _clear_staging_script(target: Target) -> str:
@@ -238,8 +260,14 @@ def install(
     trace: bool = False,
     progress: Callable[[str], None] | None = None,
     say: Callable[[str], None] = lambda _m: None,
+    romfs: bool | None = None,
 ) -> Hello:
-    """Build, copy, rename into place, soft-reset, confirm; returns the new firmware's HELLO."""
+    """Build, copy, rename into place, soft-reset, confirm; returns the new firmware's HELLO.
+
+    romfs: None deploys the modules as a ROMFS image when the device's MicroPython has a
+    ROMFS partition (code then runs from flash, not RAM) and as .mpy files otherwise;
+    True insists on ROMFS, False on files (and empties a ROMFS partition that would shadow them).
+    """
     check_port_free(port)
     expected = firmware_version(src)
     with tempfile.TemporaryDirectory(prefix="ontspan-fw-") as tmp:
@@ -250,10 +278,39 @@ def install(
         if target.mpy_version and have and target.mpy_version != have:
             raise OntspanError(
                 f"the device's MicroPython reads .mpy v{target.mpy_version}, mpy-cross writes "
-                f"v{have}: update MicroPython on the device (v1.22 or newer)"
+                f"v{have}: update MicroPython on the device (tested: v1.28)"
             )
-        say(f"device: {target.platform}, filesystem at {target.root}")
-        names = [f.name for f in files]
+        use_rom = bool(target.romfs_bytes) if romfs is None else romfs
+        if use_rom and not target.romfs_bytes:
+            raise OntspanError(
+                "--romfs: this device's MicroPython has no ROMFS partition (see docs/firmware.md "
+                "to build one that has); install without --romfs to use .mpy files"
+            )
+        modules = [f for f in files if f.name != "main.py"]
+        rom_steps: list[str] = []
+        if use_rom:
+            image = romfs_image(modules)
+            if len(image) > target.romfs_bytes:
+                raise OntspanError(
+                    f"the firmware's ROMFS image is {len(image)} bytes; the device's partition "
+                    f"holds {target.romfs_bytes}: use --no-romfs or a larger partition"
+                )
+            say(f"device: {target.platform} with a {target.romfs_bytes // 1024} KiB ROMFS "
+                f"partition: {len(modules)} modules as a {len(image)}-byte image, run from flash")
+            copy = [f for f in files if f not in modules]
+        elif target.romfs_bytes:
+            image = romfs_image([])  # an empty ROMFS: old modules there must not shadow the files
+            say(f"device: {target.platform}; emptying its ROMFS partition, modules as .mpy files")
+            copy = files
+        else:
+            image = b""
+            say(f"device: {target.platform}, filesystem at {target.root}")
+            copy = files
+        if image:
+            img = Path(tmp) / "ontspan.romfs"
+            img.write_bytes(image)
+            rom_steps = ["romfs", "deploy", str(img), "+"]
+        names = [f.name for f in copy]
         staging = ":" + target.path(STAGING) + "/"
 
         def on_line(line: str) -> None:
@@ -263,9 +320,10 @@ def install(
         out = _mpremote(
             port,
             [
+                *rom_steps,
                 "exec", _clear_staging_script(target),
-                "+", "cp", *[str(f) for f in files], staging,
-                "+", "exec", _finish_script(target, names),
+                "+", "cp", *[str(f) for f in copy], staging,
+                "+", "exec", _finish_script(target, names, [m.name for m in modules] if use_rom else []),
             ],
             on_line,
         )  # fmt: skip

@@ -1,0 +1,76 @@
+"""The wheel is the product: use it as a therapist would, with nothing of the checkout.
+
+Run by the Python of a fresh virtual environment holding only the built wheel
+(with the `sim` extra), from an empty folder, in isolated mode (-I): the
+checkout is not on sys.path. Every step goes through the installed `ontspan`.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+ONTSPAN = str(BIN / ("ontspan.exe" if os.name == "nt" else "ontspan"))
+
+
+def ontspan(*args: str, env: dict[str, str]) -> str:
+    print("$ ontspan", " ".join(args), flush=True)
+    res = subprocess.run([ONTSPAN, *args], capture_output=True, text=True, env=env, timeout=300)
+    sys.stdout.write(res.stdout)
+    sys.stderr.write(res.stderr)
+    if res.returncode != 0:
+        sys.exit(f"wheel smoke: `ontspan {' '.join(args)}` exited {res.returncode}")
+    return res.stdout
+
+
+def main() -> int:
+    work = Path(tempfile.mkdtemp(prefix="ontspan-wheel-"))
+    os.chdir(work)
+    env = dict(os.environ, ONTSPAN_DATA=str(work / "data"), ONTSPAN_ARCHIVE=str(work / "archive.db"))
+    env.pop("ONTSPAN_PORT", None)
+    version = ontspan("--version", env=env).split()[-1]
+    names = [r["name"] for r in json.loads(ontspan("library", "--json", env=env))]
+    assert "pmr-17" in names and "adem-4-6" in names, names
+    ontspan("check", *names, env=env)
+    ontspan("new", "mijn-kort", "--from", "pmr-kort", env=env)
+    ontspan("preview", "adem-4-6", "-o", "adem.png", env=env)
+
+    # a simulated Pico whose flash holds no firmware until `ontspan install` puts it there
+    sim = subprocess.Popen(
+        [ONTSPAN, "sim", "--from-flash", "--headless", "--speed", "60", "--state", str(work / "dev")],
+        stdout=subprocess.PIPE, text=True, env=env,
+    )
+    try:
+        assert sim.stdout is not None
+        port = sim.stdout.readline().strip()
+        assert port, "the sim printed no port"
+        env["ONTSPAN_PORT"] = port
+        ontspan("install", env=env)
+        ontspan("flash", "pmr-kort", "adem-4-6", env=env)
+        info = json.loads(ontspan("info", "--json", env=env))
+        assert info["firmware"] == version, (info, version)
+        ontspan("start", "adem-4-6", env=env)
+        deadline = time.monotonic() + 120  # bounds the wait only: 6 device-minutes at 60x
+        while json.loads(ontspan("status", "--json", env=env))["state"] != "idle":
+            if time.monotonic() > deadline:
+                sys.exit("wheel smoke: the session did not end")
+            time.sleep(1)
+        pulled = json.loads(ontspan("logs", "pull", "--json", env=env))
+        assert pulled["new"] >= 2, pulled  # START and END of the session
+    finally:
+        sim.terminate()
+        sim.wait(timeout=30)
+    ontspan("report", "-o", "report.html", env=env)
+    assert "adem-4-6" in Path("report.html").read_text(encoding="utf-8")
+    shutil.rmtree(work, ignore_errors=True)
+    print(f"wheel smoke: ontspan {version} installed, flashed, played, pulled and reported")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,37 @@
+"""The standard protocol library (package data `ontspan.library`), found by name.
+
+`pmr-17` on the command line means the library's pmr-17.toml unless a file or
+folder of that name exists here: a therapist's own file always wins.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .paths import PROTOCOLS_DIR
+
+
+def library_files() -> list[Path]:
+    """The library's protocol files, in name order."""
+    return sorted(PROTOCOLS_DIR.glob("*.toml"))
+
+
+def library_names() -> list[str]:
+    return [p.stem for p in library_files()]
+
+
+def find(name: str) -> Path | None:
+    """The library file called `name` (with or without .toml), or None."""
+    stem = name[:-5] if name.endswith(".toml") else name
+    if not stem or "/" in stem or "\\" in stem:
+        return None
+    path = PROTOCOLS_DIR / f"{stem}.toml"
+    return path if path.is_file() else None
+
+
+def resolve(arg: str | Path) -> Path:
+    """A path as given if it exists, else the library protocol of that name, else the path."""
+    path = Path(arg)
+    if path.exists():
+        return path
+    return find(str(arg)) or path

@@ -1,0 +1,78 @@
+"""`ontspan install` on a device whose MicroPython has a ROMFS partition: the modules go
+into a ROMFS image (run from flash, not RAM), only main.py and data stay on littlefs;
+on one without, .mpy files as before. Both boot and play a session."""
+
+import subprocess
+import sys
+
+from conftest import hello_or_none, wait_for
+from ontspan import install
+from ontspan.cli import main
+from ontspan.device.client import Link
+
+SPEED = 60
+
+
+def device_eval(port, code):
+    out = subprocess.run(
+        [sys.executable, "-m", "mpremote", "connect", port, "resume", "exec", code],
+        capture_output=True, text=True, timeout=60, check=True,
+    ).stdout  # fmt: skip
+    return eval(out.strip().splitlines()[-1])  # a literal printed by MicroPython
+
+
+def where(port):
+    """Where the modules load from, and what ROMFS and littlefs hold; then boots main again."""
+    found = device_eval(
+        port,
+        "import os, engine, link\n"
+        "try:\n rom = sorted(os.listdir('/rom'))\nexcept OSError:\n rom = None\n"
+        "print((engine.__file__, link.__file__, rom, sorted(os.listdir('/flash'))))",
+    )
+    install.soft_reset(port)  # mpremote left it at the REPL
+    wait_for(lambda: hello_or_none(port), timeout=20)
+    return found
+
+
+def play_one_session(port):
+    assert main(["flash", "--port", port, "lijf-check"]) == 0
+    with Link(port) as lk:
+        lk.hello()
+        before = lk.status().log_count
+    assert main(["start", "--port", port, "lijf-check"]) == 0
+
+    def ended():
+        with Link(port) as lk:
+            st = lk.status()
+            return st.state == 0 and st.log_count >= before + 2
+
+    wait_for(ended, timeout=90)  # bounds the wait: 2.2 device-minutes at 60x
+
+
+def test_install_uses_romfs_where_the_firmware_has_it(make_sim, capsys):
+    dev = make_sim("rom", speed=SPEED, boot_from_flash=True, romfs_bytes=128 * 1024)
+    wait_for(lambda: hello_or_none(dev.port), timeout=20)
+    p = dev.port
+
+    assert main(["install", "--port", p]) == 0
+    assert "ROMFS partition" in capsys.readouterr().err
+    engine, link, rom, flash = where(p)
+    assert engine == "/rom/engine.mpy" and link == "/rom/link.mpy"
+    assert "app.mpy" in rom and "main.py" not in rom
+    assert not [f for f in flash if f.endswith((".mpy", ".py")) and f != "main.py"]
+    play_one_session(p)
+
+    # back to files: the ROMFS is emptied so its old modules cannot shadow them
+    assert main(["install", "--port", p, "--no-romfs"]) == 0
+    engine, _, rom, flash = where(p)
+    assert engine == "/flash/engine.mpy" and rom == [] and "app.mpy" in flash
+    play_one_session(p)
+
+
+def test_install_romfs_refused_without_a_partition(make_sim, capsys):
+    dev = make_sim("plain", speed=SPEED, boot_from_flash=True)
+    wait_for(lambda: hello_or_none(dev.port), timeout=20)
+    assert main(["install", "--port", dev.port, "--romfs"]) == 1
+    err = capsys.readouterr().err
+    errors = [ln for ln in err.splitlines() if ln.startswith("ontspan:")]
+    assert len(errors) == 1 and "no ROMFS partition" in errors[0] and "Traceback" not in err
