@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 from conftest import hello_or_none, wait_for
-from ontspan import link as L
 from ontspan.archive import Archive
-from ontspan.compiler import compile_table
+from ontspan.device import client as L
 from ontspan.paths import PROTOCOLS_DIR
-from ontspan.protocol import check_paths
+from ontspan.protocols.compiler import compile_table
+from ontspan.protocols.files import check_paths
 
 IDLE, PLAYING = 0, 1
 ONTSPAN = shutil.which("ontspan", path=str(Path(sys.executable).parent)) or "ontspan"
