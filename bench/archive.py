@@ -97,10 +97,9 @@ def run(quick: bool = False):
 
 def _report_png():
     """The report of a two-week trial rendered by headless chromium."""
+    from ontspan.report import build_html
     from render_report import chromium, render_png
     from synth_logs import session
-
-    from ontspan.report import build_html
 
     browser = chromium()
     if browser is None:

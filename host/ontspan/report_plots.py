@@ -59,8 +59,9 @@ def _noon(d: dt.date) -> float:
     return float(mdates.date2num(dt.datetime.combine(d, dt.time(12))))
 
 
-def _day_x(t: dt.datetime) -> float:
+def _day_x(t: dt.datetime | None) -> float:
     # inside its own day's column: noon +- 0.3 day by the time of day
+    assert t is not None  # callers keep dated sessions only
     hours = t.hour + t.minute / 60
     return _noon(t.date()) + (hours - 12) / 24 * 0.6
 

@@ -41,6 +41,14 @@ class LossGuard:
             raise DeviceLost(f"{what} failed: {e}") from e
 
     @property
+    def timeout(self) -> float | None:
+        return getattr(self.inner, "timeout", None)
+
+    @timeout.setter
+    def timeout(self, value: float | None) -> None:
+        self._call("setup", setattr, self.inner, "timeout", value)
+
+    @property
     def in_waiting(self) -> int | None:
         # pyserial's in_waiting is a property that itself fails when the port is gone
         n = self._call("read", lambda: getattr(self.inner, "in_waiting", None))
