@@ -164,3 +164,14 @@ def test_migration_from_a_schema_1_archive_keeps_every_session(tmp_path, capsys)
         assert a.sessions(dev_a)[-1].outcome == "COMPLETED"
     with Archive(p) as a:  # reopening does not migrate again
         assert len(a.sessions()) == 7
+
+
+def test_missed_moments_are_kept_apart_from_sessions(ar):
+    from ontspan.logformat import NOT_RATED, Outcome, Record, RecordType
+
+    missed = Record(RecordType.MISSED, 3, 1, 900, int(T0.timestamp()), 4, 0x5EED5EED, 600, 0,
+                    0, 0, Outcome.NONE, NOT_RATED, NOT_RATED, 2, 1)
+    ar.store("d", raw(session(1, T0)) + [encode(missed)], epoch="e1")
+    assert len(ar.sessions()) == 1
+    (m,) = ar.missed()
+    assert (m["seq"], m["moment"], m["protocol"], m["epoch"]) == (3, 1, 4, "e1")

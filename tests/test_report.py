@@ -8,6 +8,7 @@ import re
 import pytest
 from ontspan.archive import Archive
 from ontspan.cli import main
+from ontspan.errors import InputError
 from ontspan.logformat import Outcome
 from ontspan.report import build_html, summarize, terminal_summary
 from synth_logs import TABLE_CRC, session
@@ -56,7 +57,8 @@ def test_summary_numbers(tmp_path):
     twice = summarize(ar_sessions(tmp_path), "twice-daily")
     assert twice.planned == 12 and twice.adherence == pytest.approx(6 / 12)
     text = terminal_summary(s)
-    assert "2 of 3 rated showed a drop" in text and "adherence 83%" in text
+    assert "2 of the 3 sessions that were rated before and after showed a drop" in text
+    assert "adherence 83%" in text and "1 stopped, 1 cut by power" in text
 
 
 def ar_sessions(tmp_path):
@@ -76,6 +78,7 @@ def test_html_is_self_contained_with_plots(tmp_path):
     assert "Trial treatment: the first 4 sessions" in page
     assert "2 of the 3 sessions" in page and "mean drop was 2.0 points" in page
     assert "1 session(s) have no known date" in page
+    assert "cut by power" in page and "Device: " not in page
 
 
 def test_cli_report_export_label(tmp_path, capsys):
@@ -83,8 +86,8 @@ def test_cli_report_export_label(tmp_path, capsys):
     db = str(tmp_path / "a.sqlite3")
     out = tmp_path / "r.html"
     assert main(["report", "--db", db, "--device", "Patient A", "-o", str(out), "--json"]) == 0
-    nums = json.loads(capsys.readouterr().out)
-    assert nums["sessions"] == 7 and nums["trial_dropped"] == 2
+    (nums,) = json.loads(capsys.readouterr().out)
+    assert nums["sessions"] == 7 and nums["trial_dropped"] == 2 and nums["label"] == "Patient A"
     assert out.read_text().startswith("<!DOCTYPE html>")
     assert main(["logs", "export", "--json", "--db", db, "--from", "2025-03-05"]) == 0
     rows = json.loads(capsys.readouterr().out)
@@ -95,3 +98,95 @@ def test_cli_report_export_label(tmp_path, capsys):
     assert main(["device", "list", "--json", "--db", db]) == 0
     assert "Patient B" in capsys.readouterr().out
     assert main(["report", "--db", db, "--from", "2030-01-01", "-o", str(out)]) == 1
+
+
+def _two_patients(tmp_path):
+    ar = archive_with_plan(tmp_path)
+    recs = session(1, T0, before=9, after=8) + session(3, T0 + dt.timedelta(days=1), before=9,
+                                                         after=7)
+    ar.store("pico-8", recs)
+    ar.label("pico-8", "patiënt B")
+    return ar
+
+
+def test_two_devices_are_never_pooled(tmp_path, capsys):
+    with _two_patients(tmp_path) as ar:
+        sessions = ar.sessions()
+        with pytest.raises(InputError, match="2 devices"):
+            summarize(sessions)
+        page = build_html(sessions)
+    assert page.count("<section class=\"patient\">") == 2
+    assert "Patient A (pico-7)" in page and "patiënt B (pico-8)" in page
+    db = str(tmp_path / "a.sqlite3")
+    out = tmp_path / "r.html"
+    assert main(["report", "--db", db, "-o", str(out), "--json", "--lang", "en"]) == 0
+    a, b = json.loads(capsys.readouterr().out)
+    assert (a["device_id"], a["sessions"], b["device_id"], b["sessions"]) == ("pico-7", 7, "pico-8", 2)
+    assert b["mean_before"] == 9 and b["mean_drop"] == pytest.approx(1.5)
+    assert main(["report", "--db", db, "-o", str(out), "--lang", "en"]) == 0
+    text = capsys.readouterr().out
+    assert text.index("Patient A (pico-7)") < text.index("patiënt B (pico-8)")
+    assert "sessions: 2 (2 completed, 100%)" in text
+
+
+def test_after_only_ratings_count_in_the_tension_summary(tmp_path):
+    with Archive(tmp_path / "a.sqlite3") as ar:
+        ar.store("d", session(1, T0, after=3) + session(3, T0 + dt.timedelta(days=2), after=5))
+        s = summarize(ar.sessions())
+    assert (s.rated_after, s.mean_after, s.rated, s.mean_before) == (2, 4.0, 0, None)
+    text = terminal_summary(s)
+    assert "tension after averaged 4.0 over 2 session(s)" in text
+    assert "No session was rated both before and after" in text
+    assert " - " not in text and "over 0" not in text
+
+
+def test_empty_states_in_plain_words(tmp_path):
+    with Archive(tmp_path / "a.sqlite3") as ar:
+        ar.store("d", session(1, T0))  # not rated at all
+        s = summarize(ar.sessions())
+        page = build_html(ar.sessions())
+    text = terminal_summary(s)
+    assert "No tension ratings yet." in text
+    assert "None of the first 4 sessions was rated both before and after yet." in text
+    assert "Nothing to show here yet." in page  # the tension chart
+    assert "(one day)" in page
+    nl = terminal_summary(s, "nl")
+    assert "Nog geen spanningscijfers." in nl and "voltooid" in nl
+
+
+def test_dutch_and_english(tmp_path, capsys, monkeypatch):
+    archive_with_plan(tmp_path).close()
+    db = str(tmp_path / "a.sqlite3")
+    out = tmp_path / "r.html"
+    monkeypatch.setenv("LC_ALL", "nl_NL.UTF-8")
+    assert main(["report", "--db", db, "-o", str(out)]) == 0  # the locale decides
+    text = capsys.readouterr().out
+    page = out.read_text()
+    assert "sessies: 7 (5 voltooid, 71%)" in text and "therapietrouw 83%" in text
+    assert "stroom onderbroken" in text and "gemiddeld 2,0" in text
+    assert '<html lang="nl">' in page and "Proefbehandeling: de eerste 4 sessies" in page
+    assert "Is er geoefend zoals gepland?" in page and "Trial" not in page
+    assert main(["report", "--db", db, "-o", str(out), "--lang", "en"]) == 0
+    assert "sessions: 7 (5 completed, 71%)" in capsys.readouterr().out
+    assert '<html lang="en">' in out.read_text()
+    monkeypatch.setenv("LC_ALL", "en_GB.UTF-8")
+    assert main(["report", "--db", db, "-o", str(out)]) == 0
+    assert "sessions: 7" in capsys.readouterr().out
+
+
+def test_outcomes_are_named_in_both_languages(tmp_path):
+    from ontspan.report_text import OUTCOMES
+
+    with Archive(tmp_path / "a.sqlite3") as ar:
+        recs = []
+        for i, oc in enumerate([Outcome.COMPLETED, Outcome.STOPPED, Outcome.PAUSED_TOO_LONG,
+                                Outcome.POWER_CUT, Outcome.FAULT]):
+            recs += session(1 + 2 * i, T0 + dt.timedelta(days=i), outcome=oc)
+        ar.store("d", recs)
+        page_en = build_html(ar.sessions())
+        page_nl = build_html(ar.sessions(), lang="nl")
+    for name in ("completed", "stopped", "paused too long", "cut by power", "fault"):
+        assert f"<td>{name}</td>" in page_en
+    for name in OUTCOMES["nl"].values():
+        if name != "bezig":
+            assert f"<td>{name}</td>" in page_nl

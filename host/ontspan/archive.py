@@ -91,6 +91,9 @@ _UPSERT_END = (
 _INSERT_MISSED = "INSERT OR IGNORE INTO missed VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
+_OUTCOME_NAME = {o: o.name for o in Outcome}
+
+
 def _session_row(dev: str, epoch: str, r: Record, pulled: str) -> tuple[Any, ...]:
     end = r.rtype == RecordType.END
     wall = r.wall_s or None
@@ -100,7 +103,7 @@ def _session_row(dev: str, epoch: str, r: Record, pulled: str) -> tuple[Any, ...
         _opt(r.actual_s, UNKNOWN_U16) if end else None,
         _opt(r.blocks, UNKNOWN_U8) if end else None,
         _opt(r.groups, UNKNOWN_U8) if end else None,
-        r.outcome.name if end else Outcome.NONE.name,
+        _OUTCOME_NAME[r.outcome] if end else "NONE",
         _opt(r.before, NOT_RATED), _opt(r.after, NOT_RATED) if end else None,
         _opt(r.moment, NO_MOMENT), r.version, pulled,
     )
@@ -294,8 +297,10 @@ class Archive(SessionQueries):
         by_type: dict[RecordType, list[Record]] = {t: [] for t in RecordType}
         for _, r in fresh:
             by_type[r.rtype].append(r)
+        # a START whose END came in the same pull adds nothing the END does not carry
+        ended = {r.seq - 1 for r in by_type[RecordType.END]}
         db.executemany(_INSERT_START, [_session_row(dev, epoch, r, pulled)
-                                       for r in by_type[RecordType.START]])
+                                       for r in by_type[RecordType.START] if r.seq not in ended])
         db.executemany(_UPSERT_END, [_session_row(dev, epoch, r, pulled)
                                      for r in by_type[RecordType.END]])
         db.executemany(_INSERT_MISSED, [
@@ -391,25 +396,6 @@ class Archive(SessionQueries):
             "SELECT MAX(seq) FROM records WHERE device_id = ? AND epoch = ?", (device_id, epoch)
         ).fetchone()
         return int(row[0] or 0)
-
-    def raw_at(self, device_id: str, epoch: str, seq: int) -> bytes | None:
-        row = self.db.execute(
-            "SELECT raw FROM records WHERE device_id = ? AND epoch = ? AND seq = ?",
-            (device_id, epoch, seq)).fetchone()
-        return None if row is None else bytes(row[0])
-
-    def conflicts(self, device: str | None = None) -> list[dict[str, Any]]:
-        """Records kept aside because their seq was archived with other bytes."""
-        sql, args = "SELECT * FROM conflicts", []
-        if device:
-            sql += " WHERE device_id = ?"
-            args.append(self.resolve_device(device))
-        out = []
-        for r in self.db.execute(sql + " ORDER BY device_id, epoch, seq", args):
-            d = dict(r)
-            d["archived"] = self.raw_at(d["device_id"], d["epoch"], d["seq"])
-            out.append(d)
-        return out
 
     def label(self, device_id: str, name: str) -> None:
         """Give a device in the archive a name (kept on this PC only)."""

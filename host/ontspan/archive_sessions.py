@@ -96,6 +96,25 @@ class SessionQueries:
     db: sqlite3.Connection
     path: Path
 
+    def raw_at(self, device_id: str, epoch: str, seq: int) -> bytes | None:
+        row = self.db.execute(
+            "SELECT raw FROM records WHERE device_id = ? AND epoch = ? AND seq = ?",
+            (device_id, epoch, seq)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def conflicts(self, device: str | None = None) -> list[dict[str, Any]]:
+        """Records kept aside because their seq was archived with other bytes."""
+        sql, args = "SELECT * FROM conflicts", []
+        if device:
+            sql += " WHERE device_id = ?"
+            args.append(self.resolve_device(device))
+        out = []
+        for r in self.db.execute(sql + " ORDER BY device_id, epoch, seq", args):
+            d = dict(r)
+            d["archived"] = self.raw_at(d["device_id"], d["epoch"], d["seq"])
+            out.append(d)
+        return out
+
     def devices(self) -> list[dict[str, Any]]:
         return [dict(r) for r in self.db.execute("SELECT * FROM devices ORDER BY device_id")]
 

@@ -10,7 +10,7 @@ import importlib
 import sys
 
 from . import __version__
-from .errors import EXIT_FAIL, EXIT_USAGE, OntspanError
+from .errors import EXIT_FAIL, EXIT_USAGE, DeviceLost, OntspanError
 
 # one line per command module, in the order `--help` lists them
 COMMAND_MODULES = [
@@ -43,6 +43,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return int(args.handler(args) or 0)
+    except DeviceLost as e:
+        what = " ".join(str(v) for v in (args.command, getattr(args, f"{args.command}_command", None)) if v)
+        print(f"ontspan: lost the device during {what} ({e}); run it again to continue", file=sys.stderr)
+        return e.exit_code
     except OntspanError as e:
         print(f"ontspan: {e}", file=sys.stderr)
         return e.exit_code

@@ -12,6 +12,7 @@ from typing import Any
 
 from .archive import Archive, epoch_name
 from .errors import EXIT_OK, InputError, OntspanError
+from .textsafe import for_terminal, refuse_control
 
 
 def _date(text: str) -> dt.date:
@@ -85,7 +86,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
         print(json.dumps(asdict(res)))
     else:
         for note in res.notes:
-            print(note)
+            print(for_terminal(note))
         print(f"{res.device_id}: {res.new} new record(s), {res.duplicate} already archived, "
               f"last seq {res.last_seq}" + (f" of log {epoch_name(res.epoch)}" if res.epoch else "")
               + (" (device cleared)" if res.cleared_upto else ""))
@@ -110,8 +111,8 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
             what = f"{got.rtype.name} {got.outcome.label}, boot {got.boot}, uptime {got.uptime_s} s"
         except RecordError as e:
             what = str(e)
-        print(f"{r['device_id']} log {epoch_name(r['epoch'])} seq {r['seq']}: pulled "
-              f"{r['pulled_at']} ({what}) differs from the archived record")
+        print(for_terminal(f"{r['device_id']} log {epoch_name(r['epoch'])} seq {r['seq']}: "
+                           f"pulled {r['pulled_at']} ({what}) differs from the archived record"))
     return EXIT_OK
 
 
@@ -128,11 +129,13 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_label(args: argparse.Namespace) -> int:
-    if not args.name.strip():
+    name = args.name.strip()
+    if not name:
         raise InputError("the label is empty")
+    refuse_control(name, "the label")
     with _archive(args) as ar:
-        ar.label(args.device_id, args.name.strip())
-    print(f"{args.device_id}: {args.name.strip()}")
+        ar.label(args.device_id, name)
+    print(for_terminal(f"{args.device_id}: {name}"))
     return EXIT_OK
 
 
@@ -143,26 +146,29 @@ def cmd_devices(args: argparse.Namespace) -> int:
         print(json.dumps(devs, indent=1))
     else:
         for d in devs:
-            print(f"{d['device_id']}\t{d['label'] or '-'}\tlast seen {d['last_seen']}")
+            print(for_terminal(f"{d['device_id']}\t{d['label'] or '-'}\tlast seen {d['last_seen']}"))
     return EXIT_OK
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .report import build_html, summarize, terminal_summary
+    from .report import build_html, per_device, summarize, terminal_summary
+    from .report_text import default_lang
 
     _check_range(args)
+    lang = args.lang or default_lang()
     with _archive(args) as ar:
         sessions = ar.sessions(args.device, args.date_from, args.date_to)
     if not sessions:
         raise OntspanError("no sessions in the archive for that selection")
-    summary = summarize(sessions, args.plan, args.trial)
+    groups = per_device(sessions)  # one patient per device: never pooled
+    summaries = [summarize(g, args.plan, args.trial) for g in groups]
     Path(args.output).write_text(
-        build_html(sessions, args.plan, args.trial), encoding="utf-8"
+        build_html(sessions, args.plan, args.trial, lang=lang), encoding="utf-8"
     )
     if args.json:
-        print(json.dumps(asdict(summary), default=str))
+        print(json.dumps([asdict(s) for s in summaries], default=str))
     else:
-        print(terminal_summary(summary))
+        print("\n\n".join(terminal_summary(s, lang) for s in summaries))
         print(f"report: {args.output}")
     return EXIT_OK
 
@@ -211,7 +217,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="sessions planned per day")
     p.add_argument("--trial", type=int, default=4, metavar="N",
                    help="sessions in the trial summary (default 4)")
-    p.add_argument("--json", action="store_true", help="summary numbers as JSON")
+    p.add_argument("--lang", choices=("nl", "en"),
+                   help="language of the report (default: from the system locale)")
+    p.add_argument("--json", action="store_true", help="summary numbers as JSON, one per device")
     _common(p)
     p.set_defaults(handler=cmd_report)
 

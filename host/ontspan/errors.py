@@ -18,3 +18,8 @@ class InputError(OntspanError):
 
     def __init__(self, message: str):
         super().__init__(message, EXIT_USAGE)
+
+
+class DeviceLost(OntspanError):
+    """The device went away or stopped answering in the middle of a command; the
+    CLI says `lost the device during <command>; run it again to continue`."""

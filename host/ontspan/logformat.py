@@ -131,23 +131,28 @@ def encode(r: Record) -> bytes:
     return bytes(buf)
 
 
+_TYPES = {c.LOG_VERSION_1: {int(t): t for t in (RecordType.START, RecordType.END)},
+          VERSION: {int(t): t for t in RecordType}}
+_OUTCOMES = {int(o): o for o in Outcome}
+
+
 def decode(data: bytes) -> Record:
     """Decode and check one 32-byte record; RecordError says what is wrong."""
     if len(data) != SIZE:
         raise RecordError(f"log record is {len(data)} bytes, expected {SIZE}")
     (rtype, version, protocol, outcome, seq, boot, b10, b11, uptime_s, wall_s,
      table_crc, planned_s, actual_s, blocks, groups, crc) = _FMT.unpack(data)
-    if version not in VERSIONS:
+    types = _TYPES.get(version)
+    if types is None:
         raise RecordError(f"log record version {version} (this tool reads {VERSIONS})")
-    types = (RecordType.START, RecordType.END) if version == 1 else tuple(RecordType)
-    if rtype not in types:
+    rt = types.get(rtype)
+    if rt is None:
         raise RecordError(f"log record type 0x{rtype:02x} is not a version-{version} type")
-    if crc16(bytes(data[: c.LOG_O_CRC])) != crc:
+    if binascii.crc_hqx(data[: c.LOG_O_CRC], 0xFFFF) != crc:
         raise RecordError(f"log record seq {seq}: CRC mismatch")
-    try:
-        oc = Outcome(outcome)
-    except ValueError:
-        raise RecordError(f"log record seq {seq}: unknown outcome {outcome}") from None
+    oc = _OUTCOMES.get(outcome)
+    if oc is None:
+        raise RecordError(f"log record seq {seq}: unknown outcome {outcome}")
     if version == 1:
         if oc == Outcome.PAUSED_TOO_LONG:
             raise RecordError(f"log record seq {seq}: outcome {outcome} is not in version 1")
@@ -159,10 +164,13 @@ def decode(data: bytes) -> Record:
         before = NOT_RATED if lo == _NIB_NONE else lo
         after = NOT_RATED if hi == _NIB_NONE else hi
         moment = b11
-    return Record(
-        RecordType(rtype), seq, boot, uptime_s, wall_s, protocol, table_crc, planned_s,
-        actual_s, blocks, groups, oc, before, after, version, moment,
-    )
+    return Record(rt, seq, boot, uptime_s, wall_s, protocol, table_crc, planned_s,
+                  actual_s, blocks, groups, oc, before, after, version, moment)
+
+
+def seq_of(data: bytes) -> int:
+    """The seq field alone (no checks: for ordering records already received)."""
+    return int(struct.unpack_from("<I", data, c.LOG_O_SEQ)[0])
 
 
 def split(blob: bytes) -> Iterator[bytes]:

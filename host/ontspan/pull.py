@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from .archive import Archive, epoch_name
 from .errors import OntspanError
-from .logformat import SIZE, decode, split
+from .logformat import SIZE, decode, seq_of, split
 
 BATCH = 32  # records asked per GET_LOGS (the link caps it at one frame)
 MAX_BATCHES = 100_000  # a device holds at most 16k records; more means a link that never ends
@@ -146,7 +146,7 @@ def pull(
                     f"{epoch_name(st.epoch)} -> {epoch_name(seen)}); run it again")
             if not recs:
                 break
-            top = max(decode(r).seq for r in recs)
+            top = max(seq_of(r) for r in recs)
             if top < nxt:
                 raise OntspanError(
                     f"device {dev} answered GET_LOGS({nxt}) with older records (seq {top})")

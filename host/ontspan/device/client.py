@@ -17,7 +17,7 @@ import zlib
 from collections.abc import Callable
 from typing import IO, Any, Protocol
 
-from ..errors import OntspanError
+from ..errors import DeviceLost, OntspanError
 from ..logformat import EPOCH_SIZE as LOG_EPOCH_SIZE
 from ..logformat import SIZE as LOG_SIZE
 from ..logformat import split_reply
@@ -34,6 +34,7 @@ from .codec import (
     Status,
     encode_frame,
 )
+from .lossguard import LossGuard, port_errors
 from .replies import (
     DeviceClock,
     DeviceStatus,
@@ -91,7 +92,9 @@ def open_serial(port: str) -> Any:
 
     try:
         return serial.Serial(port, BAUDRATE, timeout=0.05, write_timeout=2.0, exclusive=True)
-    except serial.SerialException as e:
+    except port_errors() as e:  # pyserial lets raw OSError/termios errors out of open()
+        if getattr(e, "errno", None) == 5 or "Input/output" in str(e):
+            raise DeviceLost(f"opening {port} failed: {e}") from e
         err = getattr(e, "errno", None)
         msg = str(e)
         if err == 2 or "No such file" in msg or "FileNotFoundError" in msg:
@@ -123,6 +126,8 @@ class Link:
         else:
             self.port = getattr(port_or_serial, "port", None) or "device"
             self.ser = port_or_serial
+        self.ser = LossGuard(self.ser)  # port failures become DeviceLost (lossguard.py)
+        self._answered = False  # a reply came: silence from now on means the device was lost
         if trace is True or (trace is False and os.environ.get("ONTSPAN_TRACE")):
             self._trace: IO[str] | None = sys.stderr
         else:
@@ -215,10 +220,13 @@ class Link:
                             # carried our id; it ran nothing, so send ours again
                             resend = True
                             break
+                        self._answered = True
                         if ev.status != Status.OK:
                             raise LinkError(cmd, ev.status, ev.payload)
                         return ev.payload
                     # broken frames and stale replies: ignore, the resend covers them
+        if self._answered and b"Traceback" not in self.text:
+            raise DeviceLost(f"no reply to {command_name(cmd)} on {self.port}")
         raise OntspanError(self._silence(f"no reply to {command_name(cmd)}"))
 
     def _silence(self, what: str) -> str:

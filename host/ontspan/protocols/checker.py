@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..textsafe import control_char_error
 from .positions import KeyPath, locate_keys
 
 
@@ -132,11 +133,19 @@ class Checker:
         return tenths
 
     def string(
-        self, table: dict[str, Any], key: KeyPath, name: str, max_len: int = 200
+        self, table: dict[str, Any], key: KeyPath, name: str, max_len: int = 200,
+        multiline: bool = False,
     ) -> str | None:
         v = table.get(name)
         if not isinstance(v, str):
             self.error(key + (name,), f"`{name}` must be a string, got {show(v)}")
+            return None
+        # text safe to print: no control characters (textsafe.py); a multi-line
+        # field may keep its line breaks and tabs
+        err = control_char_error(v.replace("\n", " ").replace("\t", " ") if multiline else v,
+                                 f"`{name}`")
+        if err:
+            self.error(key + (name,), err)
             return None
         if len(v) > max_len:
             self.error(

@@ -125,7 +125,7 @@ def _protocol(ck: Checker, data: dict[str, Any]) -> Protocol | None:
     title = ck.string(data, (), "title", 80) if "title" in data else None
     if title is not None and not title.strip():
         ck.error(("title",), "`title` is empty; give the protocol a readable title")
-    desc = ck.string(data, (), "description", 2000) if "description" in data else ""
+    desc = ck.string(data, (), "description", 2000, multiline=True) if "description" in data else ""
     lang = ck.string(data, (), "language", 16) if "language" in data else "nl"
     if lang is not None and not re.match(r"^[a-z]{2,3}(-[A-Za-z0-9]+)?$", lang):
         ck.error(("language",), f"`language` is {lang!r}; use a language code such as 'nl'")
