@@ -296,3 +296,23 @@ def test_a_day_is_small_and_day_zero_is_a_monday() -> None:
     assert EPOCH.weekday() == 0 and day_number(dt.date(2026, 12, 1)) == 1065
     assert fw.local_day_minute(fw.EPOCH_UNIX + 86400 * 1065 + 3600 * 12, 60) == (1065, 13 * 60)
     assert fw.local_day_minute(fw.EPOCH_UNIX + 86400 * 1065 + 60 * 30, -60) == (1064, 23 * 60 + 30)
+
+
+def test_check_command_tells_plans_from_protocols(tmp_path, capsys) -> None:
+    from ontspan.cli import main
+
+    good = tmp_path / "plan.toml"
+    good.write_text(GOOD)
+    bad = tmp_path / "bad.toml"
+    bad.write_text(GOOD.replace('"21:30"', '"21:70"'))
+    proto = Path(__file__).parent.parent / "protocols" / "pmr-kort.toml"
+    assert main(["check", str(good), str(proto)]) == 0
+    assert capsys.readouterr().out.endswith("2 file(s) checked: 0 error(s), 0 warning(s)\n")
+    assert main(["check", str(bad)]) == 2
+    out = capsys.readouterr().out.splitlines()
+    assert out == [f"{bad}:6: error: moment[0].time: `time` must be a time of day like "
+                   "\"21:30\", got '21:70' (string)",
+                   "1 file(s) checked: 1 error(s), 0 warning(s)"]
+    assert main(["check", "--json", str(tmp_path)]) == 2
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["plans"] == [str(bad), str(good)] and len(doc["diagnostics"]) == 1

@@ -14,13 +14,13 @@ import datetime as dt
 import re
 import struct
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .firmware import plan as fw
-from .protocol import SLUG, Diagnostic, KeyPath, read_source
+from .protocol import SLUG, Diagnostic, KeyPath, expand_paths, read_source
 from .protocol import _Checker as Checker
 from .protocol import _show as show
 
@@ -360,3 +360,19 @@ def decode_plan(data: bytes, names: Mapping[int, str] | None = None) -> Plan:
         moments.append(Moment(minute, name, days, window))
     last = None if end == fw.NO_END else EPOCH + dt.timedelta(days=end)
     return Plan(EPOCH + dt.timedelta(days=start), weeks, trial, tuple(moments), last)
+
+
+def check_plans(paths: Iterable[str | Path]) -> tuple[list[str], list[Diagnostic], list[Path]]:
+    """For `ontspan check`: the plan files among `paths` (those with a [plan] table)
+    and their diagnostics; the other files are left for the protocol checker."""
+    plans: list[str] = []
+    diags: list[Diagnostic] = []
+    others: list[Path] = []
+    for f in expand_paths(paths):
+        text, _ = read_source(f)
+        if text is None or not is_plan_source(text):
+            others.append(f)
+            continue
+        plans.append(str(f))
+        diags.extend(parse_plan(text, str(f))[1])
+    return plans, diags, others
