@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 PORT   ?=
 SPEED  ?= 60
 
-.PHONY: help setup demo sim test lint firmware bench install wheel wheel-smoke clean
+.PHONY: help setup demo sim test lint firmware bench bench-quick install wheel wheel-smoke clean
 
 help:
 	@echo "make demo      run Ontspan on the simulated device (no hardware needed)"
@@ -15,7 +15,8 @@ help:
 	@echo "make lint      ruff, mpy-cross and type checks"
 	@echo "make firmware  compile firmware to build/firmware/*.mpy"
 	@echo "make sim       start a simulated device in this terminal"
-	@echo "make bench     run benchmarks (JSON in bench/results/)"
+	@echo "make bench     run benchmarks, goals beside the figures (JSON in bench/results/)"
+	@echo "make bench-quick  every benchmark at a few iterations, no goals: does the bench run? (CI)"
 	@echo "make install PORT=/dev/ttyACM0   install firmware on a real Pico"
 	@echo "make wheel     build the wheel a therapist installs (build/dist/)"
 	@echo "make wheel-smoke  install that wheel in a fresh venv and use it, outside the checkout"
@@ -48,6 +49,10 @@ firmware: $(STAMP)
 
 bench: $(STAMP) firmware
 	$(BIN)/python -m bench
+
+# JSON in build/bench-quick/: never overwrites the full figures in bench/results/
+bench-quick: $(STAMP) firmware
+	$(BIN)/python -m bench --quick
 
 install: $(STAMP)
 	$(BIN)/ontspan install $(if $(PORT),--port $(PORT))

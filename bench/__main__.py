@@ -1,49 +1,113 @@
-"""Run every benchmark, print a readable table, write JSON per benchmark to bench/results/."""
+"""Run the benchmark suites, print a table, write JSON per suite.
+
+    python -m bench               every suite at full size, goals beside the figures;
+                                  JSON in bench/results/
+    python -m bench link logs     only these suites
+    python -m bench --quick       every suite at a few iterations, to prove the bench
+                                  still runs (CI); no goals; JSON in build/bench-quick/
+
+Exit status: 1 if a suite failed to run or reported a value that is not a finite
+number; a missed goal is a finding to read, not a broken run (exit 0).
+"""
 
 import argparse
 import importlib
 import json
+import math
 import platform
 import sys
 import time
+import traceback
 from pathlib import Path
 
-RESULTS = Path(__file__).parent / "results"
-SUITES = ["bench.boot", "bench.protocols", "bench.link", "bench.logs"]
-SUITES.append("bench.powercut")  # 200 power cuts of the simulated device
+BENCH = Path(__file__).parent
+RESULTS = BENCH / "results"
+QUICK_RESULTS = BENCH.parent / "build" / "bench-quick"
+SUITES = ["boot", "protocols", "link", "logs", "heap", "powercut"]
+
+
+def malformed(metrics: object) -> list[str]:
+    """Why `metrics` is not a list of well-formed metric(...) dicts (empty if it is)."""
+    if not isinstance(metrics, list) or not metrics:
+        return ["run() returned no metrics"]
+    bad = []
+    for m in metrics:
+        if not isinstance(m, dict) or not {"name", "value", "unit"} <= m.keys():
+            bad.append(f"not a metric: {m!r}")
+            continue
+        v = m["value"]
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+            bad.append(f"{m['name']}: value {v!r} is not a finite number")
+    return bad
+
+
+def _print(short: str, metrics: list[dict], quick: bool) -> int:
+    """The suite's table; returns how many goals were missed (full run only)."""
+    print(f"\n{short}")
+    width = max(len(m["name"]) for m in metrics)
+    missed = 0
+    for m in metrics:
+        line = f"  {m['name']:<{width}} {m['value']:>10} {m['unit']:<11}"
+        if not quick and "goal" in m:
+            missed += m.get("ok") is False
+            line += f" goal {m['goal']:<8} {'ok' if m.get('ok') else 'MISSED'}"
+        print(line.rstrip())
+    return missed
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("only", nargs="*", help="suite names, e.g. boot")
+    ap = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    ap.add_argument("only", nargs="*", metavar="suite",
+                    help=f"suites to run ({', '.join(SUITES)}); all when none is named")
+    ap.add_argument("--quick", action="store_true",
+                    help="few iterations, no goals: does every suite still run?")
+    ap.add_argument("--out", type=Path, help="where the JSON goes (default: see above)")
     args = ap.parse_args(argv)
-    RESULTS.mkdir(exist_ok=True)
-    failed = 0
-    for name in SUITES:
-        short = name.split(".")[-1]
+    unknown = [s for s in args.only if s not in SUITES]
+    if unknown:
+        ap.error(f"no suite {', '.join(unknown)}; the suites are {', '.join(SUITES)}")
+    out_dir = args.out or (QUICK_RESULTS if args.quick else RESULTS)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    broken: list[str] = []
+    missed = 0
+    for short in SUITES:
         if args.only and short not in args.only:
             continue
         t0 = time.monotonic()
-        metrics = importlib.import_module(name).run()
+        try:
+            metrics = importlib.import_module(f"bench.{short}").run(quick=args.quick)
+        except (Exception, SystemExit) as e:  # suites end with SystemExit(why) when a step fails
+            print(f"\n{short}: FAILED", file=sys.stderr)
+            if isinstance(e, SystemExit):
+                print(e.code, file=sys.stderr)
+            else:
+                traceback.print_exc()
+            broken.append(short)
+            continue
+        problems = malformed(metrics)
+        if problems:
+            print(f"\n{short}: FAILED, bad metrics:\n  " + "\n  ".join(problems), file=sys.stderr)
+            broken.append(short)
+            continue
         out = {
             "suite": short,
+            "quick": args.quick,
             "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
             "machine": platform.machine(),
             "python": platform.python_version(),
             "seconds": round(time.monotonic() - t0, 2),
             "metrics": metrics,
         }
-        (RESULTS / f"{short}.json").write_text(json.dumps(out, indent=2) + "\n")
-        print(f"\n{short}")
-        for m in metrics:
-            goal = m.get("goal", "")
-            verdict = "" if "ok" not in m else ("ok" if m["ok"] else "MISSED")
-            failed += m.get("ok") is False
-            print(f"  {m['name']:<44} {m['value']:>12} {m['unit']:<8} {goal:<14} {verdict}")
-    print(f"\nresults in {RESULTS}/")
-    if failed:
-        # a missed goal is a finding to read, not a broken run: the exit code stays 0
-        print(f"{failed} goal(s) missed (marked MISSED above)")
+        (out_dir / f"{short}.json").write_text(json.dumps(out, indent=2) + "\n")
+        missed += _print(short, metrics, args.quick)
+    print(f"\nresults in {out_dir}/")
+    if missed:
+        print(f"{missed} goal(s) missed (marked MISSED above)")
+    if broken:
+        print(f"bench FAILED: {', '.join(broken)}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -5,11 +5,11 @@ import tempfile
 
 from ontspan import install
 from ontspan.mpy import run_code
-from ontspan.paths import FIRMWARE_DIR, REPO
+from ontspan.paths import FIRMWARE_DIR
 
-from .common import metric
+from .common import REPO, metric
 
-RUNS = 7
+RUNS = 7  # boots per variant, the median is reported (1 with --quick)
 CODE = """
 import time, gc
 t = time.ticks_us()
@@ -21,9 +21,9 @@ print(dt, gc.mem_alloc())
 """
 
 
-def _boot(path: list[str], state: str) -> tuple[list[float], list[int]]:
+def _boot(path: list[str], state: str, runs: int) -> tuple[list[float], list[int]]:
     times, heaps = [], []
-    for _ in range(RUNS):
+    for _ in range(runs):
         res = run_code(CODE, path=path, env={"ONTSPAN_SIM_STATE": state}, heapsize="192K")
         if not res.ok:
             raise SystemExit(f"bench boot failed:\n{res.output}")
@@ -33,14 +33,15 @@ def _boot(path: list[str], state: str) -> tuple[list[float], list[int]]:
     return times, heaps
 
 
-def run() -> list[dict]:
+def run(quick: bool = False) -> list[dict]:
+    runs = 1 if quick else RUNS
     build = REPO / "build" / "firmware-bench"
     build.mkdir(parents=True, exist_ok=True)
     install.build(FIRMWARE_DIR, build)  # the .mpy files `ontspan install` ships
     with tempfile.TemporaryDirectory() as state:
-        py_t, py_heap = _boot([], state)
+        py_t, py_heap = _boot([], state, runs)
         # firmware/ is always on the path: put the .mpy directory first
-        mpy_t, mpy_heap = _boot([str(build)], state)
+        mpy_t, mpy_heap = _boot([str(build)], state, runs)
     heap = max(py_heap)
     return [
         metric("boot to idle from .py (median)", round(statistics.median(py_t), 1), "ms"),

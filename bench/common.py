@@ -1,6 +1,9 @@
 """Helpers shared by the benchmark suites."""
 
 import statistics
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]  # the checkout: bench/ runs from it, never installed
 
 
 def metric(name: str, value, unit: str, goal: str = "", ok: bool | None = None) -> dict:
@@ -32,10 +35,10 @@ def ticks_diff(a: int, b: int) -> int:
 
 def library():
     """The protocols/ library, checked: list of Protocol, sorted by id as in the table."""
-    from ontspan.paths import REPO
-    from ontspan.protocol import check_paths
+    from ontspan.paths import PROTOCOLS_DIR
+    from ontspan.protocols.files import check_paths
 
-    protos, diags = check_paths([REPO / "protocols"])
+    protos, diags = check_paths([PROTOCOLS_DIR])
     errors = [d for d in diags if d.severity == "error"]
     if errors:
         raise SystemExit(f"protocols/ does not check: {errors[0]}")
@@ -44,3 +47,39 @@ def library():
 
 def by_name(protos, name: str):
     return next(p for p in protos if p.name == name)
+
+
+def sim_link(sim, timeout: float = 30.0):
+    """A Link to a started SimDevice once its firmware answers HELLO (it first plays
+    its boot animation); SystemExit if it never does."""
+    from ontspan.device.client import Link
+    from ontspan.errors import OntspanError
+    from ontspan.sim import poll_until
+
+    def answered():
+        try:
+            lk = Link(sim.port)
+        except OntspanError:
+            return None
+        try:
+            lk.hello(retries=1)
+            return lk
+        except OntspanError:
+            lk.close()
+            return None
+
+    lk = poll_until(answered, timeout, interval=0.1)
+    if lk is None:
+        raise SystemExit(f"bench: the simulated device did not answer HELLO within {timeout} s")
+    return lk
+
+
+def edge_lines(lines: list[str]) -> list[tuple[int, int, int, int, int]]:
+    """E trace lines (cue edges the engine handled) as (ticks, kind, block, group, late_ms)."""
+    out = []
+    for ln in lines:
+        parts = ln.split()
+        if len(parts) == 6 and parts[0] == "E":
+            ticks, kind, block, group, late = (int(x) for x in parts[1:])
+            out.append((ticks, kind, block, group, late))
+    return out

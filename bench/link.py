@@ -14,12 +14,12 @@ import time
 import zlib
 
 import serial
-from ontspan.compiler import compile_table
-from ontspan.link import MAX_PAYLOAD, Cmd, Link, encode_body, encode_frame
-from ontspan.paths import REPO
+from ontspan.device.client import Link
+from ontspan.device.codec import MAX_PAYLOAD, Cmd, encode_body, encode_frame
+from ontspan.protocols.compiler import compile_table
 from ontspan.sim import SimDevice
 
-from .common import by_name, edge_lines, library, metric, percentile, sim_link
+from .common import REPO, by_name, edge_lines, library, metric, percentile, sim_link
 
 PAYLOAD = 64 * 1024
 STAGE = 8192  # the device takes tables up to 8 KiB: 64 KiB = 8 staged uploads
@@ -28,6 +28,8 @@ RUNS = 5  # repeats of each throughput measurement; the median is reported
 RT_SAMPLES = 300
 FLOOD_FRAMES = 10_000
 FLOOD_SECONDS = 20  # the flood is spread over this long, so cue edges fall inside it
+# --quick: the same steps, few repeats (a bench that still runs, not figures to read)
+QUICK = {"runs": 1, "rt_samples": 20, "flood_frames": 900, "flood_seconds": 4}
 FLOOD_PROTOCOL = "vertragen-8"  # the densest cue edges of the library (no rating first)
 MPREMOTE = str(REPO / ".venv" / "bin" / "mpremote")
 
@@ -71,9 +73,9 @@ def _open(port: str) -> Counting:
     return Counting(serial.Serial(port, 115200, timeout=0.05, write_timeout=5.0, exclusive=True))
 
 
-def _median_time(fn) -> float:
+def _median_time(fn, runs: int) -> float:
     times = []
-    for _ in range(RUNS):
+    for _ in range(runs):
         t = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t)
@@ -97,9 +99,9 @@ def _echo_64k(lk: Link, data: bytes) -> None:
             raise SystemExit("bench link: ECHO returned other bytes")
 
 
-def _round_trips(lk: Link) -> list[float]:
+def _round_trips(lk: Link, samples: int) -> list[float]:
     out = []
-    for _ in range(RT_SAMPLES):
+    for _ in range(samples):
         t = time.perf_counter()
         lk.info()
         out.append((time.perf_counter() - t) * 1000)
@@ -114,11 +116,11 @@ def _no_ctrl_c(data: bytes) -> bytes:
     return data.replace(b"\x03", b"\x04")
 
 
-def _flood_frames(rng: random.Random) -> list[bytes]:
-    """FLOOD_FRAMES pieces, a third each: random bytes; well-encoded frames with a bad
+def _flood_frames(rng: random.Random, count: int) -> list[bytes]:
+    """`count` pieces, a third each: random bytes; well-encoded frames with a bad
     CRC; random bytes between frame delimiters."""
     out = []
-    for i in range(FLOOD_FRAMES):
+    for i in range(count):
         kind = i % 3
         n = rng.randrange(0, 64)
         body = rng.randbytes(n)
@@ -133,9 +135,9 @@ def _flood_frames(rng: random.Random) -> list[bytes]:
     return out
 
 
-def _flood(sim: SimDevice, port: str) -> dict:
+def _flood(sim: SimDevice, port: str, count: int, seconds: float) -> dict:
     rng = random.Random(20260101)
-    pieces = _flood_frames(rng)
+    pieces = _flood_frames(rng, count)
     wire = sum(len(p) for p in pieces)
     ser = serial.Serial(port, 115200, timeout=0.05, write_timeout=10.0, exclusive=True)
     got = bytearray()
@@ -152,7 +154,7 @@ def _flood(sim: SimDevice, port: str) -> dict:
     batch = 100
     for i in range(0, len(pieces), batch):
         ser.write(b"".join(pieces[i : i + batch]))
-        due = t0 + FLOOD_SECONDS * (i + batch) / len(pieces)
+        due = t0 + seconds * (i + batch) / len(pieces)
         pause = due - time.monotonic()
         if pause > 0:
             time.sleep(pause)
@@ -205,7 +207,7 @@ def _read_until(ser: serial.Serial, marker: bytes, timeout: float = 20.0) -> byt
     return data
 
 
-def _raw_pumps(port: str, data: bytes) -> tuple[float, float]:
+def _raw_pumps(port: str, data: bytes, runs: int) -> tuple[float, float]:
     """Ctrl-C to the REPL, raw REPL, then a pump that reads N bytes and says how many;
     time from the first byte written to the count received. Returns seconds
     (bulk readinto, byte by byte as the link does), medians of RUNS."""
@@ -217,7 +219,7 @@ def _raw_pumps(port: str, data: bytes) -> tuple[float, float]:
         _read_until(ser, b"raw REPL; CTRL-B to exit\r\n>")
         for code in (PUMP_BULK, PUMP_BYTEWISE):
             times = []
-            for _ in range(RUNS):
+            for _ in range(runs):
                 ser.write((code % len(data)).encode() + b"\x04")
                 _read_until(ser, b"go\n")
                 t = time.perf_counter()
@@ -232,7 +234,7 @@ def _raw_pumps(port: str, data: bytes) -> tuple[float, float]:
     return results[0], results[1]
 
 
-def _mpremote(port: str, path: str) -> tuple[float, float]:
+def _mpremote(port: str, path: str, runs: int) -> tuple[float, float]:
     """`mpremote connect PORT resume cp -f FILE :/flash/bench.bin` (-f: no skip of an unchanged file) and a no-op
     `... resume exec pass` (its fixed cost), median seconds of RUNS each."""
     cmds = (
@@ -242,7 +244,7 @@ def _mpremote(port: str, path: str) -> tuple[float, float]:
     out = []
     for cmd in cmds:
         times = []
-        for _ in range(RUNS):
+        for _ in range(runs):
             t = time.perf_counter()
             res = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
             times.append(time.perf_counter() - t)
@@ -281,7 +283,12 @@ def _overhead(rng: random.Random) -> tuple[float, float]:
     return max(full) * 100 / MAX_PAYLOAD, (wire - sum(sizes)) * 100 / sum(sizes)
 
 
-def run() -> list[dict]:
+def run(quick: bool = False) -> list[dict]:
+    size = QUICK if quick else {
+        "runs": RUNS, "rt_samples": RT_SAMPLES,
+        "flood_frames": FLOOD_FRAMES, "flood_seconds": FLOOD_SECONDS,
+    }
+    runs = size["runs"]
     protos = library()
     table = compile_table(protos)
     rng = random.Random(1234)
@@ -294,18 +301,18 @@ def run() -> list[dict]:
         ser = _open(sim.port)
         lk = Link(ser)  # type: ignore[arg-type]  # a counting pyserial port
         lk.hello()
-        t_lib = _median_time(lambda: lk.put_table(table))
+        t_lib = _median_time(lambda: lk.put_table(table), runs)
         ser.tx = ser.rx = 0
-        t_echo = _median_time(lambda: _echo_64k(lk, data))
-        echo_wire = (ser.tx + ser.rx) / RUNS
+        t_echo = _median_time(lambda: _echo_64k(lk, data), runs)
+        echo_wire = (ser.tx + ser.rx) / runs
         ser.tx = ser.rx = 0
-        t_stage = _median_time(lambda: _stage_64k(lk, data))
-        stage_wire = (ser.tx + ser.rx) / RUNS
-        rt_idle = _round_trips(lk)
+        t_stage = _median_time(lambda: _stage_64k(lk, data), runs)
+        stage_wire = (ser.tx + ser.rx) / runs
+        rt_idle = _round_trips(lk, size["rt_samples"])
         lk.start(by_name(protos, FLOOD_PROTOCOL).id)
-        rt_play = _round_trips(lk)
+        rt_play = _round_trips(lk, size["rt_samples"])
         lk.close()
-        flood = _flood(sim, sim.port)
+        flood = _flood(sim, sim.port, size["flood_frames"], size["flood_seconds"])
         lk = sim_link(sim)
         alive = sim.proc.pid == pid and sim.boots == boots  # type: ignore[union-attr]
         st = lk.status()
@@ -313,11 +320,11 @@ def run() -> list[dict]:
         playing = st.state == 1 and st.protocol == by_name(protos, FLOOD_PROTOCOL).id
         lk.stop()
         lk.close()
-        t_bulk, t_byte = _raw_pumps(sim.port, data)
+        t_bulk, t_byte = _raw_pumps(sim.port, data, runs)
         path = os.path.join(tmp, "payload.bin")
         with open(path, "wb") as f:
             f.write(data)
-        t_cp, t_noop = _mpremote(sim.port, path)
+        t_cp, t_noop = _mpremote(sim.port, path, runs)
     finally:
         sim.stop()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -400,7 +407,8 @@ def run() -> list[dict]:
         metric("INFO round trip p50, session playing", round(percentile(rt_play, 50), 2), "ms"),
         metric("INFO round trip p99, session playing", round(percentile(rt_play, 99), 2), "ms"),
         metric(
-            f"flood: {FLOOD_FRAMES} bad frames ({flood['wire']} B) over {FLOOD_SECONDS} s during "
+            f"flood: {size['flood_frames']} bad frames ({flood['wire']} B) over "
+            f"{size['flood_seconds']} s during "
             f"{FLOOD_PROTOCOL}, crashes/restarts",
             0 if alive else 1,
             "count",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import serial
 from ontspan.archive import Archive
-from ontspan.link import LOG_BATCH, Link
+from ontspan.device.client import LOG_BATCH, Link
 from ontspan.logformat import decode
 from ontspan.mpy import run_code
 from ontspan.pull import pull
@@ -23,6 +23,7 @@ from .link import Counting
 RECORDS = 10_000
 DEFAULT_FULL = 1664  # 13 segments of 128: the most the default capacity (1536) holds
 RUNS = 7
+QUICK = {"records": 300, "default_full": 64, "runs": 1}  # --quick: a bench that still runs
 
 # The device's own code path: config on the flash image, then Logbook.append of
 # START/END pairs as a session writes them (one littlefs commit per record).
@@ -59,9 +60,9 @@ def _prefill(state: Path, records: int, cfg: dict) -> tuple[int, int]:
     return int(count), int(used)
 
 
-def _boot_ms(state: Path) -> float:
+def _boot_ms(state: Path, runs: int) -> float:
     times = []
-    for _ in range(RUNS):
+    for _ in range(runs):
         res = run_code(BOOT_CODE, env={"ONTSPAN_SIM_STATE": str(state)}, heapsize=HEAPSIZE)
         if not res.ok:
             raise SystemExit(f"bench logs: boot failed:\n{res.output}")
@@ -115,7 +116,9 @@ def _pull_archive(port: str, db: Path) -> tuple[float, int]:
         lk.close()
 
 
-def run() -> list[dict]:
+def run(quick: bool = False) -> list[dict]:
+    size = QUICK if quick else {"records": RECORDS, "default_full": DEFAULT_FULL, "runs": RUNS}
+    records, runs = size["records"], size["runs"]
     tmp = Path(tempfile.mkdtemp(prefix="ontspan-bench-"))
     try:
         big, full, empty = tmp / "big", tmp / "full", tmp / "empty"
@@ -123,13 +126,13 @@ def run() -> list[dict]:
             d.mkdir()
         # one image per process: the big one alongside the two small ones
         with ThreadPoolExecutor(2) as pool:
-            big_fill = pool.submit(_prefill, big, RECORDS, {"log_capacity": RECORDS})
-            held_default, _ = _prefill(full, DEFAULT_FULL, {})
+            big_fill = pool.submit(_prefill, big, records, {"log_capacity": records})
+            held_default, _ = _prefill(full, size["default_full"], {})
             _prefill(empty, 0, {})
             held, used = big_fill.result()
-        boot_big = _boot_ms(big)
-        boot_full = _boot_ms(full)
-        boot_empty = _boot_ms(empty)
+        boot_big = _boot_ms(big, runs)
+        boot_full = _boot_ms(full, runs)
+        boot_empty = _boot_ms(empty, runs)
 
         sim = SimDevice(empty, speed=1)
         try:
@@ -146,18 +149,18 @@ def run() -> list[dict]:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     seqs = [decode(r).seq for r in recs]  # decode checks each record's CRC
-    whole = seqs == list(range(1, RECORDS + 1))
+    whole = seqs == list(range(1, records + 1))
     r1 = lambda x: round(x, 1)  # noqa: E731
     return [
         metric(
-            f"records held after {RECORDS} appends (log_capacity {RECORDS})",
+            f"records held after {records} appends (log_capacity {records})",
             held,
             "records",
-            str(RECORDS),
-            held == RECORDS,
+            str(records),
+            held == records,
         ),
         metric(
-            f"pull {RECORDS} records, GET_LOGS x {LOG_BATCH}/frame, sim at 1x, time",
+            f"pull {records} records, GET_LOGS x {LOG_BATCH}/frame, sim at 1x, time",
             r1(took * 1000),
             "ms",
         ),
@@ -175,21 +178,21 @@ def run() -> list[dict]:
         ),
         metric(
             "flash used per KiB: records per KiB of littlefs (32 B records)",
-            r1(RECORDS / (used / 1024)),
+            r1(records / (used / 1024)),
             "records/KiB",
         ),
-        metric(f"flash used by {RECORDS} records (littlefs blocks)", used, "bytes"),
+        metric(f"flash used by {records} records (littlefs blocks)", used, "bytes"),
         metric("boot to idle, empty log (app.boot, .py)", r1(boot_empty), "ms"),
         metric(
-            f"boot to idle, full log at default capacity ({held_default} records)",
+            f"boot to idle, log at default capacity holding {held_default} records",
             r1(boot_full),
             "ms",
         ),
-        metric(f"boot to idle, {RECORDS}-record log", r1(boot_big), "ms"),
+        metric(f"boot to idle, {records}-record log", r1(boot_big), "ms"),
         metric(
             "process start to HELLO reply, empty log (incl. 1.2 s boot animation)",
             r1(hello_empty * 1000),
             "ms",
         ),
-        metric(f"process start to HELLO reply, {RECORDS}-record log", r1(hello_big * 1000), "ms"),
+        metric(f"process start to HELLO reply, {records}-record log", r1(hello_big * 1000), "ms"),
     ]

@@ -1,24 +1,34 @@
 """Protocol tables and cue timing: table sizes, heap use per engine tick, frame rate,
 cue-edge lateness on the simulated device at 1x, and drift over a whole pmr-17."""
 
+import importlib.util
 import os
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
-from ontspan.compiler import compile_table
 from ontspan.mpy import run_code
-from ontspan.paths import FIRMWARE_DIR, REPO, micropython_binary
+from ontspan.paths import FIRMWARE_DIR, micropython_binary
+from ontspan.protocols.compiler import compile_table
+from ontspan.protocols.timeline import edges as rule_edges
 from ontspan.sim import HEAPSIZE, SimDevice
-from ontspan.timeline import edges as rule_edges
 
-from .common import by_name, edge_lines, library, metric, percentile, sim_link, ticks_diff
+from .common import (
+    REPO,
+    by_name,
+    edge_lines,
+    library,
+    metric,
+    percentile,
+    sim_link,
+    ticks_diff,
+)
 
 MP_HELPERS = str(REPO / "tests" / "mp")
 TICK_MS = 7  # virtual-clock step for the heap measurement (about the loop's pace while playing)
-FPS_SECONDS = 5
-LATE_SECONDS = 62  # each lateness run plays this long at 1x (after START)
+FPS_SECONDS = 5  # 1 with --quick
+LATE_SECONDS = 62  # each lateness run plays this long at 1x (after START); 4 with --quick
 LATE_PROTOCOLS = ("vertragen-8", "adem-4-6", "pmr-kort")  # no rating before: START plays at once
 
 ALLOC = """
@@ -37,7 +47,7 @@ for idx in %r:
 """
 
 # the edge's own time (when the tick saw it) minus its lateness is when the engine
-# scheduled it; compared on the host with the rule time from ontspan.timeline
+# scheduled it; compared on the host with the rule time from ontspan.protocols.timeline
 DRIFT = """
 import engine, enginerun, table
 buf = open(%r, 'rb').read()
@@ -77,6 +87,44 @@ print('fps', time.ticks_diff(time.ticks_ms(), t0), ring.frames - f0, e.frames, e
 """
 
 
+# the most work a table can ask of the validator: 32 protocols, each a long ramped
+# breath inside a 20 x 20 repeat (tests/fw/test_table_fw.py proves the work is bounded)
+VALIDATE = """
+import table, time
+buf = %s
+best = None
+for _ in range(%d):
+    t = time.ticks_us()
+    err = table.validate(buf)
+    dt = time.ticks_diff(time.ticks_us(), t)
+    best = dt if best is None or dt < best else best
+print('validate', err, best)
+"""
+
+
+def _worst_table() -> bytes:
+    spec = importlib.util.spec_from_file_location("fwtables", REPO / "tests" / "fw" / "fwtables.py")
+    assert spec and spec.loader
+    ft = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ft)
+    prog = ft.program(
+        ft.op_repeat(20), ft.op_repeat(20),
+        ft.op_breath(10, 0, 10, 0, 200, 200, 200, 200, ramp_s=3600, length=1800),
+        ft.op_end_repeat(), ft.op_end_repeat(),
+    )
+    return ft.table([prog] * 32, ids=list(range(1, 33)))
+
+
+def _validate_worst_ms(runs: int) -> float:
+    """Fastest of `runs` validations of the worst table, in ms (the host's MicroPython)."""
+    data = _worst_table()
+    out = _mp(VALIDATE % (repr(data), runs))
+    _, err, us = next(ln for ln in out.splitlines() if ln.startswith("validate ")).split()
+    if err != "9":
+        raise SystemExit(f"bench protocols: the worst table gave error {err}, not E_DURATION (9)")
+    return int(us) / 1000
+
+
 def _mp(code: str, **kw) -> str:
     res = run_code(code, path=[MP_HELPERS], timeout=120, **kw)
     if not res.ok:
@@ -107,7 +155,7 @@ def _drift(table_path: str, index: int, proto) -> tuple[int, int, int, bool]:
     return last, max(abs(d) for d in drifts), max(g[5] for g in got), same and done
 
 
-def _fps(table_path: str, index: int) -> tuple[float, int]:
+def _fps(table_path: str, index: int, seconds: int) -> tuple[float, int]:
     with tempfile.TemporaryDirectory() as state:
         env = dict(
             os.environ,
@@ -123,14 +171,14 @@ def _fps(table_path: str, index: int) -> tuple[float, int]:
                 "-X",
                 f"heapsize={HEAPSIZE}",
                 "-c",
-                FPS % (table_path, index, FPS_SECONDS * 1000),
+                FPS % (table_path, index, seconds * 1000),
             ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             env=env,
         )
-        out, _ = proc.communicate(timeout=FPS_SECONDS + 30)
+        out, _ = proc.communicate(timeout=seconds + 60)
     text = out.decode(errors="replace")
     line = next((ln for ln in text.splitlines() if ln.startswith("fps ")), None)
     if proc.returncode or line is None:
@@ -139,7 +187,7 @@ def _fps(table_path: str, index: int) -> tuple[float, int]:
     return int(frames) * 1000 / int(ms), int(frames)
 
 
-def _lateness(table: bytes, protos) -> tuple[list[int], list[int], int]:
+def _lateness(table: bytes, protos, seconds: int) -> tuple[list[int], list[int], int]:
     """Play LATE_PROTOCOLS at once, one sim each, at 1x; E lines give lateness per edge.
 
     Returns (late_ms as the engine reports it, late_ms from trace time stamps vs the
@@ -153,7 +201,7 @@ def _lateness(table: bytes, protos) -> tuple[list[int], list[int], int]:
             lk.put_table(table)
             lk.start(by_name(protos, name).id)
             lk.close()
-        time.sleep(LATE_SECONDS)
+        time.sleep(seconds)
         reported: list[int] = []
         stamped: list[int] = []
         mismatched = 0
@@ -176,7 +224,9 @@ def _lateness(table: bytes, protos) -> tuple[list[int], list[int], int]:
             sim.stop()
 
 
-def run() -> list[dict]:
+def run(quick: bool = False) -> list[dict]:
+    fps_s = 1 if quick else FPS_SECONDS
+    late_s = 4 if quick else LATE_SECONDS
     protos = library()
     index = {p.name: i for i, p in enumerate(protos)}  # the table holds them in id order
     pmr17 = by_name(protos, "pmr-17")
@@ -191,8 +241,9 @@ def run() -> list[dict]:
         lib_total = sum(a for a, _ in allocs.values())
         lib_ticks = sum(n for _, n in allocs.values())
         drift_last, drift_max, drift_late, drift_same = _drift(lib_path, index["pmr-17"], pmr17)
-        fps, _ = _fps(lib_path, index["adem-4-6"])
-    reported, stamped, mismatched = _lateness(table, protos)
+        fps, _ = _fps(lib_path, index["adem-4-6"], fps_s)
+    reported, stamped, mismatched = _lateness(table, protos, late_s)
+    worst_ms = _validate_worst_ms(1 if quick else 7)
     p50 = percentile([float(x) for x in reported], 50)
     p99 = percentile([float(x) for x in reported], 99)
     late_max = max(reported)
@@ -205,6 +256,13 @@ def run() -> list[dict]:
             "bytes",
             "<= 2048",
             len(table) <= 2048,
+        ),
+        metric(
+            "table validation, worst case (32 x ramped breath in 20 x 20 repeats), fastest",
+            round(worst_ms, 1),
+            "ms",
+            "< 2000",
+            worst_ms < 2000,
         ),
         metric(
             f"heap bytes per tick, adem-4-6 whole session ({br_ticks} ticks)",
@@ -228,14 +286,14 @@ def run() -> list[dict]:
             lib_total == 0,
         ),
         metric(
-            f"frames/s, adem-4-6, app loop on sim board at 1x, {FPS_SECONDS} s (every ring.show)",
+            f"frames/s, adem-4-6, app loop on sim board at 1x, {fps_s} s (every ring.show)",
             round(fps, 1),
             "fps",
             ">= 50",
             fps >= 50,
         ),
         metric(
-            f"cue-edge lateness p50, sim at 1x, {LATE_SECONDS} s x {len(LATE_PROTOCOLS)} protocols "
+            f"cue-edge lateness p50, sim at 1x, {late_s} s x {len(LATE_PROTOCOLS)} protocols "
             f"({len(reported)} edges)",
             p50,
             "ms",

@@ -17,9 +17,8 @@ import logrecord as lr
 import service
 import table
 import ui
+from contract import FIRMWARE_VERSION, TABLE_MAX, TABLE_VERSION
 from micropython import const
-
-from contract import FIRMWARE_VERSION
 
 # modes of the one-button UI
 IDLE = const(0)
@@ -35,7 +34,6 @@ _CHOICE_MS = const(1500)  # how long the ring shows the chosen protocol
 _PAUSE_MAX_MS = const(900000)  # a session paused for 15 min is stopped
 _LINK_BYTES_PLAYING = const(64)  # bounded link work per tick while cues run
 _LINK_BYTES_IDLE = const(600)
-_MAX_TABLE = const(8192)
 _TABLE = "/table.bin"
 _STAGE = "/table.new"
 _STATE = "/state.json"
@@ -43,8 +41,8 @@ _STATE = "/state.json"
 
 class Device:
     fw_version = FIRMWARE_VERSION
-    table_version = 1
-    max_table = _MAX_TABLE
+    table_version = TABLE_VERSION
+    max_table = TABLE_MAX
 
     def __init__(self):
         hal.prepare()
@@ -95,7 +93,7 @@ class Device:
         """Load and validate the table; a bad or missing one leaves no table (never raises)."""
         try:
             with open(self.root + _TABLE, "rb") as f:
-                buf = f.read(_MAX_TABLE + 1)
+                buf = f.read(TABLE_MAX + 1)
         except OSError:
             buf = b""
         t = table.Table(buf) if buf else None
@@ -297,7 +295,7 @@ class Device:
             "firmware": FIRMWARE_VERSION,
             "device_id": self.board.device_id().hex(),
             "table": {
-                "version": 1,
+                "version": TABLE_VERSION,
                 "crc": ("%08x" % t.crc()) if t else None,
                 "size": len(self._table_buf) if t and self._table_buf else 0,
             },
@@ -330,7 +328,7 @@ class Device:
         f.close()
         self._stage = None
         with open(self.root + _STAGE, "rb") as f:
-            buf = f.read(_MAX_TABLE + 1)
+            buf = f.read(TABLE_MAX + 1)
         err = table.validate(buf)
         if err:
             self._remove(_STAGE)
@@ -398,10 +396,10 @@ class Device:
     def status(self):
         t = self.table
         pid = t.proto_id(self.index) if t and self.mode != IDLE and self.index >= 0 else 0
-        flags = (service.F_TABLE if t else 0) | (service.F_CLOCK if self.clock_set else 0)
-        flags |= (service.F_NIGHT if self.is_night() else 0) | (0 if self.cfg_ok else service.F_CONFIG_DEFAULT)
-        state = (service.ST_IDLE, service.ST_PLAYING, service.ST_PAUSED,
-                 service.ST_RATING, service.ST_RATING)[self.mode]
+        flags = (service.FLAG_TABLE if t else 0) | (service.FLAG_CLOCK if self.clock_set else 0)
+        flags |= (service.FLAG_NIGHT if self.is_night() else 0) | (0 if self.cfg_ok else service.FLAG_CONFIG_DEFAULT)
+        state = (service.STATE_IDLE, service.STATE_PLAYING, service.STATE_PAUSED,
+                 service.STATE_RATING, service.STATE_RATING)[self.mode]
         elapsed = remaining = 0
         if self.mode == PLAYING or self.mode == PAUSED:
             elapsed = self.engine.elapsed_ms() // 1000

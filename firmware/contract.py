@@ -1,15 +1,217 @@
 # The one definition of every value the firmware and the host share: versions,
-# link commands and codes, table opcodes and limits, cue kinds, STATUS states,
-# log record layout. MicroPython folds the const()s; the host imports this
-# same file as `ontspan.firmware.contract` (CPython has no micropython module,
-# so const is the identity there).
+# link framing, commands and status codes, payload layouts, table format
+# (sizes, opcodes, limits, error codes), cue kinds, STATUS states and flags.
+# Sections other parts of the project add keep to their own block with a
+# heading comment.
+#
+# The host imports this same file as `ontspan.firmware.contract` and derives
+# its enums and tables from it (CPython has no micropython module, so const is
+# the identity there). tests/test_contract.py runs this file under MicroPython
+# and compares every value with what the host sees.
+#
+# RAM on the Pico: const() only folds inside the module that defines it, and a
+# name without a leading underscore stays in this module's globals (one dict
+# slot and one interned name each), which is what lets other modules and the
+# host read it. Firmware modules import what they use by name (`from contract
+# import X`): the lookup then costs what any module global costs, and the few
+# byte loops that run per received byte copy the values into locals first.
+# Measured (tests/test_contract.py prints it): importing this module costs about
+# 8 KB of heap on the 64-bit unix port, so roughly half that with the Pico's
+# 32-bit words, once; nothing here allocates afterwards.
 try:
-    from micropython import const
+    from micropython import const  # pyright: ignore[reportAssignmentType]
 except ImportError:
 
     def const(x):
         return x
 
 
+# ---------------------------------------------------------------- versions
+
 # the firmware release; the host package takes its version from here too
 FIRMWARE_VERSION = "0.2.0"
+LINK_MAJOR = const(1)  # a host refuses a device with another major version
+LINK_MINOR = const(0)  # new commands only; old hosts keep working
+TABLE_VERSION = const(1)  # table format (docs/table-format.md)
+
+# ---------------------------------------------------------------- link framing (docs/link.md)
+
+# Wire: FRAME_SOF <encoded frame> FRAME_EOF. The encoding removes every byte
+# below FRAME_RESERVED from the frame body, so a frame never carries Ctrl-C
+# (0x03) or the raw-REPL controls.
+MAX_PAYLOAD = const(512)
+FRAME_SOF = const(0x00)
+FRAME_EOF = const(0x07)
+FRAME_RESERVED = const(8)  # bytes 0x00..0x07 never appear inside a frame
+FRAME_RUN = const(27)  # a block carries 0..26 literal bytes
+FRAME_NO_MARK = const(8)  # block kind: no marker byte follows its literals
+FRAME_HEAD = const(5)  # len u16, id u8, code u8, status u8
+FRAME_TAIL = const(4)  # CRC-32 LE
+REPLY_BIT = const(0x80)  # a reply's code is the request's code | REPLY_BIT
+
+# ---------------------------------------------------------------- link commands
+
+CMD_HELLO = const(0x01)
+CMD_INFO = const(0x02)
+CMD_ECHO = const(0x03)
+CMD_PUT_TABLE_BEGIN = const(0x10)
+CMD_PUT_TABLE_CHUNK = const(0x11)
+CMD_PUT_TABLE_COMMIT = const(0x12)
+CMD_GET_TABLE = const(0x13)
+CMD_SET_CLOCK = const(0x20)
+CMD_GET_CLOCK = const(0x21)
+CMD_START = const(0x30)
+CMD_STOP = const(0x31)
+CMD_STATUS = const(0x32)
+CMD_SET_CONFIG = const(0x40)
+CMD_GET_CONFIG = const(0x41)
+CMD_GET_LOGS = const(0x50)
+CMD_CLEAR_LOGS = const(0x51)
+CMD_REBOOT = const(0x70)
+
+# ---------------------------------------------------------------- link reply status
+
+OK = const(0x00)
+ERR_CRC = const(0x01)  # frame CRC mismatch
+ERR_FRAME = const(0x02)  # bad encoding: forbidden byte, bad code byte, cut block
+ERR_LENGTH = const(0x03)  # length field != frame size, or frame too long
+ERR_UNKNOWN_CMD = const(0x04)  # no such command (or reserved, not built)
+ERR_PAYLOAD = const(0x05)  # payload size or format wrong for the command
+ERR_BUSY = const(0x06)  # not now (session playing, flash busy): retry later
+ERR_STATE = const(0x07)  # out of order: CHUNK without BEGIN, COMMIT too early
+ERR_OFFSET = const(0x08)  # chunk offset != expected; payload: expected u32
+ERR_TABLE_CRC = const(0x09)  # staged table CRC != announced CRC
+ERR_TABLE_REFUSED = const(0x0A)  # decoder refused; payload: table error code u8 (E_*)
+ERR_TOO_LARGE = const(0x0B)  # table larger than the device accepts; payload: limit u32
+ERR_NO_PROTOCOL = const(0x0C)  # START: id not in the table, or no table
+ERR_VALUE = const(0x0D)  # value refused; payload: ASCII key or field name
+ERR_STORAGE = const(0x0E)  # flash write/rename failed; payload: errno u8
+ERR_INTERNAL = const(0x0F)  # handler raised; payload: exception text
+
+# ---------------------------------------------------------------- payload layouts (struct formats)
+
+HELLO_REPLY = "<BBBBH"  # link major, minor, table format, 0, max payload; then firmware text
+STATUS_REPLY = "<BBBBHHI"  # state, protocol, flags, 0, elapsed s, remaining s, log records
+STATUS_SIZE = const(12)
+CLOCK_REPLY = "<IhB"  # Unix seconds UTC, UTC offset minutes, set since boot
+CLOCK_SIZE = const(7)
+SET_CLOCK_REQ = "<Ih"  # Unix seconds UTC, UTC offset minutes
+PUT_TABLE_BEGIN_REQ = "<II"  # total size, CRC-32
+GET_TABLE_REQ = "<IH"  # offset, bytes wanted
+GET_LOGS_REQ = "<IB"  # from seq, records wanted
+CLEAR_LOGS_REQ = "<I"  # up to seq
+
+# ---------------------------------------------------------------- STATUS states and flags
+
+STATE_IDLE = const(0)
+STATE_PLAYING = const(1)
+STATE_PAUSED = const(2)
+STATE_RATING = const(3)  # waiting for a tension rating
+
+FLAG_TABLE = const(0x01)  # a valid table is loaded
+FLAG_CLOCK = const(0x02)  # the clock was set since boot
+FLAG_NIGHT = const(0x04)  # night mode is on
+FLAG_CONFIG_DEFAULT = const(0x08)  # the config was bad: defaults in use
+
+# ---------------------------------------------------------------- table format (docs/table-format.md)
+
+TABLE_MAGIC = b"OS"
+TABLE_HEADER = const(8)
+TABLE_DIR_ENTRY = const(6)
+TABLE_STYLE = const(28)  # bytes per style record
+TABLE_CRC = const(4)
+TABLE_MIN = const(16)
+TABLE_MAX = const(8192)
+MAX_PROTOCOLS = const(32)
+MAX_STYLES = const(16)
+
+OP_END = const(0x01)
+OP_PMR = const(0x10)
+OP_GROUP = const(0x11)
+OP_BREATH = const(0x20)
+OP_REST = const(0x30)
+OP_CHECK = const(0x40)
+OP_REPEAT = const(0x50)
+OP_END_REPEAT = const(0x51)
+
+BREATH_CYCLES = const(0x01)  # BREATH flags: length counts cycles, not seconds
+BREATH_BELLY = const(0x02)  # BREATH flags: belly breathing
+
+# directory entry flags: bits 0-1 are the rating mode (3 is invalid)
+RATING_MODE_NONE = const(0)
+RATING_MODE_AFTER = const(1)
+RATING_MODE_BEFORE_AFTER = const(2)
+
+# style record: field offsets, colour slots (3 bytes each) inside a colour set
+STYLE_DAY = const(0)
+STYLE_NIGHT = const(12)
+STYLE_CAP_DAY = const(24)
+STYLE_CAP_NIGHT = const(25)
+STYLE_MOTOR = const(26)
+STYLE_PATTERNS = const(27)
+SLOT_TENSE = const(0)
+SLOT_RELEASE = const(3)
+SLOT_BREATH = const(6)
+SLOT_REST = const(9)
+# pattern bits of STYLE_PATTERNS (bits 4-7 must be 0)
+PATTERN_TAPS = const(0x01)  # taps on tense
+PATTERN_PULSE = const(0x02)  # pulse on release
+PATTERN_SWELL = const(0x04)  # swell on breath in
+PATTERN_DOUBLE = const(0x08)  # double pulse at the end
+
+# field limits, in table units (ds = 0.1 s)
+GROUP_MAX = const(254)  # group numbers 0..254; 255 means none
+TENSE_DS_MIN = const(10)
+TENSE_DS_MAX = const(100)
+FEEL_DS_MIN = const(50)
+FEEL_DS_MAX = const(1200)
+REPS_MIN = const(1)
+REPS_MAX = const(10)
+BREATH_DS_MIN = const(10)  # in and out
+BREATH_DS_MAX = const(200)
+GAP_DS_MAX = const(200)  # hold and pause; 0 = none
+BREATH_S_MAX = const(1800)  # length in seconds
+BREATH_CYCLES_MAX = const(600)  # length in cycles
+RAMP_S_MAX = const(3600)  # 0 = no ramp
+REST_S_MIN = const(10)
+REST_S_MAX = const(3600)
+CHECK_S_MIN = const(3)
+CHECK_S_MAX = const(120)
+PROMPT_MAX = const(4)  # prompts 0..4
+REPEAT_MIN = const(2)
+REPEAT_MAX = const(20)
+REPEAT_DEPTH = const(2)  # REPEAT nesting
+BLOCKS_MAX = const(255)  # block ops per program; block index 255 means none
+PROTOCOL_ID_MIN = const(1)
+PROTOCOL_ID_MAX = const(254)
+SESSION_MS_MAX = const(5_400_000)  # 90 min per protocol, END included
+
+# table error codes (validation order of docs/table-format.md); E_OK = playable
+E_OK = const(0)
+E_LENGTH = const(1)
+E_MAGIC = const(2)
+E_VERSION = const(3)
+E_CRC = const(4)
+E_DIRECTORY = const(5)
+E_OPCODE = const(6)
+E_STRUCTURE = const(7)
+E_LIMIT = const(8)
+E_DURATION = const(9)
+
+# ---------------------------------------------------------------- cue timing and kinds
+
+POSITION_MS = const(2000)  # before the first tense of a group
+END_MS = const(3000)  # the END cue
+
+# cue kinds: the `kind` of an edge (engine, sim trace, host timeline)
+K_POSITION = const(1)
+K_TENSE = const(2)
+K_RELEASE = const(3)
+K_IN = const(4)
+K_HOLD = const(5)
+K_OUT = const(6)
+K_PAUSE = const(7)
+K_REST = const(8)
+K_CHECK = const(9)
+K_END = const(10)
+NO_GROUP = const(255)  # an edge's block or group when it has none

@@ -1,10 +1,17 @@
 # Plays one protocol of a validated table: cue edges on absolute deadlines (no drift,
 # wrap-safe ticks), frames rate-limited by the clock, motor cues under safety caps.
 # tick() allocates nothing in steady state (tests run it under heap_lock).
+from contract import (
+    STYLE_CAP_DAY,
+    STYLE_CAP_NIGHT,
+    STYLE_DAY,
+    STYLE_MOTOR,
+    STYLE_NIGHT,
+    STYLE_PATTERNS,
+)
 from light import Light
 from micropython import const
 from program import K_END, K_POSITION, K_RELEASE, K_TENSE, NO_GROUP, Program
-from table import ST_CAP_DAY, ST_CAP_NIGHT, ST_DAY, ST_MOTOR, ST_NIGHT, ST_PATTERN
 from touch import Touch
 
 IDLE = const(0)
@@ -102,17 +109,17 @@ class Engine:
             return
         b = t.buf
         so = self._style
-        src = so + (ST_NIGHT if night else ST_DAY)
+        src = so + (STYLE_NIGHT if night else STYLE_DAY)
         pal = self.light.pal
         for i in range(12):
             pal[i] = 0 if night and i % 3 == 2 else b[src + i]
-        cap = b[so + (ST_CAP_NIGHT if night else ST_CAP_DAY)]
+        cap = b[so + (STYLE_CAP_NIGHT if night else STYLE_CAP_DAY)]
         cap = min(cap, self.device_cap)
         if night:
             cap = min(cap, self.night_cap)
         self.cap = cap
         self.ring.set_cap(cap)
-        self.touch.setup(b[so + ST_MOTOR], b[so + ST_PATTERN])
+        self.touch.setup(b[so + STYLE_MOTOR], b[so + STYLE_PATTERNS])
 
     def tick(self):
         if self.state != PLAYING:

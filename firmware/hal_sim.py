@@ -17,12 +17,10 @@ import time
 
 import gestures
 import pixels
+import ticks
 import vfs
 from micropython import const
 
-_PERIOD = const(0x40000000)  # the Pico's ticks wrap at 2^30, the unix port's at 2^62
-_MASK = const(0x3FFFFFFF)
-_HALF = const(0x20000000)
 _BLOCK = const(4096)
 _BLOCKS = const(352)  # 1408 KiB, the Pico's default filesystem size
 _RGB = b"\x00\x01\x02"
@@ -37,6 +35,18 @@ def _env(name, default):
     return default if v is None or v == "" else v
 
 
+def ring_text(out, n, motor_level):
+    """The ring as ANSI truecolour cells and the motor as a bar, for one terminal
+    line: the sim's drawing and `ontspan preview --terminal` both use it."""
+    cells = []
+    for j in range(0, 3 * n, 3):
+        # lift dim values so a night frame is still visible on a monitor
+        cells.append(
+            "\x1b[38;2;%d;%d;%dm\u25cf" % (min(255, out[j] * 4), min(255, out[j + 1] * 4), min(255, out[j + 2] * 4))
+        )
+    return "%s\x1b[0m  motor [%-10s]" % (" ".join(cells), "#" * (motor_level * 10 // 255))
+
+
 class Clock:
     """Scaled device time with the Pico's 2^30 tick period."""
 
@@ -47,14 +57,11 @@ class Clock:
 
     def ticks_ms(self):
         us = time.ticks_diff(time.ticks_us(), self._us0)
-        return (self._t0 + us * self.speed // 1000) & _MASK
+        return ticks.ticks_add(self._t0, us * self.speed // 1000)
 
-    def ticks_add(self, a, b):
-        return (a + b) & _MASK
-
-    def ticks_diff(self, a, b):
-        d = (a - b) & _MASK
-        return d - _PERIOD if d >= _HALF else d
+    # the Pico's 2^30 wrap; the unix port's own ticks wrap at 2^62
+    ticks_add = staticmethod(ticks.ticks_add)
+    ticks_diff = staticmethod(ticks.ticks_diff)
 
 
 class FileBlockDev:
@@ -206,7 +213,7 @@ class Board:
         state = _env("ONTSPAN_SIM_STATE", ".")
         self._state = state
         self.speed = int(_env("ONTSPAN_SIM_SPEED", "1"))
-        self.clock = Clock(self.speed, int(_env("ONTSPAN_SIM_TICKS0", str(_PERIOD - 10000))))
+        self.clock = Clock(self.speed, int(_env("ONTSPAN_SIM_TICKS0", str(ticks.PERIOD - 10000))))
         self.trace = Trace(_env("ONTSPAN_SIM_TRACE", ""))
         self._draw = _env("ONTSPAN_SIM_DRAW", "0") == "1"
         self._drawn_us = 0
@@ -273,15 +280,7 @@ class Board:
         if time.ticks_diff(now, self._drawn_us) < 33000:
             return
         self._drawn_us = now
-        out = self.ring.out
-        cells = []
-        for i in range(self.ring.n):
-            j = 3 * i
-            r, g, b = out[j], out[j + 1], out[j + 2]
-            # lift dim values so a night frame is still visible on a monitor
-            cells.append("\x1b[38;2;%d;%d;%dm\u25cf" % (min(255, r * 4), min(255, g * 4), min(255, b * 4)))
-        bar = "#" * (self.motor.level * 10 // 255)
-        sys.stderr.write("\r  %s\x1b[0m  motor [%-10s]  " % (" ".join(cells), bar))
+        sys.stderr.write("\r  %s  " % ring_text(self.ring.out, self.ring.n, self.motor.level))
 
     def reset(self, mode=0):
         self.trace.write("R %d reset" % self.clock.ticks_ms())

@@ -1,6 +1,6 @@
 # The USB-serial link: framed requests on stdin, replies on stdout, beside
-# the REPL. Spec: docs/link.md. Numbers here and in host/ontspan/link.py must
-# match; tests/vectors/link/ pins the bytes on both sides.
+# the REPL. Spec: docs/link.md; every code and size is in contract.py.
+# tests/vectors/link/ pins the bytes on both sides.
 #
 # Wire: 0x00 <encoded frame> 0x07. The encoding removes every byte 0x00..0x07
 # from the frame body, so a frame never carries Ctrl-C (0x03) or the raw-REPL
@@ -10,83 +10,42 @@ import binascii
 import select
 import time
 
+import contract
+from contract import (
+    ERR_BUSY,  # noqa: F401  (handlers and the app read the codes as link.ERR_*)
+    ERR_CRC,
+    ERR_FRAME,
+    ERR_INTERNAL,
+    ERR_LENGTH,
+    ERR_NO_PROTOCOL,  # noqa: F401
+    ERR_OFFSET,  # noqa: F401
+    ERR_PAYLOAD,  # noqa: F401
+    ERR_STATE,  # noqa: F401
+    ERR_STORAGE,  # noqa: F401
+    ERR_TABLE_CRC,  # noqa: F401
+    ERR_TABLE_REFUSED,  # noqa: F401
+    ERR_TOO_LARGE,  # noqa: F401
+    ERR_UNKNOWN_CMD,
+    ERR_VALUE,  # noqa: F401
+    FRAME_EOF,
+    FRAME_HEAD,
+    FRAME_NO_MARK,
+    FRAME_RESERVED,
+    FRAME_RUN,
+    FRAME_SOF,
+    FRAME_TAIL,
+    LINK_MAJOR,  # noqa: F401
+    LINK_MINOR,  # noqa: F401
+    MAX_PAYLOAD,
+    OK,  # noqa: F401
+    REPLY_BIT,
+)
 from micropython import const
 
-LINK_MAJOR = const(1)  # a host refuses a device with another major version
-LINK_MINOR = const(0)  # new commands only; old hosts keep working
-MAX_PAYLOAD = const(512)
-
-# Commands (request code; the reply carries code | 0x80). The one table.
-_HELLO = const(0x01)
-_INFO = const(0x02)
-_ECHO = const(0x03)
-_PUT_TABLE_BEGIN = const(0x10)
-_PUT_TABLE_CHUNK = const(0x11)
-_PUT_TABLE_COMMIT = const(0x12)
-_GET_TABLE = const(0x13)
-_SET_CLOCK = const(0x20)
-_GET_CLOCK = const(0x21)
-_START = const(0x30)
-_STOP = const(0x31)
-_STATUS = const(0x32)
-_SET_CONFIG = const(0x40)
-_GET_CONFIG = const(0x41)
-_GET_LOGS = const(0x50)
-_CLEAR_LOGS = const(0x51)
-_REBOOT = const(0x70)
-
-# (code, handler name): Dispatcher binds handlers by name, so the codes stay
-# in this one table. Reserved commands have no handler yet.
-COMMANDS = (
-    (_HELLO, "hello"),
-    (_INFO, "info"),
-    (_ECHO, "echo"),
-    (_PUT_TABLE_BEGIN, "put_table_begin"),
-    (_PUT_TABLE_CHUNK, "put_table_chunk"),
-    (_PUT_TABLE_COMMIT, "put_table_commit"),
-    (_GET_TABLE, "get_table"),
-    (_SET_CLOCK, "set_clock"),
-    (_GET_CLOCK, "get_clock"),
-    (_START, "start"),
-    (_STOP, "stop"),
-    (_STATUS, "status"),
-    (_SET_CONFIG, "set_config"),
-    (_GET_CONFIG, "get_config"),
-    (_GET_LOGS, "get_logs"),
-    (_CLEAR_LOGS, "clear_logs"),
-    (_REBOOT, "reboot"),
-)
-
-# Reply status. Public names: handlers in other modules return them.
-OK = const(0x00)
-ERR_CRC = const(0x01)  # frame CRC mismatch
-ERR_FRAME = const(0x02)  # bad encoding: forbidden byte, bad code byte, cut block
-ERR_LENGTH = const(0x03)  # length field != frame size, or frame too long
-ERR_UNKNOWN_CMD = const(0x04)  # no such command (or reserved, not built)
-ERR_PAYLOAD = const(0x05)  # payload size or format wrong for the command
-ERR_BUSY = const(0x06)  # not now (session playing, flash busy): retry later
-ERR_STATE = const(0x07)  # out of order: CHUNK without BEGIN, COMMIT too early
-ERR_OFFSET = const(0x08)  # chunk offset != expected; payload: expected u32
-ERR_TABLE_CRC = const(0x09)  # staged table CRC != announced CRC
-ERR_TABLE_REFUSED = const(0x0A)  # decoder refused; payload: table error code u8
-ERR_TOO_LARGE = const(0x0B)  # table larger than the device accepts
-ERR_NO_PROTOCOL = const(0x0C)  # START: id not in the table, or no table
-ERR_VALUE = const(0x0D)  # value refused; payload: ASCII key or field name
-ERR_STORAGE = const(0x0E)  # flash write/rename failed; payload: errno u8
-ERR_INTERNAL = const(0x0F)  # handler raised; payload: exception text
-
-_SOF = const(0x00)  # frame start
-_EOF = const(0x07)  # frame end
-_RESERVED = const(8)  # bytes < 8 never appear inside a frame
-_RUN = const(27)  # literal lengths 0..26 per block
-_NONE = const(8)  # block kind: no marker byte follows
-_CODE_MAX = const(250)  # 8 + 8*27 + 26
-_FULL = const(250)  # code of a full block with no marker
-
-_HEAD = const(5)  # len u16, id u8, code u8, status u8
-_TAIL = const(4)  # CRC-32 LE
-_MAX_RAW = const(521)  # _HEAD + MAX_PAYLOAD + _TAIL
-_MAX_ENC = const(544)  # 2 delimiters + _MAX_RAW + _MAX_RAW // 26 + 1 code bytes
+# derived sizes (plain globals: const() cannot fold names from another module)
+_CODE_MAX = FRAME_RESERVED + FRAME_NO_MARK * FRAME_RUN + FRAME_RUN - 1  # 250: full block
+_MAX_RAW = FRAME_HEAD + MAX_PAYLOAD + FRAME_TAIL  # 521
+_MAX_ENC = 2 + _MAX_RAW + _MAX_RAW // (FRAME_RUN - 1) + 1  # delimiters, bytes, code bytes
 
 _IDLE = const(0)  # between frames: ignore bytes until 0x00
 _BODY = const(1)  # inside a frame
@@ -97,14 +56,17 @@ _DUP_MS = const(3000)  # a resent request within this window gets the cached rep
 
 def encode(src, n, dst):
     """Encode frame bytes src[0:n] into dst with delimiters; returns the length."""
-    dst[0] = _SOF
+    reserved = FRAME_RESERVED  # locals: the byte loop runs at the speed of folded consts
+    run_max = FRAME_RUN
+    full = _CODE_MAX
+    dst[0] = FRAME_SOF
     ci = 1  # where the current block's code byte goes
     o = 2
     run = 0
     for i in range(n):
         b = src[i]
-        if b < _RESERVED:
-            dst[ci] = _RESERVED + b * _RUN + run
+        if b < reserved:
+            dst[ci] = reserved + b * run_max + run
             ci = o
             o += 1
             run = 0
@@ -112,13 +74,13 @@ def encode(src, n, dst):
             dst[o] = b
             o += 1
             run += 1
-            if run == _RUN - 1:
-                dst[ci] = _FULL
+            if run == run_max - 1:
+                dst[ci] = full
                 ci = o
                 o += 1
                 run = 0
-    dst[ci] = _RESERVED + _NONE * _RUN + run
-    dst[o] = _EOF
+    dst[ci] = reserved + FRAME_NO_MARK * run_max + run
+    dst[o] = FRAME_EOF
     return o + 1
 
 
@@ -142,11 +104,11 @@ class Link:
         self._txv = memoryview(self._tx)
         self._enc = bytearray(_MAX_ENC)
         self._encv = memoryview(self._enc)
-        self.out = self._txv[_HEAD : _HEAD + MAX_PAYLOAD]  # handlers write replies here
+        self.out = self._txv[FRAME_HEAD : FRAME_HEAD + MAX_PAYLOAD]  # handlers write replies here
         self._state = _IDLE
         self._n = 0
         self._left = 0
-        self._mark = _NONE
+        self._mark = FRAME_NO_MARK
         self._cmd = 0
         # the last reply, kept encoded in _enc for a resent request
         self._last_id = -1
@@ -174,6 +136,13 @@ class Link:
         left = self._left
         mark = self._mark
         got = None
+        sof = FRAME_SOF  # locals for the per-byte loop (see encode)
+        eof = FRAME_EOF
+        reserved = FRAME_RESERVED
+        run_max = FRAME_RUN
+        no_mark = FRAME_NO_MARK
+        code_max = _CODE_MAX
+        max_raw = _MAX_RAW
         for _ in range(max_bytes):
             ready = False
             for _ev in p.ipoll(0):
@@ -183,19 +152,19 @@ class Link:
             if not rd(b1):
                 break  # closed stream (the unix port at EOF): nothing to read
             b = b1[0]
-            if b == _SOF:
+            if b == sof:
                 if state == _BODY and n:
                     self.rx_bad += 1  # cut short: no reply, its end never came
                 state = _BODY
                 n = 0
                 left = 0
-                mark = _NONE
+                mark = no_mark
             elif state != _BODY:
                 if state == _IDLE:
                     self.rx_noise += 1
-                elif b == _EOF:
+                elif b == eof:
                     state = _IDLE
-            elif b == _EOF:
+            elif b == eof:
                 state = _IDLE
                 if left:
                     got = self._bad(n, ERR_FRAME)
@@ -203,31 +172,31 @@ class Link:
                     got = self._frame(n)
                 if got is not None:
                     break
-            elif b < _RESERVED or (left == 0 and b > _CODE_MAX):
+            elif b < reserved or (left == 0 and b > code_max):
                 state = _SKIP
                 got = self._bad(n, ERR_FRAME)
                 break
             elif left == 0:  # a code byte opens a block
-                b -= _RESERVED
-                mark = b // _RUN
-                left = b - mark * _RUN
-                if left == 0 and mark < _NONE:
-                    if n == _MAX_RAW:
+                b -= reserved
+                mark = b // run_max
+                left = b - mark * run_max
+                if left == 0 and mark < no_mark:
+                    if n == max_raw:
                         state = _SKIP
                         got = self._bad(n, ERR_LENGTH)
                         break
                     rx[n] = mark
                     n += 1
             else:
-                if n == _MAX_RAW:
+                if n == max_raw:
                     state = _SKIP
                     got = self._bad(n, ERR_LENGTH)
                     break
                 rx[n] = b
                 n += 1
                 left -= 1
-                if left == 0 and mark < _NONE:
-                    if n == _MAX_RAW:
+                if left == 0 and mark < no_mark:
+                    if n == max_raw:
                         state = _SKIP
                         got = self._bad(n, ERR_LENGTH)
                         break
@@ -247,22 +216,22 @@ class Link:
         self._last_len = 0  # the error reply overwrites the cached one
         self._last_id = -1
         if n >= 3:
-            self._send(self._rx[2], (self._rx[3] if n >= 4 else 0) | 0x80, status, 0)
+            self._send(self._rx[2], (self._rx[3] if n >= 4 else 0) | REPLY_BIT, status, 0)
         return True
 
     def _frame(self, n):
         """A complete frame of n decoded bytes: check it, return the request."""
         rx = self._rx
-        if n < _HEAD + _TAIL:
+        if n < FRAME_HEAD + FRAME_TAIL:
             return self._bad(n, ERR_LENGTH) if n else None  # 0x00 0x07: empty, harmless
         plen = rx[0] | (rx[1] << 8)
         crc = rx[n - 4] | (rx[n - 3] << 8) | (rx[n - 2] << 16) | (rx[n - 1] << 24)
-        if crc != binascii.crc32(self._rxv[: n - _TAIL]):
+        if crc != binascii.crc32(self._rxv[: n - FRAME_TAIL]):
             return self._bad(n, ERR_CRC)
-        if plen + _HEAD + _TAIL != n:
+        if plen + FRAME_HEAD + FRAME_TAIL != n:
             return self._bad(n, ERR_LENGTH)
         cmd = rx[3]
-        if cmd & 0x80:
+        if cmd & REPLY_BIT:
             return True  # a reply (our own echo at a REPL, a loopback): not for us
         rid = rx[2]
         self.rx_frames += 1
@@ -279,7 +248,7 @@ class Link:
         self._last_crc = crc
         self._last_len = 0
         self._cmd = cmd
-        return (cmd, rid, self._rxv[_HEAD : _HEAD + plen])
+        return (cmd, rid, self._rxv[FRAME_HEAD : FRAME_HEAD + plen])
 
     def reply(self, req_id, status, payload=b""):
         """Answer request req_id (the last one poll() returned) with payload bytes."""
@@ -293,7 +262,7 @@ class Link:
 
     def reply_out(self, req_id, status, n):
         """Answer request req_id with the n bytes a handler wrote into self.out."""
-        m = self._send(req_id, self._cmd | 0x80, status, n)
+        m = self._send(req_id, self._cmd | REPLY_BIT, status, n)
         if req_id == self._last_id:
             self._last_len = m
             self._last_ms = self._clock.ticks_ms()
@@ -307,13 +276,13 @@ class Link:
         tx[2] = req_id
         tx[3] = code
         tx[4] = status
-        end = _HEAD + n
+        end = FRAME_HEAD + n
         crc = binascii.crc32(self._txv[:end])
         tx[end] = crc & 0xFF
         tx[end + 1] = (crc >> 8) & 0xFF
         tx[end + 2] = (crc >> 16) & 0xFF
         tx[end + 3] = (crc >> 24) & 0xFF
-        m = encode(tx, end + _TAIL, self._enc)
+        m = encode(tx, end + FRAME_TAIL, self._enc)
         self._write(m)
         return m
 
@@ -348,15 +317,19 @@ def fail(status, n=0):
 
 class Dispatcher:
     """Calls handlers found by name in `handlers` (a module or object) as
-    handler(dev, link, payload, out) -> ok(n) or fail(status, n)."""
+    handler(dev, link, payload, out) -> ok(n) or fail(status, n).
+
+    Command CMD_FOO in contract.py is served by handlers.foo: the codes stay in
+    the contract alone, and a command without a handler answers ERR_UNKNOWN_CMD."""
 
     def __init__(self, handlers, dev):
         self.dev = dev
         self.table = {}
-        for code, name in COMMANDS:
-            h = getattr(handlers, name, None)
-            if h is not None:
-                self.table[code] = h
+        for name in dir(contract):
+            if name.startswith("CMD_"):
+                h = getattr(handlers, name[4:].lower(), None)
+                if h is not None:
+                    self.table[getattr(contract, name)] = h
 
     def handle(self, link, req):
         """Run the handler for req (from Link.poll) and send its reply."""

@@ -1,8 +1,21 @@
 # Steps through one protocol's program and produces its cue edges by the Timing
 # rules of docs/table-format.md. Pure integer state: next() never allocates.
-from micropython import const
-from table import (
+# Cue kinds (K_*) come from contract.py; light.py and touch.py read them as program.K_*.
+from contract import (
+    BREATH_BELLY,
+    BREATH_CYCLES,
     END_MS,
+    K_CHECK,
+    K_END,
+    K_HOLD,
+    K_IN,
+    K_OUT,
+    K_PAUSE,
+    K_POSITION,
+    K_RELEASE,
+    K_REST,
+    K_TENSE,
+    NO_GROUP,
     OP_BREATH,
     OP_CHECK,
     OP_END_REPEAT,
@@ -11,20 +24,9 @@ from table import (
     OP_REPEAT,
     OP_REST,
     POSITION_MS,
-    phase_ms,
 )
-
-K_POSITION = const(1)
-K_TENSE = const(2)
-K_RELEASE = const(3)
-K_IN = const(4)
-K_HOLD = const(5)
-K_OUT = const(6)
-K_PAUSE = const(7)
-K_REST = const(8)
-K_CHECK = const(9)
-K_END = const(10)
-NO_GROUP = const(255)
+from micropython import const
+from table import phase_ms
 
 # where next() resumes
 _S_OP = const(0)
@@ -139,7 +141,7 @@ class Program:
                 self._bpc = pc
                 self._e = 0
                 self._cycles = 0
-                self.belly = bool(b[pc + 1] & 2)
+                self.belly = bool(b[pc + 1] & BREATH_BELLY)
                 self._sub = _S_CYCLE
                 continue
             if op == OP_REST:
@@ -187,7 +189,7 @@ class Program:
         b = self._buf
         pc = self._bpc
         n = b[pc + 12] | (b[pc + 13] << 8)
-        if b[pc + 1] & 1:
+        if b[pc + 1] & BREATH_CYCLES:
             return self._cycles < n
         return self._e < n * 1000
 

@@ -34,6 +34,26 @@ import json
 import struct
 
 import link
+from contract import (  # noqa: F401  (the app reads states and flags as service.*)
+    CLEAR_LOGS_REQ,
+    CLOCK_REPLY,
+    CLOCK_SIZE,
+    FLAG_CLOCK,
+    FLAG_CONFIG_DEFAULT,
+    FLAG_NIGHT,
+    FLAG_TABLE,
+    GET_LOGS_REQ,
+    GET_TABLE_REQ,
+    HELLO_REPLY,
+    PUT_TABLE_BEGIN_REQ,
+    SET_CLOCK_REQ,
+    STATE_IDLE,
+    STATE_PAUSED,
+    STATE_PLAYING,
+    STATE_RATING,
+    STATUS_REPLY,
+    STATUS_SIZE,
+)
 from link import (
     ERR_INTERNAL,
     ERR_NO_PROTOCOL,
@@ -48,21 +68,9 @@ from link import (
     fail,
     ok,
 )
-from micropython import const
+from logrecord import SIZE as _RECORD
 
-# STATUS state byte
-ST_IDLE = const(0)
-ST_PLAYING = const(1)
-ST_PAUSED = const(2)
-ST_RATING = const(3)  # waiting for a tension rating
-
-# STATUS flags byte
-F_TABLE = const(0x01)  # a valid table is loaded
-F_CLOCK = const(0x02)  # the clock was set since boot
-F_NIGHT = const(0x04)  # night mode is on
-F_CONFIG_DEFAULT = const(0x08)  # the config was bad: defaults in use
-
-_CHUNK = const(508)  # MAX_PAYLOAD - 4 (offset)
+_CHUNK = link.MAX_PAYLOAD - 4  # a PUT_TABLE_CHUNK carries its offset u32 first
 
 
 class _Upload:
@@ -97,7 +105,7 @@ def hello(dev, lk, p, out):
     # request: host link major u8, minor u8 (informative: the host decides)
     v = dev.fw_version.encode()[:32]
     struct.pack_into(
-        "<BBBBH", out, 0, link.LINK_MAJOR, link.LINK_MINOR, dev.table_version, 0, link.MAX_PAYLOAD
+        HELLO_REPLY, out, 0, link.LINK_MAJOR, link.LINK_MINOR, dev.table_version, 0, link.MAX_PAYLOAD
     )
     out[6 : 6 + len(v)] = v
     return ok(6 + len(v))
@@ -125,7 +133,7 @@ def echo(dev, lk, p, out):
 def put_table_begin(dev, lk, p, out):
     if len(p) != 8:
         return fail(ERR_PAYLOAD)
-    total, crc = struct.unpack_from("<II", p, 0)
+    total, crc = struct.unpack_from(PUT_TABLE_BEGIN_REQ, p, 0)
     if total == 0 or total > dev.max_table:
         struct.pack_into("<I", out, 0, dev.max_table)
         return fail(ERR_TOO_LARGE, 4)
@@ -198,7 +206,7 @@ def put_table_commit(dev, lk, p, out):
 def get_table(dev, lk, p, out):
     if len(p) != 6:
         return fail(ERR_PAYLOAD)
-    off, want = struct.unpack_from("<IH", p, 0)
+    off, want = struct.unpack_from(GET_TABLE_REQ, p, 0)
     total = dev.table_size()
     if not total:
         return fail(ERR_NO_PROTOCOL)
@@ -213,15 +221,15 @@ def get_table(dev, lk, p, out):
 def set_clock(dev, lk, p, out):
     if len(p) != 6:
         return fail(ERR_PAYLOAD)
-    epoch, tz = struct.unpack_from("<Ih", p, 0)
+    epoch, tz = struct.unpack_from(SET_CLOCK_REQ, p, 0)
     r = dev.set_clock(epoch, tz)
     return fail(r) if r else ok()
 
 
 def get_clock(dev, lk, p, out):
     epoch, tz, is_set = dev.clock()
-    struct.pack_into("<IhB", out, 0, epoch, tz, 1 if is_set else 0)
-    return ok(7)
+    struct.pack_into(CLOCK_REPLY, out, 0, epoch, tz, 1 if is_set else 0)
+    return ok(CLOCK_SIZE)
 
 
 def start(dev, lk, p, out):
@@ -239,9 +247,9 @@ def stop(dev, lk, p, out):
 def status(dev, lk, p, out):
     state, pid, flags, elapsed, remaining, logs = dev.status()
     struct.pack_into(
-        "<BBBBHHI", out, 0, state, pid, flags, 0, min(elapsed, 0xFFFF), min(remaining, 0xFFFF), logs
+        STATUS_REPLY, out, 0, state, pid, flags, 0, min(elapsed, 0xFFFF), min(remaining, 0xFFFF), logs
     )
-    return ok(12)
+    return ok(STATUS_SIZE)
 
 
 def set_config(dev, lk, p, out):
@@ -272,17 +280,17 @@ def reboot(dev, lk, p, out):
 
 
 def get_logs(dev, lk, p, out):
-    # request: from_seq u32, max records u8; reply: whole 32-byte records, oldest first
+    # request: from_seq u32, max records u8; reply: whole records, oldest first
     if len(p) != 5:
         return fail(ERR_PAYLOAD)
-    from_seq, want = struct.unpack_from("<IB", p, 0)
-    room = min(want, link.MAX_PAYLOAD // 32)
-    return ok(32 * dev.get_logs(from_seq, memoryview(out)[: 32 * room]))
+    from_seq, want = struct.unpack_from(GET_LOGS_REQ, p, 0)
+    room = min(want, link.MAX_PAYLOAD // _RECORD)
+    return ok(_RECORD * dev.get_logs(from_seq, memoryview(out)[: _RECORD * room]))
 
 
 def clear_logs(dev, lk, p, out):
     # request: upto seq u32 (the newest the host has stored)
     if len(p) != 4:
         return fail(ERR_PAYLOAD)
-    r = dev.clear_logs(struct.unpack_from("<I", p, 0)[0])
+    r = dev.clear_logs(struct.unpack_from(CLEAR_LOGS_REQ, p, 0)[0])
     return fail(r) if r else ok()

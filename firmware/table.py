@@ -3,51 +3,75 @@
 import binascii
 import struct
 
-from micropython import const
-
-E_OK = const(0)
-E_LENGTH = const(1)
-E_MAGIC = const(2)
-E_VERSION = const(3)
-E_CRC = const(4)
-E_DIRECTORY = const(5)
-E_OPCODE = const(6)
-E_STRUCTURE = const(7)
-E_LIMIT = const(8)
-E_DURATION = const(9)
-
-OP_END = const(0x01)
-OP_PMR = const(0x10)
-OP_GROUP = const(0x11)
-OP_BREATH = const(0x20)
-OP_REST = const(0x30)
-OP_CHECK = const(0x40)
-OP_REPEAT = const(0x50)
-OP_END_REPEAT = const(0x51)
-
-# style field offsets, relative to style_at()
-ST_DAY = const(0)
-ST_NIGHT = const(12)
-ST_CAP_DAY = const(24)
-ST_CAP_NIGHT = const(25)
-ST_MOTOR = const(26)
-ST_PATTERN = const(27)
-# colour slots inside a colour set (3 bytes each)
-SLOT_TENSE = const(0)
-SLOT_RELEASE = const(3)
-SLOT_BREATH = const(6)
-SLOT_REST = const(9)
-
-POSITION_MS = const(2000)
-END_MS = const(3000)
-MAX_MS = const(5_400_000)  # 90 min per protocol, END included
-
-_HEADER = const(8)
-_DIR = const(6)
-_STYLE = const(28)
-_MIN_LEN = const(16)
-_MAX_LEN = const(8192)
-_VERSION = const(1)
+from contract import (  # noqa: F401  (light.py)
+    BLOCKS_MAX,
+    BREATH_CYCLES,
+    BREATH_CYCLES_MAX,
+    BREATH_DS_MAX,
+    BREATH_DS_MIN,
+    BREATH_S_MAX,
+    CHECK_S_MAX,
+    CHECK_S_MIN,
+    E_CRC,
+    E_DIRECTORY,
+    E_DURATION,
+    E_LENGTH,
+    E_LIMIT,
+    E_MAGIC,
+    E_OK,
+    E_OPCODE,
+    E_STRUCTURE,
+    E_VERSION,
+    END_MS,
+    FEEL_DS_MAX,
+    FEEL_DS_MIN,
+    GAP_DS_MAX,
+    GROUP_MAX,
+    MAX_PROTOCOLS,
+    MAX_STYLES,
+    OP_BREATH,
+    OP_CHECK,
+    OP_END,
+    OP_END_REPEAT,
+    OP_GROUP,
+    OP_PMR,
+    OP_REPEAT,
+    OP_REST,
+    POSITION_MS,
+    PROMPT_MAX,
+    PROTOCOL_ID_MAX,
+    PROTOCOL_ID_MIN,
+    RAMP_S_MAX,
+    RATING_MODE_BEFORE_AFTER,
+    REPEAT_DEPTH,
+    REPEAT_MAX,
+    REPEAT_MIN,
+    REPS_MAX,
+    REPS_MIN,
+    REST_S_MAX,
+    REST_S_MIN,
+    SESSION_MS_MAX,
+    SLOT_BREATH,
+    SLOT_RELEASE,
+    SLOT_REST,
+    SLOT_TENSE,
+    STYLE_CAP_DAY,
+    STYLE_CAP_NIGHT,
+    STYLE_DAY,
+    STYLE_MOTOR,
+    STYLE_NIGHT,
+    STYLE_PATTERNS,
+    TABLE_CRC,
+    TABLE_DIR_ENTRY,
+    TABLE_HEADER,
+    TABLE_MAGIC,
+    TABLE_MAX,
+    TABLE_MIN,
+    TABLE_STYLE,
+    TABLE_VERSION,
+    TENSE_DS_MAX,
+    TENSE_DS_MIN,
+)
 
 
 def _u16(mv, i):
@@ -89,9 +113,9 @@ def _cycle_ms(mv, pc, e, ramp_s):
     )
 
 
-def breath_ms(mv, pc, budget=MAX_MS):
+def breath_ms(mv, pc, budget=SESSION_MS_MAX):
     # Duration of the BREATH op at pc; stops counting once past budget (bounded work).
-    cycles = mv[pc + 1] & 1
+    cycles = mv[pc + 1] & BREATH_CYCLES
     ramp_s = _u16(mv, pc + 10)
     length = _u16(mv, pc + 12)
     limit = length * 1000
@@ -120,8 +144,8 @@ def breath_ms(mv, pc, budget=MAX_MS):
 
 def program_ms(mv, pc):
     # Duration of a structurally valid program: END edge time + END_MS.
-    # Returns MAX_MS + 1 as soon as it is known to be longer than MAX_MS.
-    budget = MAX_MS - END_MS
+    # Returns SESSION_MS_MAX + 1 as soon as it is known to be longer than SESSION_MS_MAX.
+    budget = SESSION_MS_MAX - END_MS
     total = 0
     mult = 1
     m1 = 1  # multiplier outside the inner REPEAT (nesting is at most 2)
@@ -150,25 +174,25 @@ def program_ms(mv, pc):
             mult = m0 if depth == 0 else m1
         if d:
             if d > (budget - total) // mult:
-                return MAX_MS + 1
+                return SESSION_MS_MAX + 1
             total += d * mult
         pc += op_size(op)
 
 
 def _breath_ok(mv, pc):
-    if mv[pc + 1] & 0xFC:
+    if mv[pc + 1] & 0xFC:  # flag bits other than BREATH_CYCLES | BREATH_BELLY
         return False
     for k in (2, 4, 6, 8):  # in0, out0, in1, out1
         v = mv[pc + k]
-        if v < 10 or v > 200:
+        if v < BREATH_DS_MIN or v > BREATH_DS_MAX:
             return False
     for k in (3, 5, 7, 9):  # hold0, pause0, hold1, pause1
-        if mv[pc + k] > 200:
+        if mv[pc + k] > GAP_DS_MAX:
             return False
     n = _u16(mv, pc + 12)
-    if n < 1 or n > (600 if mv[pc + 1] & 1 else 1800):
+    if n < 1 or n > (BREATH_CYCLES_MAX if mv[pc + 1] & BREATH_CYCLES else BREATH_S_MAX):
         return False
-    return _u16(mv, pc + 10) <= 3600
+    return _u16(mv, pc + 10) <= RAMP_S_MAX
 
 
 def _limit_ok(mv, op, pc):
@@ -176,13 +200,18 @@ def _limit_ok(mv, op, pc):
         t = mv[pc + 2]
         f = _u16(mv, pc + 3)
         r = mv[pc + 5]
-        return mv[pc + 1] <= 254 and 10 <= t <= 100 and 50 <= f <= 1200 and 1 <= r <= 10
+        return (
+            mv[pc + 1] <= GROUP_MAX
+            and TENSE_DS_MIN <= t <= TENSE_DS_MAX
+            and FEEL_DS_MIN <= f <= FEEL_DS_MAX
+            and REPS_MIN <= r <= REPS_MAX
+        )
     if op == OP_BREATH:
         return _breath_ok(mv, pc)
     if op == OP_REST:
-        return 10 <= _u16(mv, pc + 1) <= 3600
+        return REST_S_MIN <= _u16(mv, pc + 1) <= REST_S_MAX
     if op == OP_CHECK:
-        return mv[pc + 1] <= 4 and 3 <= mv[pc + 2] <= 120
+        return mv[pc + 1] <= PROMPT_MAX and CHECK_S_MIN <= mv[pc + 2] <= CHECK_S_MAX
     return True
 
 
@@ -206,7 +235,7 @@ def scan(mv, pc, end):
             return E_STRUCTURE  # GROUP outside a PMR block
         if op == OP_PMR or op == OP_BREATH or op == OP_REST or op == OP_CHECK:
             blocks += 1
-            if blocks > 255:
+            if blocks > BLOCKS_MAX:
                 return E_STRUCTURE
         if op == OP_END:
             return E_STRUCTURE if depth else E_OK
@@ -217,7 +246,7 @@ def scan(mv, pc, end):
         elif op == OP_REPEAT:
             depth += 1
             c = mv[pc + 1]
-            if depth > 2 or c < 2 or c > 20:
+            if depth > REPEAT_DEPTH or c < REPEAT_MIN or c > REPEAT_MAX:
                 return E_STRUCTURE
         elif op == OP_END_REPEAT:
             if depth == 0:
@@ -229,21 +258,21 @@ def scan(mv, pc, end):
 
 
 def _directory(mv, n, s, start, end):
-    if n < 1 or n > 32 or s < 1 or s > 16 or mv[7] != 0 or start >= end:
+    if n < 1 or n > MAX_PROTOCOLS or s < 1 or s > MAX_STYLES or mv[7] != 0 or start >= end:
         return E_DIRECTORY
     for i in range(n):
-        d = _HEADER + i * _DIR
+        d = TABLE_HEADER + i * TABLE_DIR_ENTRY
         pid = mv[d]
-        if pid == 0 or pid == 255 or mv[d + 1] >= s or mv[d + 3] != 0:
+        if pid < PROTOCOL_ID_MIN or pid > PROTOCOL_ID_MAX or mv[d + 1] >= s or mv[d + 3] != 0:
             return E_DIRECTORY
         f = mv[d + 2]
-        if f & 0xFC or f & 3 == 3:
+        if f & 0xFC or f & 3 > RATING_MODE_BEFORE_AFTER:
             return E_DIRECTORY
         off = _u16(mv, d + 4)
         if off < start or off >= end:
             return E_DIRECTORY
         for j in range(i):
-            if mv[_HEADER + j * _DIR] == pid:
+            if mv[TABLE_HEADER + j * TABLE_DIR_ENTRY] == pid:
                 return E_DIRECTORY
     return E_OK
 
@@ -253,33 +282,33 @@ def validate(buf):
     # order given in docs/table-format.md (Validation).
     mv = memoryview(buf)
     size = len(mv)
-    if size < _MIN_LEN:
+    if size < TABLE_MIN:
         return E_LENGTH
-    if mv[0] != 0x4F or mv[1] != 0x53:
+    if mv[0] != TABLE_MAGIC[0] or mv[1] != TABLE_MAGIC[1]:
         return E_MAGIC
-    if mv[2] != _VERSION:
+    if mv[2] != TABLE_VERSION:
         return E_VERSION
-    if size > _MAX_LEN or _u16(mv, 4) != size:
+    if size > TABLE_MAX or _u16(mv, 4) != size:
         return E_LENGTH
-    if binascii.crc32(mv[: size - 4]) != struct.unpack_from("<I", mv, size - 4)[0]:
+    if binascii.crc32(mv[: size - TABLE_CRC]) != struct.unpack_from("<I", mv, size - TABLE_CRC)[0]:
         return E_CRC
     n = mv[3]
     s = mv[6]
-    start = _HEADER + n * _DIR + s * _STYLE
-    end = size - 4
+    start = TABLE_HEADER + n * TABLE_DIR_ENTRY + s * TABLE_STYLE
+    end = size - TABLE_CRC
     err = _directory(mv, n, s, start, end)
     if err:
         return err
     for i in range(s):
-        st = _HEADER + n * _DIR + i * _STYLE
-        if mv[st + ST_CAP_DAY] == 0 or mv[st + ST_CAP_NIGHT] == 0 or mv[st + ST_PATTERN] & 0xF0:
+        st = TABLE_HEADER + n * TABLE_DIR_ENTRY + i * TABLE_STYLE
+        if mv[st + STYLE_CAP_DAY] == 0 or mv[st + STYLE_CAP_NIGHT] == 0 or mv[st + STYLE_PATTERNS] & 0xF0:
             return E_LIMIT
     for i in range(n):
-        err = scan(mv, _u16(mv, _HEADER + i * _DIR + 4), end)
+        err = scan(mv, _u16(mv, TABLE_HEADER + i * TABLE_DIR_ENTRY + 4), end)
         if err:
             return err
     for i in range(n):
-        if program_ms(mv, _u16(mv, _HEADER + i * _DIR + 4)) > MAX_MS:
+        if program_ms(mv, _u16(mv, TABLE_HEADER + i * TABLE_DIR_ENTRY + 4)) > SESSION_MS_MAX:
             return E_DURATION
     return E_OK
 
@@ -294,23 +323,23 @@ class Table:
         return 0 if self.err else self.buf[3]
 
     def proto_id(self, i):
-        return self.buf[_HEADER + i * _DIR]
+        return self.buf[TABLE_HEADER + i * TABLE_DIR_ENTRY]
 
     def style_index(self, i):
-        return self.buf[_HEADER + i * _DIR + 1]
+        return self.buf[TABLE_HEADER + i * TABLE_DIR_ENTRY + 1]
 
     def flags(self, i):
-        return self.buf[_HEADER + i * _DIR + 2]
+        return self.buf[TABLE_HEADER + i * TABLE_DIR_ENTRY + 2]
 
     def rating(self, i):
-        return self.buf[_HEADER + i * _DIR + 2] & 3
+        return self.buf[TABLE_HEADER + i * TABLE_DIR_ENTRY + 2] & 3
 
     def program(self, i):
-        return _u16(self.buf, _HEADER + i * _DIR + 4)
+        return _u16(self.buf, TABLE_HEADER + i * TABLE_DIR_ENTRY + 4)
 
     def index_of(self, pid):
         for i in range(self.count()):
-            if self.buf[_HEADER + i * _DIR] == pid:
+            if self.buf[TABLE_HEADER + i * TABLE_DIR_ENTRY] == pid:
                 return i
         return -1
 
@@ -319,7 +348,7 @@ class Table:
 
     def style_at(self, si):
         # byte offset of style si; fields at ST_* from there
-        return _HEADER + self.buf[3] * _DIR + si * _STYLE
+        return TABLE_HEADER + self.buf[3] * TABLE_DIR_ENTRY + si * TABLE_STYLE
 
     def style_byte(self, si, field):
         return self.buf[self.style_at(si) + field]

@@ -1,13 +1,8 @@
 # Motor cues (see docs/cues.md), with the cue-level safety caps: a level cap and a
 # continuous on-time cap, whatever the table asks. Integers only, no allocation.
+from contract import PATTERN_DOUBLE, PATTERN_PULSE, PATTERN_SWELL, PATTERN_TAPS
 from micropython import const
 from program import K_END, K_IN, K_RELEASE, K_TENSE
-
-# motor pattern bits of a style
-P_TAPS = const(1)
-P_PULSE = const(2)
-P_SWELL = const(4)
-P_DOUBLE = const(8)
 
 _TAP_MS = const(80)
 _TAP_GAP_MS = const(120)
@@ -22,17 +17,17 @@ _END_LEVEL = const(180)
 
 def _shape(kind, el, pattern):
     # 0..255 wanted at el ms into an edge of this kind
-    if kind == K_TENSE and pattern & P_TAPS:
+    if kind == K_TENSE and pattern & PATTERN_TAPS:
         if el < _TAP_MS or (_TAP_MS + _TAP_GAP_MS <= el < 2 * _TAP_MS + _TAP_GAP_MS):
             return 255
-    elif kind == K_RELEASE and pattern & P_PULSE:
+    elif kind == K_RELEASE and pattern & PATTERN_PULSE:
         if el < _PULSE_MS:
             return (_PULSE_MS - el) * _PULSE_LEVEL // _PULSE_MS
-    elif kind == K_IN and pattern & P_SWELL:
+    elif kind == K_IN and pattern & PATTERN_SWELL:
         if el < _SWELL_MS:
             h = _SWELL_MS >> 1
             return (el if el < h else _SWELL_MS - el) * _SWELL_LEVEL // h
-    elif kind == K_END and pattern & P_DOUBLE:
+    elif kind == K_END and pattern & PATTERN_DOUBLE:
         if el < _END_ON_MS or (_END_ON_MS + _END_GAP_MS <= el < 2 * _END_ON_MS + _END_GAP_MS):
             return _END_LEVEL
     return 0

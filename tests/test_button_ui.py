@@ -3,11 +3,11 @@ results read back over the link (docs/cues.md, 'The button and the ring')."""
 
 import pytest
 from conftest import hello_or_none, wait_for
-from ontspan import link as L
-from ontspan.compiler import compile_table
+from ontspan.device import client
 from ontspan.logformat import decode
 from ontspan.paths import PROTOCOLS_DIR
-from ontspan.protocol import check_paths
+from ontspan.protocols.compiler import compile_table
+from ontspan.protocols.files import check_paths
 
 PLAYING, PAUSED, IDLE = 1, 2, 0
 
@@ -20,15 +20,15 @@ def dev(make_sim):
     )
     assert not [d for d in diags if d.severity == "error"]
     d = make_sim(speed=10)
-    wait_for(lambda: hello_or_none(d.port), timeout=15)
-    with L.Link(d.port) as lk:
+    wait_for(lambda: hello_or_none(d.port))
+    with client.Link(d.port) as lk:
         lk.hello()
         lk.put_table(compile_table(protos))
     return d
 
 
 def _state(dev):
-    with L.Link(dev.port) as lk:
+    with client.Link(dev.port) as lk:
         lk.hello()
         return lk.status(), lk.info()
 
@@ -39,7 +39,7 @@ def test_double_tap_chooses_and_the_choice_survives_a_power_cut(dev):
     chosen = wait_for(lambda: (s := _state(dev)[1]["selected"]) != first and s)
     assert chosen in _state(dev)[1]["protocols"]
     dev.kill()
-    wait_for(lambda: hello_or_none(dev.port), timeout=15)
+    wait_for(lambda: hello_or_none(dev.port))
     assert _state(dev)[1]["selected"] == chosen
 
 
@@ -50,14 +50,18 @@ def test_tap_starts_pauses_resumes_and_hold_stops(dev):
     assert st.protocol == selected
     dev.inject("tap")
     wait_for(lambda: _state(dev)[0].state == PAUSED)
-    paused_at = _state(dev)[0].elapsed_s
-    assert _state(dev)[0].elapsed_s == paused_at  # session time stands still while paused
+    st, info = _state(dev)
+    paused_at, uptime = st.elapsed_s, info["clock"]["uptime_s"]
+    # three whole seconds of device uptime pass: session time stands still meanwhile
+    wait_for(lambda: _state(dev)[1]["clock"]["uptime_s"] >= uptime + 3)
+    st = _state(dev)[0]
+    assert (st.state, st.elapsed_s) == (PAUSED, paused_at)
     dev.inject("tap")
     wait_for(lambda: _state(dev)[0].state == PLAYING)
     dev.inject("hold")
     st = wait_for(lambda: (s := _state(dev)[0]).state == IDLE and s)
     assert st.log_count == 2  # START and END (stopped by the user) are on the flash
-    with L.Link(dev.port) as lk:
+    with client.Link(dev.port) as lk:
         lk.hello()
         recs = [decode(r) for r in lk.get_logs(1, 16)]
     assert [r.outcome for r in recs][-1] == 2  # stopped by the user

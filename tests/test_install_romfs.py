@@ -8,7 +8,7 @@ import sys
 from conftest import hello_or_none, wait_for
 from ontspan import install
 from ontspan.cli import main
-from ontspan.link import Link
+from ontspan.device.client import Link
 
 SPEED = 60
 

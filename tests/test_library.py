@@ -3,19 +3,21 @@
 from pathlib import Path
 
 import pytest
-from ontspan.compiler import compile_table, decode_table, protocol_ops
 from ontspan.paths import PROTOCOLS_DIR
-from ontspan.protocol import (
+from ontspan.protocols.compiler import compile_table
+from ontspan.protocols.decoder import decode_table
+from ontspan.protocols.files import check_paths
+from ontspan.protocols.model import (
     STANDARD_GROUPS,
     BreathBlock,
     PmrBlock,
     Protocol,
     RestBlock,
-    check_paths,
     iter_blocks,
-    load_protocol,
 )
-from ontspan.timeline import duration_ms, edges
+from ontspan.protocols.ops import protocol_ops
+from ontspan.protocols.parser import load_protocol
+from ontspan.protocols.timeline import duration_ms, edges
 
 FILES = sorted(PROTOCOLS_DIR.glob("*.toml"))
 EXPECTED = {

@@ -1,10 +1,9 @@
-"""host/ontspan/link.py: frame codec, golden vectors, and the client against the
+"""host/ontspan/device/: frame codec, golden vectors, and the client against the
 firmware's own link server (firmware/link.py + service.py under MicroPython)."""
 
 import io
 import json
 import os
-import re
 import select
 import struct
 import subprocess
@@ -13,8 +12,8 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from ontspan import link as L
 from ontspan import ports
+from ontspan.device import client, codec, replies
 from ontspan.errors import OntspanError
 from ontspan.paths import FIRMWARE_DIR, micropython_binary
 
@@ -30,24 +29,11 @@ MANIFEST = json.loads((LINK_VECTORS / "vectors.json").read_text())
 def test_golden_vectors(v):
     wire = (LINK_VECTORS / v["file"]).read_bytes()
     payload = bytes.fromhex(v["payload"])
-    assert L.encode_frame(v["id"], v["code"], v["status"], payload) == wire
-    assert L.decode_frame(wire) == L.Frame(v["id"], v["code"], v["status"], payload)
+    assert codec.encode_frame(v["id"], v["code"], v["status"], payload) == wire
+    assert codec.decode_frame(wire) == codec.Frame(v["id"], v["code"], v["status"], payload)
 
 
-def test_code_tables_match_firmware():
-    """One table: the firmware's consts and the host's enums carry the same numbers."""
-    src = (FIRMWARE_DIR / "link.py").read_text()
-    consts = {m[0]: int(m[1], 0) for m in re.findall(r"^(\w+) = const\((\w+)\)", src, re.M)}
-    cmds = {k[1:]: v for k, v in consts.items() if k[1:] in L.Cmd.__members__}
-    assert cmds == {c.name: c.value for c in L.Cmd}
-    errs = {k: v for k, v in consts.items() if k.startswith("ERR_") or k == "OK"}
-    assert errs == {s.name: s.value for s in L.Status}
-    assert consts["LINK_MAJOR"] == L.LINK_MAJOR and consts["LINK_MINOR"] == L.LINK_MINOR
-    assert consts["MAX_PAYLOAD"] == L.MAX_PAYLOAD
-    assert (consts["_SOF"], consts["_EOF"]) == (L.SOF, L.EOF)
-
-
-payloads = st.binary(max_size=L.MAX_PAYLOAD)
+payloads = st.binary(max_size=codec.MAX_PAYLOAD)
 small_bytes = st.binary(min_size=0, max_size=64).map(lambda b: bytes(x & 7 for x in b))
 
 
@@ -59,18 +45,18 @@ small_bytes = st.binary(min_size=0, max_size=64).map(lambda b: bytes(x & 7 for x
     payload=st.one_of(payloads, small_bytes),
 )
 def test_round_trip_and_no_control_bytes(rid, code, status, payload):
-    wire = L.encode_frame(rid, code, status, payload)
-    assert wire[0] == L.SOF and wire[-1] == L.EOF
+    wire = codec.encode_frame(rid, code, status, payload)
+    assert wire[0] == codec.SOF and wire[-1] == codec.EOF
     assert min(wire[1:-1]) >= 8  # never 0x03 (Ctrl-C) nor 0x01/0x02/0x04 inside a frame
-    raw = len(payload) + L.HEAD + L.TAIL
+    raw = len(payload) + codec.HEAD + codec.TAIL
     assert len(wire) <= raw + 2 + raw // 26 + 1  # bounded overhead whatever the data
-    assert L.decode_frame(wire) == L.Frame(rid, code, status, payload)
+    assert codec.decode_frame(wire) == codec.Frame(rid, code, status, payload)
 
 
 def test_overhead_at_most_ten_percent_for_full_frames():
     worst = bytes(range(8, 256)) * 3  # no marker bytes at all: the most blocks
     for payload in (worst[:512], bytes(512), os.urandom(512)):
-        assert len(L.encode_frame(1, 3, 0, payload)) <= 512 * 1.10
+        assert len(codec.encode_frame(1, 3, 0, payload)) <= 512 * 1.10
 
 
 text_bytes = st.binary(max_size=80).map(lambda b: bytes(x for x in b if x not in (0, 7)))
@@ -82,12 +68,12 @@ text_bytes = st.binary(max_size=80).map(lambda b: bytes(x for x in b if x not in
     cut=st.integers(1, 64),
 )
 def test_parser_splits_frames_from_repl_text(items, cut):
-    stream = b"".join(t + L.encode_frame(i, 0x83, 0, p) for i, (t, p) in enumerate(items))
-    parser = L.FrameParser()
+    stream = b"".join(t + codec.encode_frame(i, 0x83, 0, p) for i, (t, p) in enumerate(items))
+    parser = codec.FrameParser()
     events = []
     for i in range(0, len(stream), cut):
         events += parser.feed(stream[i : i + cut])
-    frames = [e for e in events if isinstance(e, L.Frame)]
+    frames = [e for e in events if isinstance(e, codec.Frame)]
     assert [(f.req_id, f.payload) for f in frames] == [(i, p) for i, (_, p) in enumerate(items)]
     text = b"".join(e for e in events if isinstance(e, bytes))
     # text bytes < 8 (e.g. raw-REPL 0x04) stay text; all of it is kept
@@ -95,10 +81,10 @@ def test_parser_splits_frames_from_repl_text(items, cut):
 
 
 def test_parser_resyncs_after_cut_and_corrupt_frames():
-    good = L.encode_frame(2, 0x81, 0, b"ok")
-    bad = bytearray(L.encode_frame(1, 0x81, 0, b"hello"))
+    good = codec.encode_frame(2, 0x81, 0, b"ok")
+    bad = bytearray(codec.encode_frame(1, 0x81, 0, b"hello"))
     bad[4] ^= 0x10
-    ev = L.FrameParser().feed(good[:5] + b"Traceback\r\n" + bytes(bad) + good)
+    ev = codec.FrameParser().feed(good[:5] + b"Traceback\r\n" + bytes(bad) + good)
     kinds = [type(e).__name__ for e in ev]
     assert kinds[-1] == "Frame" and ev[-1].payload == b"ok"
     assert "FrameError" in kinds
@@ -158,7 +144,7 @@ class MpSerial:
 @pytest.fixture
 def dev_link():
     ser = MpSerial()
-    lk = L.Link(ser)
+    lk = client.Link(ser)
     yield lk, ser
     lk.close()
 
@@ -178,7 +164,7 @@ def test_client_against_firmware(dev_link):
     assert lk.get_table() == table
 
     lk.set_clock(1767225600, 60)
-    assert lk.get_clock() == L.DeviceClock(1767225600, 60, True)
+    assert lk.get_clock() == replies.DeviceClock(1767225600, 60, True)
     lk.start(2)
     s = lk.status()
     assert (s.state_name, s.protocol, s.elapsed_s, s.log_count) == ("playing", 2, 65, 42)
@@ -192,17 +178,17 @@ def test_client_against_firmware(dev_link):
 def test_client_error_replies(dev_link):
     lk, _ = dev_link
     lk.hello()
-    with pytest.raises(L.LinkError) as e:
+    with pytest.raises(replies.LinkError) as e:
         lk.start(9)
-    assert e.value.status == L.Status.ERR_NO_PROTOCOL
+    assert e.value.status == codec.Status.ERR_NO_PROTOCOL
     assert "START: no such protocol" in str(e.value)
-    with pytest.raises(L.LinkError, match="refused a value: colour"):
+    with pytest.raises(replies.LinkError, match="refused a value: colour"):
         lk.set_config({"colour": 1})
-    with pytest.raises(L.LinkError, match="refused the request's payload"):
-        lk.request(L.Cmd.GET_LOGS)
-    with pytest.raises(L.LinkError, match="does not know this command"):
+    with pytest.raises(replies.LinkError, match="refused the request's payload"):
+        lk.request(codec.Cmd.GET_LOGS)
+    with pytest.raises(replies.LinkError, match="does not know this command"):
         lk.request(0x7E)
-    with pytest.raises(L.LinkError, match="too large.*8192"):
+    with pytest.raises(replies.LinkError, match="too large.*8192"):
         lk.put_table(bytes(9000))
 
 
@@ -218,7 +204,7 @@ def test_lost_reply_is_resent_from_the_cache(dev_link):
 def test_trace_dumps_wire_bytes():
     ser = MpSerial()
     out = io.StringIO()
-    with L.Link(ser, trace=out) as lk:
+    with client.Link(ser, trace=out) as lk:
         lk.hello()
     text = out.getvalue()
     assert "Write HELLO" in text and "Read" in text
@@ -241,7 +227,7 @@ class ScriptSerial:
 
     def write(self, data):
         self.writes += 1
-        self._out += self.answer(L.decode_frame(data))
+        self._out += self.answer(codec.decode_frame(data))
         return len(data)
 
     def read(self, size=1):
@@ -258,18 +244,20 @@ class ScriptSerial:
 def test_refuses_incompatible_link_version():
     def answer(req):
         p = bytes([2, 0, 1, 0]) + struct.pack("<H", 512) + b"2.0.0"
-        return L.encode_frame(req.req_id, req.code | 0x80, 0, p)
+        return codec.encode_frame(req.req_id, req.code | 0x80, 0, p)
 
     with pytest.raises(OntspanError, match=r"link version 2\.0 .*update the host tools"):
-        L.Link(ScriptSerial(answer)).hello()
+        client.Link(ScriptSerial(answer)).hello()
 
 
 def test_repl_banner_before_reply_is_skipped():
     def answer(req):
         hello = bytes([1, 3, 1, 0]) + struct.pack("<H", 256) + b"0.2.0"
-        return b"MicroPython v1.24\r\n>>> " + L.encode_frame(req.req_id, 0x81, 0, hello) + b"\r\n"
+        return (
+            b"MicroPython v1.24\r\n>>> " + codec.encode_frame(req.req_id, 0x81, 0, hello) + b"\r\n"
+        )
 
-    lk = L.Link(ScriptSerial(answer))
+    lk = client.Link(ScriptSerial(answer))
     assert lk.hello().link_minor == 3 and lk.max_payload == 256
 
 
@@ -285,10 +273,10 @@ def test_repl_banner_before_reply_is_skipped():
     ],
 )
 def test_silent_device_gets_a_clear_message(text, message, monkeypatch):
-    monkeypatch.setattr(L, "HELLO_TIMEOUT", 0.05)
+    monkeypatch.setattr(client, "HELLO_TIMEOUT", 0.05)
     ser = ScriptSerial(lambda req: text)
     with pytest.raises(OntspanError, match=message):
-        L.Link(ser).hello(retries=1)
+        client.Link(ser).hello(retries=1)
     assert ser.writes == 2
 
 
@@ -297,19 +285,21 @@ def test_corrupt_reply_is_retried():
 
     def answer(req):
         calls.append(req.req_id)
-        f = bytearray(L.encode_frame(req.req_id, req.code | 0x80, 0, b"\x01\x02\x03\x04\x05\x06"))
+        f = bytearray(
+            codec.encode_frame(req.req_id, req.code | 0x80, 0, b"\x01\x02\x03\x04\x05\x06")
+        )
         if len(calls) == 1:
             f[3] ^= 0x20
         return bytes(f)
 
-    lk = L.Link(ScriptSerial(answer))
-    assert lk.request(L.Cmd.ECHO, b"x", timeout=0.05) == b"\x01\x02\x03\x04\x05\x06"
+    lk = client.Link(ScriptSerial(answer))
+    assert lk.request(codec.Cmd.ECHO, b"x", timeout=0.05) == b"\x01\x02\x03\x04\x05\x06"
     assert calls[0] == calls[1]  # the resend keeps its id
 
 
 def test_open_missing_port():
     with pytest.raises(OntspanError, match="no device at /dev/ontspan-missing"):
-        L.Link("/dev/ontspan-missing")
+        client.Link("/dev/ontspan-missing")
 
 
 # --- ports -------------------------------------------------------------------------
@@ -332,5 +322,26 @@ def test_find_port(monkeypatch):
     assert "2E8A:0005" in PICO.label()
 
 
-def test_list_ports_runs():
-    assert all(isinstance(p, ports.Port) for p in ports.list_ports())
+def test_list_ports_keeps_usb_ports_picos_first(monkeypatch):
+    from serial.tools import list_ports as lp
+    from serial.tools.list_ports_common import ListPortInfo
+
+    def info(device, vid=None, pid=None, serial_number=None, description="n/a"):
+        p = ListPortInfo(device, skip_link_detection=True)
+        p.vid, p.pid, p.serial_number, p.description = vid, pid, serial_number, description
+        return p
+
+    found = [
+        info("/dev/ttyUSB0", 0x10C4, 0xEA60, description="CP2102"),
+        info("/dev/ttyS0"),  # a built-in UART: never the device
+        info("/dev/ttyACM1", 0x2E8A, 0x0005, "E661", "Board in FS mode"),
+        info("/dev/ttyACM0", 0x2E8A, 0x0005, "E660", "Board in FS mode"),
+    ]
+    monkeypatch.setattr(lp, "comports", lambda: found)
+    got = ports.list_ports()
+    assert [p.device for p in got] == ["/dev/ttyACM0", "/dev/ttyACM1", "/dev/ttyUSB0"]
+    assert got[0] == ports.Port("/dev/ttyACM0", "Board in FS mode", 0x2E8A, 0x0005, "E660")
+    assert [p.is_pico for p in got] == [True, True, False]
+    monkeypatch.delenv(ports.ENV_PORT, raising=False)
+    with pytest.raises(OntspanError, match="several Picos"):
+        ports.find_port()  # the listing is what find_port uses

@@ -5,9 +5,14 @@ STATUS, ECHO) sent through the real host `Link`.
 
 - every request is answered on its first try (the Link never has to resend) and
   with the right content;
-- the session keeps playing, and its cue edges come in the protocol's order;
-- no cue edge is later than 2 ms, by the engine's own lateness values (the
-  `late_ms` field of the E lines that Board.edge writes to the sim trace).
+- the session keeps playing, and its cue edges come in the protocol's order, none
+  of them early by the trace's own clock.
+
+How late the cues come while the link is flooded is a figure, not a test: it
+depends on the machine and its load, so it is measured by `python -m bench link`
+(the flood metrics). Here the run is counted in requests and cue edges, never in
+seconds: it goes on until both counts are reached, however slow the machine is,
+and the Link waits 30 times its usual timeout before it would resend.
 
 The noise never holds 0x03: Ctrl-C on the device's serial port is the keyboard
 interrupt, which by design gives the REPL (docs/link.md).
@@ -20,15 +25,20 @@ import random
 import time
 
 import pytest
-from conftest import wait_for
-from ontspan.compiler import compile_table, decode_table
+from conftest import hello_or_none, wait_for
+from ontspan.device.client import Link, open_serial
+from ontspan.device.codec import Cmd, encode_frame
 from ontspan.errors import OntspanError
-from ontspan.link import Cmd, Link, encode_frame, open_serial
-from ontspan.protocol import parse_protocol
-from ontspan.timeline import edges
+from ontspan.firmware.ticks import ticks_diff
+from ontspan.protocols.compiler import compile_table
+from ontspan.protocols.decoder import decode_table
+from ontspan.protocols.parser import parse_protocol
+from ontspan.protocols.timeline import edges
 
-STRESS_S = float(os.environ.get("ONTSPAN_LINK_STRESS_S", "7"))
-MAX_LATE_MS = 2
+REQUESTS = int(os.environ.get("ONTSPAN_LINK_STRESS_REQUESTS", "60"))
+EDGES = 10  # cue edges the device must play while the noise goes on
+GIVE_UP_S = 180  # bounds the wait on a device that stopped playing; never judges speed
+SLOW_CLOCK = 30  # the Link's clock runs this many times slower: no resend on a busy host
 SEED = 4242
 
 # edges every 0.2 to 1 s: in 1, hold 0.2, out 1, pause 0.2
@@ -42,7 +52,7 @@ in_s = 1
 hold_s = 0.2
 out_s = 1
 pause_s = 0.2
-seconds = 60
+seconds = 900
 [[block]]
 type = "rest"
 seconds = 10
@@ -118,30 +128,19 @@ def edge_lines(dev) -> list[tuple[int, int, int, int, int]]:
     return out
 
 
-def ticks_diff(a: int, b: int) -> int:
-    d = (a - b) & 0x3FFFFFFF
-    return d - 0x40000000 if d >= 0x20000000 else d
-
-
-def test_noise_between_requests_never_costs_an_answer_or_a_late_cue(make_sim):
+def test_noise_between_requests_never_costs_an_answer_or_a_cue(make_sim):
     proto, diags = parse_protocol(PROTOCOL)
     assert proto is not None, diags
     table = compile_table([proto])
     want = edges(decode_table(table).program(proto.id))
 
     dev = make_sim("stress", speed=1)
+    wait_for(lambda: hello_or_none(dev.port), timeout=60)  # after the boot animation
     ser = CountingSerial(open_serial(dev.port))
-    link = Link(ser)
+    link = Link(ser, clock=lambda: time.monotonic() / SLOW_CLOCK)
     rng = random.Random(SEED)
     try:
-        for _ in range(60):
-            try:
-                link.hello()
-                break
-            except OntspanError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("the simulated device never answered HELLO")
+        link.hello()
         link.put_table(table)
         edges_before = len(edge_lines(dev))
         link.start(proto.id)
@@ -149,8 +148,11 @@ def test_noise_between_requests_never_costs_an_answer_or_a_late_cue(make_sim):
         sent = {"INFO": 0, "STATUS": 0, "ECHO": 0}
         noise_bytes = 0
         frames0 = ser.frames
-        end = time.monotonic() + STRESS_S
-        while time.monotonic() < end:
+        give_up = time.monotonic() + GIVE_UP_S
+        while sum(sent.values()) < REQUESTS or len(edge_lines(dev)) - edges_before < EDGES:
+            if time.monotonic() > give_up:
+                pytest.fail(f"{GIVE_UP_S} s and only {sent} requests, "
+                            f"{len(edge_lines(dev)) - edges_before} cue edges")
             if rng.random() < 0.6:
                 burst = noise(rng)
                 noise_bytes += len(burst)
@@ -174,17 +176,16 @@ def test_noise_between_requests_never_costs_an_answer_or_a_late_cue(make_sim):
     finally:
         link.close()
 
-    assert requests >= 50 and noise_bytes >= 5_000, (sent, noise_bytes)
+    assert min(sent.values()) > 0 and noise_bytes >= 5_000, (sent, noise_bytes)
     assert resends == 0, f"{resends} of {requests} requests needed a resend"
     assert (st.state, st.protocol) == (1, proto.id)
     assert info["link"]["bad"] > 0 and info["link"]["noise"] > 0  # the noise arrived
 
     got = edge_lines(dev)[edges_before:]
-    assert len(got) >= 8, got
+    assert len(got) >= EDGES, got
     assert [g[1:4] for g in got] == [tuple(e[1:]) for e in want[: len(got)]]
-    lates = [g[4] for g in got]
-    assert max(lates) <= MAX_LATE_MS, f"cue edges late by {lates} ms while the link was busy"
-    # the late values are honest: the trace's own clock puts each edge no earlier
+    # never early, and the late values are honest: the trace's own clock puts each
+    # edge no earlier than its rule time plus the lateness the engine reported
     t0 = got[0][0] - got[0][4]
     for (t, _, _, _, late), e in zip(got, want, strict=False):
         assert ticks_diff(t, t0) - e.t_ms >= late - 1, (t, t0, e, late)
@@ -197,12 +198,13 @@ def test_an_error_reply_to_noise_with_the_next_id_is_not_taken_for_the_answer(ma
     dev = make_sim("noise-id", speed=1)
     link = Link(dev.port)
     try:
-        wait_for(lambda: _answers_hello(link), timeout=20)
+        wait_for(lambda: _answers_hello(link), timeout=60)
         nxt = link._id % 255 + 1  # the id of the next request
         f = bytearray(encode_frame(nxt, noise_cmd))
         f[-2] = 0x08 if f[-2] != 0x08 else 0x09  # last literal of the CRC: broken, same id
         link.ser.write(bytes(f))
-        time.sleep(0.2)  # the device has answered it before the request goes out
+        # its answer is waiting before the request goes out (the device answers in order)
+        wait_for(lambda: link.ser.in_waiting > 0)
         assert link.info()["device_id"] == dev.device_id
     finally:
         link.close()

@@ -4,7 +4,8 @@ never lose a committed log record and never give the archive a duplicate.
 
 Each round starts a session and cuts the power after a random delay:
 
-- a long protocol (id 1, ~20 min of device time) started by link START or by an
+- a long protocol (id 1, ~85 min of device time, 8.5 s at 600x: far longer than
+  any wait before the kill, however busy the host) started by link START or by an
   injected tap; the START is committed before the device answers START (or
   before STATUS says PLAYING), and the kill always lands while it plays, so its
   END must say "cut by power";
@@ -38,13 +39,13 @@ from dataclasses import dataclass, field
 import pytest
 from conftest import wait_for
 from ontspan.archive import Archive
-from ontspan.compiler import compile_table
+from ontspan.device.client import Link
 from ontspan.errors import OntspanError
-from ontspan.link import Link
 from ontspan.logformat import UNKNOWN_U8, UNKNOWN_U16, Outcome, RecordType, decode
-from ontspan.protocol import parse_protocol
+from ontspan.protocols.compiler import compile_table
+from ontspan.protocols.parser import parse_protocol
+from ontspan.protocols.timeline import duration_ms
 from ontspan.pull import pull
-from ontspan.timeline import duration_ms
 
 KILLS = int(os.environ.get("ONTSPAN_POWERCUT_KILLS", "40"))
 SEED = int(os.environ.get("ONTSPAN_POWERCUT_SEED", "20240611"))
@@ -61,7 +62,10 @@ prompt = "jaw"
 seconds = 5
 [[block]]
 type = "rest"
-minutes = 20
+minutes = 60
+[[block]]
+type = "rest"
+minutes = 25
 """
 SHORT_TOML = """
 id = 2
@@ -100,7 +104,7 @@ def new_process(dev, old):
     return dev.proc is not None and dev.proc is not old and dev.proc.poll() is None
 
 
-def hello_after(dev, link: Link, old_proc, timeout: float = 15.0) -> None:
+def hello_after(dev, link: Link, old_proc, timeout: float = 60.0) -> None:
     """Wait for the relaunched firmware, then until it answers HELLO (or fail)."""
     wait_for(lambda: new_process(dev, old_proc), timeout=timeout)
     end = time.monotonic() + timeout
@@ -125,7 +129,7 @@ def tap_starts(dev, link: Link, tally: Tally) -> int:
     sees a hold (or a double tap), not a tap; only then is the tap given again."""
     for _ in range(3):
         dev.inject("tap")
-        end = time.monotonic() + 5
+        end = time.monotonic() + 30  # bounds the wait; a tap is seen in a few ms
         while time.monotonic() < end:
             st = link.status()
             if st.state == 1:
@@ -147,7 +151,7 @@ def cut(dev, link: Link, rng: random.Random, tally: Tally, boots: list[int]) -> 
     tally.kills += 1
     if rng.random() < 0.15:
         # cut the power again while it boots (logbook open, cut-session END)
-        wait_for(lambda: new_process(dev, old), timeout=15)
+        wait_for(lambda: new_process(dev, old))
         time.sleep(rng.uniform(0.0, 0.12))
         old = dev.proc
         t0 = time.monotonic()
@@ -246,8 +250,9 @@ def test_power_cuts_lose_nothing_and_duplicate_nothing(make_sim, tmp_path):
         else:
             # only the short protocol can finish before the power goes
             assert s.protocol == SHORT and s.outcome == Outcome.COMPLETED, s
-            # whole seconds of uptime; at 600x a few ms of host scheduling is seconds
-            assert s.blocks == 2 and planned[SHORT] - 1 <= s.actual_s <= 2 * planned[SHORT], s
+            # never shorter than planned (whole seconds of uptime, so one less at most);
+            # no upper bound: at 600x every ms the host is busy elsewhere is 0.6 s
+            assert s.blocks == 2 and s.actual_s >= planned[SHORT] - 1, s
     assert all(s.outcome == Outcome.POWER_CUT for s in sessions if s.protocol == LONG)
     # a cut session is the last of its boot: nothing after it in the same boot
     for a, b in zip(sessions, sessions[1:], strict=False):

@@ -6,17 +6,11 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from ontspan.compiler import protocol_ops
-from ontspan.protocol import (
-    MAX_FILE_BYTES,
-    BreathBlock,
-    Diagnostic,
-    PmrBlock,
-    RepeatBlock,
-    check_paths,
-    load_protocol,
-    parse_protocol,
-)
+from ontspan.protocols.checker import Diagnostic
+from ontspan.protocols.files import check_paths
+from ontspan.protocols.model import MAX_FILE_BYTES, BreathBlock, PmrBlock, RepeatBlock
+from ontspan.protocols.ops import protocol_ops
+from ontspan.protocols.parser import load_protocol, parse_protocol
 
 BAD = Path(__file__).parent / "data" / "bad"
 

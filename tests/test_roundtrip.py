@@ -20,9 +20,11 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from ontspan.compiler import compile_table, decode_table
-from ontspan.protocol import MAX_SESSION_MS, STANDARD_GROUPS, Protocol, parse_protocol
-from ontspan.timeline import duration_ms, edges
+from ontspan.protocols.compiler import compile_table
+from ontspan.protocols.decoder import decode_table
+from ontspan.protocols.model import MAX_SESSION_MS, STANDARD_GROUPS, Protocol
+from ontspan.protocols.parser import parse_protocol
+from ontspan.protocols.timeline import duration_ms, edges
 
 LETTERS = sorted(STANDARD_GROUPS)
 PROMPTS = ("jaw", "shoulders", "hands", "face", "belly")

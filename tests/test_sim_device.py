@@ -5,11 +5,11 @@ import sys
 import time
 
 import serial
-from conftest import wait_for
-from ontspan.link import Link
+from conftest import hello_or_none, wait_for
+from ontspan.device.client import Link
 
 
-def _read_until(ser, marker: bytes, timeout: float = 10.0) -> bytes:
+def _read_until(ser, marker: bytes, timeout: float = 30.0) -> bytes:
     data = b""
     end = time.monotonic() + timeout
     while marker not in data and time.monotonic() < end:
@@ -39,7 +39,8 @@ def test_port_opens_with_pyserial_and_ctrl_c_gives_the_repl(make_sim):
 
 def test_power_cut_restarts_and_flash_survives(make_sim):
     dev = make_sim()
-    wait_for(lambda: any(ln.endswith(" boot") for ln in dev.trace_lines()))  # flash mounted
+    # HELLO is answered once the boot animation has played, however long that takes here
+    wait_for(lambda: hello_or_none(dev.port))
     with Link(dev.port) as lk:
         lk.hello()
         boot_before = lk.info()["boot"]  # the logbook's boot counter, kept on the flash
@@ -48,6 +49,7 @@ def test_power_cut_restarts_and_flash_survives(make_sim):
     wait_for(lambda: dev.proc is not first and dev.proc.poll() is None)
     wait_for(lambda: sum(ln.endswith(" boot") for ln in dev.trace_lines()) >= 2)
     assert dev.boots == 2
+    wait_for(lambda: hello_or_none(dev.port))
     with Link(dev.port) as lk:
         lk.hello()
         assert lk.info()["boot"] == boot_before + 1
@@ -81,9 +83,9 @@ def test_cli_prints_port_first_and_stops_on_sigterm(tmp_path):
             pass
         second = subprocess.run(
             [sys.executable, "-m", "ontspan.cli", "sim", "--headless", "--state", str(tmp_path / "s")],
-            capture_output=True, text=True, timeout=20,
+            capture_output=True, text=True, timeout=60,
         )
         assert second.returncode == 1 and "in use" in second.stderr
     finally:
         proc.terminate()
-    assert proc.wait(timeout=10) == 0
+    assert proc.wait(timeout=30) == 0

@@ -9,8 +9,8 @@ import sys
 import pytest
 from ontspan import terminal_preview
 from ontspan.errors import InputError
-from ontspan.protocol import load_protocol
-from ontspan.timeline import KIND_NAMES, edges
+from ontspan.protocols.parser import load_protocol
+from ontspan.protocols.timeline import KIND_NAMES, edges
 
 TINY = """
 id = 3

@@ -12,32 +12,28 @@ import argparse
 import datetime as dt
 import json
 import os
-import re
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from .compiler import compile_table, table_crc, table_names
+from . import install
+from .device import flash as flashing
+from .device.client import Link
+from .device.codec import Status
+from .device.names import (
+    device_id_of,
+    load_names,
+    named,
+    names_for,
+    protocol_ids,
+    resolve,
+    table_crc_of,
+)
+from .device.replies import FLAG_NAMES, LinkError
 from .errors import EXIT_OK, InputError, OntspanError
-from .link import Link, LinkError, Status
+from .paths import FIRMWARE_DIR
 from .ports import ENV_PORT, find_port, list_ports
-
-# what the table decoder's error codes mean (docs/table-format.md)
-TABLE_REFUSALS = {
-    1: "length: too short, length field wrong, or larger than 8192 bytes",
-    2: "magic: not an Ontspan table",
-    3: "format version: the firmware reads another table format (update it)",
-    4: "CRC: the table is damaged",
-    5: "directory: protocol count, style index, duplicate id or program offset",
-    6: "opcode: unknown operation, one running past the table, or a missing END",
-    7: "structure: REPEAT nesting or counts, PMR groups, too many block operations",
-    8: "field limit: a value outside what the device allows",
-    9: "duration: a protocol longer than 90 minutes",
-}
-
-FLAG_NAMES = {0x01: "table loaded", 0x02: "clock set", 0x04: "night mode", 0x08: "config defaults"}
-
 
 # --- shared plumbing -----------------------------------------------------------
 
@@ -62,70 +58,6 @@ def connect(args: argparse.Namespace) -> Link:
         lk.close()
         raise
     return lk
-
-
-def data_dir() -> Path:
-    """$ONTSPAN_DATA, else the user data folder (names of flashed protocols live here)."""
-    env = os.environ.get("ONTSPAN_DATA")
-    if env:
-        return Path(env)
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("ontspan", appauthor=False))
-
-
-def _names_file(device_id: str) -> Path:
-    safe = re.sub(r"[^0-9A-Za-z_-]", "_", device_id) or "unknown"
-    return data_dir() / "devices" / f"{safe}.names.json"
-
-
-def save_names(device_id: str, crc: str, names: dict[str, Any]) -> None:
-    """Remember what a table's ids mean; the device stores ids only."""
-    path = _names_file(device_id)
-    doc = json.dumps({"crc": crc, "names": names}, indent=1, ensure_ascii=False)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(doc + "\n", encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as e:
-        print(f"ontspan: warning: cannot store protocol names in {path}: {e}", file=sys.stderr)
-
-
-def load_names(device_id: str, crc: str | None) -> dict[str, Any]:
-    """Names for the table with `crc` on this device; {} when unknown or for another table."""
-    try:
-        doc = json.loads(_names_file(device_id).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(doc, dict) or crc is None or doc.get("crc") != crc:
-        return {}
-    names = doc.get("names")
-    return names if isinstance(names, dict) else {}
-
-
-def _table_crc_of(info: dict[str, Any]) -> str | None:
-    t = info.get("table")
-    crc = t.get("crc") if isinstance(t, dict) else info.get("table_crc")
-    if isinstance(crc, int):
-        return f"{crc:08x}"
-    return str(crc) if crc else None
-
-
-def _protocol_ids(info: dict[str, Any]) -> list[int]:
-    ids = info.get("protocols", info.get("ids", []))
-    return [int(i) for i in ids] if isinstance(ids, list) else []
-
-
-def _device_id(info: dict[str, Any]) -> str:
-    return str(info.get("device_id") or info.get("id") or "unknown")
-
-
-def _named(pid: int, names: dict[str, Any]) -> dict[str, Any]:
-    entry = names.get(str(pid))
-    if isinstance(entry, dict):
-        return {"id": pid, "name": entry.get("name"), "title": entry.get("title")}
-    return {"id": pid, "name": None, "title": None}
 
 
 def _label(p: dict[str, Any]) -> str:
@@ -179,10 +111,10 @@ def device_summary(lk: Link) -> dict[str, Any]:
     assert lk.device is not None
     h = lk.device
     info = lk.info()
-    dev_id = _device_id(info)
-    crc = _table_crc_of(info)
+    dev_id = device_id_of(info)
+    crc = table_crc_of(info)
     names = load_names(dev_id, crc)
-    protos = [_named(i, names) for i in _protocol_ids(info)]
+    protos = [named(i, names) for i in protocol_ids(info)]
     table = info.get("table")
     if not isinstance(table, dict):
         table = {}
@@ -240,94 +172,30 @@ def _progress_bar(total: int) -> Any:
 
 
 def cmd_flash(args: argparse.Namespace) -> int:
-    from .protocol import check_paths
-
-    protos, diags = check_paths(args.files)
-    for d in diags:
-        print(d, file=sys.stderr)
-    if any(d.severity == "error" for d in diags):
-        raise InputError("not flashed: fix the errors above (`ontspan check` shows them too)")
-    table = compile_table(protos)
-    crc = table_crc(table)
-    names = table_names(protos)
-    listing = ", ".join(f"{p.name} ({p.id})" for p in sorted(protos, key=lambda p: p.id))
+    b = flashing.build(args.files, report=lambda d: print(d, file=sys.stderr))
+    size = f"{len(b.table)} bytes, CRC {b.crc}, {len(b.protocols)} protocol(s)"
     if args.dry_run:
-        print(f"would flash {len(table)} bytes, CRC {crc}, {len(protos)} protocol(s): {listing}")
+        print(f"would flash {size}: {b.listing()}")
         return EXIT_OK
     with connect(args) as lk:
-        lk.set_clock()  # every visit to the therapist's laptop sets the device clock
-        dev_id = _device_id(lk.info())
-        bar = _progress_bar(len(table))
+        bar = _progress_bar(len(b.table))
         try:
-            lk.put_table(table, progress=lambda done, _total: bar.update(done - bar.n))
-        except LinkError as e:
-            raise OntspanError(_upload_refused(e)) from e
+            dev_id = flashing.flash(lk, b, progress=lambda done, _total: bar.update(done - bar.n))
         finally:
             bar.close()
-        back = lk.get_table()
-        info = lk.info()
-    if back != table:
-        raise OntspanError(
-            f"verify failed: the device holds {len(back)} bytes that differ from the "
-            f"{len(table)} sent; flash again"
-        )
-    dev_crc = _table_crc_of(info)
-    if dev_crc is not None and dev_crc != crc:
-        raise OntspanError(f"verify failed: the device reports table CRC {dev_crc}, sent {crc}")
-    save_names(dev_id, crc, names)
-    print(
-        f"flashed {len(table)} bytes, CRC {crc}, {len(protos)} protocol(s) to {dev_id}: {listing}"
-    )
+    print(f"flashed {size} to {dev_id}: {b.listing()}")
     return EXIT_OK
-
-
-def _upload_refused(e: LinkError) -> str:
-    """Upload failures in the therapist's words; the old table always stays."""
-    keep = "; the device keeps its previous table"
-    if e.status == Status.ERR_TABLE_REFUSED and e.detail:
-        code = e.detail[0]
-        why = TABLE_REFUSALS.get(code, "unknown check")
-        return f"upload refused: the device's table check failed on {why} (error {code}){keep}"
-    if e.status == Status.ERR_BUSY:
-        return f"upload refused: a session is playing; stop it first (`ontspan stop`){keep}"
-    if e.status == Status.ERR_TOO_LARGE:
-        return f"upload refused: {e}{keep}"
-    return f"upload failed: {e}{keep}"
 
 
 # --- start / stop / status -----------------------------------------------------------
 
 
-def _resolve(target: str, names: dict[str, Any], ids: list[int]) -> int:
-    """A protocol id from a number or a name flashed from this computer."""
-    if target.isdigit():
-        pid = int(target)
-        if not 1 <= pid <= 255:
-            raise InputError(f"protocol id {pid} is outside 1..255")
-        return pid
-    for key, entry in names.items():
-        if isinstance(entry, dict) and entry.get("name") == target and key.isdigit():
-            return int(key)
-    if names:
-        known = ", ".join(
-            f"{e.get('name')} ({k})"
-            for k, e in sorted(names.items(), key=lambda kv: int(kv[0]))
-            if isinstance(e, dict)
-        )
-        raise InputError(f"no protocol named {target!r} on the device; it has: {known}")
-    raise InputError(
-        f"protocol names for this device's table are unknown here (flashed from another "
-        f"computer?): start it by id ({', '.join(map(str, ids)) or 'no protocols loaded'}) "
-        "or flash it from here"
-    )
-
-
 def cmd_start(args: argparse.Namespace) -> int:
     with connect(args) as lk:
         info = lk.info()
-        ids = _protocol_ids(info)
-        names = load_names(_device_id(info), _table_crc_of(info))
-        pid = _resolve(args.protocol, names, ids)
+        ids = protocol_ids(info)
+        names = names_for(info)
+        pid = resolve(args.protocol, names, ids)
         try:
             lk.start(pid)
         except LinkError as e:
@@ -335,7 +203,7 @@ def cmd_start(args: argparse.Namespace) -> int:
                 have = ", ".join(map(str, ids)) or "none: flash a table first"
                 raise OntspanError(f"no protocol {pid} on the device (it has: {have})") from e
             raise
-    print(f"started {_label(_named(pid, names))}")
+    print(f"started {_label(named(pid, names))}")
     return EXIT_OK
 
 
@@ -350,8 +218,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     with connect(args) as lk:
         st = lk.status()
         info = lk.info()
-    names = load_names(_device_id(info), _table_crc_of(info))
-    proto = _named(st.protocol, names) if st.protocol else None
+    names = names_for(info)
+    proto = named(st.protocol, names) if st.protocol else None
     if args.json:
         _print_json(
             {
@@ -464,9 +332,6 @@ def cmd_config_set(args: argparse.Namespace) -> int:
 
 
 def cmd_install(args: argparse.Namespace) -> int:
-    from . import install
-    from .paths import FIRMWARE_DIR
-
     port = find_port(args.port)
     src = Path(args.firmware) if args.firmware else FIRMWARE_DIR
     if not src.is_dir():

@@ -9,8 +9,9 @@ from typing import Any
 
 from . import catalog
 from .errors import EXIT_OK, InputError
-from .protocol import BreathBlock, CheckBlock, PmrBlock, Protocol, iter_blocks, load_protocol
-from .timeline import duration_ms
+from .protocols.model import BreathBlock, CheckBlock, PmrBlock, Protocol, iter_blocks
+from .protocols.parser import load_protocol
+from .protocols.timeline import duration_ms
 
 
 def register(sub: Any) -> None:
@@ -82,15 +83,33 @@ def cmd_new(args: argparse.Namespace) -> int:
     name = dest.stem
     if dest.exists() and not args.force:
         raise InputError(f"{dest} exists; choose another name or add --force")
-    text = src.read_text(encoding="utf-8")
-    lines = text.splitlines(keepends=True)
-    for i, line in enumerate(lines):
+    pid = free_id([*catalog.library_files(), *dest.parent.glob("*.toml")])
+    lines = src.read_text(encoding="utf-8").splitlines(keepends=True)
+    for i, line in enumerate(lines):  # top-level keys only; comments and layout stay
+        if line.startswith("["):
+            break
         if line.startswith("name ="):
             lines[i] = f'name = "{name}"\n'
-            break
+        elif line.startswith("id ="):
+            lines[i] = f"id = {pid}\n"
     dest.parent.mkdir(parents=True, exist_ok=True)
     with open(dest, "w", encoding="utf-8", newline="") as f:
         f.writelines(lines)
-    print(f"wrote {dest} from {src.stem}; give it its own id before flashing it beside "
-          f"{src.stem} (ontspan check {dest})")
+    print(f"wrote {dest} (id {pid}) from {src.stem}; adapt it, then: ontspan check {dest}")
     return EXIT_OK
+
+
+def free_id(files: list[Path]) -> int:
+    """The lowest protocol id from 100 up that none of `files` uses, so the copy can be
+    flashed beside the library and the therapist's other protocols."""
+    used = set()
+    for f in files:
+        proto, _ = load_protocol(f)
+        if proto is not None:
+            used.add(proto.id)
+    pid = 100
+    while pid in used:
+        pid += 1
+    if pid > 254:
+        raise InputError("no free protocol id left (1-254); give the copy an id by hand")
+    return pid

@@ -44,7 +44,7 @@ def _check_range(args: argparse.Namespace) -> None:
 def open_link(port: str | None) -> Any:
     """The device link used by `logs pull` (the serial link module provides it)."""
     try:
-        from . import link
+        from .device import client as link
     except ImportError:
         link = None  # type: ignore[assignment]
     opener = getattr(link, "open_log_link", None)
@@ -55,7 +55,7 @@ def open_link(port: str | None) -> Any:
 
 def known_names(link: Any) -> dict[int, dict[int, str]]:
     """Protocol names of the device's current table, as `ontspan flash` remembered them."""
-    from .cmd_device import load_names
+    from .device.names import load_names
 
     info = link.info() if hasattr(link, "info") else {}
     crc = (info.get("table") or {}).get("crc")

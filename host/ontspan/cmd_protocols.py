@@ -10,11 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from . import catalog
-from .compiler import CompileError, compile_table, table_crc, table_names
 from .errors import EXIT_OK, EXIT_USAGE, InputError, OntspanError
 from .plan import check_plans
-from .protocol import Diagnostic, PmrBlock, Protocol, check_paths, iter_blocks, load_protocol
-from .timeline import (
+from .protocols.checker import Diagnostic
+from .protocols.compiler import CompileError, compile_table, table_crc, table_names
+from .protocols.files import check_paths
+from .protocols.model import PmrBlock, Protocol, iter_blocks
+from .protocols.parser import load_protocol
+from .protocols.timeline import (
     CHECK,
     END,
     HOLD,
@@ -30,6 +33,7 @@ from .timeline import (
     duration_ms,
     edges,
 )
+from .shared import C
 
 
 def register(sub: Any) -> None:
@@ -271,14 +275,14 @@ def _motor_curve(
             ys.extend([0.0, peak, peak, 0.0])
 
     for e, t1 in zip(es, ends, strict=True):
-        if e.kind == TENSE and bits & 1:
+        if e.kind == TENSE and bits & C.PATTERN_TAPS:
             for k in range(3):
                 bump(e.t_ms + k * 300, 120, level)
-        elif e.kind == RELEASE and bits & 2:
+        elif e.kind == RELEASE and bits & C.PATTERN_PULSE:
             bump(e.t_ms, 400, level)
-        elif e.kind == IN and bits & 4:
+        elif e.kind == IN and bits & C.PATTERN_SWELL:
             bump(e.t_ms, t1 - e.t_ms, level * 0.6, swell=True)
-        elif e.kind == END and bits & 8:
+        elif e.kind == END and bits & C.PATTERN_DOUBLE:
             bump(e.t_ms, 200, level)
             bump(e.t_ms + 400, 200, level)
     return xs, ys

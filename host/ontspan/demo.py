@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 from . import cli
+from .device.client import Link
 from .errors import OntspanError
-from .link import Link
 from .paths import PROTOCOLS_DIR
 from .sim import SimDevice, poll_until
 

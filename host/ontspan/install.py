@@ -23,8 +23,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .device.client import Link, open_serial
+from .device.replies import Hello
 from .errors import OntspanError
-from .link import Hello, Link, open_serial
 from .paths import FIRMWARE_DIR, PACKAGE_FILES
 
 STAGING = ".install"  # folder under the device's filesystem root

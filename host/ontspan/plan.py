@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from .firmware import plan as fw
-from .protocol import SLUG, Diagnostic, KeyPath, expand_paths, read_source
-from .protocol import _Checker as Checker
-from .protocol import _show as show
+from .protocols.checker import Checker, Diagnostic, show
+from .protocols.files import expand_paths
+from .protocols.parser import SLUG, read_source
+from .protocols.positions import KeyPath
 
 EPOCH = dt.date(2024, 1, 1)  # day 0 of the device's day numbers, a Monday
 DEFAULT_WINDOW = 15

@@ -20,10 +20,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .compiler import compile_table
 from .errors import InputError, OntspanError
 from .paths import FIRMWARE_DIR, micropython_binary
-from .protocol import (
+from .protocols.compiler import compile_table
+from .protocols.model import (
     PROMPTS,
     BreathBlock,
     CheckBlock,
@@ -31,9 +31,9 @@ from .protocol import (
     Protocol,
     RestBlock,
     iter_blocks,
-    load_protocol,
 )
-from .timeline import KIND_NAMES
+from .protocols.parser import load_protocol
+from .protocols.timeline import KIND_NAMES
 
 DEFAULT_SPEED = 10
 HEAPSIZE = "192K"
@@ -41,7 +41,7 @@ HEAPSIZE = "192K"
 # %(...)r fields are filled in by play(); the snippet runs under MicroPython
 SNIPPET = """
 import sys, time
-import engine, hal_sim, pixels, table
+import contract, engine, hal_sim, pixels, table
 SPEED = %(speed)r
 NIGHT = %(night)r
 KINDS = %(kinds)r
@@ -77,16 +77,9 @@ cue = ''
 
 def draw():
     ring.render_out()
-    o = ring.out
-    cells = []
-    for i in range(ring.n):
-        j = 3 * i
-        cells.append('\\x1b[38;2;%%d;%%d;%%dm\\u25cf' %% (
-            min(255, o[j] * 3), min(255, o[j + 1] * 3), min(255, o[j + 2] * 3)))
     s = eng.elapsed_ms() // 1000
-    bar = '#' * (motor.level * 10 // 255)
-    w('\\r\\x1b[2K %%s\\x1b[0m  motor [%%-10s]  %%2d:%%02d  %%s' %% (
-        ' '.join(cells), bar, s // 60, s %% 60, cue))
+    w('\\r\\x1b[2K %%s  %%2d:%%02d  %%s' %% (
+        hal_sim.ring_text(ring.out, ring.n, motor.level), s // 60, s %% 60, cue))
 
 def on_edge(e):
     global cue
@@ -97,7 +90,7 @@ def on_edge(e):
         label, groups = BLOCKS[e.block]
         if e.group < len(groups):
             name += '  ' + groups[e.group]
-        elif groups and e.group == 255 and e.kind == 9:
+        elif groups and e.group == contract.NO_GROUP and e.kind == contract.K_CHECK:
             name += '  ' + groups[0]
         name += '  (' + label + ')'
     cue = name

@@ -1,5 +1,9 @@
 """Protocol tables built byte by byte from docs/table-format.md, and an independent
-reference of its Timing rules, for the firmware tests (CPython side)."""
+reference of its Timing rules, for the firmware tests (CPython side).
+
+Opcodes, cue kinds and sizes are written out here on purpose, from the docs, not
+imported from firmware/contract.py: an independent oracle catches a wrong contract value.
+"""
 
 import struct
 import zlib

@@ -1,25 +1,19 @@
 # Allocation-free fakes of the ring, motor and clock the engine drives.
-_PERIOD = 0x40000000  # the Pico's ticks wrap at 2^30
-_MASK = 0x3FFFFFFF
-_HALF = 0x20000000
+import ticks
 
 
 class Clock:
-    def __init__(self, start=_PERIOD - 5000):
-        self.now = start & _MASK
+    def __init__(self, start=ticks.PERIOD - 5000):
+        self.now = ticks.ticks_add(start, 0)
 
     def ticks_ms(self):
         return self.now
 
     def advance(self, ms):
-        self.now = (self.now + ms) & _MASK
+        self.now = ticks.ticks_add(self.now, ms)
 
-    def ticks_add(self, a, b):
-        return (a + b) & _MASK
-
-    def ticks_diff(self, a, b):
-        d = (a - b) & _MASK
-        return d - _PERIOD if d >= _HALF else d
+    ticks_add = staticmethod(ticks.ticks_add)
+    ticks_diff = staticmethod(ticks.ticks_diff)
 
 
 class Ring:

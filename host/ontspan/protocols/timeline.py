@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-from .compiler import (
+from ..shared import C, code_names
+from .model import Protocol
+from .ops import (
     BLOCK_OPS,
     BREATH_CYCLES,
     OP_BREATH,
@@ -25,24 +27,14 @@ from .compiler import (
     Op,
     protocol_ops,
 )
-from .protocol import Protocol
 
-POSITION, TENSE, RELEASE, IN, HOLD, OUT, PAUSE, REST, CHECK, END = range(1, 11)
-KIND_NAMES = {
-    POSITION: "POSITION",
-    TENSE: "TENSE",
-    RELEASE: "RELEASE",
-    IN: "IN",
-    HOLD: "HOLD",
-    OUT: "OUT",
-    PAUSE: "PAUSE",
-    REST: "REST",
-    CHECK: "CHECK",
-    END: "END",
-}
-NONE = 255
-POSITION_MS = 2000
-END_MS = 3000
+# cue kinds by their short names; the values are the contract's K_*
+POSITION, TENSE, RELEASE, IN, HOLD = C.K_POSITION, C.K_TENSE, C.K_RELEASE, C.K_IN, C.K_HOLD
+OUT, PAUSE, REST, CHECK, END = C.K_OUT, C.K_PAUSE, C.K_REST, C.K_CHECK, C.K_END
+KIND_NAMES = code_names("K_")
+NONE = C.NO_GROUP
+POSITION_MS = C.POSITION_MS
+END_MS = C.END_MS
 
 
 class Edge(NamedTuple):

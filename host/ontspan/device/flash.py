@@ -1,0 +1,87 @@
+"""The flash workflow: check and compile protocols, upload, read back, verify,
+and remember the names. The CLI (`ontspan flash`) only prints around it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError, OntspanError
+from ..protocols.checker import Diagnostic
+from ..protocols.compiler import compile_table, table_crc, table_names
+from ..protocols.files import check_paths
+from ..protocols.model import Protocol
+from .client import Link
+from .codec import Status
+from .names import device_id_of, save_names, table_crc_of
+from .replies import TABLE_REFUSALS, LinkError
+
+
+@dataclass(frozen=True)
+class Build:
+    """A table ready to flash and what the device will not store about it."""
+
+    protocols: tuple[Protocol, ...]
+    table: bytes
+    crc: str
+    names: dict[str, Any]
+
+    def listing(self) -> str:
+        return ", ".join(f"{p.name} ({p.id})" for p in sorted(self.protocols, key=lambda p: p.id))
+
+
+def build(
+    paths: Iterable[str | Path], report: Callable[[Diagnostic], None] = lambda d: None
+) -> Build:
+    """Check and compile; InputError (after reporting each diagnostic) on any error."""
+    protos, diags = check_paths(paths)
+    for d in diags:
+        report(d)
+    if any(d.severity == "error" for d in diags):
+        raise InputError("not flashed: fix the errors above (`ontspan check` shows them too)")
+    return build_from(protos)
+
+
+def build_from(protos: Sequence[Protocol]) -> Build:
+    table = compile_table(protos)
+    return Build(tuple(protos), table, table_crc(table), table_names(protos))
+
+
+def flash(lk: Link, b: Build, progress: Callable[[int, int], None] | None = None) -> str:
+    """Set the clock, upload, read back and compare, store the names; returns the device id.
+    OntspanError in the therapist's words when anything fails (the old table stays)."""
+    lk.set_clock()  # every visit to the therapist's laptop sets the device clock
+    dev_id = device_id_of(lk.info())
+    try:
+        lk.put_table(b.table, progress=progress)
+    except LinkError as e:
+        raise OntspanError(upload_refused(e)) from e
+    back = lk.get_table()
+    info = lk.info()
+    if back != b.table:
+        raise OntspanError(
+            f"verify failed: the device holds {len(back)} bytes that differ from the "
+            f"{len(b.table)} sent; flash again"
+        )
+    dev_crc = table_crc_of(info)
+    if dev_crc is not None and dev_crc != b.crc:
+        raise OntspanError(f"verify failed: the device reports table CRC {dev_crc}, sent {b.crc}")
+    save_names(dev_id, b.crc, b.names)
+    return dev_id
+
+
+def upload_refused(e: LinkError) -> str:
+    """Upload failures in the therapist's words; the old table always stays."""
+    keep = "; the device keeps its previous table"
+    if e.status == Status.ERR_TABLE_REFUSED and e.detail:
+        code = e.detail[0]
+        why = TABLE_REFUSALS.get(code, "unknown check")
+        return f"upload refused: the device's table check failed on {why} (error {code}){keep}"
+    if e.status == Status.ERR_BUSY:
+        return f"upload refused: a session is playing; stop it first (`ontspan stop`){keep}"
+    if e.status == Status.ERR_TOO_LARGE:
+        return f"upload refused: {e}{keep}"
+    return f"upload failed: {e}{keep}"

@@ -1,0 +1,168 @@
+"""Reply payloads as values, and error replies as one line for the therapist.
+
+Layouts: docs/link.md. tests/vectors/link/payloads pins them on both sides.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from enum import IntEnum
+
+from ..errors import OntspanError
+from ..logformat import SIZE as LOG_SIZE
+from ..shared import C, code_names
+from .codec import Cmd, Status
+
+STATUS_TEXT = {
+    Status.ERR_CRC: "the device saw a corrupted frame (CRC)",
+    Status.ERR_FRAME: "the device saw a badly encoded frame",
+    Status.ERR_LENGTH: "the device saw a frame of the wrong length",
+    Status.ERR_UNKNOWN_CMD: "the device firmware does not know this command (update it)",
+    Status.ERR_PAYLOAD: "the device refused the request's payload",
+    Status.ERR_BUSY: "the device is busy (a session is playing?); try again later",
+    Status.ERR_STATE: "request out of order",
+    Status.ERR_OFFSET: "chunk offset out of order",
+    Status.ERR_TABLE_CRC: "the table arrived damaged (CRC mismatch)",
+    Status.ERR_TABLE_REFUSED: "the device refused the table",
+    Status.ERR_TOO_LARGE: "the table is too large for the device",
+    Status.ERR_NO_PROTOCOL: "no such protocol on the device (or no table loaded)",
+    Status.ERR_VALUE: "the device refused a value",
+    Status.ERR_STORAGE: "the device could not write its flash",
+    Status.ERR_INTERNAL: "the device firmware failed on this request",
+}
+
+
+# table decoder error codes (docs/table-format.md), for ERR_TABLE_REFUSED
+# table decoder error codes (contract E_*), for ERR_TABLE_REFUSED
+TABLE_ERRORS = {
+    C.E_LENGTH: "length",
+    C.E_MAGIC: "magic",
+    C.E_VERSION: "format version",
+    C.E_CRC: "CRC",
+    C.E_DIRECTORY: "directory",
+    C.E_OPCODE: "opcode",
+    C.E_STRUCTURE: "structure",
+    C.E_LIMIT: "field limit",
+    C.E_DURATION: "duration",
+}
+# the same codes in the therapist's words, for a refused upload
+TABLE_REFUSALS = {
+    C.E_LENGTH: f"length: too short, length field wrong, or larger than {C.TABLE_MAX} bytes",
+    C.E_MAGIC: "magic: not an Ontspan table",
+    C.E_VERSION: "format version: the firmware reads another table format (update it)",
+    C.E_CRC: "CRC: the table is damaged",
+    C.E_DIRECTORY: "directory: protocol count, style index, duplicate id or program offset",
+    C.E_OPCODE: "opcode: unknown operation, one running past the table, or a missing END",
+    C.E_STRUCTURE: "structure: REPEAT nesting or counts, PMR groups, too many block operations",
+    C.E_LIMIT: "field limit: a value outside what the device allows",
+    C.E_DURATION: f"duration: a protocol longer than {C.SESSION_MS_MAX // 60000} minutes",
+}
+
+
+class LinkError(OntspanError):
+    """The device answered with an error status."""
+
+    def __init__(self, cmd: int, status: int, detail: bytes):
+        self.cmd = cmd
+        self.status = status
+        self.detail = detail
+        super().__init__(describe_error(cmd, status, detail))
+
+
+def _name(enum: type[IntEnum], value: int) -> str:
+    try:
+        return enum(value).name
+    except ValueError:
+        return f"0x{value:02x}"
+
+
+def command_name(cmd: int) -> str:
+    """HELLO, STATUS, ... or the hex code of a command this host does not know."""
+    return _name(Cmd, cmd)
+
+
+def describe_error(cmd: int, status: int, detail: bytes) -> str:
+    """One line for an error reply, with the detail the status carries."""
+    try:
+        text = STATUS_TEXT[Status(status)]
+    except (ValueError, KeyError):
+        text = f"unknown error status 0x{status:02x}"
+    if status == Status.ERR_TABLE_REFUSED and detail:
+        text += f": table {TABLE_ERRORS.get(detail[0], f'error {detail[0]}')} check failed"
+    elif status in (Status.ERR_OFFSET, Status.ERR_STATE) and len(detail) >= 4:
+        text += f" (device expects offset {struct.unpack_from('<I', detail)[0]})"
+    elif status == Status.ERR_TOO_LARGE and len(detail) >= 4:
+        text += f" (at most {struct.unpack_from('<I', detail)[0]} bytes)"
+    elif status in (Status.ERR_VALUE, Status.ERR_INTERNAL) and detail:
+        text += ": " + detail.decode("utf-8", "replace")
+    elif status == Status.ERR_STORAGE and detail:
+        text += f" (errno {detail[0]})"
+    return f"{_name(Cmd, cmd)}: {text}"
+
+
+@dataclass(frozen=True)
+class Hello:
+    link_major: int
+    link_minor: int
+    table_version: int
+    max_payload: int
+    firmware: str
+
+
+# STATUS flag bits (contract FLAG_*)
+FLAG_NAMES = {
+    C.FLAG_TABLE: "table loaded",
+    C.FLAG_CLOCK: "clock set",
+    C.FLAG_NIGHT: "night mode",
+    C.FLAG_CONFIG_DEFAULT: "config defaults",
+}
+
+
+# "idle", "playing", "paused", "rating"
+STATE_NAMES = {v: name.lower() for v, name in code_names("STATE_").items()}
+
+
+@dataclass(frozen=True)
+class DeviceStatus:
+    state: int  # contract STATE_*
+    protocol: int  # 0: none
+    flags: int  # contract FLAG_* bits
+    elapsed_s: int
+    remaining_s: int
+    log_count: int
+
+    @property
+    def state_name(self) -> str:
+        return STATE_NAMES.get(self.state, str(self.state))
+
+
+@dataclass(frozen=True)
+class DeviceClock:
+    epoch: int  # Unix seconds, UTC
+    tz_minutes: int
+    is_set: bool
+
+
+def parse_hello(p: bytes) -> Hello:
+    """HELLO reply: link major, minor, table format, reserved, max payload u16, firmware."""
+    major, minor, table_version, _, max_payload = struct.unpack_from(C.HELLO_REPLY, p)
+    text = p[struct.calcsize(C.HELLO_REPLY) :]
+    return Hello(major, minor, table_version, max_payload, text.decode("ascii", "replace"))
+
+
+def parse_status(p: bytes) -> DeviceStatus:
+    """STATUS reply: state, protocol, flags, reserved, elapsed_s u16, remaining_s u16, logs u32."""
+    state, pid, flags, _, elapsed, remaining, logs = struct.unpack_from(C.STATUS_REPLY, p)
+    return DeviceStatus(state, pid, flags, elapsed, remaining, logs)
+
+
+def parse_clock(p: bytes) -> DeviceClock:
+    """GET_CLOCK reply: Unix seconds u32, UTC offset in minutes i16, set u8."""
+    epoch, tz, is_set = struct.unpack_from(C.CLOCK_REPLY, p)
+    return DeviceClock(epoch, tz, bool(is_set))
+
+
+def split_records(p: bytes) -> list[bytes]:
+    """GET_LOGS reply: whole log records, oldest first (their layout: docs/log-format.md)."""
+    return [p[i : i + LOG_SIZE] for i in range(0, len(p) - LOG_SIZE + 1, LOG_SIZE)]

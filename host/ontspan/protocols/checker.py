@@ -1,0 +1,192 @@
+"""Diagnostics and the typed getters that produce them.
+
+Checking never raises: every problem becomes a `Diagnostic` with the file,
+the line of the key (where the source shows it) and the key path, and says
+what is wrong and what is allowed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .positions import KeyPath, locate_keys
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    severity: str  # "error" | "warning"
+    path: str
+    line: int | None
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        loc = f"{self.path}:{self.line}" if self.line else self.path
+        where = f"{self.key}: " if self.key else ""
+        return f"{loc}: {self.severity}: {where}{self.message}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "severity": self.severity,
+            "path": self.path,
+            "line": self.line,
+            "key": self.key,
+            "message": self.message,
+        }
+
+
+def format_key(path: KeyPath) -> str:
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else p)
+    return out
+
+
+class Checker:
+    """Collects diagnostics for one file; knows where keys are in the source."""
+
+    def __init__(self, path: str, text: str = ""):
+        self.path = path
+        self.lines = locate_keys(text) if text else {}
+        self.diags: list[Diagnostic] = []
+
+    def line_of(self, key: KeyPath) -> int | None:
+        for i in range(len(key), 0, -1):
+            if key[:i] in self.lines:
+                return self.lines[key[:i]]
+        return None
+
+    def add(self, severity: str, key: KeyPath, message: str) -> None:
+        self.diags.append(
+            Diagnostic(severity, self.path, self.line_of(key), format_key(key), message)
+        )
+
+    def error(self, key: KeyPath, message: str) -> None:
+        self.add("error", key, message)
+
+    def warn(self, key: KeyPath, message: str) -> None:
+        self.add("warning", key, message)
+
+    @property
+    def failed(self) -> bool:
+        return any(d.severity == "error" for d in self.diags)
+
+    # -- typed getters: report and return None on anything wrong
+
+    def keys(self, table: dict[str, Any], key: KeyPath, allowed: Iterable[str]) -> None:
+        allowed = list(allowed)
+        for k in table:
+            if k not in allowed:
+                close = difflib.get_close_matches(k, allowed, n=1)
+                hint = f" (did you mean `{close[0]}`?)" if close else ""
+                self.error(
+                    key + (k,), f"unknown key `{k}`{hint}; allowed here: {', '.join(allowed)}"
+                )
+
+    def number(
+        self, table: dict[str, Any], key: KeyPath, name: str, *, integer: bool = False
+    ) -> int | float | None:
+        v = table.get(name)
+        what = "a whole number" if integer else "a number"
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            self.error(key + (name,), f"`{name}` must be {what}, got {show(v)}")
+            return None
+        if isinstance(v, float) and (integer or not math.isfinite(v)):
+            self.error(key + (name,), f"`{name}` must be {what}, got {v!r}")
+            return None
+        return v
+
+    def int_in(
+        self, table: dict[str, Any], key: KeyPath, name: str, lo: int, hi: int, unit: str = ""
+    ) -> int | None:
+        v = self.number(table, key, name, integer=True)
+        if v is None:
+            return None
+        if not lo <= v <= hi:
+            self.error(key + (name,), f"`{name}` is {v}{unit}; allowed {lo} to {hi}{unit}")
+            return None
+        return int(v)
+
+    def ds_in(
+        self, table: dict[str, Any], key: KeyPath, name: str, lim: tuple[int, int]
+    ) -> int | None:
+        """Seconds with 0.1 s resolution, as deciseconds within `lim` (ds)."""
+        v = self.number(table, key, name)
+        if v is None:
+            return None
+        allowed = f"allowed {tenths_s(lim[0])} to {tenths_s(lim[1])} s in 0.1 s steps"
+        if not lim[0] - 1 <= v * 10 <= lim[1] + 1:
+            self.error(key + (name,), f"`{name}` is {v} s; {allowed}")
+            return None
+        tenths = round(v * 10)
+        if abs(v * 10 - tenths) > 1e-6:
+            self.error(key + (name,), f"`{name}` is {v} s, finer than 0.1 s; {allowed}")
+            return None
+        if not lim[0] <= tenths <= lim[1]:
+            self.error(key + (name,), f"`{name}` is {v} s; {allowed}")
+            return None
+        return tenths
+
+    def string(
+        self, table: dict[str, Any], key: KeyPath, name: str, max_len: int = 200
+    ) -> str | None:
+        v = table.get(name)
+        if not isinstance(v, str):
+            self.error(key + (name,), f"`{name}` must be a string, got {show(v)}")
+            return None
+        if len(v) > max_len:
+            self.error(
+                key + (name,), f"`{name}` is {len(v)} characters long; at most {max_len} allowed"
+            )
+            return None
+        return v
+
+    def boolean(self, table: dict[str, Any], key: KeyPath, name: str, default: bool) -> bool:
+        v = table.get(name, default)
+        if not isinstance(v, bool):
+            self.error(key + (name,), f"`{name}` must be true or false, got {show(v)}")
+            return default
+        return v
+
+    def choice(
+        self, table: dict[str, Any], key: KeyPath, name: str, options: Sequence[str]
+    ) -> int | None:
+        v = table.get(name)
+        if not isinstance(v, str) or v not in options:
+            self.error(
+                key + (name,),
+                f"`{name}` is {show(v)}; allowed: {', '.join(repr(o) for o in options)}",
+            )
+            return None
+        return options.index(v)
+
+    def table(self, value: Any, key: KeyPath, what: str) -> dict[str, Any] | None:
+        if not isinstance(value, dict):
+            self.error(key, f"{what} must be a table, got {show(value)}")
+            return None
+        return value
+
+
+def show(v: Any) -> str:
+    if v is None:
+        return "nothing (the key is missing)"
+    kind = {
+        bool: "boolean",
+        int: "integer",
+        float: "number",
+        str: "string",
+        list: "array",
+        dict: "table",
+    }.get(type(v), type(v).__name__)
+    text = repr(v)
+    if len(text) > 40:
+        text = text[:37] + "..."
+    return f"{text} ({kind})"
+
+
+def tenths_s(ds: int) -> str:
+    return f"{ds / 10:g}"

@@ -1,0 +1,253 @@
+"""The protocol language: one TOML file per protocol, checked into a `Protocol`.
+
+Checking never raises: every problem, from a missing file to a tense time of
+12 s, becomes a `Diagnostic` with the file, the line of the key (where the
+source shows it) and the key path, and says what is wrong and what is allowed.
+Errors are the hard limits of docs/table-format.md (the device refuses the
+same values); warnings are the clinical recommendations. See docs/protocols.md.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .blocks import GroupNumbers, parse_blocks
+from .checker import Checker, Diagnostic, show
+from .model import (
+    CUE_KINDS,
+    DEFAULT_DAY,
+    DEFAULT_NIGHT,
+    LIM_PROTOCOL_ID,
+    MAX_BLOCKS,
+    MAX_FILE_BYTES,
+    MAX_SESSION_MS,
+    PATTERN_BITS,
+    RATINGS,
+    Block,
+    PmrBlock,
+    Protocol,
+    RepeatBlock,
+    RestBlock,
+    Style,
+    default_style,
+    iter_blocks,
+    rgb,
+)
+from .ops import MAX_PROGRAM_BYTES, encode_ops, protocol_ops
+from .positions import KeyPath
+from .timeline import duration_ms
+
+
+def read_source(path: str | Path) -> tuple[str | None, list[Diagnostic]]:
+    """The file's text, or why it cannot be read (missing, too big, not UTF-8)."""
+    p = str(path)
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
+    except OSError as e:
+        return None, [Diagnostic("error", p, None, "", f"cannot read file: {e.strerror or e}")]
+    return decode_source(data, p)
+
+
+def decode_source(data: bytes, path: str) -> tuple[str | None, list[Diagnostic]]:
+    if len(data) > MAX_FILE_BYTES:
+        msg = f"file is larger than {MAX_FILE_BYTES // 1024} KiB; a protocol file is far smaller"
+        return None, [Diagnostic("error", path, None, "", msg)]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        msg = f"not UTF-8 text (byte {e.start}); a protocol is a TOML text file"
+        return None, [Diagnostic("error", path, None, "", msg)]
+    return text, []
+
+
+def parse_protocol(
+    source: str | bytes, path: str = "<string>"
+) -> tuple[Protocol | None, list[Diagnostic]]:
+    """Check one protocol's TOML source; the protocol is None when there is any error."""
+    if isinstance(source, bytes):
+        text, diags = decode_source(source, path)
+        if text is None:
+            return None, diags
+    else:
+        text = source
+    if len(text) > MAX_FILE_BYTES:
+        msg = f"larger than {MAX_FILE_BYTES // 1024} KiB; a protocol file is far smaller"
+        return None, [Diagnostic("error", path, None, "", msg)]
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        m = re.search(r"\(at line (\d+)", str(e))
+        line = int(m.group(1)) if m else None
+        msg = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(e))
+        return None, [Diagnostic("error", path, line, "", f"not valid TOML: {msg}")]
+    except (RecursionError, ValueError) as e:
+        return None, [Diagnostic("error", path, None, "", f"not valid TOML: {e}")]
+    ck = Checker(path, text)
+    try:
+        proto = _protocol(ck, data)
+        if proto is not None and not ck.failed:
+            _whole(ck, proto)
+    except RecursionError:
+        ck.error((), "nested too deeply to check")
+        proto = None
+    diags = sorted(ck.diags, key=lambda d: d.line or 0)
+    return (None if ck.failed else proto), diags
+
+
+def load_protocol(path: str | Path) -> tuple[Protocol | None, list[Diagnostic]]:
+    text, diags = read_source(path)
+    if text is None:
+        return None, diags
+    return parse_protocol(text, str(path))
+
+
+TOP_KEYS = ("id", "name", "title", "description", "language", "version", "rating", "style")
+SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+def _protocol(ck: Checker, data: dict[str, Any]) -> Protocol | None:
+    ck.keys(data, (), (*TOP_KEYS, "block"))
+    for req in ("id", "name", "title", "block"):
+        if req not in data:
+            ck.error((), f"missing required key `{req}`")
+    pid = ck.int_in(data, (), "id", *LIM_PROTOCOL_ID) if "id" in data else None
+    name = ck.string(data, (), "name", 40) if "name" in data else None
+    if name is not None and not SLUG.match(name):
+        ck.error(
+            ("name",),
+            f"`name` is {name!r}; use a slug: lowercase letters, digits and single hyphens",
+        )
+    title = ck.string(data, (), "title", 80) if "title" in data else None
+    if title is not None and not title.strip():
+        ck.error(("title",), "`title` is empty; give the protocol a readable title")
+    desc = ck.string(data, (), "description", 2000) if "description" in data else ""
+    lang = ck.string(data, (), "language", 16) if "language" in data else "nl"
+    if lang is not None and not re.match(r"^[a-z]{2,3}(-[A-Za-z0-9]+)?$", lang):
+        ck.error(("language",), f"`language` is {lang!r}; use a language code such as 'nl'")
+    version = ck.int_in(data, (), "version", 1, 65535) if "version" in data else 1
+    rating = ck.choice(data, (), "rating", RATINGS) if "rating" in data else 0
+    style = _style(ck, data["style"]) if "style" in data else default_style()
+    blocks: tuple[Block, ...] = ()
+    if "block" in data:
+        raw = data["block"]
+        if not isinstance(raw, list) or not raw:
+            ck.error(
+                ("block",),
+                f"`block` must be an array of tables written as [[block]], got {show(raw)}",
+            )
+        else:
+            blocks = parse_blocks(ck, raw, ("block",), 0, GroupNumbers())
+    if ck.failed:
+        return None
+    assert pid is not None and name is not None and title is not None and style is not None
+    return Protocol(
+        id=pid,
+        name=name,
+        title=title,
+        description=desc or "",
+        language=lang or "nl",
+        version=version or 1,
+        rating=rating or 0,
+        style=style,
+        blocks=blocks,
+        path=ck.path,
+    )
+
+
+STYLE_KEYS = ("day", "night", "day_brightness", "night_brightness", "motor_strength", *PATTERN_BITS)
+
+
+def _style(ck: Checker, raw: Any) -> Style | None:
+    key: KeyPath = ("style",)
+    t = ck.table(raw, key, "`style`")
+    if t is None:
+        return None
+    ck.keys(t, key, STYLE_KEYS)
+    base = default_style()
+    palettes = []
+    for which, defaults in (("day", DEFAULT_DAY), ("night", DEFAULT_NIGHT)):
+        colours = [rgb(c) for c in defaults]
+        if which in t:
+            pal = ck.table(t[which], key + (which,), f"`style.{which}`")
+            if pal is not None:
+                ck.keys(pal, key + (which,), CUE_KINDS)
+                for i, kind in enumerate(CUE_KINDS):
+                    if kind in pal:
+                        c = _colour(ck, pal, key + (which,), kind)
+                        if c is not None:
+                            colours[i] = c
+                if which == "night":
+                    blue = [k for i, k in enumerate(CUE_KINDS) if colours[i][2] and k in pal]
+                    if blue:
+                        ck.warn(
+                            key + ("night", blue[0]),
+                            "the device plays night colours with blue set to 0; "
+                            "use warm colours such as '#b42800' so the preview matches",
+                        )
+        palettes.append(tuple(colours))
+
+    def level(name: str, lo: int, default: int) -> int:
+        if name not in t:
+            return default
+        v = ck.int_in(t, key, name, lo, 255)
+        return default if v is None else v
+
+    patterns = 0
+    for name, bit in PATTERN_BITS.items():
+        if ck.boolean(t, key, name, bool(base.patterns & bit)):
+            patterns |= bit
+    return Style(
+        day=palettes[0],
+        night=palettes[1],
+        day_brightness=level("day_brightness", 1, base.day_brightness),
+        night_brightness=level("night_brightness", 1, base.night_brightness),
+        motor_strength=level("motor_strength", 0, base.motor_strength),
+        patterns=patterns,
+    )
+
+
+def _colour(
+    ck: Checker, table: dict[str, Any], key: KeyPath, name: str
+) -> tuple[int, int, int] | None:
+    v = table.get(name)
+    if not isinstance(v, str) or not re.fullmatch(r"#[0-9a-fA-F]{6}", v):
+        ck.error(key + (name,), f'colour `{name}` is {show(v)}; write it as "#rrggbb"')
+        return None
+    return rgb(v)
+
+
+def _ends_with_rest(blocks: Sequence[Block]) -> bool:
+    last = blocks[-1]
+    if isinstance(last, RepeatBlock):
+        return _ends_with_rest(last.blocks)
+    return isinstance(last, RestBlock)
+
+
+def _whole(ck: Checker, proto: Protocol) -> None:
+    n = sum(1 for _ in iter_blocks(proto.blocks))
+    if n > MAX_BLOCKS:
+        ck.error(("block",), f"{n} blocks; at most {MAX_BLOCKS} allowed (repeats count once)")
+        return
+    size = len(encode_ops(protocol_ops(proto)))
+    if size > MAX_PROGRAM_BYTES:
+        ck.error(("block",), f"the program is {size} bytes; at most {MAX_PROGRAM_BYTES} fit")
+        return
+    total = duration_ms(proto)
+    if total > MAX_SESSION_MS:
+        ck.error(
+            ("block",),
+            f"the session lasts {total / 60000:.1f} min; at most {MAX_SESSION_MS // 60000} min allowed",
+        )
+    has_pmr = any(isinstance(b, PmrBlock) for b in iter_blocks(proto.blocks))
+    if has_pmr and not _ends_with_rest(proto.blocks):
+        last = len(proto.blocks) - 1
+        ck.warn(
+            ("block", last),
+            "a PMR protocol should end with a rest block (at least 5 minutes of lying relaxed "
+            "is recommended)",
+        )

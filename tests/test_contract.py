@@ -1,0 +1,107 @@
+"""firmware/contract.py is the one definition of every shared value: the host sees
+exactly what MicroPython sees, host tables cover every code, and no module
+defines a contract name a second time."""
+
+import ast
+from pathlib import Path
+
+from ontspan.device import codec, replies
+from ontspan.firmware import contract
+from ontspan.paths import FIRMWARE_DIR
+from ontspan.protocols import decoder, ops, timeline
+from ontspan.shared import code_names
+
+HOST_DIR = Path(__file__).parents[1] / "host" / "ontspan"
+PUBLIC = sorted(k for k in vars(contract) if not k.startswith("_") and k != "const")
+
+DUMP = """
+import gc
+gc.collect()
+before = gc.mem_alloc()
+import contract
+gc.collect()
+print("heap", gc.mem_alloc() - before)
+for k in sorted(dir(contract)):
+    if not k.startswith("_") and k not in ("const", "micropython"):
+        print(k, repr(getattr(contract, k)))
+"""
+
+
+def test_host_sees_the_values_micropython_sees(mpy):
+    out = mpy.check(DUMP).splitlines()
+    heap = int(out[0].split()[1])
+    seen = {}
+    for line in out[1:]:
+        name, _, text = line.partition(" ")
+        seen[name] = ast.literal_eval(text)
+    host = {k: getattr(contract, k) for k in PUBLIC}
+    assert seen == host
+    # what importing the contract costs the firmware (unix port, 64-bit words: about
+    # twice the Pico's); a guard against the module growing without anyone noticing
+    print(f"contract: {len(seen)} names, {heap} bytes of heap on import")
+    assert heap < 16_000
+
+
+def test_every_value_is_a_const_or_a_string():
+    """MicroPython keeps ints small and folded only when they are const()s."""
+    src = (FIRMWARE_DIR / "contract.py").read_text()
+    tree = ast.parse(src)
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            name = node.targets[0].id  # type: ignore[attr-defined]
+            value = node.value
+            if isinstance(value, ast.Constant) and isinstance(value.value, str | bytes):
+                continue
+            assert isinstance(value, ast.Call) and value.func.id == "const", name  # type: ignore[attr-defined]
+
+
+def test_host_tables_cover_every_code():
+    assert {c.value: c.name for c in codec.Cmd} == code_names("CMD_")
+    assert {s.value: s.name for s in codec.Status} == code_names("ERR_", keep_prefix=True) | {
+        contract.OK: "OK"
+    }
+    table_errors = {v for v in code_names("E_") if v != contract.E_OK}
+    assert set(replies.TABLE_ERRORS) == set(replies.TABLE_REFUSALS) == table_errors
+    assert set(decoder.ERROR_NAMES) == table_errors | {contract.E_OK}
+    assert set(replies.FLAG_NAMES) == set(code_names("FLAG_"))
+    assert set(replies.STATE_NAMES) == set(code_names("STATE_"))
+    assert set(ops.OP_ARGS) == set(ops.OP_NAMES) == set(code_names("OP_"))
+    assert set(timeline.KIND_NAMES) == set(code_names("K_"))
+
+
+def test_firmware_serves_every_command(mpy):
+    """Dispatcher finds handler `foo` for CMD_FOO: every contract command has one."""
+    out = mpy.check(
+        "import contract, link, service\n"
+        "d = link.Dispatcher(service, None)\n"
+        "print(sorted(d.table))\n"
+        "print(sorted(getattr(contract, k) for k in dir(contract) if k.startswith('CMD_')))\n"
+    ).split("\n")
+    assert out[0] == out[1]
+
+
+def _defined(path: Path) -> dict[str, int]:
+    """Module-level NAME = <literal> or NAME = const(<literal>) assignments, with lines."""
+    found = {}
+    for node in ast.parse(path.read_text()).body:
+        if not isinstance(node, ast.Assign) or not isinstance(node.targets[0], ast.Name):
+            continue
+        v = node.value
+        if isinstance(v, ast.Call) and getattr(v.func, "id", "") == "const":
+            v = v.args[0]
+        if isinstance(v, ast.Constant) and isinstance(v.value, int | bytes):
+            found[node.targets[0].id] = node.lineno
+    return found
+
+
+def test_no_module_defines_a_contract_name_again():
+    names = set(PUBLIC)
+    copies = []
+    files = [p for p in FIRMWARE_DIR.glob("*.py") if p.name != "contract.py"]
+    files += list(HOST_DIR.rglob("*.py"))
+    for path in files:
+        for name, line in _defined(path).items():
+            if name.lstrip("_") in names:
+                copies.append(f"{path.name}:{line}: {name}")
+    assert copies == []
+
