@@ -301,7 +301,8 @@ class Device:
             },
             "protocols": [t.proto_id(i) for i in range(t.count())] if t else [],
             "selected": t.proto_id(self.selected) if t else None,
-            "logs": {"count": lg.count, "capacity": lg.capacity, "first": lg.first_seq, "last": lg.last_seq},
+            "logs": {"count": lg.count, "capacity": lg.capacity, "first": lg.first_seq,
+                     "last": lg.last_seq, "epoch": lg.epoch_hex()},
             "boot": lg.boot,
             "flash_free": free,
             "clock": {"set": self.clock_set, "uptime_s": self.up_s},
@@ -427,6 +428,9 @@ class Device:
 
     def get_logs(self, from_seq, buf):
         return self.log.read_into(buf, from_seq)
+
+    def log_epoch(self):
+        return self.log.epoch
 
     def clear_logs(self, upto):
         if self.mode != IDLE:

@@ -5,9 +5,10 @@
 # open/write/close, which littlefs commits atomically; each record carries its
 # own CRC because littlefs checksums metadata, not file data. A power cut loses
 # at most the record being written. When the ring is full the oldest segment
-# file is removed. "meta" holds the boot counter and the cleared-up-to seq and
-# is replaced by rename, so it is always the old or the new version.
-# See docs/log-format.md.
+# file is removed. "meta" holds the boot counter, the cleared-up-to seq and the
+# log epoch (a random id made with the logbook: a wiped flash starts a new
+# epoch, so the host never mistakes new seqs for ones it has) and is replaced
+# by rename, so it is always the old or the new version. See docs/log-format.md.
 
 import os
 import struct
@@ -18,8 +19,22 @@ from micropython import const
 _SIZE = const(32)
 _SEG_RECORDS = const(128)
 DEFAULT_CAPACITY = const(1536)  # > 2 sessions/day * 2 records * 365 days
-_META_FMT = "<IIH"  # boot, cleared_upto, crc16
-_META_LEN = const(10)
+_META_FMT = "<II4sH"  # boot, cleared_upto, epoch, crc16
+_META_LEN = const(14)
+_META_V1_LEN = const(10)  # boot, cleared_upto, crc16: before log epochs
+
+
+def _new_epoch():
+    # 4 random bytes, never all zero (0 means "no epoch": firmware before v2)
+    while True:
+        try:
+            e = bytearray(os.urandom(4))
+        except (AttributeError, OSError):
+            import random
+
+            e = bytearray(random.getrandbits(8) for _ in range(4))
+        if e != bytearray(4):
+            return e
 
 
 def _exists(path):
@@ -42,6 +57,7 @@ class Logbook:
         self._open = bytearray(_SIZE)  # the last START while its END is due
         self._in_session = False
         self._meta = bytearray(_META_LEN)
+        self.epoch = bytearray(4)  # the log epoch, set by open(); see _new_epoch
         self._segs = []  # segment numbers, oldest first
         self._firsts = []  # first valid seq of each segment, 0 if none
         self._slots = []  # record slots in each segment
@@ -62,36 +78,53 @@ class Logbook:
 
     def _write_meta(self):
         m = self._meta
-        struct.pack_into(_META_FMT, m, 0, self.boot, self.cleared, 0)
-        c = lr.crc16(m, 0, 8)
-        m[8] = c & 0xFF
-        m[9] = c >> 8
+        struct.pack_into(_META_FMT, m, 0, self.boot, self.cleared, self.epoch, 0)
+        c = lr.crc16(m, 0, 12)
+        m[12] = c & 0xFF
+        m[13] = c >> 8
         tmp = self.root + "/meta.new"
         with open(tmp, "wb") as f:
             f.write(m)
         os.rename(tmp, self.root + "/meta")
 
     def _read_meta(self):
+        # False if there is no usable meta (a new logbook, or one lost)
         m = self._meta
         try:
             with open(self.root + "/meta", "rb") as f:
                 n = f.readinto(m)
         except OSError:
-            return
-        if n != _META_LEN:
-            return
-        c = lr.crc16(m, 0, 8)
-        if (c & 0xFF) != m[8] or (c >> 8) != m[9]:
-            return
-        self.boot, self.cleared, _ = struct.unpack_from(_META_FMT, m, 0)
+            return False
+        if n != _META_LEN and n != _META_V1_LEN:
+            return False
+        c = lr.crc16(m, 0, n - 2)
+        if (c & 0xFF) != m[n - 2] or (c >> 8) != m[n - 1]:
+            return False
+        self.boot, self.cleared = struct.unpack_from("<II", m, 0)
+        if n == _META_LEN:
+            self.epoch[:] = m[8:12]
+        else:
+            # a logbook from before epochs gets one now; the host matches its
+            # records with the ones it already has (docs/log-format.md)
+            self.epoch[:] = _new_epoch()
+        return True
 
     # -- public API
 
-    def open(self):
-        """Scan the log at boot: count this boot, find the next seq, close a cut session."""
+    def epoch_hex(self):
+        """The log epoch as 8 hex digits (INFO)."""
+        return "%02x%02x%02x%02x" % (self.epoch[0], self.epoch[1], self.epoch[2], self.epoch[3])
+
+    def open(self, cut_outcome=lr.OUT_POWER_CUT):
+        """Scan the log at boot: count this boot, find the next seq, close a cut session.
+
+        A session left open is closed with cut_outcome: the app passes OUT_FAULT
+        when it restarts itself after a crash.
+        """
         if not _exists(self.root):
             os.mkdir(self.root)
-        self._read_meta()
+        if not self._read_meta():
+            self.epoch[:] = _new_epoch()
         nums = []
         for name in os.listdir(self.root):
             if len(name) == 12 and name[8:] == ".seg":
@@ -142,7 +175,7 @@ class Logbook:
         if last_type == lr.START and last_seq > self.cleared:
             # self._buf still holds that START: its END says "cut by power"
             lr.finish(self._buf, 0, lr.UNKNOWN_U16, lr.UNKNOWN_U8, lr.UNKNOWN_U8,
-                      lr.OUT_POWER_CUT, lr.NOT_RATED)
+                      cut_outcome, lr.NOT_RATED)
             self._write(self._buf)
 
     def append(self, record):
@@ -155,9 +188,9 @@ class Logbook:
             b[:] = record
         if not lr.check(b, 0):
             raise ValueError("bad log record")
-        if lr.rtype(b, 0) == lr.START and self._in_session:
-            # a START while one is open: close the old one first so every START
-            # is followed by its END (the app crashed without writing it)
+        if lr.rtype(b, 0) != lr.END and self._in_session:
+            # a START (or MISSED) while a session is open: close it first so every
+            # START is followed by its END (the app crashed without writing it)
             o = self._open
             lr.finish(o, 0, lr.UNKNOWN_U16, lr.UNKNOWN_U8, lr.UNKNOWN_U8,
                       lr.OUT_FAULT, lr.NOT_RATED)

@@ -1,48 +1,64 @@
-# Practice log record, format version 1 (docs/log-format.md).
-# Pure encode/decode on a caller's buffer: no file access, no allocation for
-# the buffer itself. The same layout is in host/ontspan/logformat.py.
+# Practice log record, format version 2 (docs/log-format.md); version 1
+# records still read. Pure encode/decode on a caller's buffer: no file access,
+# no allocation. The layout constants live in contract.py, which the host
+# (ontspan.logformat) reads too.
 
 import struct
 from array import array
 
-from micropython import const
+from contract import (
+    LOG_END,
+    LOG_MISSED,
+    LOG_NO_MOMENT,
+    LOG_NOT_RATED,
+    LOG_O_ACTUAL,
+    LOG_O_BLOCKS,
+    LOG_O_BOOT,
+    LOG_O_CRC,
+    LOG_O_GROUPS,
+    LOG_O_MOMENT,
+    LOG_O_OUTCOME,
+    LOG_O_PROTOCOL,
+    LOG_O_SEQ,
+    LOG_O_TENSION,
+    LOG_O_TYPE,
+    LOG_O_V1_AFTER,
+    LOG_O_V1_BEFORE,
+    LOG_O_VERSION,
+    LOG_O_WALL,
+    LOG_OUT_COMPLETED,
+    LOG_OUT_FAULT,
+    LOG_OUT_NONE,
+    LOG_OUT_PAUSED_TOO_LONG,
+    LOG_OUT_POWER_CUT,
+    LOG_OUT_STOPPED,
+    LOG_RECORD_SIZE,
+    LOG_START,
+    LOG_STRUCT,
+    LOG_TENSION_NONE,
+    LOG_UNKNOWN_U8,
+    LOG_UNKNOWN_U16,
+    LOG_VERSION,
+    LOG_VERSION_1,
+)
 
-SIZE = const(32)
-VERSION = const(1)
+SIZE = LOG_RECORD_SIZE
+VERSION = LOG_VERSION
+START = LOG_START
+END = LOG_END
+MISSED = LOG_MISSED
+OUT_NONE = LOG_OUT_NONE
+OUT_COMPLETED = LOG_OUT_COMPLETED
+OUT_STOPPED = LOG_OUT_STOPPED
+OUT_POWER_CUT = LOG_OUT_POWER_CUT
+OUT_FAULT = LOG_OUT_FAULT
+OUT_PAUSED_TOO_LONG = LOG_OUT_PAUSED_TOO_LONG
+NOT_RATED = LOG_NOT_RATED
+NO_MOMENT = LOG_NO_MOMENT
+UNKNOWN_U8 = LOG_UNKNOWN_U8
+UNKNOWN_U16 = LOG_UNKNOWN_U16
 
-# record types; 0x00 and 0xFF are never valid (zeroed RAM, erased flash)
-START = const(0x53)  # "S": written before the first cue
-END = const(0x45)  # "E": written after the last cue, or at boot for a cut session
-
-# outcome (END records; START records carry OUT_NONE)
-OUT_NONE = const(0)
-OUT_COMPLETED = const(1)
-OUT_STOPPED = const(2)  # stopped by the user
-OUT_POWER_CUT = const(3)  # START without END found at the next boot
-OUT_FAULT = const(4)  # the engine stopped the session on an error
-
-NOT_RATED = const(255)
-UNKNOWN_U8 = const(255)
-UNKNOWN_U16 = const(0xFFFF)
-
-# byte offsets (little-endian); see the table in docs/log-format.md
-_FMT = "<BBBBIHBBIIIHHBBH"
-_O_TYPE = const(0)
-_O_VERSION = const(1)
-_O_PROTOCOL = const(2)
-_O_OUTCOME = const(3)
-_O_SEQ = const(4)
-_O_BOOT = const(8)
-_O_BEFORE = const(10)
-_O_AFTER = const(11)
-_O_UPTIME = const(12)
-_O_WALL = const(16)
-_O_TABLE_CRC = const(20)
-_O_PLANNED = const(24)
-_O_ACTUAL = const(26)
-_O_BLOCKS = const(28)
-_O_GROUPS = const(29)
-_O_CRC = const(30)
+_FMT = LOG_STRUCT
 
 
 def _crc_table():
@@ -70,80 +86,129 @@ def crc16(buf, off, n):
 
 def seal(buf, off):
     """Store the CRC of bytes 0..29 in bytes 30..31."""
-    c = crc16(buf, off, _O_CRC)
-    buf[off + _O_CRC] = c & 0xFF
-    buf[off + _O_CRC + 1] = c >> 8
+    c = crc16(buf, off, LOG_O_CRC)
+    buf[off + LOG_O_CRC] = c & 0xFF
+    buf[off + LOG_O_CRC + 1] = c >> 8
+
+
+def _nib(v):
+    # tension 0..10 as a nibble; anything else is "not rated"
+    return v if 0 <= v <= 10 else LOG_TENSION_NONE
 
 
 def pack_into(
     buf, off, rtype, seq, boot, uptime_s, wall_s, protocol, table_crc,
-    planned_s, actual_s, blocks, groups, outcome, before, after,
+    planned_s, actual_s, blocks, groups, outcome, before, after, moment=LOG_NO_MOMENT,
 ):
-    """Write a whole sealed record at buf[off:off+32]."""
+    """Write a whole sealed version-2 record at buf[off:off+32].
+
+    rtype START, END or MISSED; before/after 0..10 or NOT_RATED; moment is the
+    planned moment the session answered (or was missed), NO_MOMENT if none;
+    actual_s leaves pauses out.
+    """
     struct.pack_into(
-        _FMT, buf, off, rtype, VERSION, protocol, outcome, seq, boot, before, after,
-        uptime_s, wall_s, table_crc, planned_s, actual_s, blocks, groups, 0,
+        _FMT, buf, off, rtype, LOG_VERSION, protocol, outcome, seq, boot,
+        _nib(before) | (_nib(after) << 4), moment, uptime_s, wall_s, table_crc,
+        planned_s, actual_s, blocks, groups, 0,
     )
     seal(buf, off)
 
 
 def finish(buf, off, actual_s, blocks, groups, outcome, after):
-    """Turn the START record in buf into its END record (start fields kept)."""
-    buf[off + _O_TYPE] = END
-    buf[off + _O_OUTCOME] = outcome
-    buf[off + _O_AFTER] = after
-    buf[off + _O_ACTUAL] = actual_s & 0xFF
-    buf[off + _O_ACTUAL + 1] = (actual_s >> 8) & 0xFF
-    buf[off + _O_BLOCKS] = blocks
-    buf[off + _O_GROUPS] = groups
+    """Turn the START record in buf into its END record (start fields and version kept)."""
+    buf[off + LOG_O_TYPE] = LOG_END
+    buf[off + LOG_O_OUTCOME] = outcome
+    if buf[off + LOG_O_VERSION] == LOG_VERSION_1:
+        buf[off + LOG_O_V1_AFTER] = after
+    else:
+        o = off + LOG_O_TENSION
+        buf[o] = (buf[o] & 0x0F) | (_nib(after) << 4)
+    buf[off + LOG_O_ACTUAL] = actual_s & 0xFF
+    buf[off + LOG_O_ACTUAL + 1] = (actual_s >> 8) & 0xFF
+    buf[off + LOG_O_BLOCKS] = blocks
+    buf[off + LOG_O_GROUPS] = groups
     seal(buf, off)
 
 
 def set_seq(buf, off, seq):
     """Stamp the sequence number and reseal (the logbook does this on append)."""
-    struct.pack_into("<I", buf, off + _O_SEQ, seq)
+    struct.pack_into("<I", buf, off + LOG_O_SEQ, seq)
     seal(buf, off)
 
 
 def set_wall(buf, off, wall_s):
     """Set the session-start wall clock (e.g. learnt during the session) and reseal."""
-    struct.pack_into("<I", buf, off + _O_WALL, wall_s)
+    struct.pack_into("<I", buf, off + LOG_O_WALL, wall_s)
     seal(buf, off)
 
 
 def check(buf, off):
-    """True if buf[off:off+32] is a valid version-1 record."""
-    t = buf[off + _O_TYPE]
-    if t != START and t != END:
+    """True if buf[off:off+32] is a valid record of version 2 (or 1)."""
+    t = buf[off + LOG_O_TYPE]
+    v = buf[off + LOG_O_VERSION]
+    if v == LOG_VERSION:
+        if t != LOG_START and t != LOG_END and t != LOG_MISSED:
+            return False
+    elif v == LOG_VERSION_1:
+        if t != LOG_START and t != LOG_END:
+            return False
+    else:
         return False
-    if buf[off + _O_VERSION] != VERSION:
-        return False
-    c = crc16(buf, off, _O_CRC)
-    return (c & 0xFF) == buf[off + _O_CRC] and (c >> 8) == buf[off + _O_CRC + 1]
+    c = crc16(buf, off, LOG_O_CRC)
+    return (c & 0xFF) == buf[off + LOG_O_CRC] and (c >> 8) == buf[off + LOG_O_CRC + 1]
 
 
 # field getters read bytes directly so a scan does not build tuples
 def rtype(buf, off):
-    return buf[off + _O_TYPE]
+    return buf[off + LOG_O_TYPE]
+
+
+def version(buf, off):
+    return buf[off + LOG_O_VERSION]
 
 
 def protocol(buf, off):
-    return buf[off + _O_PROTOCOL]
+    return buf[off + LOG_O_PROTOCOL]
 
 
 def outcome(buf, off):
-    return buf[off + _O_OUTCOME]
+    return buf[off + LOG_O_OUTCOME]
 
 
 def seq(buf, off):
-    o = off + _O_SEQ
+    o = off + LOG_O_SEQ
     return buf[o] | (buf[o + 1] << 8) | (buf[o + 2] << 16) | (buf[o + 3] << 24)
 
 
 def boot(buf, off):
-    return buf[off + _O_BOOT] | (buf[off + _O_BOOT + 1] << 8)
+    return buf[off + LOG_O_BOOT] | (buf[off + LOG_O_BOOT + 1] << 8)
+
+
+def _tension(n):
+    return LOG_NOT_RATED if n == LOG_TENSION_NONE else n
+
+
+def before(buf, off):
+    if buf[off + LOG_O_VERSION] == LOG_VERSION_1:
+        return buf[off + LOG_O_V1_BEFORE]
+    return _tension(buf[off + LOG_O_TENSION] & 0x0F)
+
+
+def after(buf, off):
+    if buf[off + LOG_O_VERSION] == LOG_VERSION_1:
+        return buf[off + LOG_O_V1_AFTER]
+    return _tension(buf[off + LOG_O_TENSION] >> 4)
+
+
+def moment(buf, off):
+    if buf[off + LOG_O_VERSION] == LOG_VERSION_1:
+        return LOG_NO_MOMENT
+    return buf[off + LOG_O_MOMENT]
 
 
 def unpack(buf, off):
-    """All fields as a tuple, in _FMT order (allocates: for the link and tests)."""
-    return struct.unpack_from(_FMT, buf, off)
+    """(rtype, version, protocol, outcome, seq, boot, before, after, uptime_s,
+    wall_s, table_crc, planned_s, actual_s, blocks, groups, moment) with tension
+    and moment as the API sees them in both versions (allocates: link and tests)."""
+    f = struct.unpack_from(_FMT, buf, off)
+    return f[:6] + (before(buf, off), after(buf, off)) + f[8:15] + (moment(buf, off),)

@@ -25,6 +25,8 @@
 #   dev.start(pid)                status; ERR_NO_PROTOCOL, ERR_BUSY
 #   dev.stop()                    None
 #   dev.status()                  (state, pid, flags, elapsed_s, remaining_s, log_count)
+#   dev.get_logs(from_seq, buf)   int, log records with seq >= from_seq copied into buf
+#   dev.log_epoch()               4 bytes, the log epoch (GET_LOGS reply prefix)
 #   dev.config_dict()             dict of the device configuration
 #   dev.set_config(values)        None, or the name (str) of the refused key
 #   dev.request_reboot(mode)      None; reboot (mode 1: BOOTSEL) after the reply is written
@@ -45,6 +47,8 @@ from contract import (  # noqa: F401  (the app reads states and flags as service
     GET_LOGS_REQ,
     GET_TABLE_REQ,
     HELLO_REPLY,
+    LOG_EPOCH_SIZE,
+    LOG_RECORD_SIZE,
     PUT_TABLE_BEGIN_REQ,
     SET_CLOCK_REQ,
     STATE_IDLE,
@@ -68,7 +72,6 @@ from link import (
     fail,
     ok,
 )
-from logrecord import SIZE as _RECORD
 
 _CHUNK = link.MAX_PAYLOAD - 4  # a PUT_TABLE_CHUNK carries its offset u32 first
 
@@ -280,12 +283,15 @@ def reboot(dev, lk, p, out):
 
 
 def get_logs(dev, lk, p, out):
-    # request: from_seq u32, max records u8; reply: whole records, oldest first
+    # request: from_seq u32, max records u8; reply: the log epoch, then whole
+    # records, oldest first
     if len(p) != 5:
         return fail(ERR_PAYLOAD)
     from_seq, want = struct.unpack_from(GET_LOGS_REQ, p, 0)
-    room = min(want, link.MAX_PAYLOAD // _RECORD)
-    return ok(_RECORD * dev.get_logs(from_seq, memoryview(out)[: _RECORD * room]))
+    room = min(want, (link.MAX_PAYLOAD - LOG_EPOCH_SIZE) // LOG_RECORD_SIZE)
+    out[0:LOG_EPOCH_SIZE] = dev.log_epoch()
+    recs = memoryview(out)[LOG_EPOCH_SIZE : LOG_EPOCH_SIZE + LOG_RECORD_SIZE * room]
+    return ok(LOG_EPOCH_SIZE + LOG_RECORD_SIZE * dev.get_logs(from_seq, recs))
 
 
 def clear_logs(dev, lk, p, out):

@@ -28,12 +28,25 @@ def raw(records: list[Record]) -> list[bytes]:
 class FakeLink:
     """A device's logbook seen through the link: resumable GET_LOGS, CLEAR_LOGS."""
 
-    def __init__(self, device: str, records: list[Record], fail_after: int | None = None):
+    def __init__(self, device: str, records: list[Record], fail_after: int | None = None,
+                 epoch: str | None = "5eed0001"):
         self.dev = device
         self.records = {r.seq: encode(r) for r in records}
         self.cleared = 0
         self.calls = 0
         self.fail_after = fail_after
+        self.epoch = epoch  # None: a link of firmware before epochs (no log_state)
+        self.last_log_epoch: str | None = None
+
+    def wipe(self, epoch: str | None, records: list[Record]) -> None:
+        """The flash reformatted: a new logbook (new epoch) with seqs from 1."""
+        self.epoch = epoch
+        self.records = {r.seq: encode(r) for r in records}
+        self.cleared = 0
+
+    def log_state(self) -> tuple[str, int, int]:
+        held = [s for s in self.records if s > self.cleared]
+        return (self.epoch or "", min(held, default=0), max(held, default=0))
 
     def device_id(self) -> str:
         return self.dev
@@ -43,6 +56,8 @@ class FakeLink:
         if self.fail_after is not None and self.calls > self.fail_after:
             raise ConnectionError("cable pulled")
         seqs = sorted(s for s in self.records if s >= from_seq and s > self.cleared)
+        if self.epoch is not None:
+            self.last_log_epoch = self.epoch
         return [self.records[s] for s in seqs[:max_count]]
 
     def clear_logs(self, upto_seq: int) -> None:

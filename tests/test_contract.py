@@ -105,3 +105,42 @@ def test_no_module_defines_a_contract_name_again():
                 copies.append(f"{path.name}:{line}: {name}")
     assert copies == []
 
+
+
+DOCS = Path(__file__).parents[1] / "docs"
+
+
+def _rows(text: str, header: str) -> dict[str, str]:
+    """First column -> second column of the markdown table after `header`."""
+    blocks = text[text.index(header) :].split("\n\n")
+    block = blocks[0] if header.startswith("|") else blocks[1]
+    rows = {}
+    for line in block.splitlines()[2:]:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        rows[cells[0]] = cells[1]
+    return rows
+
+
+def test_table_format_doc_states_the_contract_limits():
+    """docs/table-format.md is read by people; its numbers are held to the contract."""
+    rows = _rows((DOCS / "table-format.md").read_text(), "Hard limits")
+    c = contract
+    want = {
+        "GROUP group number": f"0..{c.GROUP_MAX}",
+        "tense_ds": f"{c.TENSE_DS_MIN}..{c.TENSE_DS_MAX} ",
+        "feel_ds": f"{c.FEEL_DS_MIN}..{c.FEEL_DS_MAX} ",
+        "reps": f"{c.REPS_MIN}..{c.REPS_MAX}",
+        "breath in/out": f"{c.BREATH_DS_MIN}..{c.BREATH_DS_MAX} ds",
+        "breath hold/pause": f"0..{c.GAP_DS_MAX} ds",
+        "BREATH length": f"1..{c.BREATH_S_MAX} s, or 1..{c.BREATH_CYCLES_MAX} cycles",
+        "BREATH ramp_s": f"0..{c.RAMP_S_MAX}",
+        "REST seconds": f"{c.REST_S_MIN}..{c.REST_S_MAX}",
+        "CHECK seconds": f"{c.CHECK_S_MIN}..{c.CHECK_S_MAX}, prompt 0..{c.PROMPT_MAX}",
+    }
+    for field, text in want.items():
+        assert rows[field].startswith(text), (field, rows[field])
+
+
+def test_table_format_doc_states_the_cue_kinds():
+    rows = _rows((DOCS / "table-format.md").read_text(), "| kind | code |")
+    assert {int(code): kind for kind, code in rows.items()} == code_names("K_")

@@ -37,6 +37,8 @@ class Dev:
         return tuple(self.status_fields)
     def info_dict(self):
         return dict(self.info)
+    def log_epoch(self):
+        return binascii.unhexlify(V["log_epoch"])
     def get_logs(self, from_seq, buf):
         # the logbook's read_into contract: records seq >= from_seq, oldest first, as fit
         n = 0
@@ -89,8 +91,9 @@ def test_firmware_info_payloads(firmware_answers):
 
 def test_firmware_get_logs_payloads(firmware_answers):
     assert firmware_answers["get_logs"] == [(C.OK, c["payload"]) for c in V["get_logs"]]
-    for c in V["get_logs"]:  # the vectors themselves: whole records, in seq order
-        assert bytes.fromhex(c["payload"]) == b"".join(record(s) for s in c["seqs"])
+    for c in V["get_logs"]:  # the vectors themselves: the epoch, then whole records in seq order
+        want = bytes.fromhex(V["log_epoch"]) + b"".join(record(s) for s in c["seqs"])
+        assert bytes.fromhex(c["payload"]) == want
 
 
 # ---------------------------------------------------------------- host side
@@ -143,19 +146,23 @@ def test_host_reads_status(case):
 @pytest.mark.parametrize("case", V["info"], ids=lambda c: c["name"])
 def test_host_reads_info(case):
     ser = OneAnswer(json.dumps(case["reply"]).encode())
-    info = client.Link(ser).info()
+    lk = client.Link(ser)
+    info = lk.info()
     want = case["host"]
     assert names.device_id_of(info) == want["device_id"]
     assert names.table_crc_of(info) == want["table_crc"]
     assert names.protocol_ids(info) == want["protocols"]
     assert (info["boot"], info["clock"]["uptime_s"]) == (want["boot"], want["uptime_s"])
+    assert lk.log_state()[0] == want["log_epoch"]
 
 
 @pytest.mark.parametrize("case", V["get_logs"], ids=lambda c: c["name"])
 def test_host_reads_get_logs(case):
     ser = OneAnswer(bytes.fromhex(case["payload"]))
-    got = client.Link(ser).get_logs(case["from_seq"], case["want"])
+    lk = client.Link(ser)
+    got = lk.get_logs(case["from_seq"], case["want"])
     assert got == [record(s) for s in case["seqs"]]
+    assert lk.last_log_epoch == V["log_epoch"]
     sent = ser.requests[0].payload
     if case["want"] <= client.LOG_BATCH:
         assert sent.hex() == case["request"]  # the host asks in the vector's bytes

@@ -1,27 +1,29 @@
-"""The practice-log archive on the PC: one SQLite file, never a duplicate.
+"""The practice-log archive on the PC: one SQLite file that never loses a session.
 
-Raw records are kept byte for byte (table `records`, key device + seq), so the
-archive can always be rebuilt; `sessions` holds one row per session (key
-device + seq of its START), built from START and END records as they arrive.
-Device labels and protocol names live only here, never on the device.
+Raw records are kept byte for byte (table `records`, key device + log epoch +
+seq), so the archive can always be rebuilt; `sessions` holds one row per
+session (key device + epoch + seq of its START), built from START and END
+records as they arrive; `missed` holds planned moments left alone. A device
+whose flash was reformatted starts a new epoch: its sessions are kept next to
+the old ones, never mistaken for them. Device labels and protocol names live
+only here, never on the device. Schema and migrations: archive_schema.py.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
+from .archive_schema import SCHEMA_VERSION, migrate
+from .archive_sessions import EXPORT_FIELDS, Session, SessionQueries, reconstruct
 from .errors import InputError, OntspanError
 from .logformat import (
+    NO_MOMENT,
     NOT_RATED,
     UNKNOWN_U8,
     UNKNOWN_U16,
@@ -33,60 +35,8 @@ from .logformat import (
     encode,
 )
 
-SCHEMA_VERSION = 1
-
-# MIGRATIONS[n] takes an archive from user_version n to n + 1
-MIGRATIONS: list[str] = [
-    """
-    CREATE TABLE devices (
-        device_id TEXT PRIMARY KEY,
-        label TEXT,
-        first_seen TEXT NOT NULL,
-        last_seen TEXT NOT NULL
-    );
-    CREATE TABLE records (
-        device_id TEXT NOT NULL,
-        seq INTEGER NOT NULL,
-        raw BLOB NOT NULL,
-        pulled_at TEXT NOT NULL,
-        PRIMARY KEY (device_id, seq)
-    );
-    CREATE TABLE sessions (
-        device_id TEXT NOT NULL,
-        seq INTEGER NOT NULL,
-        end_seq INTEGER,
-        boot INTEGER NOT NULL,
-        uptime_s INTEGER NOT NULL,
-        wall_s INTEGER,
-        wall_source TEXT,
-        protocol INTEGER NOT NULL,
-        protocol_name TEXT,
-        table_crc INTEGER NOT NULL,
-        planned_s INTEGER NOT NULL,
-        actual_s INTEGER,
-        blocks INTEGER,
-        groups INTEGER,
-        outcome TEXT NOT NULL,
-        before INTEGER,
-        after INTEGER,
-        pulled_at TEXT NOT NULL,
-        UNIQUE (device_id, seq)
-    );
-    CREATE TABLE protocol_names (
-        table_crc INTEGER NOT NULL,
-        protocol INTEGER NOT NULL,
-        name TEXT NOT NULL,
-        PRIMARY KEY (table_crc, protocol)
-    );
-    CREATE TABLE conflicts (
-        device_id TEXT NOT NULL,
-        seq INTEGER NOT NULL,
-        raw BLOB NOT NULL,
-        pulled_at TEXT NOT NULL
-    );
-    """,
-]
-assert len(MIGRATIONS) == SCHEMA_VERSION
+__all__ = ["SCHEMA_VERSION", "EXPORT_FIELDS", "Archive", "Session", "Stored", "reconstruct",
+           "default_path", "epoch_name"]
 
 
 def default_path() -> Path:
@@ -103,65 +53,60 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-@dataclass(frozen=True)
-class Session:
-    """One practice session as the archive knows it; None = unknown."""
-
-    device_id: str
-    seq: int
-    end_seq: int | None
-    boot: int
-    uptime_s: int
-    wall_s: int | None  # unix seconds at start, None = unknown
-    wall_source: str | None  # "device" or "uptime" (reconstructed)
-    protocol: int
-    protocol_name: str | None
-    table_crc: int
-    planned_s: int
-    actual_s: int | None
-    blocks: int | None
-    groups: int | None
-    outcome: str  # Outcome name; NONE = END not pulled yet
-    before: int | None
-    after: int | None
-    pulled_at: str
-    label: str | None = None
-
-    @property
-    def start(self) -> dt.datetime | None:
-        """Local start time, if known."""
-        if self.wall_s is None:
-            return None
-        return dt.datetime.fromtimestamp(self.wall_s).astimezone()
-
-    @property
-    def drop(self) -> int | None:
-        """Tension drop (before - after), if both were rated."""
-        if self.before is None or self.after is None:
-            return None
-        return self.before - self.after
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["table_crc"] = f"{self.table_crc:08x}"
-        st = self.start
-        d["start_local"] = st.isoformat(timespec="seconds") if st else None
-        d["outcome"] = Outcome[self.outcome].label
-        return d
-
-
-EXPORT_FIELDS = [
-    "device_id", "label", "seq", "end_seq", "start_local", "wall_s", "wall_source", "boot",
-    "uptime_s", "protocol", "protocol_name", "table_crc", "planned_s", "actual_s", "blocks",
-    "groups", "outcome", "before", "after", "pulled_at",
-]
+def epoch_name(epoch: str) -> str:
+    """How an epoch reads in messages: "" is the log pulled before epochs."""
+    return epoch or "v1"
 
 
 def _opt(v: int, unknown: int) -> int | None:
     return None if v == unknown else v
 
 
-class Archive:
+@dataclass
+class Stored:
+    """What one store() did."""
+
+    new: int = 0
+    duplicate: int = 0  # already archived (same bytes)
+    clashes: int = 0  # same seq, other bytes: kept aside in `conflicts`
+    moved: int = 0  # identical records found under another epoch, now under this one
+    seqs: list[int] = field(default_factory=list)  # seqs of the new records
+
+
+_SESSION_COLS = (
+    "device_id", "epoch", "seq", "end_seq", "boot", "uptime_s", "wall_s", "wall_source",
+    "protocol", "table_crc", "planned_s", "actual_s", "blocks", "groups", "outcome", "before",
+    "after", "moment", "version", "pulled_at",
+)
+_INSERT_START = (
+    f"INSERT OR IGNORE INTO sessions ({', '.join(_SESSION_COLS)}) "
+    f"VALUES ({', '.join('?' * len(_SESSION_COLS))})"
+)
+# the END is self-contained: it completes (or replaces) the START's row
+_UPSERT_END = (
+    f"INSERT INTO sessions ({', '.join(_SESSION_COLS)}) "
+    f"VALUES ({', '.join('?' * len(_SESSION_COLS))}) ON CONFLICT(device_id, epoch, seq) DO UPDATE SET "
+    + ", ".join(f"{k} = excluded.{k}" for k in _SESSION_COLS if k not in ("device_id", "epoch", "seq"))
+)
+_INSERT_MISSED = "INSERT OR IGNORE INTO missed VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+
+def _session_row(dev: str, epoch: str, r: Record, pulled: str) -> tuple[Any, ...]:
+    end = r.rtype == RecordType.END
+    wall = r.wall_s or None
+    return (
+        dev, epoch, r.seq - 1 if end else r.seq, r.seq if end else None, r.boot, r.uptime_s,
+        wall, "device" if wall else None, r.protocol, r.table_crc, r.planned_s,
+        _opt(r.actual_s, UNKNOWN_U16) if end else None,
+        _opt(r.blocks, UNKNOWN_U8) if end else None,
+        _opt(r.groups, UNKNOWN_U8) if end else None,
+        r.outcome.name if end else Outcome.NONE.name,
+        _opt(r.before, NOT_RATED), _opt(r.after, NOT_RATED) if end else None,
+        _opt(r.moment, NO_MOMENT), r.version, pulled,
+    )
+
+
+class Archive(SessionQueries):
     """The SQLite archive; `Archive()` opens (and creates or migrates) the default file."""
 
     def __init__(self, path: str | Path | None = None):
@@ -169,7 +114,13 @@ class Archive:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.db = sqlite3.connect(self.path)
-            self._migrate()
+            v = self.schema_version
+            if v > SCHEMA_VERSION:
+                raise OntspanError(
+                    f"archive {self.path} has schema {v}; this ontspan reads up to "
+                    f"{SCHEMA_VERSION}: update ontspan"
+                )
+            migrate(self.db, self._recover_conflicts)
         except sqlite3.DatabaseError as e:
             raise OntspanError(f"archive {self.path}: {e}") from e
         self.db.row_factory = sqlite3.Row
@@ -187,23 +138,48 @@ class Archive:
     def schema_version(self) -> int:
         return int(self.db.execute("PRAGMA user_version").fetchone()[0])
 
-    def _migrate(self) -> None:
-        v = self.schema_version
-        if v > SCHEMA_VERSION:
-            raise OntspanError(
-                f"archive {self.path} has schema {v}; this ontspan reads up to "
-                f"{SCHEMA_VERSION}: update ontspan"
-            )
-        for n in range(v, SCHEMA_VERSION):
-            # executescript commits; user_version moves in the same script
-            self.db.executescript(
-                f"BEGIN; {MIGRATIONS[n]}; PRAGMA user_version = {n + 1}; COMMIT;"
-            )
+    # -- epochs
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self.db:  # commit on success, roll back on error
-            yield self.db
+    def epoch_for(self, device_id: str, reported: str) -> str | None:
+        """The archive's epoch for what the device reports now (None: never seen)."""
+        row = self.db.execute(
+            "SELECT epoch FROM epochs WHERE device_id = ? AND reported = ? "
+            "ORDER BY rowid DESC LIMIT 1", (device_id, reported)).fetchone()
+        return None if row is None else str(row[0])
+
+    def latest_epoch(self, device_id: str) -> tuple[str, str] | None:
+        """(epoch, reported) of the log this device was last pulled into."""
+        row = self.db.execute(
+            "SELECT epoch, reported FROM epochs WHERE device_id = ? ORDER BY rowid DESC LIMIT 1",
+            (device_id,)).fetchone()
+        return None if row is None else (str(row[0]), str(row[1]))
+
+    def fresh_epoch(self, device_id: str, reported: str) -> str:
+        """An unused epoch name for a new log of the device: the reported epoch,
+        or it with -2, -3 ... when that name holds another log already."""
+        used = {str(r[0]) for r in self.db.execute(
+            "SELECT epoch FROM epochs WHERE device_id = ?", (device_id,))}
+        if reported and reported not in used:
+            return reported
+        n = 2
+        while f"{epoch_name(reported)}-{n}" in used:
+            n += 1
+        return f"{epoch_name(reported)}-{n}"
+
+    def epochs(self, device_id: str) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.db.execute(
+            "SELECT * FROM epochs WHERE device_id = ? ORDER BY rowid", (device_id,))]
+
+    def _register(self, db: sqlite3.Connection, device_id: str, epoch: str, reported: str,
+                  note: str | None, pulled: str) -> None:
+        db.execute(
+            "INSERT OR IGNORE INTO devices (device_id, first_seen, last_seen) VALUES (?, ?, ?)",
+            (device_id, pulled, pulled))
+        db.execute("UPDATE devices SET last_seen = ? WHERE device_id = ?", (pulled, device_id))
+        if not db.execute("SELECT 1 FROM epochs WHERE device_id = ? AND epoch = ? AND reported = ?",
+                          (device_id, epoch, reported)).fetchone():
+            db.execute("INSERT INTO epochs VALUES (?, ?, ?, ?, ?)",
+                       (device_id, epoch, reported, pulled, note))
 
     # -- storing
 
@@ -212,94 +188,144 @@ class Archive:
         device_id: str,
         records: Iterable[bytes | Record],
         names: Mapping[int, Mapping[int, str]] | None = None,
+        *,
+        epoch: str = "",
+        reported: str | None = None,
+        note: str | None = None,
     ) -> tuple[int, int]:
-        """Add records of one device; returns (new, duplicate). Idempotent.
+        """Add records of one log of a device; returns (new, already archived)."""
+        res = self.store_batch(device_id, records, names, epoch=epoch, reported=reported,
+                               note=note)
+        return res.new, res.duplicate + res.clashes
 
-        `names` maps table CRC -> protocol id -> name. A record whose seq is
-        already archived with different bytes (a reformatted device) is kept
-        aside in `conflicts` and counted as a duplicate.
+    def store_batch(
+        self,
+        device_id: str,
+        records: Iterable[bytes | Record],
+        names: Mapping[int, Mapping[int, str]] | None = None,
+        *,
+        epoch: str = "",
+        reported: str | None = None,
+        note: str | None = None,
+    ) -> Stored:
+        """Add records of one log (`epoch`) of a device in one transaction. Idempotent.
+
+        `reported` is the epoch the device reports for this log (default: the
+        same name); `names` maps table CRC -> protocol id -> name. A record
+        whose seq is archived with other bytes is kept aside in `conflicts` and
+        counted as a clash; one archived byte for byte under another epoch of
+        the device is moved to this one (the same record, its log renamed).
         """
         if not device_id:
             raise InputError("empty device id")
         pulled = _now()
-        new = dup = 0
-        with self._tx() as db:
+        decoded: dict[int, tuple[bytes, Record]] = {}
+        for item in records:
+            if isinstance(item, Record):
+                rec, raw = item, encode(item)
+            else:
+                raw = bytes(item)
+                try:
+                    rec = decode(raw)
+                except RecordError as e:
+                    raise OntspanError(f"device {device_id}: {e}") from e
+            decoded[rec.seq] = (raw, rec)
+        res = Stored()
+        with self.db as db:  # one transaction: commit on success, roll back on error
+            self._register(db, device_id, epoch, epoch if reported is None else reported,
+                           note, pulled)
             if names:
                 self._put_names(db, names)
-            db.execute(
-                "INSERT INTO devices (device_id, first_seen, last_seen) VALUES (?, ?, ?) "
-                "ON CONFLICT(device_id) DO UPDATE SET last_seen = excluded.last_seen",
-                (device_id, pulled, pulled),
-            )
-            for item in records:
-                if isinstance(item, Record):
-                    rec = item
-                    raw = encode(rec)
-                else:
-                    raw = bytes(item)
-                    try:
-                        rec = decode(raw)
-                    except RecordError as e:
-                        raise OntspanError(f"device {device_id}: {e}") from e
-                row = db.execute(
-                    "SELECT raw FROM records WHERE device_id = ? AND seq = ?",
-                    (device_id, rec.seq),
-                ).fetchone()
-                if row is not None:
-                    dup += 1
-                    if bytes(row[0]) != raw:
-                        db.execute(
-                            "INSERT INTO conflicts VALUES (?, ?, ?, ?)",
-                            (device_id, rec.seq, raw, pulled),
-                        )
-                    continue
-                db.execute(
-                    "INSERT INTO records VALUES (?, ?, ?, ?)", (device_id, rec.seq, raw, pulled)
-                )
-                self._put_session(db, device_id, rec, pulled)
-                new += 1
-            self._fill_names(db)
-            self._reconstruct_wall(db, device_id)
-        return new, dup
+            if decoded:
+                self._insert(db, device_id, epoch, decoded, pulled, res)
+                self._fill_names(db)
+                self._reconstruct_wall(db, device_id)
+        return res
 
-    def _put_session(self, db: sqlite3.Connection, device_id: str, r: Record, pulled: str) -> None:
-        start_seq = r.seq if r.rtype == RecordType.START else r.seq - 1
-        wall = r.wall_s or None
-        common = {
-            "device_id": device_id, "seq": start_seq, "boot": r.boot, "uptime_s": r.uptime_s,
-            "wall_s": wall, "wall_source": "device" if wall else None, "protocol": r.protocol,
-            "table_crc": r.table_crc, "planned_s": r.planned_s,
-            "before": _opt(r.before, NOT_RATED), "pulled_at": pulled,
-        }
-        if r.rtype == RecordType.START:
-            cols = {**common, "outcome": Outcome.NONE.name}
-            db.execute(
-                f"INSERT OR IGNORE INTO sessions ({', '.join(cols)}) "
-                f"VALUES ({', '.join('?' * len(cols))})",
-                tuple(cols.values()),
-            )
-            return
-        cols = {
-            **common, "end_seq": r.seq, "actual_s": _opt(r.actual_s, UNKNOWN_U16),
-            "blocks": _opt(r.blocks, UNKNOWN_U8), "groups": _opt(r.groups, UNKNOWN_U8),
-            "outcome": r.outcome.name, "after": _opt(r.after, NOT_RATED),
-        }
-        # the END is self-contained: it completes (or replaces) the START's row
-        db.execute(
-            f"INSERT INTO sessions ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
-            "ON CONFLICT(device_id, seq) DO UPDATE SET "
-            + ", ".join(f"{k} = excluded.{k}" for k in cols if k not in ("device_id", "seq")),
-            tuple(cols.values()),
-        )
+    def _insert(self, db: sqlite3.Connection, dev: str, epoch: str,
+                decoded: dict[int, tuple[bytes, Record]], pulled: str, res: Stored) -> None:
+        lo, hi = min(decoded), max(decoded)
+        have: dict[int, bytes] = {}
+        elsewhere: dict[tuple[int, bytes], str] = {}
+        for ep, seq, raw in db.execute(
+            "SELECT epoch, seq, raw FROM records WHERE device_id = ? AND seq BETWEEN ? AND ?",
+            (dev, lo, hi),
+        ):
+            if ep == epoch:
+                have[seq] = bytes(raw)
+            else:
+                elsewhere[(seq, bytes(raw))] = ep
+        moves: list[tuple[str, int]] = []
+        fresh: list[tuple[bytes, Record]] = []
+        clashes: list[tuple[Any, ...]] = []
+        for seq, (raw, rec) in decoded.items():
+            old = have.get(seq)
+            if old is not None:
+                if old == raw:
+                    res.duplicate += 1
+                else:
+                    res.clashes += 1
+                    clashes.append((dev, epoch, seq, raw, pulled))
+                continue
+            other = elsewhere.get((seq, raw))
+            if other is not None:
+                moves.append((other, seq))
+                res.moved += 1
+                res.duplicate += 1
+            else:
+                res.new += 1
+                res.seqs.append(seq)
+            fresh.append((raw, rec))
+        for other, seq in moves:
+            db.execute("DELETE FROM records WHERE device_id = ? AND epoch = ? AND seq = ?",
+                       (dev, other, seq))
+            db.execute("DELETE FROM sessions WHERE device_id = ? AND epoch = ? AND "
+                       "(seq = ? OR end_seq = ?)", (dev, other, seq, seq))
+            db.execute("DELETE FROM missed WHERE device_id = ? AND epoch = ? AND seq = ?",
+                       (dev, other, seq))
+        db.executemany("INSERT OR IGNORE INTO conflicts VALUES (?, ?, ?, ?, ?)", clashes)
+        db.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?)",
+                       [(dev, epoch, r.seq, raw, pulled) for raw, r in fresh])
+        by_type: dict[RecordType, list[Record]] = {t: [] for t in RecordType}
+        for _, r in fresh:
+            by_type[r.rtype].append(r)
+        db.executemany(_INSERT_START, [_session_row(dev, epoch, r, pulled)
+                                       for r in by_type[RecordType.START]])
+        db.executemany(_UPSERT_END, [_session_row(dev, epoch, r, pulled)
+                                     for r in by_type[RecordType.END]])
+        db.executemany(_INSERT_MISSED, [
+            (dev, epoch, r.seq, r.boot, r.uptime_s, r.wall_s or None, r.protocol, r.table_crc,
+             r.planned_s, _opt(r.moment, NO_MOMENT), pulled) for r in by_type[RecordType.MISSED]])
+
+    def _recover_conflicts(self, db: sqlite3.Connection, rows: list[Any]) -> None:
+        # schema 1 conflicts: each device's clashing records, oldest first, go to
+        # logs "v1-2", "v1-3" ... (a new one whenever a seq repeats)
+        logs: dict[str, list[dict[int, tuple[bytes, Record]]]] = {}
+        for dev, seq, raw, _pulled in rows:
+            raw = bytes(raw)
+            try:
+                rec = decode(raw)
+            except RecordError:
+                continue
+            chain = logs.setdefault(dev, [{}])
+            if seq in chain[-1] and chain[-1][seq][0] != raw:
+                chain.append({})
+            chain[-1][seq] = (raw, rec)
+        pulled = _now()
+        for dev, chain in logs.items():
+            for n, log in enumerate(chain, start=2):
+                ep = f"v1-{n}"
+                self._register(db, dev, ep, "", "recovered from the clashes of schema 1", pulled)
+                self._insert(db, dev, ep, log, pulled, Stored())
+            self._reconstruct_wall(db, dev)
+        self._fill_names(db)
 
     def _put_names(self, db: sqlite3.Connection, names: Mapping[int, Mapping[int, str]]) -> None:
-        for crc, ids in names.items():
-            for pid, name in ids.items():
-                db.execute(
-                    "INSERT INTO protocol_names VALUES (?, ?, ?) ON CONFLICT(table_crc, protocol) "
-                    "DO UPDATE SET name = excluded.name",
-                    (crc, pid, name),
-                )
+        db.executemany(
+            "INSERT INTO protocol_names VALUES (?, ?, ?) ON CONFLICT(table_crc, protocol) "
+            "DO UPDATE SET name = excluded.name",
+            [(crc, pid, name) for crc, ids in names.items() for pid, name in ids.items()],
+        )
 
     def _fill_names(self, db: sqlite3.Connection) -> None:
         db.execute(
@@ -310,146 +336,81 @@ class Archive:
 
     def add_protocol_names(self, names: Mapping[int, Mapping[int, str]]) -> None:
         """Remember protocol names of a table (CRC -> id -> name) and name old sessions."""
-        with self._tx() as db:
+        with self.db as db:
             self._put_names(db, names)
             self._fill_names(db)
 
     def _reconstruct_wall(self, db: sqlite3.Connection, device_id: str) -> None:
-        # within one boot, uptime and wall clock advance together
-        anchors: dict[int, list[tuple[int, int]]] = {}
-        for row in db.execute(
-            "SELECT boot, uptime_s, wall_s FROM sessions "
-            "WHERE device_id = ? AND wall_source = 'device'",
-            (device_id,),
-        ):
-            anchors.setdefault(row[0], []).append((row[1], row[2]))
-        for row in db.execute(
-            "SELECT device_id, seq, boot, uptime_s, wall_source FROM sessions "
-            "WHERE device_id = ? AND (wall_s IS NULL OR wall_source = 'uptime')",
-            (device_id,),
+        # within one boot of one log, uptime and wall clock advance together
+        anchors: dict[tuple[str, int], list[tuple[int, int]]] = {}
+        for ep, boot, up, wall in db.execute(
+            "SELECT epoch, boot, uptime_s, wall_s FROM sessions "
+            "WHERE device_id = ? AND wall_source = 'device'", (device_id,)):
+            anchors.setdefault((ep, boot), []).append((up, wall))
+        updates = []
+        for ep, seq, boot, up in db.execute(
+            "SELECT epoch, seq, boot, uptime_s FROM sessions "
+            "WHERE device_id = ? AND (wall_s IS NULL OR wall_source = 'uptime')", (device_id,),
         ).fetchall():
-            wall = reconstruct(row[3], anchors.get(row[2], []))
+            wall = reconstruct(up, anchors.get((ep, boot), []))
             if wall is not None:
-                db.execute(
-                    "UPDATE sessions SET wall_s = ?, wall_source = 'uptime' "
-                    "WHERE device_id = ? AND seq = ?",
-                    (wall, row[0], row[1]),
-                )
+                updates.append((wall, device_id, ep, seq))
+        db.executemany("UPDATE sessions SET wall_s = ?, wall_source = 'uptime' "
+                       "WHERE device_id = ? AND epoch = ? AND seq = ?", updates)
 
-    def add_clock_anchor(self, device_id: str, boot: int, uptime_s: int, wall_s: int) -> None:
-        """A clock sync seen by the host (device boot, uptime and true time at that moment)."""
-        with self._tx() as db:
+    def add_clock_anchor(self, device_id: str, boot: int, uptime_s: int, wall_s: int,
+                         epoch: str | None = None) -> None:
+        """A clock sync seen by the host (device boot, uptime and true time at that
+        moment) for the device's current log (or `epoch`)."""
+        if epoch is None:
+            latest = self.latest_epoch(device_id)
+            epoch = latest[0] if latest else ""
+        with self.db as db:
             db.execute(
                 "INSERT OR IGNORE INTO devices (device_id, first_seen, last_seen) "
-                "VALUES (?, ?, ?)",
-                (device_id, _now(), _now()),
-            )
-            for row in db.execute(
-                "SELECT seq, uptime_s FROM sessions WHERE device_id = ? AND boot = ? "
-                "AND wall_s IS NULL",
-                (device_id, boot),
-            ).fetchall():
-                db.execute(
-                    "UPDATE sessions SET wall_s = ?, wall_source = 'uptime' "
-                    "WHERE device_id = ? AND seq = ?",
-                    (wall_s + row[1] - uptime_s, device_id, row[0]),
-                )
+                "VALUES (?, ?, ?)", (device_id, _now(), _now()))
+            db.execute(
+                "UPDATE sessions SET wall_s = ? + uptime_s - ?, wall_source = 'uptime' "
+                "WHERE device_id = ? AND epoch = ? AND boot = ? AND wall_s IS NULL",
+                (wall_s, uptime_s, device_id, epoch, boot))
 
     # -- reading
 
-    def last_seq(self, device_id: str) -> int:
-        """Highest seq archived for the device (0 if none): pull from here + 1."""
+    def last_seq(self, device_id: str, epoch: str | None = None) -> int:
+        """Highest seq archived in a log of the device (default: the one last
+        pulled into), 0 if none: pull from here + 1."""
+        if epoch is None:
+            latest = self.latest_epoch(device_id)
+            epoch = latest[0] if latest else ""
         row = self.db.execute(
-            "SELECT MAX(seq) FROM records WHERE device_id = ?", (device_id,)
+            "SELECT MAX(seq) FROM records WHERE device_id = ? AND epoch = ?", (device_id, epoch)
         ).fetchone()
         return int(row[0] or 0)
 
-    def label(self, device_id: str, name: str) -> None:
-        """Give a device a name (kept on this PC only)."""
-        now = _now()
-        with self._tx() as db:
-            db.execute(
-                "INSERT INTO devices (device_id, label, first_seen, last_seen) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT(device_id) DO UPDATE SET label = excluded.label",
-                (device_id, name, now, now),
-            )
-
-    def devices(self) -> list[dict[str, Any]]:
-        return [dict(r) for r in self.db.execute("SELECT * FROM devices ORDER BY device_id")]
-
-    def resolve_device(self, device: str) -> str:
-        """A device id from an id or a label."""
+    def raw_at(self, device_id: str, epoch: str, seq: int) -> bytes | None:
         row = self.db.execute(
-            "SELECT device_id FROM devices WHERE device_id = ? OR label = ? "
-            "ORDER BY device_id = ? DESC",
-            (device, device, device),
-        ).fetchall()
-        if not row:
-            raise InputError(f"no device {device!r} in the archive {self.path}")
-        if len(row) > 1 and row[0][0] != device:
-            raise InputError(f"label {device!r} names {len(row)} devices: use the device id")
-        return str(row[0][0])
+            "SELECT raw FROM records WHERE device_id = ? AND epoch = ? AND seq = ?",
+            (device_id, epoch, seq)).fetchone()
+        return None if row is None else bytes(row[0])
 
-    def sessions(
-        self,
-        device: str | None = None,
-        date_from: dt.date | None = None,
-        date_to: dt.date | None = None,
-    ) -> list[Session]:
-        """Sessions oldest first; dates are local and inclusive. With a date filter,
-        sessions of unknown time are left out."""
-        sql = (
-            "SELECT s.*, d.label FROM sessions s JOIN devices d USING (device_id)"
-        )
-        args: list[Any] = []
-        where = []
+    def conflicts(self, device: str | None = None) -> list[dict[str, Any]]:
+        """Records kept aside because their seq was archived with other bytes."""
+        sql, args = "SELECT * FROM conflicts", []
         if device:
-            where.append("s.device_id = ?")
+            sql += " WHERE device_id = ?"
             args.append(self.resolve_device(device))
-        if date_from:
-            where.append("s.wall_s >= ?")
-            args.append(_local_midnight(date_from))
-        if date_to:
-            where.append("s.wall_s < ?")
-            args.append(_local_midnight(date_to + dt.timedelta(days=1)))
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY s.device_id, s.seq"
-        return [Session(**dict(r)) for r in self.db.execute(sql, args)]
+        out = []
+        for r in self.db.execute(sql + " ORDER BY device_id, epoch, seq", args):
+            d = dict(r)
+            d["archived"] = self.raw_at(d["device_id"], d["epoch"], d["seq"])
+            out.append(d)
+        return out
 
-    def export(
-        self,
-        fmt: str,
-        device: str | None = None,
-        date_from: dt.date | None = None,
-        date_to: dt.date | None = None,
-        out: TextIO | None = None,
-    ) -> str:
-        """Sessions as CSV or JSON text (also written to `out` if given)."""
-        rows = [s.to_dict() for s in self.sessions(device, date_from, date_to)]
-        if fmt == "json":
-            text = json.dumps([{k: r[k] for k in EXPORT_FIELDS} for r in rows], indent=1) + "\n"
-        elif fmt == "csv":
-            buf = io.StringIO()
-            w = csv.DictWriter(buf, EXPORT_FIELDS, extrasaction="ignore", lineterminator="\n")
-            w.writeheader()
-            w.writerows(rows)
-            text = buf.getvalue()
-        else:
-            raise InputError(f"unknown export format {fmt!r} (csv or json)")
-        if out is not None:
-            out.write(text)
-        return text
-
-
-def reconstruct(uptime_s: int, anchors: list[tuple[int, int]]) -> int | None:
-    """Start time of a session of a boot from (uptime, wall) anchors of the same boot,
-    using the anchor nearest in uptime; None if the boot never saw the clock."""
-    if not anchors:
-        return None
-    up, wall = min(anchors, key=lambda a: abs(a[0] - uptime_s))
-    return wall + (uptime_s - up)
-
-
-def _local_midnight(d: dt.date) -> int:
-    return int(dt.datetime(d.year, d.month, d.day).astimezone().timestamp())
+    def label(self, device_id: str, name: str) -> None:
+        """Give a device in the archive a name (kept on this PC only)."""
+        with self.db as db:
+            if db.execute("UPDATE devices SET label = ? WHERE device_id = ?",
+                          (name, device_id)).rowcount == 0:
+                raise InputError(
+                    f"no device {device_id!r} in the archive {self.path} "
+                    "(`ontspan device list` shows the ids; pull its logs first)")

@@ -10,7 +10,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from .archive import Archive
+from .archive import Archive, epoch_name
 from .errors import EXIT_OK, InputError, OntspanError
 
 
@@ -84,8 +84,34 @@ def cmd_pull(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(asdict(res)))
     else:
+        for note in res.notes:
+            print(note)
         print(f"{res.device_id}: {res.new} new record(s), {res.duplicate} already archived, "
-              f"last seq {res.last_seq}" + (" (device cleared)" if res.cleared_upto else ""))
+              f"last seq {res.last_seq}" + (f" of log {epoch_name(res.epoch)}" if res.epoch else "")
+              + (" (device cleared)" if res.cleared_upto else ""))
+    return EXIT_OK
+
+
+def cmd_conflicts(args: argparse.Namespace) -> int:
+    from .logformat import RecordError, decode
+
+    with _archive(args) as ar:
+        rows = ar.conflicts(args.device)
+    if args.json:
+        print(json.dumps([{k: (v.hex() if isinstance(v, bytes) else v) for k, v in r.items()}
+                          for r in rows], indent=1))
+        return EXIT_OK
+    if not rows:
+        print("no clashing records: every record pulled is in the archive")
+        return EXIT_OK
+    for r in rows:
+        try:
+            got = decode(r["raw"])
+            what = f"{got.rtype.name} {got.outcome.label}, boot {got.boot}, uptime {got.uptime_s} s"
+        except RecordError as e:
+            what = str(e)
+        print(f"{r['device_id']} log {epoch_name(r['epoch'])} seq {r['seq']}: pulled "
+              f"{r['pulled_at']} ({what}) differs from the archived record")
     return EXIT_OK
 
 
@@ -152,6 +178,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="result as JSON")
     _common(p, dates=False)
     p.set_defaults(handler=cmd_pull)
+
+    p = lsub.add_parser("conflicts", help="records kept aside because they clash with archived ones")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--db", type=Path, help="archive file (default: in the user data folder)")
+    p.add_argument("--device", help="device id or label (default: all devices)")
+    p.set_defaults(handler=cmd_conflicts)
 
     p = lsub.add_parser("export", help="sessions as CSV or JSON")
     g = p.add_mutually_exclusive_group(required=True)

@@ -1,7 +1,8 @@
-"""Practice log records, format version 1: the host side of docs/log-format.md.
+"""Practice log records, format version 2 (version 1 still reads): the host side
+of docs/log-format.md.
 
-Same bytes as firmware/logrecord.py; the golden vectors in tests/vectors/log/
-pin both sides.
+The layout constants come from firmware/contract.py, the file the firmware's
+logrecord.py uses too; the golden vectors in tests/vectors/log/ pin both sides.
 """
 
 from __future__ import annotations
@@ -13,44 +14,64 @@ from dataclasses import asdict, dataclass, replace
 from enum import IntEnum
 from typing import Any
 
-SIZE = 32
-VERSION = 1
-NOT_RATED = 255
-UNKNOWN_U8 = 255
-UNKNOWN_U16 = 0xFFFF
+from .firmware import contract as c
 
-_FMT = struct.Struct("<BBBBIHBBIIIHHBBH")
+SIZE = c.LOG_RECORD_SIZE
+VERSION = c.LOG_VERSION
+VERSIONS = (c.LOG_VERSION_1, c.LOG_VERSION)
+EPOCH_SIZE = c.LOG_EPOCH_SIZE
+NOT_RATED = c.LOG_NOT_RATED
+NO_MOMENT = c.LOG_NO_MOMENT
+UNKNOWN_U8 = c.LOG_UNKNOWN_U8
+UNKNOWN_U16 = c.LOG_UNKNOWN_U16
+_NIB_NONE = c.LOG_TENSION_NONE
+
+_FMT = struct.Struct(c.LOG_STRUCT)
 assert _FMT.size == SIZE
 
 
 class RecordType(IntEnum):
-    START = 0x53  # "S", before the first cue
-    END = 0x45  # "E", after the last cue or written at boot for a cut session
+    """Record types; the values are the contract's."""
+
+    START = c.LOG_START  # before the first cue
+    END = c.LOG_END  # after the last cue, or written at boot for a cut session
+    MISSED = c.LOG_MISSED  # v2: a planned moment left alone
 
 
 class Outcome(IntEnum):
-    NONE = 0  # START records
-    COMPLETED = 1
-    STOPPED = 2  # stopped by the user
-    POWER_CUT = 3  # START without END found at the next boot
-    FAULT = 4  # the device stopped the session on an error
+    """How a session ended; the values are the contract's."""
+
+    NONE = c.LOG_OUT_NONE  # START and MISSED records
+    COMPLETED = c.LOG_OUT_COMPLETED
+    STOPPED = c.LOG_OUT_STOPPED  # stopped by the user
+    POWER_CUT = c.LOG_OUT_POWER_CUT  # START without END found at the next boot
+    FAULT = c.LOG_OUT_FAULT  # the firmware failed during the session
+    PAUSED_TOO_LONG = c.LOG_OUT_PAUSED_TOO_LONG  # v2: stopped itself after a long pause
 
     @property
     def label(self) -> str:
-        return _OUTCOME_LABELS[self]
+        return _OUTCOME_LABELS[self.name]
 
 
 _OUTCOME_LABELS = {
-    Outcome.NONE: "in progress",
-    Outcome.COMPLETED: "completed",
-    Outcome.STOPPED: "stopped by user",
-    Outcome.POWER_CUT: "cut by power",
-    Outcome.FAULT: "stopped by device fault",
+    "NONE": "in progress",
+    "COMPLETED": "completed",
+    "STOPPED": "stopped by user",
+    "POWER_CUT": "cut by power",
+    "FAULT": "stopped by device fault",
+    "PAUSED_TOO_LONG": "stopped: paused too long",
 }
+# every LOG_OUT_* of the contract is an Outcome member
+assert {k[8:] for k in vars(c) if k.startswith("LOG_OUT_")} == set(Outcome.__members__)
+
+
+def outcome_label(outcome: int | str) -> str:
+    """English name of an outcome, from its value or member name."""
+    return _OUTCOME_LABELS[outcome if isinstance(outcome, str) else Outcome(outcome).name]
 
 
 class RecordError(ValueError):
-    """Bytes that are not a valid version-1 record."""
+    """Bytes that are not a valid record of a known version."""
 
 
 def crc16(data: bytes) -> int:
@@ -65,18 +86,19 @@ class Record:
     rtype: RecordType
     seq: int
     boot: int
-    uptime_s: int  # device uptime at session start
+    uptime_s: int  # device uptime at session start (MISSED: at the planned moment)
     wall_s: int  # unix seconds at session start, 0 = clock unknown
     protocol: int
     table_crc: int
     planned_s: int
-    actual_s: int  # 0xFFFF = unknown (power cut)
+    actual_s: int  # seconds played without pauses (v1: with pauses); 0xFFFF = unknown
     blocks: int  # blocks completed, 255 = unknown
     groups: int  # muscle groups completed, 255 = unknown
     outcome: Outcome
     before: int  # tension 0-10 before, 255 = not rated
     after: int  # tension 0-10 after, 255 = not rated
     version: int = VERSION
+    moment: int = NO_MOMENT  # planned moment answered or missed (v2), 255 = none
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -85,14 +107,27 @@ class Record:
         return d
 
 
+def _nib(v: int) -> int:
+    return v if 0 <= v <= 10 else _NIB_NONE
+
+
 def encode(r: Record) -> bytes:
+    """The record's bytes in its own version (v1 only for START and END)."""
+    if r.version == c.LOG_VERSION_1:
+        if r.rtype == RecordType.MISSED:
+            raise RecordError("version 1 has no MISSED records")
+        b10, b11 = r.before, r.after
+    elif r.version == VERSION:
+        b10, b11 = _nib(r.before) | (_nib(r.after) << 4), r.moment
+    else:
+        raise RecordError(f"cannot write log record version {r.version}")
     buf = bytearray(
         _FMT.pack(
-            r.rtype, r.version, r.protocol, r.outcome, r.seq, r.boot, r.before, r.after,
+            r.rtype, r.version, r.protocol, r.outcome, r.seq, r.boot, b10, b11,
             r.uptime_s, r.wall_s, r.table_crc, r.planned_s, r.actual_s, r.blocks, r.groups, 0,
         )
     )
-    struct.pack_into("<H", buf, 30, crc16(bytes(buf[:30])))
+    struct.pack_into("<H", buf, c.LOG_O_CRC, crc16(bytes(buf[: c.LOG_O_CRC])))
     return bytes(buf)
 
 
@@ -100,30 +135,50 @@ def decode(data: bytes) -> Record:
     """Decode and check one 32-byte record; RecordError says what is wrong."""
     if len(data) != SIZE:
         raise RecordError(f"log record is {len(data)} bytes, expected {SIZE}")
-    (rtype, version, protocol, outcome, seq, boot, before, after, uptime_s, wall_s,
+    (rtype, version, protocol, outcome, seq, boot, b10, b11, uptime_s, wall_s,
      table_crc, planned_s, actual_s, blocks, groups, crc) = _FMT.unpack(data)
-    if rtype not in (RecordType.START, RecordType.END):
-        raise RecordError(f"log record type 0x{rtype:02x} is not START or END")
-    if version != VERSION:
-        raise RecordError(f"log record version {version} (this tool reads {VERSION})")
-    if crc16(bytes(data[:30])) != crc:
+    if version not in VERSIONS:
+        raise RecordError(f"log record version {version} (this tool reads {VERSIONS})")
+    types = (RecordType.START, RecordType.END) if version == 1 else tuple(RecordType)
+    if rtype not in types:
+        raise RecordError(f"log record type 0x{rtype:02x} is not a version-{version} type")
+    if crc16(bytes(data[: c.LOG_O_CRC])) != crc:
         raise RecordError(f"log record seq {seq}: CRC mismatch")
     try:
         oc = Outcome(outcome)
     except ValueError:
         raise RecordError(f"log record seq {seq}: unknown outcome {outcome}") from None
+    if version == 1:
+        if oc == Outcome.PAUSED_TOO_LONG:
+            raise RecordError(f"log record seq {seq}: outcome {outcome} is not in version 1")
+        before, after, moment = b10, b11, NO_MOMENT
+    else:
+        lo, hi = b10 & 0x0F, b10 >> 4
+        if (lo > 10 and lo != _NIB_NONE) or (hi > 10 and hi != _NIB_NONE):
+            raise RecordError(f"log record seq {seq}: tension byte 0x{b10:02x} out of range")
+        before = NOT_RATED if lo == _NIB_NONE else lo
+        after = NOT_RATED if hi == _NIB_NONE else hi
+        moment = b11
     return Record(
         RecordType(rtype), seq, boot, uptime_s, wall_s, protocol, table_crc, planned_s,
-        actual_s, blocks, groups, oc, before, after, version,
+        actual_s, blocks, groups, oc, before, after, version, moment,
     )
 
 
 def split(blob: bytes) -> Iterator[bytes]:
-    """32-byte pieces of a GET_LOGS payload."""
+    """32-byte pieces of a GET_LOGS payload (without its epoch prefix)."""
     if len(blob) % SIZE:
         raise RecordError(f"log data of {len(blob)} bytes is not a multiple of {SIZE}")
     for i in range(0, len(blob), SIZE):
         yield bytes(blob[i : i + SIZE])
+
+
+def split_reply(payload: bytes) -> tuple[str, list[bytes]]:
+    """A GET_LOGS reply as (epoch hex, records). Version-2 firmware puts the
+    4-byte log epoch first; older firmware sends records only (epoch "")."""
+    if len(payload) % SIZE == EPOCH_SIZE:
+        return payload[:EPOCH_SIZE].hex(), list(split(payload[EPOCH_SIZE:]))
+    return "", list(split(payload))
 
 
 def end_of(start: Record, actual_s: int, blocks: int, groups: int, outcome: Outcome,

@@ -1,23 +1,28 @@
-"""Pull practice logs from a device into the archive: resumable, never duplicating.
+"""Pull practice logs from a device into the archive: never losing, never duplicating.
 
 Works against any link with `device_id()`, `get_logs(from_seq, max_count)` and
-`clear_logs(upto_seq)`. Each batch is committed before the next is asked for,
-so an interrupted pull keeps what it got and the next one continues after the
-last archived seq. The device is cleared only up to what is committed.
+`clear_logs(upto_seq)`; a link that also has `log_state()` (the device's log
+epoch, first and last seq, from INFO) and `last_log_epoch` (the epoch of the
+last GET_LOGS reply) lets the pull tell a reformatted device from new sessions
+(docs/log-format.md, "In the archive").
+
+The whole pull is stored in one transaction; if the device is lost midway,
+what arrived is stored before the error goes up, so a repeated pull continues
+after it. The device is cleared only up to what is committed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-from .archive import Archive
+from .archive import Archive, epoch_name
 from .errors import OntspanError
 from .logformat import SIZE, decode, split
 
-BATCH = 32  # records per GET_LOGS: 1 KB of payload
-MAX_BATCHES = 100_000  # a device holds ~1.5k records; more means a link that never ends
+BATCH = 32  # records asked per GET_LOGS (the link caps it at one frame)
+MAX_BATCHES = 100_000  # a device holds at most 16k records; more means a link that never ends
 
 
 class LogLink(Protocol):
@@ -29,12 +34,24 @@ class LogLink(Protocol):
 
 
 @dataclass
+class LogState:
+    """What the device says about its log: epoch ("" before v2), first and last seq."""
+
+    epoch: str = ""
+    first: int = 0
+    last: int = 0
+
+
+@dataclass
 class PullResult:
     device_id: str
     new: int = 0
     duplicate: int = 0
-    last_seq: int = 0  # highest seq archived for the device after the pull
+    last_seq: int = 0  # highest seq archived in this log after the pull
     cleared_upto: int | None = None
+    epoch: str = ""  # the archive's name of the log pulled into
+    clashes: int = 0  # records kept aside (`ontspan logs conflicts`)
+    notes: list[str] = field(default_factory=list)  # what the pull found, one line each
 
 
 def _records(batch: bytes | Iterable[bytes]) -> list[bytes]:
@@ -46,6 +63,55 @@ def _records(batch: bytes | Iterable[bytes]) -> list[bytes]:
     return out
 
 
+def log_state(link: Any) -> LogState:
+    get = getattr(link, "log_state", None)
+    if not callable(get):
+        return LogState()
+    st = get()
+    return st if isinstance(st, LogState) else LogState(*st)
+
+
+def _probe(link: Any, seq: int) -> bytes | None:
+    # the device's record at seq, if it still holds it
+    for r in _records(link.get_logs(seq, 1)):
+        if decode(r).seq == seq:
+            return r
+    return None
+
+
+def choose_log(link: Any, archive: Archive, dev: str, st: LogState) -> tuple[str, str | None]:
+    """(archive epoch to pull into, the line to say or None). A log the archive
+    knows continues; a new or replaced one becomes a log of its own."""
+    key = archive.epoch_for(dev, st.epoch)
+    if key is not None:
+        top = archive.last_seq(dev, key)
+        if top and st.last and st.last < top:
+            why = f"its log went back to seq {st.last} (archived up to {top})"
+        elif top and st.first and st.first <= top <= st.last and \
+                _probe(link, top) != archive.raw_at(dev, key, top):
+            why = f"its record {top} is not the archived one"
+        else:
+            return key, None
+    else:
+        prev = archive.latest_epoch(dev)
+        if prev is None:
+            return archive.fresh_epoch(dev, st.epoch) if st.epoch else "", None
+        pkey, preported = prev
+        top = archive.last_seq(dev, pkey)
+        if st.first and top and st.first <= top <= st.last:
+            same = _probe(link, top) == archive.raw_at(dev, pkey, top)
+        else:
+            # no overlap to compare: a log from before epochs that the device
+            # cleared goes on; a v2 epoch only changes with a new logbook
+            same = preported == "" and (not top or st.first > top)
+        if same:
+            return pkey, None  # the same log, now with an epoch
+        why = f"new log epoch {epoch_name(st.epoch)} (was {epoch_name(preported)})"
+    new = archive.fresh_epoch(dev, st.epoch)
+    return new, (f"{dev}: {why}: the device was reformatted or its log replaced; "
+                 f"its records are archived as log {new}, next to the earlier ones")
+
+
 def pull(
     link: LogLink,
     archive: Archive,
@@ -55,39 +121,55 @@ def pull(
     clear: bool = False,
     names: Mapping[int, Mapping[int, str]] | None = None,
 ) -> PullResult:
-    """Fetch every record after the archive's last seq for this device and store it.
+    """Fetch every record of the device the archive lacks and store it.
 
     `progress(n)` is called with the number of records of each batch (tqdm's
     `update` fits). With `clear`, the device forgets what the archive now holds.
     """
     dev = link.device_id()
-    res = PullResult(dev)
-    nxt = archive.last_seq(dev) + 1
-    for _ in range(MAX_BATCHES):
-        recs = _records(link.get_logs(nxt, batch))
-        if not recs:
-            break
-        top = max(decode(r).seq for r in recs)
-        if top < nxt:
+    st = log_state(link)
+    key, note = choose_log(link, archive, dev, st)
+    res = PullResult(dev, epoch=key)
+    if note:
+        res.notes.append(note)
+    nxt = archive.last_seq(dev, key) + 1
+    got: list[bytes] = []
+    try:
+        for _ in range(MAX_BATCHES):
+            recs = _records(link.get_logs(nxt, batch))
+            seen = getattr(link, "last_log_epoch", None)
+            if seen is not None and seen != st.epoch:
+                raise OntspanError(
+                    f"device {dev}: its log changed during the pull (epoch "
+                    f"{epoch_name(st.epoch)} -> {epoch_name(seen)}); run it again")
+            if not recs:
+                break
+            top = max(decode(r).seq for r in recs)
+            if top < nxt:
+                raise OntspanError(
+                    f"device {dev} answered GET_LOGS({nxt}) with older records (seq {top})")
+            got.extend(recs)
+            if progress is not None:
+                progress(len(recs))
+            nxt = top + 1
+        else:
             raise OntspanError(
-                f"device {dev} answered GET_LOGS({nxt}) with older records (seq {top})"
-            )
-        new, dup = archive.store(dev, recs, names)
-        res.new += new
-        res.duplicate += dup
-        if progress is not None:
-            progress(len(recs))
-        nxt = top + 1
-    else:
-        raise OntspanError(f"device {dev} keeps sending logs; stopped after {MAX_BATCHES} batches")
+                f"device {dev} keeps sending logs; stopped after {MAX_BATCHES} batches")
+    finally:
+        # what arrived is kept, even when the device went away mid-pull
+        stored = archive.store_batch(dev, got, names, epoch=key, reported=st.epoch, note=note)
+    res.new, res.duplicate, res.clashes = stored.new, stored.duplicate, stored.clashes
+    if res.clashes:
+        res.notes.append(f"{dev}: {res.clashes} record(s) clash with archived ones and are "
+                         "kept aside: see `ontspan logs conflicts`")
     anchor = getattr(link, "clock_anchor", None)
     if callable(anchor):
         # (boot, uptime_s, wall_s) now: dates sessions of this boot that had no clock
-        got = anchor()
-        if got:
-            archive.add_clock_anchor(dev, *got)
-    res.last_seq = archive.last_seq(dev)
-    if clear and res.last_seq:
+        now = anchor()
+        if now:
+            archive.add_clock_anchor(dev, *now, epoch=key)
+    res.last_seq = archive.last_seq(dev, key)
+    if clear and res.last_seq and not res.clashes:
         link.clear_logs(res.last_seq)
         res.cleared_upto = res.last_seq
     return res

@@ -144,3 +144,89 @@ assert lb.count >= DEFAULT_CAPACITY and lb.last_seq == 1800
 """, timeout=120)
     words = out.split()
     assert int(words[words.index("per_kb") + 1]) >= 20
+
+
+def test_epoch_is_made_once_kept_over_reboots_and_new_after_a_wipe(mpy):
+    out = mpy.check(PRE + """
+dev = fresh()
+lb = boot(dev)
+e1 = bytes(lb.epoch)
+assert e1 != bytes(4) and lb.epoch_hex() == e1.hex()
+session(lb)
+lb.clear_upto(2)
+lb = boot(dev)
+assert bytes(lb.epoch) == e1        # reboots and clears keep it
+session(lb)
+lb = boot(fresh())                  # a reformatted flash: a new logbook
+assert bytes(lb.epoch) != e1 and lb.next_seq == 1
+print(e1.hex(), lb.epoch_hex())
+""")
+    a, b = out.split()
+    assert len(a) == len(b) == 8 and a != b
+
+
+def test_logbook_from_before_epochs_keeps_boot_cleared_and_v1_records(mpy):
+    mpy.check(PRE + """
+import os, struct
+dev = fresh()
+lb = boot(dev)
+# what firmware 0.2 left: v1 records and a 10-byte meta (boot 5, cleared 2)
+v1 = bytearray(32)
+def v1rec(rtype, seq, outcome, after):
+    struct.pack_into("<BBBBIHBBIIIHHBBH", v1, 0, rtype, 1, 3, outcome, seq, 5, 6, after,
+                     50, 0, 0xABCD, 600, 0, 0, 0, 0)
+    lr.seal(v1, 0)
+    return bytes(v1)
+with open(MNT + "/log/00000000.seg", "wb") as f:
+    f.write(v1rec(lr.START, 1, 0, 255) + v1rec(lr.END, 2, 1, 4) + v1rec(lr.START, 3, 0, 255))
+m = bytearray(10)
+struct.pack_into("<IIH", m, 0, 5, 2, 0)
+c = lr.crc16(m, 0, 8)
+m[8] = c & 0xFF
+m[9] = c >> 8
+with open(MNT + "/log/meta", "wb") as f:
+    f.write(m)
+lb = boot(dev)
+assert lb.boot == 6 and lb.cleared == 2 and lb.epoch != bytearray(4)
+e = bytes(lb.epoch)
+# the cut v1 START got a v1 END (after at byte 11), then v2 records follow
+assert kinds(lb) == [(3, "S", 0), (4, "E", lr.OUT_POWER_CUT)]
+d = lb.read_from(4, 1)
+assert lr.version(d, 0) == 1 and lr.before(d, 0) == 6 and lr.after(d, 0) == lr.NOT_RATED
+assert session(lb) == (5, 6)
+d = lb.read_from(5, 1)
+assert lr.version(d, 0) == 2
+lb = boot(dev)
+assert bytes(lb.epoch) == e and seqs(lb) == [3, 4, 5, 6]
+""")
+
+
+def test_open_closes_a_crashed_session_with_the_outcome_asked(mpy):
+    mpy.check(PRE + """
+dev = fresh()
+lb = boot(dev)
+start(lb)
+import vfs
+vfs.umount(MNT)
+vfs.mount(vfs.VfsLfs2(dev), MNT)
+lb = Logbook(MNT + "/log", 6, 4)
+lb.open(lr.OUT_FAULT)             # the app restarts itself after a crash
+assert kinds(lb) == [(1, "S", 0), (2, "E", lr.OUT_FAULT)]
+""")
+
+
+def test_missed_moment_is_one_record_and_closes_an_open_session(mpy):
+    mpy.check(PRE + """
+dev = fresh()
+lb = boot(dev)
+b = bytearray(32)
+lr.pack_into(b, 0, lr.MISSED, 0, lb.boot, 900, 1764707400, 4, 0xABCD, 600, 0, 0, 0,
+             lr.OUT_NONE, lr.NOT_RATED, lr.NOT_RATED, 2)
+assert lb.append(b) == 1
+start(lb)
+assert lb.append(b) == 4            # seq 3 is the FAULT END of the open START
+assert kinds(lb) == [(1, "M", 0), (2, "S", 0), (3, "E", lr.OUT_FAULT), (4, "M", 0)]
+assert lr.moment(lb.read_from(4, 1), 0) == 2
+lb = boot(dev)                      # a MISSED last: nothing to close
+assert seqs(lb) == [1, 2, 3, 4]
+""")

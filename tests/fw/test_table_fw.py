@@ -23,6 +23,8 @@ from fwtables import (
     with_crc,
 )
 
+# the error codes as docs/table-format.md numbers them, on purpose not from contract.py
+# (an independent oracle, like fwtables)
 E_OK, E_LENGTH, E_MAGIC, E_VERSION, E_CRC, E_DIRECTORY, E_OPCODE, E_STRUCTURE, E_LIMIT, E_DURATION = range(10)
 
 PMR = program(op_pmr(2), op_group(0, 30, 200, 2), op_group(1, 60, 250, 1))

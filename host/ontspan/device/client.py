@@ -17,7 +17,9 @@ from collections.abc import Callable
 from typing import IO, Any, Protocol
 
 from ..errors import OntspanError
+from ..logformat import EPOCH_SIZE as LOG_EPOCH_SIZE
 from ..logformat import SIZE as LOG_SIZE
+from ..logformat import split_reply
 from ..shared import C
 from .codec import (
     FRAME_ERRORS,
@@ -40,7 +42,6 @@ from .replies import (
     parse_clock,
     parse_hello,
     parse_status,
-    split_records,
 )
 
 # timing: the device answers within a few of its 20 ms ticks; flash work takes longer
@@ -51,7 +52,7 @@ REQUEST_TIMEOUT = 1.0
 REQUEST_RETRIES = 2  # resends of the same request (the device answers a resend from its cache)
 COMMIT_TIMEOUT = 5.0  # validate + rename on flash
 LOG_RECORD = LOG_SIZE  # bytes per practice-log record (docs/log-format.md)
-LOG_BATCH = MAX_PAYLOAD // LOG_RECORD  # records per GET_LOGS reply
+LOG_BATCH = (MAX_PAYLOAD - LOG_EPOCH_SIZE) // LOG_RECORD  # records per GET_LOGS reply
 READ_CHUNK = 4096  # bytes per serial read
 
 
@@ -128,6 +129,7 @@ class Link:
         self.max_payload = MAX_PAYLOAD
         self.device: Hello | None = None
         self._device_id: str | None = None
+        self.last_log_epoch = ""  # of the last GET_LOGS reply ("" before log format v2)
 
     # lifecycle
 
@@ -340,11 +342,18 @@ class Link:
         return self._device_id
 
     def get_logs(self, from_seq: int, max_count: int) -> list[bytes]:
-        """Records with seq >= from_seq, oldest first, at most max_count (one frame's worth)."""
+        """Records with seq >= from_seq, oldest first, at most max_count (one frame's
+        worth); the reply's log epoch is kept in `last_log_epoch`."""
         data = self.request(
             Cmd.GET_LOGS, struct.pack(C.GET_LOGS_REQ, from_seq, min(max_count, LOG_BATCH))
         )
-        return split_records(data)
+        self.last_log_epoch, recs = split_reply(data)
+        return recs
+
+    def log_state(self) -> tuple[str, int, int]:
+        """(log epoch, first seq, last seq) from INFO; epoch "" from firmware before v2."""
+        logs = self.info().get("logs") or {}
+        return str(logs.get("epoch") or ""), int(logs.get("first") or 0), int(logs.get("last") or 0)
 
     def clear_logs(self, upto_seq: int) -> None:
         self.request(Cmd.CLEAR_LOGS, struct.pack(C.CLEAR_LOGS_REQ, upto_seq))

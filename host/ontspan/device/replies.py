@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from ..errors import OntspanError
-from ..logformat import SIZE as LOG_SIZE
 from ..shared import C, code_names
 from .codec import Cmd, Status
 
@@ -161,8 +160,3 @@ def parse_clock(p: bytes) -> DeviceClock:
     """GET_CLOCK reply: Unix seconds u32, UTC offset in minutes i16, set u8."""
     epoch, tz, is_set = struct.unpack_from(C.CLOCK_REPLY, p)
     return DeviceClock(epoch, tz, bool(is_set))
-
-
-def split_records(p: bytes) -> list[bytes]:
-    """GET_LOGS reply: whole log records, oldest first (their layout: docs/log-format.md)."""
-    return [p[i : i + LOG_SIZE] for i in range(0, len(p) - LOG_SIZE + 1, LOG_SIZE)]
