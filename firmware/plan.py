@@ -5,56 +5,45 @@
 # Wall-clock time here is always two small ints: `day`, days since 2024-01-01
 # (a Monday, so day % 7 is the weekday, 0 = Monday), and `minute`, minutes
 # since local midnight. Unix seconds (> 2**30) never reach the per-tick code.
-# The host imports this file too (ontspan.firmware.plan), for the constants.
 import binascii
 import struct
 
-try:
-    from micropython import const  # pyright: ignore[reportAssignmentType]
-except ImportError:  # CPython, the host: const is the identity
+from contract import (
+    PLAN_CRC,
+    PLAN_E_CRC,
+    PLAN_E_HEADER,
+    PLAN_E_LENGTH,
+    PLAN_E_MAGIC,
+    PLAN_E_MOMENT,
+    PLAN_E_ORDER,
+    PLAN_E_VERSION,
+    PLAN_EPOCH_UNIX,
+    PLAN_H_COUNT,
+    PLAN_H_END,
+    PLAN_H_LENGTH,
+    PLAN_H_START,
+    PLAN_H_TRIAL,
+    PLAN_H_WEEKS,
+    PLAN_HEADER,
+    PLAN_M_DAYS,
+    PLAN_M_MINUTE,
+    PLAN_M_PROTOCOL,
+    PLAN_M_RESERVED,
+    PLAN_M_WINDOW,
+    PLAN_MAGIC,
+    PLAN_MAX_MOMENTS,
+    PLAN_MIN,
+    PLAN_MOMENT,
+    PLAN_NO_END,
+    PLAN_TRIAL_MAX,
+    PLAN_VERSION,
+    PLAN_WEEKS_MAX,
+    PLAN_WINDOW_MAX,
+    PLAN_WINDOW_MIN,
+)
+from micropython import const
 
-    def const(x):
-        return x
-
-
-MAGIC0 = const(0x4F)  # "O"
-MAGIC1 = const(0x50)  # "P"
-VERSION = const(1)
-HEADER = const(12)
-MOMENT = const(6)
-CRC_SIZE = const(4)
-MAX_MOMENTS = const(16)
-NO_END = const(0xFFFF)  # end day: reminders go on after the block
-MIN_WINDOW = const(5)
-MAX_WINDOW = const(120)
-MAX_WEEKS = const(12)
-MAX_TRIAL = const(20)
-DAY_MINUTES = const(1440)
-# unix seconds of day 0 (2024-01-01 00:00 UTC)
-EPOCH_UNIX = const(1704067200)
-
-E_OK = const(0)
-E_LENGTH = const(1)
-E_MAGIC = const(2)
-E_VERSION = const(3)
-E_CRC = const(4)
-E_HEADER = const(5)
-E_MOMENT = const(6)
-E_ORDER = const(7)
-
-# header fields
-H_COUNT = const(3)
-H_LENGTH = const(4)
-H_START = const(6)
-H_END = const(8)
-H_WEEKS = const(10)
-H_TRIAL = const(11)
-# moment fields, relative to the moment's offset
-M_MINUTE = const(0)
-M_PROTOCOL = const(2)
-M_DAYS = const(3)
-M_WINDOW = const(4)
-M_RESERVED = const(5)
+_DAY_MINUTES = const(1440)
 
 # what Reminders.tick() found
 R_NONE = const(0)  # nothing due
@@ -71,60 +60,60 @@ def _u16(mv, i):
 def local_day_minute(epoch_s, tz_min):
     # (day, minute) of a unix time at a UTC offset; for clock setting, not per tick
     # (epoch_s may be a big int on rp2; the result is small)
-    m = (epoch_s - EPOCH_UNIX) // 60 + tz_min
-    return m // DAY_MINUTES, m % DAY_MINUTES
+    m = (epoch_s - PLAN_EPOCH_UNIX) // 60 + tz_min
+    return m // _DAY_MINUTES, m % _DAY_MINUTES
 
 
 def _moment_ok(mv, o):
-    t = _u16(mv, o + M_MINUTE)
-    p = mv[o + M_PROTOCOL]
-    d = mv[o + M_DAYS]
-    w = mv[o + M_WINDOW]
-    if t >= DAY_MINUTES or p == 0 or p == 255 or d == 0 or d & 0x80:
+    t = _u16(mv, o + PLAN_M_MINUTE)
+    p = mv[o + PLAN_M_PROTOCOL]
+    d = mv[o + PLAN_M_DAYS]
+    w = mv[o + PLAN_M_WINDOW]
+    if t >= _DAY_MINUTES or p == 0 or p == 255 or d == 0 or d & 0x80:
         return False
-    if w < MIN_WINDOW or w > MAX_WINDOW or t + w > DAY_MINUTES:
+    if w < PLAN_WINDOW_MIN or w > PLAN_WINDOW_MAX or t + w > _DAY_MINUTES:
         return False
-    return mv[o + M_RESERVED] == 0
+    return mv[o + PLAN_M_RESERVED] == 0
 
 
 def validate(buf):
-    # 0 if the plan can be used, else the first failing E_* code, in the order
+    # 0 if the plan can be used, else the first failing PLAN_E_* code, in the order
     # of docs/plans.md (Validation)
     mv = memoryview(buf)
     size = len(mv)
-    if size < HEADER + MOMENT + CRC_SIZE:
-        return E_LENGTH
-    if mv[0] != MAGIC0 or mv[1] != MAGIC1:
-        return E_MAGIC
-    if mv[2] != VERSION:
-        return E_VERSION
-    n = mv[H_COUNT]
-    if _u16(mv, H_LENGTH) != size or size != HEADER + n * MOMENT + CRC_SIZE:
-        return E_LENGTH
-    if binascii.crc32(mv[: size - CRC_SIZE]) != struct.unpack_from("<I", mv, size - CRC_SIZE)[0]:
-        return E_CRC
-    start = _u16(mv, H_START)
-    end = _u16(mv, H_END)
-    weeks = mv[H_WEEKS]
-    trial = mv[H_TRIAL]
-    if n < 1 or n > MAX_MOMENTS or start == NO_END or end < start:
-        return E_HEADER
-    if weeks < 1 or weeks > MAX_WEEKS or trial < 1 or trial > MAX_TRIAL:
-        return E_HEADER
+    if size < PLAN_MIN:
+        return PLAN_E_LENGTH
+    if mv[0] != PLAN_MAGIC[0] or mv[1] != PLAN_MAGIC[1]:
+        return PLAN_E_MAGIC
+    if mv[2] != PLAN_VERSION:
+        return PLAN_E_VERSION
+    n = mv[PLAN_H_COUNT]
+    if _u16(mv, PLAN_H_LENGTH) != size or size != PLAN_HEADER + n * PLAN_MOMENT + PLAN_CRC:
+        return PLAN_E_LENGTH
+    if binascii.crc32(mv[: size - PLAN_CRC]) != struct.unpack_from("<I", mv, size - PLAN_CRC)[0]:
+        return PLAN_E_CRC
+    start = _u16(mv, PLAN_H_START)
+    end = _u16(mv, PLAN_H_END)
+    weeks = mv[PLAN_H_WEEKS]
+    trial = mv[PLAN_H_TRIAL]
+    if n < 1 or n > PLAN_MAX_MOMENTS or start == PLAN_NO_END or end < start:
+        return PLAN_E_HEADER
+    if weeks < 1 or weeks > PLAN_WEEKS_MAX or trial < 1 or trial > PLAN_TRIAL_MAX:
+        return PLAN_E_HEADER
     for i in range(n):
-        if not _moment_ok(mv, HEADER + i * MOMENT):
-            return E_MOMENT
-    # moments in time order; two moments sharing a weekday never share a minute
+        if not _moment_ok(mv, PLAN_HEADER + i * PLAN_MOMENT):
+            return PLAN_E_MOMENT
+    # moments in time order; windows of moments sharing a weekday never overlap
     for i in range(1, n):
-        o = HEADER + i * MOMENT
+        o = PLAN_HEADER + i * PLAN_MOMENT
         t = _u16(mv, o)
-        if t < _u16(mv, o - MOMENT):
-            return E_ORDER
+        if t < _u16(mv, o - PLAN_MOMENT):
+            return PLAN_E_ORDER
         for j in range(i):
-            q = HEADER + j * MOMENT
-            if mv[o + M_DAYS] & mv[q + M_DAYS] and _u16(mv, q) + mv[q + M_WINDOW] > t:
-                return E_ORDER
-    return E_OK
+            q = PLAN_HEADER + j * PLAN_MOMENT
+            if mv[o + PLAN_M_DAYS] & mv[q + PLAN_M_DAYS] and _u16(mv, q) + mv[q + PLAN_M_WINDOW] > t:
+                return PLAN_E_ORDER
+    return 0
 
 
 class Plan:
@@ -134,46 +123,46 @@ class Plan:
         self.err = validate(self.buf)
 
     def count(self):
-        return 0 if self.err else self.buf[H_COUNT]
+        return 0 if self.err else self.buf[PLAN_H_COUNT]
 
     def start_day(self):
-        return _u16(self.buf, H_START)
+        return _u16(self.buf, PLAN_H_START)
 
     def end_day(self):
-        return _u16(self.buf, H_END)
+        return _u16(self.buf, PLAN_H_END)
 
     def weeks(self):
-        return self.buf[H_WEEKS]
+        return self.buf[PLAN_H_WEEKS]
 
     def trial_sessions(self):
-        return self.buf[H_TRIAL]
+        return self.buf[PLAN_H_TRIAL]
 
     def minute(self, i):
-        return _u16(self.buf, HEADER + i * MOMENT)
+        return _u16(self.buf, PLAN_HEADER + i * PLAN_MOMENT)
 
     def protocol(self, i):
-        return self.buf[HEADER + i * MOMENT + M_PROTOCOL]
+        return self.buf[PLAN_HEADER + i * PLAN_MOMENT + PLAN_M_PROTOCOL]
 
     def days(self, i):
-        return self.buf[HEADER + i * MOMENT + M_DAYS]
+        return self.buf[PLAN_HEADER + i * PLAN_MOMENT + PLAN_M_DAYS]
 
     def window(self, i):
-        return self.buf[HEADER + i * MOMENT + M_WINDOW]
+        return self.buf[PLAN_HEADER + i * PLAN_MOMENT + PLAN_M_WINDOW]
 
     def ends(self, i):
         # minute of day the reminder window of moment i closes (<= 1440)
-        o = HEADER + i * MOMENT
-        return _u16(self.buf, o) + self.buf[o + M_WINDOW]
+        o = PLAN_HEADER + i * PLAN_MOMENT
+        return _u16(self.buf, o) + self.buf[o + PLAN_M_WINDOW]
 
     def crc(self):
-        return struct.unpack_from("<I", self.buf, len(self.buf) - CRC_SIZE)[0]
+        return struct.unpack_from("<I", self.buf, len(self.buf) - PLAN_CRC)[0]
 
     def on_day(self, i, day):
         # True if moment i is planned on `day`
         mv = self.buf
-        if day < _u16(mv, H_START) or day > _u16(mv, H_END):
+        if day < _u16(mv, PLAN_H_START) or day > _u16(mv, PLAN_H_END):
             return False
-        return (mv[HEADER + i * MOMENT + M_DAYS] >> (day % 7)) & 1 == 1
+        return (mv[PLAN_HEADER + i * PLAN_MOMENT + PLAN_M_DAYS] >> (day % 7)) & 1 == 1
 
     def due(self, day, minute):
         # the moment whose window holds (day, minute), or NONE
@@ -191,7 +180,7 @@ class Plan:
             for i in range(n):
                 t = self.minute(i)
                 if (ahead or t >= minute) and self.on_day(i, d):
-                    return ahead * DAY_MINUTES + t - minute
+                    return ahead * _DAY_MINUTES + t - minute
         return NONE
 
 
@@ -244,7 +233,7 @@ class Reminders:
             self.since = minute
             self.done = 0
         elif day == self.day + 1:
-            if self._settle(DAY_MINUTES):
+            if self._settle(_DAY_MINUTES):
                 return R_MISSED
             self.day = day
             self.since = 0

@@ -19,17 +19,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .firmware import plan as fw
 from .protocols.checker import Checker, Diagnostic, show
 from .protocols.files import expand_paths
 from .protocols.parser import SLUG, read_source
 from .protocols.positions import KeyPath
+from .shared import C, code_names
 
 EPOCH = dt.date(2024, 1, 1)  # day 0 of the device's day numbers, a Monday
-DEFAULT_WINDOW = 15
+DEFAULT_WINDOW = C.PLAN_WINDOW_DEFAULT
+DAY_MINUTES = 24 * 60
 DEFAULT_WEEKS = 3
 DEFAULT_TRIAL = 4
-MAX_DAY = fw.NO_END - 1
+MAX_DAY = C.PLAN_NO_END - 1
 ALL_DAYS = 0x7F
 
 # weekday names, Monday = 0; Dutch and English, short and long
@@ -180,8 +181,8 @@ def _plan(ck: Checker, data: dict[str, Any], path: str) -> Plan | None:
     elif not isinstance(raw, list) or not all(isinstance(m, dict) for m in raw):
         ck.error(("moment",), f"`moment` must be tables written as [[moment]], got {show(raw)}")
         raw = None
-    elif len(raw) > fw.MAX_MOMENTS:
-        ck.error(("moment",), f"{len(raw)} moments; a plan holds at most {fw.MAX_MOMENTS}")
+    elif len(raw) > C.PLAN_MAX_MOMENTS:
+        ck.error(("moment",), f"{len(raw)} moments; a plan holds at most {C.PLAN_MAX_MOMENTS}")
     if head is None:
         return None
     key: KeyPath = ("plan",)
@@ -190,9 +191,9 @@ def _plan(ck: Checker, data: dict[str, Any], path: str) -> Plan | None:
     if "start" not in head:
         ck.error(key, "missing required key `start` (the first day, e.g. \"2026-12-01\")")
     end = _date(ck, head, key, "end") if "end" in head else None
-    weeks = ck.int_in(head, key, "weeks", 1, fw.MAX_WEEKS) if "weeks" in head else DEFAULT_WEEKS
+    weeks = ck.int_in(head, key, "weeks", 1, C.PLAN_WEEKS_MAX) if "weeks" in head else DEFAULT_WEEKS
     trial = (
-        ck.int_in(head, key, "trial_sessions", 1, fw.MAX_TRIAL)
+        ck.int_in(head, key, "trial_sessions", 1, C.PLAN_TRIAL_MAX)
         if "trial_sessions" in head else DEFAULT_TRIAL
     )
     window = _window(ck, head, key, DEFAULT_WINDOW)
@@ -235,7 +236,7 @@ def _date(ck: Checker, t: dict[str, Any], key: KeyPath, name: str) -> dt.date | 
 def _window(ck: Checker, t: dict[str, Any], key: KeyPath, default: int) -> int | None:
     if "window" not in t:
         return default
-    return ck.int_in(t, key, "window", fw.MIN_WINDOW, fw.MAX_WINDOW, " min")
+    return ck.int_in(t, key, "window", C.PLAN_WINDOW_MIN, C.PLAN_WINDOW_MAX, " min")
 
 
 def _moment(ck: Checker, m: dict[str, Any], key: KeyPath, window: int) -> Moment | None:
@@ -253,7 +254,7 @@ def _moment(ck: Checker, m: dict[str, Any], key: KeyPath, window: int) -> Moment
     win = _window(ck, m, key, window)
     if minute is None or proto is None or days is None or win is None:
         return None
-    if minute + win > fw.DAY_MINUTES:
+    if minute + win > DAY_MINUTES:
         ck.error(key + ("time",), f"the reminder window of {win} min after {m['time']} runs "
                  "past midnight; plan it earlier or shorten `window`")
         return None
@@ -318,24 +319,26 @@ def encode_plan(plan: Plan, ids: Mapping[str, int]) -> bytes:
         raise PlanError(f"the plan names protocol(s) the device does not have: "
                         f"{', '.join(missing)} (on the device: {have})")
     n = len(plan.moments)
-    size = fw.HEADER + n * fw.MOMENT + fw.CRC_SIZE
-    end = fw.NO_END if plan.end is None else day_number(plan.end)
-    buf = bytearray(struct.pack("<BBBBHHHBB", fw.MAGIC0, fw.MAGIC1, fw.VERSION, n, size,
-                                day_number(plan.start), end, plan.weeks, plan.trial_sessions))
+    size = C.PLAN_HEADER + n * C.PLAN_MOMENT + C.PLAN_CRC
+    end = C.PLAN_NO_END if plan.end is None else day_number(plan.end)
+    buf = bytearray(C.PLAN_MAGIC + struct.pack("<BBHHHBB", C.PLAN_VERSION, n, size,
+                                                day_number(plan.start), end, plan.weeks,
+                                                plan.trial_sessions))
     for m in plan.moments:
         buf += struct.pack("<HBBBB", m.minute, ids[m.protocol], m.days, m.window, 0)
     buf += struct.pack("<I", binascii.crc32(buf))
     return bytes(buf)
 
 
+ERROR_NAMES = {v: name[len("PLAN_E_"):] for v, name in code_names("PLAN_E_", True).items()}
 _DECODE_ERRORS = {
-    fw.E_LENGTH: "length does not match its moment count",
-    fw.E_MAGIC: "not a plan (magic)",
-    fw.E_VERSION: "unknown plan format version",
-    fw.E_CRC: "CRC mismatch (damaged)",
-    fw.E_HEADER: "header out of range (moments, days, weeks or trial sessions)",
-    fw.E_MOMENT: "a moment out of range (time, protocol, days, window)",
-    fw.E_ORDER: "moments out of time order or overlapping",
+    C.PLAN_E_LENGTH: "length does not match its moment count",
+    C.PLAN_E_MAGIC: "not a plan (magic)",
+    C.PLAN_E_VERSION: "another plan format version (update ontspan or the firmware)",
+    C.PLAN_E_CRC: "CRC mismatch (damaged)",
+    C.PLAN_E_HEADER: "header out of range (moments, days, weeks or trial sessions)",
+    C.PLAN_E_MOMENT: "a moment out of range (time, protocol, days, window)",
+    C.PLAN_E_ORDER: "moments out of time order or overlapping",
 }
 
 
@@ -343,9 +346,40 @@ def plan_error_text(code: int) -> str:
     return _DECODE_ERRORS.get(code, f"error code {code}")
 
 
+_MOMENT = struct.Struct("<HBBBB")  # minute, protocol, days, window, reserved
+
+
 def check_bytes(data: bytes) -> int:
-    """The firmware's validation code for `data` (0 = good), in the same order."""
-    return int(fw.validate(data))
+    """The device's validation code for `data` (0 = usable), checks in the same order
+    (docs/plans.md, Validation); firmware/plan.py is the other reading of that text."""
+    size = len(data)
+    if size < C.PLAN_MIN:
+        return C.PLAN_E_LENGTH
+    if data[:2] != C.PLAN_MAGIC:
+        return C.PLAN_E_MAGIC
+    if data[2] != C.PLAN_VERSION:
+        return C.PLAN_E_VERSION
+    n, length, start, end, weeks, trial = struct.unpack_from("<BHHHBB", data, C.PLAN_H_COUNT)
+    if length != size or size != C.PLAN_HEADER + n * C.PLAN_MOMENT + C.PLAN_CRC:
+        return C.PLAN_E_LENGTH
+    if binascii.crc32(data[:-C.PLAN_CRC]) != struct.unpack_from("<I", data, size - 4)[0]:
+        return C.PLAN_E_CRC
+    if not (1 <= n <= C.PLAN_MAX_MOMENTS and start != C.PLAN_NO_END and end >= start
+            and 1 <= weeks <= C.PLAN_WEEKS_MAX and 1 <= trial <= C.PLAN_TRIAL_MAX):
+        return C.PLAN_E_HEADER
+    moments = [_MOMENT.unpack_from(data, C.PLAN_HEADER + i * C.PLAN_MOMENT) for i in range(n)]
+    for minute, pid, days, window, reserved in moments:
+        if not (minute < DAY_MINUTES and 1 <= pid <= 254 and 1 <= days <= 0x7F
+                and C.PLAN_WINDOW_MIN <= window <= C.PLAN_WINDOW_MAX
+                and minute + window <= DAY_MINUTES and reserved == 0):
+            return C.PLAN_E_MOMENT
+    for i, (minute, _, days, _, _) in enumerate(moments):
+        earlier = moments[:i]
+        if earlier and minute < earlier[-1][0]:
+            return C.PLAN_E_ORDER
+        if any(days & d and m + w > minute for m, _, d, w, _ in earlier):
+            return C.PLAN_E_ORDER
+    return 0
 
 
 def decode_plan(data: bytes, names: Mapping[int, str] | None = None) -> Plan:
@@ -353,13 +387,13 @@ def decode_plan(data: bytes, names: Mapping[int, str] | None = None) -> Plan:
     code = check_bytes(data)
     if code:
         raise PlanError(f"plan from the device: {plan_error_text(code)}", code)
-    n, _, start, end, weeks, trial = struct.unpack_from("<BHHHBB", data, fw.H_COUNT)
+    n, _, start, end, weeks, trial = struct.unpack_from("<BHHHBB", data, C.PLAN_H_COUNT)
     moments = []
     for i in range(n):
-        minute, pid, days, window, _ = struct.unpack_from("<HBBBB", data, fw.HEADER + i * 6)
+        minute, pid, days, window, _ = _MOMENT.unpack_from(data, C.PLAN_HEADER + i * C.PLAN_MOMENT)
         name = (names or {}).get(pid, f"#{pid}")
         moments.append(Moment(minute, name, days, window))
-    last = None if end == fw.NO_END else EPOCH + dt.timedelta(days=end)
+    last = None if end == C.PLAN_NO_END else EPOCH + dt.timedelta(days=end)
     return Plan(EPOCH + dt.timedelta(days=start), weeks, trial, tuple(moments), last)
 
 

@@ -39,13 +39,14 @@ for name in sorted(exp):
 def test_bad_vectors_get_their_code(mpy):
     codes = json.loads((VECTORS / "bad" / "expected.json").read_text())
     out = mpy.check(f"""
+import contract
 import plan
 VEC = {str(VECTORS / "bad")!r}
 names = {sorted(codes)!r}
 res = {{}}
 for n in names:
     p = plan.Plan(open(VEC + "/" + n + ".bin", "rb").read())
-    res[n] = [k for k in dir(plan) if k.startswith("E_") and getattr(plan, k) == p.err][0]
+    res[n] = [k for k in dir(contract) if k.startswith("PLAN_E_") and getattr(contract, k) == p.err][0]
     assert p.count() == 0 and p.due({START}, 780) == plan.NONE
 print(res)
 """)
@@ -180,3 +181,15 @@ print(res[0], res[1])
 """)
     # odd days answered, even days missed twice: 4 even days in START+7..+13
     assert out.split() == ["8", "820"]
+
+
+def test_clock_to_day_and_minute(mpy):
+    out = mpy.check("""
+import plan
+from contract import PLAN_EPOCH_UNIX as E
+print(plan.local_day_minute(E + 86400 * 1065 + 3600 * 12, 60),
+      plan.local_day_minute(E + 86400 * 1065 + 60 * 30, -60),
+      plan.local_day_minute(1800000000, 0))
+""")
+    # 1.8e9 s (2027) is a big int on a 31-bit port; the day and minute are small
+    assert out.split() == ["(1065,", "780)", "(1064,", "1410)", "(1110,", "480)"]
