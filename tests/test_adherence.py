@@ -1,6 +1,7 @@
 """Adherence against a two-week plan, from synthetic archive sessions: exact counts."""
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 
 from ontspan.adherence import LATE, MISSED, ON_TIME, PENDING, adherence
@@ -108,3 +109,44 @@ def test_a_window_that_closed_unanswered_is_missed_until_practice_comes() -> Non
     assert adherence(PLAN, [], at - dt.timedelta(minutes=2)).occurrences[0].status == PENDING
     late = adherence(PLAN, [row(1, "14:00")], at.replace(hour=15))
     assert late.occurrences[0].status == LATE
+
+
+def test_report_with_a_plan_file(tmp_path, capsys) -> None:
+    """Through the CLI: archive records (log v2, with moments and a MISSED record)."""
+    from ontspan.archive import Archive
+    from ontspan.cli import main
+    from ontspan.logformat import NOT_RATED, Outcome, Record, RecordType
+    from synth_logs import TABLE_CRC, session
+
+    today = dt.date.today()
+    start = today - dt.timedelta(days=3)
+    plan = tmp_path / "plan.toml"
+    # reminders end yesterday, so the test does not depend on the time of day
+    plan.write_text(f'[plan]\nstart = {start}\nend = {today - dt.timedelta(days=1)}\n'
+                    'weeks = 3\ntrial_sessions = 2\n'
+                    '[[moment]]\ntime = "13:00"\nprotocol = "pmr-kort"\n')
+    at = [dt.datetime.combine(start + dt.timedelta(days=d), dt.time(13, 2)) for d in range(3)]
+    recs = session(1, at[0], before=7, after=3) + session(3, at[2].replace(hour=18), 6, 6)
+    recs[0] = Record(**{**recs[0].__dict__, "moment": 0})  # answered on the device
+    recs[1] = Record(**{**recs[1].__dict__, "moment": 0})
+    missed_at = int(at[1].replace(minute=0).timestamp())
+    recs.append(Record(RecordType.MISSED, 5, 1, 0, missed_at, 2, TABLE_CRC, 900, 0, 0, 0,
+                       Outcome.NONE, NOT_RATED, NOT_RATED, moment=0))
+    with Archive(tmp_path / "a.sqlite3") as ar:
+        ar.store("pico-7", recs, names={TABLE_CRC: {1: "pmr-kort"}}, epoch="5eed0001")
+    db = str(tmp_path / "a.sqlite3")
+    out = tmp_path / "r.html"
+    args = ["report", "--db", db, "-o", str(out), "--plan-file", str(plan)]
+    assert main([*args, "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)["plan"]
+    assert doc["total"] == {"on_time": 1, "late": 1, "missed": 1, "planned": 3}
+    assert doc["block"]["text"] == "day 4 of 21"
+    assert [o["reminded"] for o in doc["occurrences"][:3]] == [False, True, False]
+    assert (doc["trial"]["done"], doc["trial"]["drops"]) == (2, 1)
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "day 4 of 21" in text and "on time 1, late 1, missed 1" in text
+    assert "<h2>The practice plan</h2>" in out.read_text()
+    plan.write_text("[plan]\nstart = 2026-02-30\n")
+    assert main(args) == 2
+    assert capsys.readouterr().err.startswith(f"ontspan: {plan}:2: error: not valid TOML")

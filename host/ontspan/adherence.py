@@ -18,6 +18,7 @@ status. Rules (docs/plans.md, "Adherence"):
 from __future__ import annotations
 
 import datetime as dt
+import html
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -252,3 +253,63 @@ def _trial(plan: Plan, placed: Sequence[tuple[dt.datetime, SessionRow]]) -> Tria
     rows = [TrialRow(s.seq, st.date(), s.protocol_name, s.before, s.after)
             for st, s in placed if st.date() >= plan.start][: plan.trial_sessions]
     return Trial(plan.trial_sessions, tuple(rows))
+
+
+def to_html(a: Adherence) -> str:
+    """The report's section on the plan (HTML fragment, same styles as the report)."""
+    e = html.escape
+
+    def row(label: str, c: Counts) -> str:
+        return (f"<tr><td>{e(label)}</td><td class='n'>{c.on_time}</td><td class='n'>{c.late}"
+                f"</td><td class='n'>{c.missed}</td><td class='n'>{c.planned}</td></tr>")
+
+    head = ("<tr><th></th><th>on time</th><th>late</th><th>missed</th>"
+            "<th>planned so far</th></tr>")
+    moments = "".join(row(f"{m.time} {m.protocol} ({m.day_names})", c)
+                      for m, c in zip(a.plan.moments, a.per_moment, strict=True))
+    weeks = "".join(row(f"week {w}", c) for w, c in sorted(a.per_week.items()) if c.planned)
+    reminded = sum(1 for o in a.occurrences if o.status == MISSED and o.reminded)
+    tr = a.trial
+    trial_rows = "".join(
+        f"<tr><td class='n'>{i + 1}</td><td>{r.day}</td><td>{e(r.protocol or '-')}</td>"
+        f"<td class='n'>{'-' if r.before is None else r.before}</td>"
+        f"<td class='n'>{'-' if r.after is None else r.after}</td>"
+        f"<td class='n'>{'-' if r.drop is None else r.drop}</td></tr>"
+        for i, r in enumerate(tr.rows))
+    trial_text = f"{len(tr.rows)} of {tr.wanted} trial sessions done"
+    if tr.rated:
+        trial_text += (f"; tension {tr.mean('before')} before and {tr.mean('after')} after on "
+                       f"average; {tr.drops} of {len(tr.rated)} rated sessions showed a drop")
+    return f"""
+<h2>The practice plan</h2>
+<div class="key"><p>Plan from {a.plan.start}: <b>{e(a.block.text)}</b>.
+{a.total.on_time} of {a.total.planned} planned moments so far were practised on time,
+{a.total.late} late, {a.total.missed} missed ({reminded} of those after a reminder on the
+device); {len(a.extra)} session(s) outside the plan.</p></div>
+<table>{head}{moments}<tr><td colspan="5"></td></tr>{weeks}</table>
+<p class="note">On time: started before the reminder window closed. Late: later, before the
+next planned moment of the day. A session outside any moment counts as extra practice.</p>
+<h3>Trial treatment</h3>
+<p>{e(trial_text)}.</p>
+<table><tr><th>#</th><th>day</th><th>exercise</th><th>tension before</th><th>after</th>
+<th>drop</th></tr>{trial_rows}</table>
+"""
+
+
+def logged_missed(rows: Iterable[dict[str, Any]]) -> list[tuple[dt.date, int]]:
+    """(day, moment) of the archive's MISSED rows (Archive.missed()) that have both."""
+    return [(dt.datetime.fromtimestamp(r["wall_s"]).date(), r["moment"]) for r in rows
+            if r.get("wall_s") is not None and r.get("moment") is not None]
+
+
+def for_report(plan_file: str, sessions: Sequence[SessionRow], missed: Iterable[dict[str, Any]],
+               now: dt.datetime | None = None) -> Adherence:
+    """`ontspan report --plan-file`: the plan checked, adherence up to now."""
+    from .errors import InputError
+    from .plan import load_plan
+
+    plan, diags = load_plan(plan_file)
+    if plan is None:
+        first = next((d for d in diags if d.severity == "error"), None)
+        raise InputError(f"{first or plan_file}; run `ontspan check {plan_file}`")
+    return adherence(plan, sessions, now or dt.datetime.now(), logged_missed(missed))

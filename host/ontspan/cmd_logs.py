@@ -153,16 +153,25 @@ def cmd_report(args: argparse.Namespace) -> int:
     _check_range(args)
     with _archive(args) as ar:
         sessions = ar.sessions(args.device, args.date_from, args.date_to)
+        missed = ar.missed(args.device, args.date_from, args.date_to)
     if not sessions:
         raise OntspanError("no sessions in the archive for that selection")
     summary = summarize(sessions, args.plan, args.trial)
+    plan = None
+    if args.plan_file:  # adherence to a plan file (docs/plans.md)
+        from .adherence import for_report, to_html
+
+        plan = for_report(args.plan_file, sessions, missed)
     Path(args.output).write_text(
-        build_html(sessions, args.plan, args.trial), encoding="utf-8"
+        build_html(sessions, args.plan, args.trial, plan_html=to_html(plan) if plan else ""),
+        encoding="utf-8",
     )
     if args.json:
-        print(json.dumps(asdict(summary), default=str))
+        print(json.dumps(asdict(summary) | ({"plan": plan.to_json()} if plan else {}), default=str))
     else:
         print(terminal_summary(summary))
+        if plan:
+            print("\n".join(plan.lines()))
         print(f"report: {args.output}")
     return EXIT_OK
 
@@ -211,6 +220,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="sessions planned per day")
     p.add_argument("--trial", type=int, default=4, metavar="N",
                    help="sessions in the trial summary (default 4)")
+    p.add_argument("--plan-file", metavar="PLAN.toml",
+                   help="adherence to this practice plan (on time, late, missed; the block)")
     p.add_argument("--json", action="store_true", help="summary numbers as JSON")
     _common(p)
     p.set_defaults(handler=cmd_report)

@@ -265,7 +265,8 @@ def _img(b64: str | None, alt: str) -> str:
 
 
 def build_html(sessions: Sequence[Session], plan: str = "daily",
-               trial_size: int = TRIAL_SESSIONS, title: str | None = None) -> str:
+               trial_size: int = TRIAL_SESSIONS, title: str | None = None,
+               plan_html: str = "") -> str:
     """The whole report as one HTML document."""
     s = summarize(sessions, plan, trial_size)
     done = [x for x in _ordered(sessions) if x.outcome in _ENDED]
@@ -324,7 +325,7 @@ sessions rated both times.{trend}</p>
 <p class="note">A trial treatment of about four sessions is judged by the degree of tension
 and whether complaints respond when tension drops. The device records how tense the
 patient felt before and after each session; it does not record complaints.</p>
-
+{plan_html}
 <h2>Did the practice happen as planned?</h2>
 <p class="note">Bars: sessions per day. Dashed line: the plan. Adherence counts at most
 the planned number of sessions on a day.</p>
