@@ -33,12 +33,18 @@ STATUSES = (ON_TIME, LATE, MISSED)
 class SessionRow(Protocol):
     """What adherence reads of an archive session (archive.Session has these)."""
 
-    seq: int
-    wall_s: int | None
-    protocol_name: str | None
-    actual_s: int | None
-    before: int | None
-    after: int | None
+    @property
+    def seq(self) -> int: ...
+    @property
+    def wall_s(self) -> int | None: ...
+    @property
+    def protocol_name(self) -> str | None: ...
+    @property
+    def actual_s(self) -> int | None: ...
+    @property
+    def before(self) -> int | None: ...
+    @property
+    def after(self) -> int | None: ...
 
 
 @dataclass(frozen=True)
