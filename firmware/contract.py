@@ -276,6 +276,7 @@ PLAN_HEADER = const(12)
 PLAN_MOMENT = const(6)  # bytes per moment
 PLAN_CRC = const(4)
 PLAN_MIN = const(22)  # header, one moment, CRC
+PLAN_MAX = const(112)  # header, 16 moments, CRC
 PLAN_MAX_MOMENTS = const(16)
 PLAN_NO_END = const(0xFFFF)  # end day: reminders go on after the block
 PLAN_WINDOW_MIN = const(5)  # reminder window, minutes
