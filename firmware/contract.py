@@ -297,6 +297,12 @@ PLAN_M_PROTOCOL = const(2)
 PLAN_M_DAYS = const(3)
 PLAN_M_WINDOW = const(4)
 PLAN_M_RESERVED = const(5)
+# link commands (docs/link.md): a plan fits one frame
+CMD_PUT_PLAN = const(0x60)  # request: plan bytes; refused while a session plays
+CMD_GET_PLAN = const(0x61)  # reply: plan bytes, empty without a plan
+CMD_CLEAR_PLAN = const(0x62)
+ERR_PLAN_REFUSED = const(0x10)  # PUT_PLAN: plan decoder refused; payload: PLAN_E_* u8
+STATE_REMINDER = const(4)  # STATUS: a reminder glows; pid is the moment's protocol
 # plan error codes (validation order of docs/plans.md); 0 = usable
 PLAN_E_LENGTH = const(1)
 PLAN_E_MAGIC = const(2)

@@ -29,6 +29,7 @@ STATUS_TEXT = {
     Status.ERR_VALUE: "the device refused a value",
     Status.ERR_STORAGE: "the device could not write its flash",
     Status.ERR_INTERNAL: "the device firmware failed on this request",
+    Status.ERR_PLAN_REFUSED: "the device refused the plan",
 }
 
 
