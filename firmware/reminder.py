@@ -33,6 +33,8 @@ class ReminderRoom:
         self.glowing = plan.NONE  # moment index whose reminder shows
         self.ends = 0  # minute of day its window closes
         self._shown = False
+        self._level = -1  # last level drawn
+        self._night = False
         self.load()
 
     # -- storage ---------------------------------------------------------------
@@ -123,7 +125,11 @@ class ReminderRoom:
         ph = ms % _PERIOD_MS
         half = _PERIOD_MS // 2
         level = ph if ph < half else _PERIOD_MS - ph  # 0..half
-        level = _LOW + (255 - _LOW) * level // half
+        level = (_LOW + (255 - _LOW) * level // half) & ~7  # 32 steps: a frame per step
+        if self._shown and level == self._level and night == self._night:
+            return
+        self._level = level
+        self._night = night
         c = _NIGHT if night else _DAY
         r = c[0] * level // 255
         g = c[1] * level // 255
