@@ -1,130 +1,102 @@
-# The device application: boot, load, loop. One skeleton with a global
-# exception handler that leaves the motor off and the ring dark.
+# The device application: boot, the loop, and the way out when something
+# fails. The work is done in rooms: session.py (records, ratings, outcome),
+# buttons.py (what a gesture means), storage.py (table, upload, selection,
+# config file); service.py is the link's view of the Device below.
 #
-# Flash is written only between cues: the START record before the first cue,
-# the END record after the last, tables only while no session plays (on the
-# rp2 a flash erase halts everything for tens of ms).
-import os
-import sys
+# Exception path: an unhandled error turns the motor off and the ring dark,
+# closes an open session with FAULT, counts the fault (INFO shows it) and
+# starts the app again within a second. Three faults within a minute leave
+# the device dark at the REPL, so `ontspan install` can always repair it.
+# Ctrl-C from the host (mpremote) gives the REPL and never restarts.
+import storage  # first: its table buffers are taken while the heap is still whole
 
+# isort: split
+import sys
+import time
+
+import buttons
 import config
 import engine as eng
-import gestures
 import hal
 import link
 import logbook
-import logrecord as lr
+import reminder
 import service
-import table
+import session as ss
 import ui
-from contract import FIRMWARE_VERSION, TABLE_MAX, TABLE_VERSION
+from contract import FIRMWARE_VERSION, TABLE_VERSION
 from micropython import const
-
-# modes of the one-button UI
-IDLE = const(0)
-PLAYING = const(1)
-PAUSED = const(2)
-RATING_BEFORE = const(3)
-RATING_AFTER = const(4)
 
 _FRAME_MS = const(20)
 _IDLE_MS = const(20)
 _BOOT_MS = const(1200)
-_CHOICE_MS = const(1500)  # how long the ring shows the chosen protocol
-_PAUSE_MAX_MS = const(900000)  # a session paused for 15 min is stopped
 _LINK_BYTES_PLAYING = const(64)  # bounded link work per tick while cues run
 _LINK_BYTES_IDLE = const(600)
-_TABLE = "/table.bin"
-_STAGE = "/table.new"
-_STATE = "/state.json"
+_RESTART_MS = const(300)  # after a fault, before the app starts again
+_FAULT_WINDOW_MS = const(60000)
+_FAULTS_TO_STOP = const(3)  # this many within the window: stay at the REPL
+_FAULTS = "/faults.txt"  # "<count> <kind of the last>"
+
+_STATE_OF_MODE = (service.STATE_IDLE, service.STATE_PLAYING, service.STATE_PAUSED,
+                  service.STATE_RATING, service.STATE_RATING)
+_prepared = False
 
 
-class Device:
+class Device(service.Contract):
     fw_version = FIRMWARE_VERSION
     table_version = TABLE_VERSION
-    max_table = TABLE_MAX
+    max_table = storage.MAX_TABLE
 
     def __init__(self):
-        hal.prepare()
+        """Flash, config and board only: enough for the exception path to turn it off."""
+        global _prepared
+        if not _prepared:  # the flash stays mounted across app restarts
+            hal.prepare()
+            _prepared = True
         self.root = hal.FS_ROOT
         self.cfg, self.cfg_ok = config.load(self.root)
-        b = hal.board(self.cfg)
-        self.board = b
+        self.board = hal.board(self.cfg)
+        self.session = ss.Session(self)  # holds nothing yet: the exception path may ask it
+
+    def open(self):
+        """Everything else up to the idle loop."""
+        b = self.board
         self.clk = b.clock  # ticks source (clock() is the wall clock for the link)
         self._last = b.clock.ticks_ms()
         self.up_s = 0  # uptime that never wraps: whole seconds plus a ms remainder
         self._up_ms = 0
         self.epoch_base = 0  # wall clock = epoch_base + up_s once the host set it
         self.tz_min = 0
+        self._day_s0 = 0  # local second of the day when the clock was set
+        self._up_at_set = 0
         self.clock_set = False
+        self.faults, self.last_fault = read_faults(self.root)
         self.log = logbook.Logbook(self.root + "/log", self.cfg["log_capacity"])
         self.log.open()
+        self.storage = storage.Storage(self.root, self.session.busy)
+        self.buttons = buttons.Buttons(self)
+        self._build_cues()
+        self.reminders = reminder.ReminderRoom(self.root, b.ring)  # the practice plan
+        self._reboot = -1
+        self._status = [0, 0, 0, 0, 0, 0]
+        self._clock = [0, 0, False]
+        self.link = link.Link(sys.stdin.buffer, sys.stdout.buffer, b.clock)
+        self.disp = link.Dispatcher(service, self)
+        return self
+
+    def _build_cues(self):
+        b = self.board
         self.engine = eng.Engine(
             b.ring, b.motor, b.clock,
             device_cap=self.cfg["day_cap"],
             night_cap=self.cfg["night_cap"],
-            motor_cap=self.cfg["motor_cap"],
             on_edge=self._on_edge,
-        )
+        )  # the motor cap is the motor model's (motor.py), applied once
         self.rating = ui.Rating(b.ring, b.clock)
-        self.table = None
-        self._table_buf = None
-        self.load_table()
-        self.selected = self._load_selection()
-        self.mode = IDLE
-        self.index = -1  # protocol index of the current session
-        self.rec = bytearray(lr.SIZE)  # the current session's record: START, then END
-        self._start_up = 0  # uptime s at the START record
-        self._start_wall_known = False
-        self._outcome = lr.OUT_NONE  # kept from the last cue until the END record (after a rating)
-        self._actual = 0
-        self._blocks = 0
-        self._groups = 0
-        self._paused_at = 0
-        self._choice_until = 0
-        self._choice_on = False
-        self._reboot = -1
-        self._stage = None
-        self.link = link.Link(sys.stdin.buffer, sys.stdout.buffer, b.clock)
-        self.disp = link.Dispatcher(service, self)
 
-    # -- table and selection -------------------------------------------------
-    def load_table(self):
-        """Load and validate the table; a bad or missing one leaves no table (never raises)."""
-        try:
-            with open(self.root + _TABLE, "rb") as f:
-                buf = f.read(TABLE_MAX + 1)
-        except OSError:
-            buf = b""
-        t = table.Table(buf) if buf else None
-        if t is not None and t.err:
-            t = None
-        self.table = t
-        self._table_buf = buf if t else None
-        return t
-
-    def _load_selection(self):
-        try:
-            with open(self.root + _STATE) as f:
-                pid = int(f.read())
-        except (OSError, ValueError):
-            pid = 0
-        t = self.table
-        if t is None or not t.count():
-            return 0
-        i = t.index_of(pid)
-        return i if i >= 0 else 0
-
-    def _save_selection(self):
-        t = self.table
-        if t is None:
-            return
-        try:
-            with open(self.root + _STATE + ".tmp", "w") as f:
-                f.write(str(t.proto_id(self.selected)))
-            os.rename(self.root + _STATE + ".tmp", self.root + _STATE)
-        except OSError:
-            pass
+    def _on_edge(self, e):
+        # the sim records each cue edge with how late it was handled; a no-op on the Pico
+        self.board.edge(e.kind, e.block, e.group, e.late_ring[(e.late_i - 1) % eng.LATE_RING])
 
     # -- time ------------------------------------------------------------------
     def _tick_uptime(self):
@@ -141,7 +113,8 @@ class Device:
 
     def is_night(self):
         if self.clock_set:
-            hour = (self.wall() + self.tz_min * 60) // 3600 % 24
+            # local time of day from small ints (the wall clock is a heap int on the rp2)
+            hour = (self._day_s0 + self.up_s - self._up_at_set) % 86400 // 3600
             a = self.cfg["night_start"]
             b = self.cfg["night_end"]
             return (hour >= a or hour < b) if a > b else (a <= hour < b)
@@ -150,263 +123,94 @@ class Device:
             return light < 2000
         return True  # unknown: dim and warm is the safe guess at a bedside
 
-    def _set_night_cap(self):
+    def set_night_cap(self):
         """The ring's device cap for now (day or night); returns whether it is night."""
         night = self.is_night()
         self.board.ring.set_device_cap(self.cfg["night_cap"] if night else self.cfg["day_cap"])
         return night
 
-    # -- sessions --------------------------------------------------------------
-    def begin(self, index):
-        """Start protocol `index` as the patient would: optional rating first."""
-        t = self.table
-        if t is None or index < 0 or index >= t.count():
-            return False
-        self.index = index
-        if t.rating(index) == 2:
-            self.mode = RATING_BEFORE
-            self.rating.begin()
-        else:
-            self._play(lr.NOT_RATED)
-        return True
+    # -- what service.py asks of the device (service.Contract) -----------------
+    def busy(self):
+        return self.session.busy()
 
-    def _play(self, before):
-        t = self.table
-        i = self.index
-        if t is None:
-            self.mode = IDLE
-            return
-        night = self._set_night_cap()
-        lr.pack_into(
-            self.rec, 0, lr.START, 0, self.log.boot, self.up_s, self.wall(),
-            t.proto_id(i), t.crc(), min(t.duration_ms(i) // 1000, 0xFFFE), 0, 0, 0,
-            lr.OUT_NONE, before, lr.NOT_RATED,
-        )
-        self._start_wall_known = self.clock_set
-        self._start_up = self.up_s
-        self._append()
-        self.engine.start(t, i, night)
-        self.mode = PLAYING
-
-    def _ended(self, outcome):
-        """The cues are over: rate if the protocol asks for it, then log."""
-        e = self.engine
-        self._outcome = outcome
-        self._actual = self.up_s - self._start_up
-        self._blocks = e.blocks_done
-        self._groups = e.groups_done
-        e.stop()
-        t = self.table
-        if outcome == lr.OUT_COMPLETED and t is not None and t.rating(self.index):
-            self.mode = RATING_AFTER
-            self.rating.begin()
-        else:
-            self._finish(lr.NOT_RATED)
-
-    def _finish(self, after):
-        rec = self.rec
-        lr.finish(rec, 0, min(self._actual, 0xFFFE), min(self._blocks, 254),
-                  min(self._groups, 254), self._outcome, after)
-        if self.clock_set and not self._start_wall_known:
-            lr.set_wall(rec, 0, self.epoch_base + self._start_up)
-        self._append()
-        self.mode = IDLE
-        self.board.ring.off()
-        self.board.motor.set(0)
-
-    def _append(self):
-        try:
-            self.log.append(self.rec)
-        except OSError:
-            pass  # a full or failing flash must not stop the cues
-
-    def _rated(self, value):
-        if self.mode == RATING_BEFORE:
-            self._play(value)
-        else:
-            self._finish(value)
-
-    def _on_edge(self, e):
-        # the sim records each cue edge with how late it was handled; a no-op on the Pico
-        self.board.edge(e.kind, e.block, e.group, e.late_ring[(e.late_i - 1) % eng.LATE_RING])
-
-    # -- button ----------------------------------------------------------------
-    def on_button(self, ev):
-        m = self.mode
-        if m == RATING_BEFORE or m == RATING_AFTER:
-            if self.rating.event(ev):
-                self._rated(self.rating.value)
-        elif m == PLAYING:
-            if ev == gestures.TAP:
-                self.engine.pause()
-                self._paused_at = self.clk.ticks_ms()
-                self.mode = PAUSED
-            elif ev == gestures.HOLD:
-                self._ended(lr.OUT_STOPPED)
-        elif m == PAUSED:
-            if ev == gestures.TAP:
-                self.engine.resume()
-                self.mode = PLAYING
-            elif ev == gestures.HOLD:
-                self._ended(lr.OUT_STOPPED)
-        else:
-            t = self.table
-            if t is None:
-                self._no_table()
-            elif ev == gestures.TAP:
-                self._choice_on = False
-                self.begin(self.selected)
-            elif ev == gestures.DOUBLE:
-                self.selected = (self.selected + 1) % t.count()
-                self._save_selection()
-                self._show_choice()
-            elif ev == gestures.HOLD:
-                self._show_choice()
-
-    def _show_choice(self):
-        t = self.table
-        if t is None:
-            return
-        ui.show_choice(self.board.ring, self.selected, t.count())
-        self._choice_on = True
-        self._choice_until = self.clk.ticks_add(self.clk.ticks_ms(), _CHOICE_MS)
-
-    def _no_table(self):
-        self._blink(2, 150)  # two short blinks: nothing to play yet
-
-    def _blink(self, times, ms):
-        status = self.board.status
-        for _ in range(times):
-            status.set(True)
-            self.board.idle(ms)
-            status.set(False)
-            self.board.idle(ms)
-
-    # -- link: what service.py asks of the device -------------------------------
     def info_dict(self):
-        t = self.table
+        t = self.storage.table
         lg = self.log
-        try:
-            st = os.statvfs(self.root or "/")
-            free = st[0] * st[3]
-        except OSError:
-            free = -1
-        return {
-            "firmware": FIRMWARE_VERSION,
-            "device_id": self.board.device_id().hex(),
-            "table": {
-                "version": TABLE_VERSION,
-                "crc": ("%08x" % t.crc()) if t else None,
-                "size": len(self._table_buf) if t and self._table_buf else 0,
-            },
-            "protocols": [t.proto_id(i) for i in range(t.count())] if t else [],
-            "selected": t.proto_id(self.selected) if t else None,
-            "logs": {"count": lg.count, "capacity": lg.capacity, "first": lg.first_seq,
-                     "last": lg.last_seq, "epoch": lg.epoch_hex()},
-            "boot": lg.boot,
-            "flash_free": free,
-            "clock": {"set": self.clock_set, "uptime_s": self.up_s},
-            "config_ok": self.cfg_ok,  # the config itself: GET_CONFIG (INFO stays in one frame)
-        }
+        st = self.storage
+        return service.info_doc(
+            FIRMWARE_VERSION, self.board.device_id().hex(),
+            t.crc() if t else 0, st.size if t else 0,
+            [t.proto_id(i) for i in range(t.count())] if t else [],
+            t.proto_id(st.selected) if t else None,
+            {"count": lg.count, "capacity": lg.capacity, "first": lg.first_seq, "last": lg.last_seq,
+             "epoch": lg.epoch_hex()},
+            lg.boot, st.flash_free(), self.clock_set, self.up_s, self.cfg_ok,
+            self.faults, self.last_fault,
+        )
 
     def stage_begin(self, total):
-        if self.mode != IDLE:
-            return link.ERR_BUSY
-        self.stage_abort()
-        self._stage = open(self.root + _STAGE, "wb")
-        return 0
+        return self.storage.stage_begin(total)
 
     def stage_write(self, data):
-        if self._stage is None:
-            return link.ERR_STATE
-        self._stage.write(data)
-        return 0
+        return link.ERR_STATE if self.storage.stage_write(data) else 0
 
     def stage_commit(self):
-        f = self._stage
-        if f is None:
-            return table.E_LENGTH
-        f.close()
-        self._stage = None
-        with open(self.root + _STAGE, "rb") as f:
-            buf = f.read(TABLE_MAX + 1)
-        err = table.validate(buf)
-        if err:
-            self._remove(_STAGE)
-            return err
-        os.rename(self.root + _STAGE, self.root + _TABLE)  # atomic on littlefs
-        self.load_table()
-        self.selected = self._load_selection()
-        return 0
+        return self.storage.stage_commit()
 
     def stage_abort(self):
-        if self._stage is not None:
-            try:
-                self._stage.close()
-            except OSError:
-                pass
-            self._stage = None
-        self._remove(_STAGE)
-
-    def _remove(self, name):
-        try:
-            os.remove(self.root + name)
-        except OSError:
-            pass
+        self.storage.stage_abort()
 
     def table_size(self):
-        return len(self._table_buf) if self.table and self._table_buf else 0
+        return self.storage.size
 
     def read_table(self, offset, buf):
-        src = self._table_buf
-        if not src:
-            return 0
-        n = min(len(buf), len(src) - offset)
-        buf[:n] = src[offset:offset + n]
-        return n
+        return self.storage.read_table(offset, buf)
 
     def set_clock(self, epoch_s, tz_min):
         self._tick_uptime()
         self.epoch_base = epoch_s - self.up_s
         self.tz_min = tz_min
+        self._day_s0 = (epoch_s + tz_min * 60) % 86400
+        self._up_at_set = self.up_s
         self.clock_set = True
+        self.reminders.set_clock(epoch_s, tz_min)
         return 0
 
     def clock(self):
-        return self.wall(), self.tz_min, self.clock_set
+        c = self._clock  # filled in place: no tuple per GET_CLOCK
+        c[0] = self.wall()
+        c[1] = self.tz_min
+        c[2] = self.clock_set
+        return c
 
     def start(self, pid):
-        t = self.table
+        t = self.storage.table
         if t is None or t.index_of(pid) < 0:
             return link.ERR_NO_PROTOCOL
-        if self.mode != IDLE:
+        if self.busy():
             return link.ERR_BUSY
-        self.begin(t.index_of(pid))
+        self.session.begin(t.index_of(pid))
         return 0
 
     def stop(self):
-        m = self.mode
-        if m == PLAYING or m == PAUSED:
-            self._ended(lr.OUT_STOPPED)
-        elif m == RATING_BEFORE:
-            self.mode = IDLE
-            self.board.ring.off()
-        elif m == RATING_AFTER:
-            self._finish(lr.NOT_RATED)
+        self.session.stop()
+
+    def begin(self, index):
+        """Start protocol `index` as a tap would (bench and tests)."""
+        return self.session.begin(index)
 
     def status(self):
-        t = self.table
-        pid = t.proto_id(self.index) if t and self.mode != IDLE and self.index >= 0 else 0
-        flags = (service.FLAG_TABLE if t else 0) | (service.FLAG_CLOCK if self.clock_set else 0)
+        # one list, filled in place: STATUS is what a host polls, so it allocates nothing
+        st = self._status
+        s = self.session
+        s.status_into(st)
+        flags = (service.FLAG_TABLE if self.storage.table else 0) | (service.FLAG_CLOCK if self.clock_set else 0)
         flags |= (service.FLAG_NIGHT if self.is_night() else 0) | (0 if self.cfg_ok else service.FLAG_CONFIG_DEFAULT)
-        state = (service.STATE_IDLE, service.STATE_PLAYING, service.STATE_PAUSED,
-                 service.STATE_RATING, service.STATE_RATING)[self.mode]
-        elapsed = remaining = 0
-        if self.mode == PLAYING or self.mode == PAUSED:
-            elapsed = self.engine.elapsed_ms() // 1000
-            if t:
-                remaining = max(0, t.duration_ms(self.index) // 1000 - elapsed)
-        return state, pid, flags, elapsed, remaining, self.log.count
+        st[0] = _STATE_OF_MODE[s.mode]
+        st[2] = flags
+        st[5] = self.log.count
+        self.reminders.status_into(self, st)
+        return st
 
     def config_dict(self):
         return self.cfg
@@ -417,11 +221,22 @@ class Device:
         cfg, bad = config.check(merged)
         if bad:
             return bad[0]
-        config.save(self.root, cfg)
+        self.storage.save_config(cfg)
         self.cfg = cfg
-        self.engine.device_cap = cfg["day_cap"]
-        self.engine.night_cap = cfg["night_cap"]
+        self.cfg_ok = True
+        self.apply_config()
         return None
+
+    def apply_config(self):
+        """Every key takes effect now: caps, night hours, motor, pins, log size."""
+        cfg = self.cfg
+        if self.board.apply(cfg):
+            self._build_cues()  # a new ring or motor object: the cues must drive it
+        e = self.engine
+        e.device_cap = cfg["day_cap"]
+        e.night_cap = cfg["night_cap"]
+        self.log.capacity = cfg["log_capacity"]
+        self.set_night_cap()
 
     def request_reboot(self, mode):
         self._reboot = mode  # after the reply is on the wire
@@ -433,8 +248,6 @@ class Device:
         return self.log.epoch
 
     def clear_logs(self, upto):
-        if self.mode != IDLE:
-            return link.ERR_BUSY
         self.log.clear_upto(upto)
         return 0
 
@@ -445,7 +258,7 @@ class Device:
         clock = self.clk
         buf = ring.buf
         n = ring.n
-        self._set_night_cap()
+        self.set_night_cap()
         t0 = clock.ticks_ms()
         while True:
             e = clock.ticks_diff(clock.ticks_ms(), t0)
@@ -465,11 +278,11 @@ class Device:
 
     def signal_bad_config(self):
         """Three slow blinks of the on-board LED: the config was bad, defaults are in use."""
-        self._blink(3, 250)
+        buttons.blink(self.board, 3, 250)
 
     def _sleep_ms(self):
         """Time until the engine next needs the CPU (deadline or frame), at most _IDLE_MS."""
-        if self.mode != PLAYING:
+        if self.session.mode != ss.PLAYING:
             return _IDLE_MS
         ms = self.engine.ms_to_next(self.clk.ticks_ms())
         return ms if ms < _IDLE_MS else _IDLE_MS
@@ -480,23 +293,12 @@ class Device:
         self._tick_uptime()
         ev = b.button.poll()
         if ev:
-            self.on_button(ev)
-        m = self.mode
-        if m == PLAYING:
-            e = self.engine
-            e.tick()
-            if e.state == eng.DONE:
-                self._ended(lr.OUT_COMPLETED)
-        elif m == PAUSED:
-            if self.clk.ticks_diff(self.clk.ticks_ms(), self._paused_at) >= _PAUSE_MAX_MS:
-                self._ended(lr.OUT_STOPPED)
-        elif m == RATING_BEFORE or m == RATING_AFTER:
-            if self.rating.expired():
-                self._rated(lr.NOT_RATED)
-        elif self._choice_on and self.clk.ticks_diff(self.clk.ticks_ms(), self._choice_until) >= 0:
-            self._choice_on = False
-            b.ring.off()
-        req = self.link.poll(_LINK_BYTES_PLAYING if m == PLAYING else _LINK_BYTES_IDLE)
+            self.buttons.on(ev)
+        s = self.session
+        s.step()
+        self.buttons.step()
+        self.reminders.step(self)
+        req = self.link.poll(_LINK_BYTES_PLAYING if s.mode == ss.PLAYING else _LINK_BYTES_IDLE)
         if req:
             self.disp.handle(self.link, req)
             if self._reboot >= 0:
@@ -511,25 +313,80 @@ class Device:
             self.step()
 
 
+def read_faults(root):
+    """(count, kind of the last) of the faults the app restarted after."""
+    try:
+        with open(root + _FAULTS) as f:
+            n, kind = f.read().split(" ", 1)
+        return int(n), kind
+    except (OSError, ValueError):
+        return 0, None
+
+
+def _note_fault(root, kind):
+    n = read_faults(root)[0] + 1
+    try:
+        with open(root + _FAULTS + ".tmp", "w") as f:
+            f.write("%d %s" % (n, kind))
+        import os
+
+        os.rename(root + _FAULTS + ".tmp", root + _FAULTS)
+    except OSError:
+        pass
+
+
+def _safe(dev):
+    """Motor off and ring dark, whatever state the app was left in."""
+    if dev is None:
+        return
+    try:
+        dev.board.deinit()
+    except Exception:  # a half-built board: nothing more to turn off
+        pass
+
+
+def _fault(dev, e):
+    """After an unhandled error: safe, close the session with FAULT, count it."""
+    _safe(dev)
+    if dev is None:
+        return
+    try:
+        dev.session.fault()
+    except Exception:
+        pass
+    _note_fault(dev.root, type(e).__name__)
+
+
 def boot():
     """Everything up to the idle loop, without the animation (the bench times this)."""
-    return Device()
+    return Device().open()
 
 
 def run():
-    dev = None
-    try:
-        dev = boot()
-        if not dev.cfg_ok:
-            dev.signal_bad_config()
-        dev.boot_animation()
-        dev.loop()
-    except KeyboardInterrupt:
-        if dev:
-            dev.board.deinit()
-        raise  # Ctrl-C from the host: leave the cues dark and give the REPL
-    except Exception as e:
-        if dev:
-            dev.board.deinit()
-        sys.print_exception(e)  # type: ignore[attr-defined]  # MicroPython only
-        raise
+    recent = [time.ticks_ms()] * _FAULTS_TO_STOP  # ticks of the last faults, oldest first
+    faults = 0
+    while True:
+        dev = None
+        try:
+            dev = Device()
+            dev.open()
+            if faults == 0:  # a restart after a fault skips the greeting: back at once
+                if not dev.cfg_ok:
+                    dev.signal_bad_config()
+                dev.boot_animation()
+            dev.loop()
+        except KeyboardInterrupt:
+            _safe(dev)
+            raise  # Ctrl-C from the host: leave the cues dark and give the REPL
+        except Exception as e:
+            _fault(dev, e)
+            sys.print_exception(e)  # type: ignore[attr-defined]  # MicroPython only
+            now = time.ticks_ms()
+            recent.pop(0)
+            recent.append(now)
+            faults += 1
+            if faults >= _FAULTS_TO_STOP and time.ticks_diff(now, recent[0]) < _FAULT_WINDOW_MS:
+                print("ontspan: %d faults within a minute; staying at the REPL "
+                      "(ontspan install repairs the firmware)" % _FAULTS_TO_STOP)
+                return
+            time.sleep_ms(_RESTART_MS)

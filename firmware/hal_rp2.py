@@ -6,15 +6,12 @@ import time
 
 import gestures
 import machine
+import motor
 import neopixel
 import pixels
-from micropython import const
 
 _GRB = b"\x01\x00\x02"  # WS2812B wire order: byte 0 is green
-_KICK_DUTY = const(45000)  # ~70 % duty to overcome ERM stall friction
-_KICK_MS = const(30)
-_KICK_BELOW = const(120)  # levels below this need a kick from standstill
-_MAX_ON_MS = const(8000)  # hard cap on continuous vibration, whatever asks for it
+
 
 
 class Clock:
@@ -38,65 +35,6 @@ class Ring(pixels.Ring):
     def show(self):
         self.render_out()
         self._np.write()
-
-
-class Motor:
-    """ERM motor on a MOSFET, PWM above hearing; kick-start and an on-time cap."""
-
-    def __init__(self, pin, freq, cap, clock):
-        self._pwm = machine.PWM(machine.Pin(pin))
-        self._pwm.freq(freq)
-        self._pwm.duty_u16(0)
-        self._cap = cap
-        self._clock = clock
-        self.level = 0
-        self._on_t = 0
-        self._kick_until = 0
-        self._kicking = False
-        self._tripped = False
-
-    def set(self, level):
-        if level <= 0:
-            level = 0
-            self._tripped = False
-        elif level > 255:
-            level = 255
-        if level == self.level:
-            return
-        now = self._clock.ticks_ms()
-        if self.level == 0 and level:
-            self._on_t = now
-            if level < _KICK_BELOW:
-                self._kicking = True
-                self._kick_until = self._clock.ticks_add(now, _KICK_MS)
-        self.level = level
-        self._apply()
-
-    def _apply(self):
-        if self._tripped or not self.level:
-            duty = 0
-        elif self._kicking:
-            duty = _KICK_DUTY
-        else:
-            duty = self.level * self._cap * 257 // 255
-        self._pwm.duty_u16(duty)
-
-    def service(self):
-        """Called every loop: ends the kick pulse, enforces the on-time cap."""
-        if not self.level:
-            return
-        now = self._clock.ticks_ms()
-        if self._kicking and self._clock.ticks_diff(now, self._kick_until) >= 0:
-            self._kicking = False
-            self._apply()
-        if not self._tripped and self._clock.ticks_diff(now, self._on_t) >= _MAX_ON_MS:
-            self._tripped = True
-            self._apply()
-
-    def off(self):
-        self.level = 0
-        self._kicking = False
-        self._pwm.duty_u16(0)
 
 
 class Button:
@@ -125,13 +63,50 @@ class Board:
 
     def __init__(self, cfg):
         self.clock = Clock()
-        self.ring = Ring(cfg["ring_pin"], cfg["ring_leds"], cfg["day_cap"])
-        self.motor = Motor(cfg["motor_pin"], cfg["motor_freq"], cfg["motor_cap"], self.clock)
-        self.button = Button(cfg["button_pin"], self.clock)
         self.status = Status()
-        self._adc = machine.ADC(cfg["light_pin"]) if cfg["light_pin"] >= 26 else None
+        self._cfg = dict(cfg)
+        self.ring = Ring(cfg["ring_pin"], cfg["ring_leds"], cfg["day_cap"])
+        self._pwm = machine.PWM(machine.Pin(cfg["motor_pin"]))
+        self.motor = self._new_motor(cfg)
+        self.button = Button(cfg["button_pin"], self.clock)
+        self._adc = self._new_adc(cfg)
         self._poll = select.poll()
         self._poll.register(sys.stdin, select.POLLIN)
+
+    def _new_motor(self, cfg):
+        pwm = self._pwm
+        pwm.freq(cfg["motor_freq"])
+        pwm.duty_u16(0)
+        return motor.Motor(pwm.duty_u16, self.clock, cfg["motor_cap"])
+
+    @staticmethod
+    def _new_adc(cfg):
+        return machine.ADC(cfg["light_pin"]) if cfg["light_pin"] >= 26 else None
+
+    def apply(self, cfg):
+        """Take a new config at once (called while idle). Returns True when the ring or
+        the motor object was replaced (a pin or the LED count changed): the app then
+        rebuilds what holds them."""
+        old = self._cfg
+        self._cfg = dict(cfg)
+        new = False
+        if old["ring_pin"] != cfg["ring_pin"] or old["ring_leds"] != cfg["ring_leds"]:
+            self.ring.off()
+            self.ring = Ring(cfg["ring_pin"], cfg["ring_leds"], cfg["day_cap"])
+            new = True
+        if old["motor_pin"] != cfg["motor_pin"]:
+            self.motor.off()
+            self._pwm.deinit()
+            self._pwm = machine.PWM(machine.Pin(cfg["motor_pin"]))
+            self.motor = self._new_motor(cfg)
+            new = True
+        self._pwm.freq(cfg["motor_freq"])
+        self.motor.set_cap(cfg["motor_cap"])
+        if old["button_pin"] != cfg["button_pin"]:
+            self.button = Button(cfg["button_pin"], self.clock)
+        if old["light_pin"] != cfg["light_pin"]:
+            self._adc = self._new_adc(cfg)
+        return new
 
     def device_id(self):
         return machine.unique_id()
@@ -154,6 +129,7 @@ class Board:
         machine.reset()
 
     def deinit(self):
+        """Motor off, ring dark: every way out of the app passes here."""
         self.motor.off()
         self.ring.off()
         self.status.set(False)

@@ -10,12 +10,16 @@
 #   ONTSPAN_SIM_DRAW   "1" = draw ring and motor on stderr
 #   ONTSPAN_SIM_ID     device id, hex
 #   ONTSPAN_SIM_TICKS0 initial tick count (default: 10 s before the 2^30 wrap)
+#
+# Control FIFO lines: "tap", "double", "hold" press the button; "fault" raises
+# an exception inside the loop (sim only: tests the app's self-recovery).
 import os
 import select
 import sys
 import time
 
 import gestures
+import motor
 import pixels
 import ticks
 import vfs
@@ -28,6 +32,7 @@ _TAP_MS = const(120)
 _GAP_MS = const(120)  # between the two presses of a double tap
 _AFTER_MS = const(500)  # after a gesture: longer than the double-tap window, so taps stay taps
 _HOLD_MS = const(2600)
+_IDLE_FLOOR_MS = const(20)  # the app's idle sleep
 
 
 def _env(name, default):
@@ -131,25 +136,17 @@ class Ring(pixels.Ring):
 
 
 
-class Motor:
+class Motor(motor.Motor):
+    """The shared motor model; its duty goes to the trace as "M <ms> <level> <duty_u16>"."""
+
     def __init__(self, cap, board):
-        self._cap = cap
         self._board = board
-        self.level = 0
+        super().__init__(self._traced, board.clock, cap)
 
-    def set(self, level):
-        level = max(0, min(255, level))
-        if level != self.level:
-            self.level = level
-            b = self._board
-            b.trace.write("M %d %d" % (b.clock.ticks_ms(), level * self._cap // 255))
-            b.draw()
-
-    def service(self):
-        pass
-
-    def off(self):
-        self.set(0)
+    def _traced(self, duty):
+        b = self._board
+        b.trace.write("M %d %d %d" % (b.clock.ticks_ms(), self.level, duty))
+        b.draw()
 
 
 class Button:
@@ -251,12 +248,33 @@ class Board:
     def light(self):
         return -1
 
+    def apply(self, cfg):
+        """Take a new config at once; True when the ring was replaced (LED count)."""
+        self.motor.set_cap(cfg["motor_cap"])
+        if cfg["ring_leds"] == self.ring.n:
+            return False
+        self.ring.off()
+        self.ring = Ring(cfg["ring_leds"], cfg["day_cap"], self)
+        return True
+
     def idle(self, ms):
-        """Sleep up to ms of device time, waking on serial bytes or a control line."""
-        real = ms // self.speed
-        for obj, _ in self._poll.ipoll(real):
+        """Sleep up to ms of device time, waking on serial bytes or a control line.
+        A sleep that would round to 0 real ms is 1 ms when idle (ms >= _IDLE_FLOOR_MS)
+        so an idle fast sim does not spin, and a short one in sub-ms steps while cues run."""
+        real_us = ms * 1000 // self.speed
+        if real_us >= 1000 or ms >= _IDLE_FLOOR_MS:
+            wait = real_us // 1000 or 1
+        else:
+            wait = 0
+        for obj, _ in self._poll.ipoll(wait):
             if obj is self._ctl:
                 self._read_control()
+            return
+        if not wait and real_us:
+            time.sleep_us(real_us)
+
+    def _fault(self):
+        raise RuntimeError("injected fault")  # sim only: the app's exception path
 
     def _read_control(self):
         ctl = self._ctl
@@ -264,8 +282,11 @@ class Board:
             return
         c = self._ctl_buf[0]
         if c == 10:
-            self.button.inject(self._ctl_line.decode())
+            line = self._ctl_line.decode()
             self._ctl_line = bytearray()
+            if line == "fault":
+                self._fault()
+            self.button.inject(line)
         else:
             self._ctl_line.append(c)
 
@@ -287,8 +308,16 @@ class Board:
         sys.exit(0)  # the launcher starts the firmware again, as a reboot would
 
     def deinit(self):
+        """Motor off, ring dark, control FIFO let go: every way out of the app passes here."""
         self.motor.off()
         self.ring.off()
         self.status.set(False)
+        if self._ctl is not None:
+            try:
+                self._poll.unregister(self._ctl)
+                self._ctl.close()
+            except OSError:
+                pass
+            self._ctl = None
         if self._draw:
             sys.stderr.write("\x1b[0m\n")

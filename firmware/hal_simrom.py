@@ -17,8 +17,8 @@ import vfs as _vfs
 _MAGIC = b"\xd2\xcd\x31"
 _MIN_WRITE = 4096
 RESERVED = 0
-_part = None
-_path = None
+_part = bytearray(0)
+_path = ""
 
 
 class _VfsWithRom:
@@ -72,12 +72,12 @@ def install(state_dir, size):
     for name in dir(_vfs):
         if not name.startswith("__"):
             setattr(shim, name, getattr(_vfs, name))
-    shim.rom_ioctl = rom_ioctl
-    sys.modules["vfs"] = shim
+    setattr(shim, "rom_ioctl", rom_ioctl)
+    sys.modules["vfs"] = shim  # pyright: ignore[reportArgumentType]
     if bytes(_part[:3]) != _MAGIC:
         return []
     try:
-        _vfs.mount(_vfs.VfsRom(memoryview(_part)), "/rom")
+        _vfs.mount(getattr(_vfs, "VfsRom")(memoryview(_part)), "/rom")  # unix port only
     except OSError:
         return []  # not a valid image (e.g. a cut-off deploy): boot from the flash files
     return ["/rom", "/rom/lib"]

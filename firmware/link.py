@@ -6,9 +6,9 @@
 # from the frame body, so a frame never carries Ctrl-C (0x03) or the raw-REPL
 # controls: the VM's keyboard interrupt stays on and mpremote can always
 # take over.
-import binascii
 import select
 import time
+from array import array
 
 import contract
 from contract import (
@@ -52,6 +52,50 @@ _BODY = const(1)  # inside a frame
 _SKIP = const(2)  # bad frame already answered: drop until 0x07 or 0x00
 
 _DUP_MS = const(3000)  # a resent request within this window gets the cached reply
+_VIEWS = const(8)  # requests with payloads up to this size get a ready-made view
+
+
+def _crc_tables():
+    # CRC-32 (poly 0xEDB88320, as zlib/binascii) per byte, split into 16-bit halves
+    lo = array("H", bytes(512))
+    hi = array("H", bytes(512))
+    for i in range(256):
+        cl = i
+        ch = 0
+        for _ in range(8):
+            if cl & 1:
+                cl = ((cl >> 1) | ((ch & 1) << 15)) ^ 0x8320
+                ch = (ch >> 1) ^ 0xEDB8
+            else:
+                cl = (cl >> 1) | ((ch & 1) << 15)
+                ch >>= 1
+        lo[i] = cl
+        hi[i] = ch
+    return lo, hi
+
+
+_CRC_LO, _CRC_HI = _crc_tables()
+
+
+def crc32_into(buf, n, out, o):
+    """CRC-32 of buf[:n] (the same as binascii.crc32) written little-endian at
+    out[o:o+4]. Computed in 16-bit halves: no int ever needs more than 16 bits,
+    so nothing is allocated even on the rp2, where small ints are 31-bit and a
+    CRC-32 value would be a heap object, and no slice of buf is made."""
+    tl = _CRC_LO
+    th = _CRC_HI
+    lo = 0xFFFF
+    hi = 0xFFFF
+    for i in range(n):
+        k = (lo ^ buf[i]) & 0xFF
+        lo = ((lo >> 8) | ((hi & 0xFF) << 8)) ^ tl[k]
+        hi = (hi >> 8) ^ th[k]
+    lo ^= 0xFFFF
+    hi ^= 0xFFFF
+    out[o] = lo & 0xFF
+    out[o + 1] = lo >> 8
+    out[o + 2] = hi & 0xFF
+    out[o + 3] = hi >> 8
 
 
 def encode(src, n, dst):
@@ -100,10 +144,16 @@ class Link:
         self._b1 = bytearray(1)
         self._rx = bytearray(_MAX_RAW)
         self._rxv = memoryview(self._rx)
+        # payload views for the short requests (most of them), made once: a request
+        # of up to _VIEWS bytes is served without allocating a memoryview
+        self._views = [self._rxv[FRAME_HEAD : FRAME_HEAD + k] for k in range(_VIEWS + 1)]
+        self._req = [0, 0, self._views[0]]  # what poll() returns: cmd, id, payload
+        self._crc = bytearray(4)  # CRC of the frame being checked
         self._tx = bytearray(_MAX_RAW)
         self._txv = memoryview(self._tx)
         self._enc = bytearray(_MAX_ENC)
-        self._encv = memoryview(self._enc)
+        self._wr = outstream.write  # bound once: binding allocates
+        self._flush = getattr(outstream, "flush", None)
         self.out = self._txv[FRAME_HEAD : FRAME_HEAD + MAX_PAYLOAD]  # handlers write replies here
         self._state = _IDLE
         self._n = 0
@@ -112,7 +162,7 @@ class Link:
         self._cmd = 0
         # the last reply, kept encoded in _enc for a resent request
         self._last_id = -1
-        self._last_crc = -1
+        self._last_crc = bytearray(4)  # CRC of the last request, for resends
         self._last_len = 0
         self._last_ms = 0
         # counters (read by INFO; they wrap nowhere, Python ints)
@@ -225,8 +275,9 @@ class Link:
         if n < FRAME_HEAD + FRAME_TAIL:
             return self._bad(n, ERR_LENGTH) if n else None  # 0x00 0x07: empty, harmless
         plen = rx[0] | (rx[1] << 8)
-        crc = rx[n - 4] | (rx[n - 3] << 8) | (rx[n - 2] << 16) | (rx[n - 1] << 24)
-        if crc != binascii.crc32(self._rxv[: n - FRAME_TAIL]):
+        c = self._crc
+        crc32_into(rx, n - FRAME_TAIL, c, 0)
+        if c[0] != rx[n - 4] or c[1] != rx[n - 3] or c[2] != rx[n - 2] or c[3] != rx[n - 1]:
             return self._bad(n, ERR_CRC)
         if plen + FRAME_HEAD + FRAME_TAIL != n:
             return self._bad(n, ERR_LENGTH)
@@ -235,9 +286,10 @@ class Link:
             return True  # a reply (our own echo at a REPL, a loopback): not for us
         rid = rx[2]
         self.rx_frames += 1
+        last = self._last_crc
         if (
             rid == self._last_id
-            and crc == self._last_crc
+            and c[0] == last[0] and c[1] == last[1] and c[2] == last[2] and c[3] == last[3]
             and self._last_len
             and self._clock.ticks_diff(self._clock.ticks_ms(), self._last_ms) < _DUP_MS
         ):
@@ -245,10 +297,17 @@ class Link:
             self._write(self._last_len)  # the reply was lost: same answer, no second run
             return True
         self._last_id = rid
-        self._last_crc = crc
+        last[0] = c[0]
+        last[1] = c[1]
+        last[2] = c[2]
+        last[3] = c[3]
         self._last_len = 0
         self._cmd = cmd
-        return (cmd, rid, self._rxv[FRAME_HEAD : FRAME_HEAD + plen])
+        req = self._req
+        req[0] = cmd
+        req[1] = rid
+        req[2] = self._views[plen] if plen <= _VIEWS else self._rxv[FRAME_HEAD : FRAME_HEAD + plen]
+        return req
 
     def reply(self, req_id, status, payload=b""):
         """Answer request req_id (the last one poll() returned) with payload bytes."""
@@ -277,11 +336,7 @@ class Link:
         tx[3] = code
         tx[4] = status
         end = FRAME_HEAD + n
-        crc = binascii.crc32(self._txv[:end])
-        tx[end] = crc & 0xFF
-        tx[end + 1] = (crc >> 8) & 0xFF
-        tx[end + 2] = (crc >> 16) & 0xFF
-        tx[end + 3] = (crc >> 24) & 0xFF
+        crc32_into(tx, end, tx, end)
         m = encode(tx, end + FRAME_TAIL, self._enc)
         self._write(m)
         return m
@@ -290,14 +345,14 @@ class Link:
         # One write per frame. A CDC write stalls (up to 500 ms on rp2) only
         # when the host stops reading, and only requests make us write.
         try:
-            w = self._out.write(self._encv[:m])
+            w = self._wr(self._enc, m)  # (buf, length): no slice of the buffer is made
         except OSError:
             w = 0
         if w is not None and w != m:
             self.tx_short += 1
         else:
             self.tx_frames += 1
-        flush = getattr(self._out, "flush", None)
+        flush = self._flush
         if flush:
             try:
                 flush()

@@ -1,12 +1,8 @@
 # Link handlers for the practice plan (docs/link.md, docs/plans.md); service.py
-# imports them so the dispatcher finds them by command name. What they ask of
-# `dev`:
-#   dev.put_plan(data)   0, a PLAN_E_* code, or reminder.E_NO_PROTOCOL; stores
-#                        the plan atomically (OSError: ERR_STORAGE with errno)
-#   dev.plan_data()      the stored plan's bytes (empty: none)
-#   dev.clear_plan()     None
-# PUT_PLAN and CLEAR_PLAN write flash: the busy guard refuses them while a
-# session plays.
+# imports them so the dispatcher finds them by command name. They use the
+# app's reminder room (dev.reminders, reminder.py) and its table
+# (dev.storage.table). PUT_PLAN and CLEAR_PLAN write flash: the busy guard
+# (service.py) refuses them while a session plays.
 from contract import (
     ERR_NO_PROTOCOL,
     ERR_PAYLOAD,
@@ -22,7 +18,7 @@ def put_plan(dev, lk, p, out):
     if len(p) > PLAN_MAX:
         return fail(ERR_PAYLOAD)
     try:
-        r = dev.put_plan(p)
+        r = dev.reminders.put(p, dev.storage.table)
     except OSError as e:
         out[0] = (e.args[0] if e.args and isinstance(e.args[0], int) else 0) & 0xFF
         return fail(ERR_STORAGE, 1)
@@ -35,12 +31,12 @@ def put_plan(dev, lk, p, out):
 
 
 def get_plan(dev, lk, p, out):
-    d = dev.plan_data()
+    d = dev.reminders.data()
     n = len(d)
     out[:n] = d
     return ok(n)
 
 
 def clear_plan(dev, lk, p, out):
-    dev.clear_plan()
+    dev.reminders.clear()
     return ok()

@@ -1,13 +1,17 @@
 # The practice plan on the device: stored like the table (written beside it,
 # then renamed over it), and the silent reminder it asks for: a slow dim glow
-# on the ring, never the motor. The app hands in (day, minute), whether a
-# session plays and whether it is night; this room says which moment glows
-# and gives each missed one to the app to log (docs/plans.md, Reminders).
-# Nothing here allocates per tick.
+# on the ring, never the motor, only while no session plays and only once the
+# host has set the clock (docs/plans.md, Reminders). A tap on the glow plays
+# the moment's protocol; a window left alone becomes a MISSED log record.
+# The app calls set_clock(), step() each loop pass and status_into(); the
+# link handlers (planlink.py) call put(), data() and clear(). Nothing here
+# allocates per tick (a MISSED record's wall time is a heap int on the rp2,
+# once per missed moment).
 import os
 
+import logrecord as lr
 import plan
-from contract import PLAN_MAX
+from contract import PLAN_MAX, STATE_REMINDER
 from micropython import const
 
 PLAN_FILE = "/plan.bin"
@@ -15,10 +19,11 @@ _STAGE = "/plan.new"
 E_NO_PROTOCOL = const(100)  # put(): a moment names a protocol the table lacks
 
 _PERIOD_MS = const(6000)  # one slow breath of light
-# peak colours of the glow (linear RGB before the caps): warm by day, and by
-# night the night palette's rule: no blue, red and a little amber
-_DAY = (90, 60, 25)
-_NIGHT = (110, 28, 0)
+# peak colours of the glow (linear RGB; the device's day or night cap makes it
+# dim): warm by day, and by night the night palette's rule: no blue, red with
+# a little amber
+_DAY = (255, 170, 70)
+_NIGHT = (255, 64, 0)
 _LOW = const(8)  # the glow never goes fully dark while it is on (out of 255)
 
 
@@ -26,6 +31,12 @@ class ReminderRoom:
     def __init__(self, root, ring):
         self.root = root
         self.ring = ring
+        self.rec = bytearray(lr.SIZE)  # a MISSED record
+        self.day0 = 0  # plan day number when the clock was set
+        self._tick_s = -1  # uptime second of the last tick
+        self._night_now = True
+        self.dev = None  # the app, while step() runs
+        self._on_missed = self._missed  # bound once: tick() takes it each second
         self.buf = bytearray(PLAN_MAX)
         self.size = 0
         self.plan = plan.Plan(b"")  # no plan: err set, nothing due
@@ -142,3 +153,73 @@ class ReminderRoom:
         self.ring.set_cap(255)
         self.ring.show()
         self._shown = True
+
+    # -- the app's side ----------------------------------------------------------
+    def set_clock(self, epoch_s, tz_min):
+        self.day0 = plan.local_day_minute(epoch_s, tz_min)[0]
+        self._tick_s = -1
+
+    def _local_s(self, dev):
+        # local seconds since midnight of day0 (small: the app keeps the clock as
+        # the second of the day it was set plus uptime)
+        return dev._day_s0 + dev.up_s - dev._up_at_set
+
+    def step(self, dev):
+        """Each loop pass: tick once a second, glow while a reminder is due."""
+        self.ring = dev.board.ring  # apply_config may build a new ring
+        if not dev.clock_set or self.plan.err:
+            return
+        idle = not dev.session.busy()
+        if dev.up_s != self._tick_s:
+            self._tick_s = dev.up_s
+            now = self._local_s(dev)
+            self.dev = dev
+            self.tick(self.day0 + now // 86400, now % 86400 // 60, not idle, self._on_missed)
+            if self.glowing != plan.NONE:
+                self._night_now = dev.set_night_cap()
+        if self.glowing != plan.NONE and idle:
+            self.draw(dev.clk.ticks_ms(), self._night_now)
+
+    def _missed(self, i, day):
+        """The MISSED record of moment i on `day` (docs/log-format.md)."""
+        dev = self.dev
+        p = self.plan
+        t = dev.storage.table
+        pid = p.protocol(i)
+        k = t.index_of(pid) if t is not None else -1
+        ago = self._local_s(dev) - ((day - self.day0) * 86400 + p.minute(i) * 60)
+        up = dev.up_s - ago if dev.up_s > ago else 0
+        lr.pack_into(
+            self.rec, 0, lr.MISSED, 0, dev.log.boot, up, dev.epoch_base + up, pid,
+            t.crc() if t is not None else 0,
+            min(t.duration_ms(k) // 1000, 0xFFFE) if k >= 0 else 0,
+            0, 0, 0, lr.OUT_NONE, lr.NOT_RATED, lr.NOT_RATED, i,
+        )
+        try:
+            dev.log.append(self.rec)
+        except OSError:
+            pass  # a full or failing flash must not stop the device
+
+    def tap(self, dev):
+        """A tap while idle: True if a reminder glowed and its protocol now plays."""
+        i = self.glowing
+        if i == plan.NONE:
+            return False
+        pid = self.answer()
+        t = dev.storage.table
+        k = t.index_of(pid) if t is not None else -1
+        return k >= 0 and dev.session.begin(k, i)
+
+    def status_into(self, dev, st):
+        """STATUS while a reminder glows: the state, the moment's protocol, seconds
+        since its window opened and until it closes."""
+        i = self.glowing
+        if i == plan.NONE or dev.session.busy():
+            return
+        sec = self._local_s(dev) % 86400
+        opened = self.plan.minute(i) * 60
+        closes = self.ends * 60
+        st[0] = STATE_REMINDER
+        st[1] = self.plan.protocol(i)
+        st[3] = sec - opened if sec > opened else 0
+        st[4] = closes - sec if closes > sec else 0

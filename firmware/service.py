@@ -1,36 +1,14 @@
 # Link command handlers: payload bytes in, reply bytes out. Wire layouts are
-# in docs/link.md; everything the device must do is asked of `dev`.
+# in docs/link.md; everything the device must do is asked of `dev`, an object
+# with the methods of `Contract` below (the app's Device, the tests' FakeDev).
 #
 # Wiring in the app:
 #     lk = link.Link(sys.stdin.buffer, sys.stdout.buffer, clock)
 #     disp = link.Dispatcher(service, dev)
 #     ...each tick: req = lk.poll(64); if req: disp.handle(lk, req)
-# The app may also answer a request later, or answer link.ERR_BUSY itself.
 #
-# What `dev` must provide (ints returned as status are 0 or a link.ERR_*):
-#   dev.fw_version                str, e.g. "0.1.0"
-#   dev.table_version             int, table format version the decoder reads
-#   dev.max_table                 int, largest table accepted (bytes)
-#   dev.info_dict()               dict for INFO (JSON-able: ids, sizes, counts)
-#   dev.stage_begin(total)        status; open a fresh staging file
-#   dev.stage_write(data)         status; append a memoryview to the staging file
-#   dev.stage_commit()            0, or a table.E_* code if the decoder refuses;
-#                                 validate the staged file, then rename it over
-#                                 the live table (atomic) and reload
-#   dev.stage_abort()             drop the staging file
-#   dev.table_size()              int, bytes of the live table (0: none)
-#   dev.read_table(offset, buf)   int, bytes of the live table copied into buf
-#   dev.set_clock(epoch_s, tz_min) status; Unix seconds (UTC), local offset
-#   dev.clock()                   (epoch_s, tz_min, is_set)
-#   dev.start(pid)                status; ERR_NO_PROTOCOL, ERR_BUSY
-#   dev.stop()                    None
-#   dev.status()                  (state, pid, flags, elapsed_s, remaining_s, log_count)
-#   dev.get_logs(from_seq, buf)   int, log records with seq >= from_seq copied into buf
-#   dev.log_epoch()               4 bytes, the log epoch (GET_LOGS reply prefix)
-#   dev.config_dict()             dict of the device configuration
-#   dev.set_config(values)        None, or the name (str) of the refused key
-#   dev.request_reboot(mode)      None; reboot (mode 1: BOOTSEL) after the reply is written
-# Any OSError from the stage_* calls is answered ERR_STORAGE with its errno.
+# The busy guard (end of this file) refuses every command that writes flash or
+# changes what plays while dev.busy(): handlers never check it themselves.
 import binascii
 import json
 import struct
@@ -59,6 +37,7 @@ from contract import (  # noqa: F401  (the app reads states and flags as service
     STATUS_SIZE,
 )
 from link import (
+    ERR_BUSY,
     ERR_INTERNAL,
     ERR_NO_PROTOCOL,
     ERR_OFFSET,
@@ -72,8 +51,119 @@ from link import (
     fail,
     ok,
 )
+from planlink import clear_plan, get_plan, put_plan  # noqa: F401  (PLAN commands: docs/plans.md)
 
 _CHUNK = link.MAX_PAYLOAD - 4  # a PUT_TABLE_CHUNK carries its offset u32 first
+
+
+class Contract:
+    """What the link asks of the device. Status ints are 0 or a link.ERR_*.
+    Any OSError from the stage_* calls is answered ERR_STORAGE with its errno."""
+
+    fw_version = "0.0.0"  # str, the firmware release
+    table_version = 1  # table format version the decoder reads
+    max_table = 8192  # largest table accepted, bytes
+
+    def busy(self):
+        """True while a session plays, is paused or waits for a rating: the busy
+        guard then refuses table uploads, SET_CONFIG and CLEAR_LOGS."""
+        raise NotImplementedError
+
+    def info_dict(self):
+        """The INFO document: build it with info_doc() so its keys are the schema."""
+        raise NotImplementedError
+
+    def stage_begin(self, total):
+        """Status; open a fresh staging file for `total` bytes."""
+        raise NotImplementedError
+
+    def stage_write(self, data):
+        """Status; append a memoryview to the staging file."""
+        raise NotImplementedError
+
+    def stage_commit(self):
+        """0, or a table.E_* code if the decoder refuses: validate the staged file,
+        rename it over the live table (atomic) and load it."""
+        raise NotImplementedError
+
+    def stage_abort(self):
+        """Drop the staging file."""
+        raise NotImplementedError
+
+    def table_size(self):
+        """Bytes of the live table (0: none)."""
+        raise NotImplementedError
+
+    def read_table(self, offset, buf):
+        """Bytes of the live table from offset copied into buf; returns how many."""
+        raise NotImplementedError
+
+    def set_clock(self, epoch_s, tz_min):
+        """Status; Unix seconds (UTC) and the local offset in minutes."""
+        raise NotImplementedError
+
+    def clock(self):
+        """(epoch_s, tz_min, is_set)."""
+        raise NotImplementedError
+
+    def start(self, pid):
+        """Status: 0, ERR_NO_PROTOCOL or ERR_BUSY."""
+        raise NotImplementedError
+
+    def stop(self):
+        """Stop whatever session is on (no-op when idle)."""
+        raise NotImplementedError
+
+    def status(self):
+        """(state ST_*, pid, flags F_*, elapsed_s, remaining_s, log_count): a tuple
+        or a list the device reuses (the app's allocates nothing)."""
+        raise NotImplementedError
+
+    def config_dict(self):
+        """The configuration in use (every key of config.DEFAULTS)."""
+        raise NotImplementedError
+
+    def set_config(self, values):
+        """None, or the name (str) of the refused key; applies at once."""
+        raise NotImplementedError
+
+    def request_reboot(self, mode):
+        """Reboot (mode 1: BOOTSEL) after the reply is written."""
+        raise NotImplementedError
+
+    def get_logs(self, from_seq, buf):
+        """Whole 32-byte records with seq >= from_seq copied into buf; returns how many."""
+        raise NotImplementedError
+
+    def log_epoch(self):
+        """The 4 bytes of the log epoch (GET_LOGS puts them first)."""
+        raise NotImplementedError
+
+    def clear_logs(self, upto):
+        """Status; forget records with seq <= upto."""
+        raise NotImplementedError
+
+
+def info_doc(firmware, device_id, table_crc, table_size, protocols, selected, logs, boot,
+             flash_free, clock_set, uptime_s, config_ok, faults, last_fault):
+    """The INFO document: the one definition of its keys (the host reads these)."""
+    return {
+        "firmware": firmware,
+        "device_id": device_id,  # hex
+        "table": {
+            "version": 1,
+            "crc": ("%08x" % table_crc) if table_size else None,
+            "size": table_size,
+        },
+        "protocols": protocols,  # ids, in table order
+        "selected": selected,  # id of the chosen protocol, None without a table
+        "logs": logs,  # {"count", "capacity", "first", "last"}
+        "boot": boot,
+        "flash_free": flash_free,
+        "clock": {"set": clock_set, "uptime_s": uptime_s},
+        "config_ok": config_ok,  # the config itself: GET_CONFIG (INFO stays in one frame)
+        "faults": {"count": faults, "last": last_fault},  # app restarts after an error
+    }
 
 
 class _Upload:
@@ -104,14 +194,23 @@ def _json(out, obj):
     return ok(n)
 
 
+_fw = bytearray(32)  # the firmware version as ASCII, made once: HELLO allocates nothing
+_fw_n = -1
+
+
 def hello(dev, lk, p, out):
     # request: host link major u8, minor u8 (informative: the host decides)
-    v = dev.fw_version.encode()[:32]
+    global _fw_n
+    if _fw_n < 0:
+        v = dev.fw_version.encode()[:32]
+        _fw_n = len(v)
+        _fw[:_fw_n] = v
     struct.pack_into(
         HELLO_REPLY, out, 0, link.LINK_MAJOR, link.LINK_MINOR, dev.table_version, 0, link.MAX_PAYLOAD
     )
-    out[6 : 6 + len(v)] = v
-    return ok(6 + len(v))
+    for i in range(_fw_n):
+        out[6 + i] = _fw[i]
+    return ok(6 + _fw_n)
 
 
 def info(dev, lk, p, out):
@@ -300,3 +399,30 @@ def clear_logs(dev, lk, p, out):
         return fail(ERR_PAYLOAD)
     r = dev.clear_logs(struct.unpack_from(CLEAR_LOGS_REQ, p, 0)[0])
     return fail(r) if r else ok()
+
+
+# -- the busy guard ------------------------------------------------------------
+# Everything that writes flash or changes what plays. While dev.busy() (a
+# session plays, is paused or waits for a rating) these are answered ERR_BUSY
+# before they run: on the rp2 a flash erase halts everything for 45-400 ms,
+# and a swapped table would change the session under the patient.
+WHEN_IDLE = ("put_table_begin", "put_table_chunk", "put_table_commit", "set_config", "clear_logs",
+             "put_plan", "clear_plan")
+
+
+def _when_idle(handler):
+    def guarded(dev, lk, p, out):
+        if dev.busy():
+            return fail(ERR_BUSY)
+        return handler(dev, lk, p, out)
+
+    return guarded
+
+
+def _guard_all():
+    g = globals()
+    for name in WHEN_IDLE:
+        g[name] = _when_idle(g[name])
+
+
+_guard_all()

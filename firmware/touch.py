@@ -55,9 +55,7 @@ class Touch:
         self.motor.set(0)
 
     def update(self, kind, el, now):
-        lv = _shape(kind, el, self.pattern) * self.strength // 255
-        if lv > self.cap:
-            lv = self.cap
+        lv = _shape(kind, el, self.pattern) * self.strength // 255  # motor.py caps it, once
         if lv == 0:
             self._locked = False
         elif self._locked:

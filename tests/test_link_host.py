@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from ontspan import ports
 from ontspan.device import client, codec, replies
 from ontspan.errors import OntspanError
+from ontspan.firmware.contract import FIRMWARE_VERSION
 from ontspan.paths import FIRMWARE_DIR, micropython_binary
 
 TESTS = Path(__file__).parent
@@ -152,8 +153,8 @@ def dev_link():
 def test_client_against_firmware(dev_link):
     lk, ser = dev_link
     h = lk.hello()
-    assert (h.link_major, h.link_minor, h.firmware, h.max_payload) == (1, 0, "0.1.0", 512)
-    assert lk.info()["fw"] == "0.1.0"
+    assert (h.link_major, h.link_minor, h.firmware, h.max_payload) == (1, 0, FIRMWARE_VERSION, 512)
+    assert lk.info()["firmware"] == FIRMWARE_VERSION
     blob = bytes(range(256)) * 2
     assert lk.echo(blob) == blob
 
@@ -170,8 +171,8 @@ def test_client_against_firmware(dev_link):
     assert (s.state_name, s.protocol, s.elapsed_s, s.log_count) == ("playing", 2, 65, 42)
     lk.stop()  # the server prints text before this reply: skipped
     assert b"stopping" in lk.text
-    lk.set_config({"max_brightness": 40})
-    assert lk.get_config()["max_brightness"] == 40
+    lk.set_config({"night_cap": 40})
+    assert lk.get_config()["night_cap"] == 40
     lk.reboot()
 
 
@@ -224,11 +225,21 @@ class ScriptSerial:
         self.timeout = 0.01
         self._out = b""
         self.writes = 0
+        self.typed = []
+        self.repl = lambda data: b""  # what a REPL prints for typed text
 
     def write(self, data):
+        if data[:1] != b"\x00":  # typed at a REPL (the host probing what answers)
+            self.typed.append(bytes(data))
+            self._out += self.repl(bytes(data))
+            return len(data)
         self.writes += 1
         self._out += self.answer(codec.decode_frame(data))
         return len(data)
+
+    @property
+    def in_waiting(self):
+        return len(self._out)
 
     def read(self, size=1):
         data, self._out = self._out[:size], self._out[size:]
@@ -265,7 +276,7 @@ def test_repl_banner_before_reply_is_skipped():
     "text, message",
     [
         (b"", "is the Ontspan firmware installed"),
-        (b"\r\n>>> ", "at the MicroPython REPL"),
+        (b"\r\n>>> ", r"is at the REPL; `ontspan install` or unplug and replug to start it"),
         (
             b"Traceback (most recent call last):\r\nImportError: no module named 'app'\r\n",
             "crashed",
@@ -278,6 +289,24 @@ def test_silent_device_gets_a_clear_message(text, message, monkeypatch):
     with pytest.raises(OntspanError, match=message):
         client.Link(ser).hello(retries=1)
     assert ser.writes == 2
+
+
+def test_repl_without_ontspan_is_named(monkeypatch):
+    monkeypatch.setattr(client, "HELLO_TIMEOUT", 0.05)
+    monkeypatch.setattr(client, "REPL_PROBE_S", 0.05)
+    ser = ScriptSerial(lambda req: b"")
+    ser.repl = lambda data: b"\r\n>>> " if data == b"\r" else data + b"\r\nOSP:none\r\n>>> "
+    with pytest.raises(OntspanError, match="MicroPython without the Ontspan firmware; `ontspan install`"):
+        client.Link(ser).hello(retries=1)
+    assert ser.typed[0] == b"\r" and ser.typed[1] == client.REPL_PROBE
+
+
+def test_older_firmware_is_named():
+    def answer(req):
+        return codec.encode_frame(req.req_id, 0x81, 0, bytes([1, 0, 1, 0]) + struct.pack("<H", 512) + b"0.0.9")
+
+    assert replies.firmware_is_older(client.Link(ScriptSerial(answer)).hello())
+    assert not replies.firmware_is_older(replies.Hello(1, 0, 1, 512, FIRMWARE_VERSION))
 
 
 def test_corrupt_reply_is_retried():

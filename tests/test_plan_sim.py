@@ -25,6 +25,13 @@ def _device_minute(lk) -> int:
     return (c.epoch // 60 + c.tz_minutes) % 1440
 
 
+def _glow(trace: list[str]) -> list[bytes]:
+    """Ring frames of the reminder: every LED the same, lit (the boot dot is one LED)."""
+    frames = [bytes.fromhex(t.split()[2]) for t in trace if t.startswith("F ")]
+    return [px for px in frames if any(px)
+            and len({px[i : i + 3] for i in range(0, len(px), 3)}) == 1]
+
+
 def test_reminder_tap_missed_and_report(make_sim, tmp_path, capsys):
     dev = make_sim("pico", speed=SPEED)
     wait_for(lambda: hello_or_none(dev.port), timeout=15)
@@ -49,34 +56,38 @@ time = "21:12"
 protocol = "lijf-check"
 window = 5
 """)
-    with client.Link(dev.port) as lk:
-        lk.hello()
-        assert main(["plan", "set", str(plan), *port]) == 0
-        assert "reminders wait for" in capsys.readouterr().out  # clock not set yet
-        lk.set_clock(int(at.timestamp()), tz)
-        assert main(["plan", "show", "--json", *port]) == 0
-        shown = json.loads(capsys.readouterr().out)
-        assert [m["protocol"] for m in shown["plan"]["moments"]] == ["pmr-kort", "lijf-check"]
-        assert _device_minute(lk) < 21 * 60 + 3 and lk.status().state == IDLE
-        wait_for(lambda: lk.status().state == REMINDER, timeout=60)
-        assert main(["status", "--json", *port]) == 0
-        st = json.loads(capsys.readouterr().out)
-        assert st["state"] == "reminder" and st["protocol"]["name"] == "pmr-kort"
-        assert 21 * 60 + 3 <= _device_minute(lk) < 21 * 60 + 8
-        dev.inject("tap")
-        wait_for(lambda: lk.status().state == PLAYING, timeout=10)
-        assert lk.status().protocol == lk.info()["protocols"][0]  # pmr-kort, not lijf-check
-        wait_for(lambda: lk.status().elapsed_s >= 90, timeout=30)
-        lk.stop()
-        # the second moment is left alone: its window closes at 21:17
-        wait_for(lambda: _device_minute(lk) >= 21 * 60 + 18, timeout=60)
-        assert lk.status().state == IDLE
-    trace = [line.split() for line in dev.trace_lines()]
-    tap_ms = next(int(t[1]) for t in trace if t[0] == "B" and t[2] == "tap")
-    before = [t for t in trace if t[0] in ("F", "M") and int(t[1]) < tap_ms]
-    lit = [bytes.fromhex(t[2]) for t in before if t[0] == "F" and any(bytes.fromhex(t[2]))]
-    assert len(lit) > 5 and all(px[2::3] == bytes(len(px) // 3) for px in lit)  # night: no blue
-    assert all(t[3] == "0" for t in before if t[0] == "M")  # the reminder never buzzes
+    def ask(fn):
+        with client.Link(dev.port) as lk:
+            lk.hello()
+            return fn(lk)
+
+    assert main(["plan", "set", str(plan), *port]) == 0
+    assert "plan stored: 2 moment(s)" in capsys.readouterr().out
+    ask(lambda lk: lk.set_clock(int(at.timestamp()), tz))
+    assert main(["plan", "show", "--json", *port]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert [m["protocol"] for m in shown["plan"]["moments"]] == ["pmr-kort", "lijf-check"]
+    assert ask(_device_minute) < 21 * 60 + 3 and ask(lambda lk: lk.status().state) == IDLE
+    wait_for(lambda: ask(lambda lk: lk.status().state) == REMINDER, timeout=60)
+    assert main(["status", "--json", *port]) == 0
+    st = json.loads(capsys.readouterr().out)
+    assert st["state"] == "reminder" and st["protocol"]["name"] == "pmr-kort"
+    assert 21 * 60 + 3 <= ask(_device_minute) < 21 * 60 + 8
+    wait_for(lambda: _glow(dev.trace_lines()), timeout=10)
+    dev.inject("tap")
+    wait_for(lambda: ask(lambda lk: lk.status().state) == PLAYING, timeout=10)
+    assert ask(lambda lk: lk.status().protocol) == 2  # pmr-kort, the moment's, not lijf-check
+    wait_for(lambda: ask(lambda lk: lk.status().elapsed_s) >= 90, timeout=30)
+    ask(lambda lk: lk.stop())
+    # the second moment is left alone: its window closes at 21:17
+    wait_for(lambda: ask(_device_minute) >= 21 * 60 + 18, timeout=60)
+    assert ask(lambda lk: lk.status().state) == IDLE
+    trace = dev.trace_lines()
+    tap = next(n for n, t in enumerate(trace) if t.startswith("B ") and t.endswith(" tap"))
+    glow = _glow(trace[:tap])
+    assert glow and all(px[2::3] == bytes(len(px) // 3) for px in glow)  # night: no blue
+    motor = [t.split() for t in trace[:tap] if t.startswith("M ")]
+    assert all(m[3] == "0" for m in motor)  # the reminder never buzzes
     db = str(tmp_path / "a.sqlite3")
     assert main(["logs", "pull", *port, "--db", db]) == 0
     capsys.readouterr()

@@ -23,7 +23,7 @@ from ontspan.protocols.compiler import table_crc
 from ontspan.protocols.decoder import TableError, decode_table
 
 VECTORS = Path(__file__).parent / "vectors" / "table"
-CASES = 40  # more runs into the heap exhaustion below (xfail) until it is fixed
+CASES = 40
 SEED = 1312
 IDLE, PLAYING, RATING = 0, 1, 3
 RATE_BEFORE = 2  # rating mode "before and after": a session opens with the rating
@@ -94,11 +94,6 @@ def test_damaged_tables_are_refused_or_harmless_as_the_host_judges(make_sim):
     assert refused >= CASES // 4 and accepted >= 3, (refused, accepted)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="firmware: App.stage_commit and load_table each read the table into a new "
-    "8 KiB buffer; the heap gives out after about a dozen uploads (MemoryError on COMMIT)",
-)
 def test_the_device_takes_a_hundred_table_uploads_in_a_row(make_sim):
     tables = [(VECTORS / n).read_bytes() for n in ("all.bin", "v1-pmr.bin", "v2-ramp.bin")]
     dev = make_sim("uploads", speed=20)

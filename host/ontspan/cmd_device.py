@@ -30,7 +30,7 @@ from .device.names import (
     resolve,
     table_crc_of,
 )
-from .device.replies import FLAG_NAMES, LinkError
+from .device.replies import FLAG_NAMES, LinkError, firmware_is_older
 from .errors import EXIT_OK, InputError, OntspanError
 from .paths import FIRMWARE_DIR
 from .ports import ENV_PORT, find_port, list_ports
@@ -53,10 +53,18 @@ def connect(args: argparse.Namespace) -> Link:
     """An open link to a device that answered HELLO with a compatible link version."""
     lk = Link(find_port(args.port), trace=bool(getattr(args, "trace", False)))
     try:
-        lk.hello()
+        h = lk.hello()
     except BaseException:
         lk.close()
         raise
+    if firmware_is_older(h):
+        from .firmware.contract import FIRMWARE_VERSION
+
+        print(
+            f"ontspan: the device runs Ontspan firmware {h.firmware}, older than this "
+            f"ontspan ({FIRMWARE_VERSION}); `ontspan install` updates it",
+            file=sys.stderr,
+        )
     return lk
 
 
@@ -316,6 +324,11 @@ def cmd_config_set(args: argparse.Namespace) -> int:
         try:
             lk.set_config(values)
         except LinkError as e:
+            if e.status == Status.ERR_BUSY:
+                raise OntspanError(
+                    "config not changed: a session is playing, paused or waiting for a "
+                    "rating; stop it first (`ontspan stop`)"
+                ) from e
             if e.status == Status.ERR_VALUE:
                 key = e.detail.decode("utf-8", "replace")
                 shown = f"{key}={values[key]}" if key in values else key

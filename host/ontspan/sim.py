@@ -26,9 +26,10 @@ from .errors import OntspanError
 from .paths import FIRMWARE_DIR, micropython_binary
 
 T = TypeVar("T")
-HEAP_KIB = 192  # about what the rp2 port leaves for Python on an RP2040
+HEAP_KIB = 240  # the rp2 port's heap; the 64-bit unix port's objects are larger, so less is left
 HEAPSIZE = f"{HEAP_KIB}K"
 RESTART_BACKOFF_S = 0.5
+RELAY_BUFFER = 65536  # bytes held per direction while a side does not read
 GESTURES = ("tap", "double", "hold")
 
 # With boot_from_flash: run the firmware installed on the sim's flash image (as a
@@ -82,6 +83,28 @@ def _raw_with_intr(fd: int) -> None:
     termios.tcsetattr(fd, termios.TCSANOW, attrs)
 
 
+def _nonblocking(fd: int) -> None:
+    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)
+
+
+def _read(fd: int) -> bytes:
+    try:
+        return os.read(fd, 4096)
+    except (BlockingIOError, InterruptedError):
+        return b""
+    except OSError:
+        return b""  # the firmware side closed (it exited): the relay restarts it
+
+
+def _write(fd: int, data: bytearray) -> int:
+    try:
+        return os.write(fd, data[:4096])
+    except (BlockingIOError, InterruptedError):
+        return 0
+    except OSError:
+        return len(data)  # nobody to write to (firmware gone): drop it
+
+
 def _controlling_tty() -> None:
     os.setsid()
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
@@ -122,6 +145,7 @@ class SimDevice:
             raise OntspanError("a ROMFS partition needs --from-flash: only installed firmware boots from it")
         self.romfs_bytes = romfs_bytes
         self.boots = 0
+        self.dropped = 0  # firmware output dropped while the client did not read
         self.proc: subprocess.Popen[bytes] | None = None
         self._stop = threading.Event()
         self._lock_fd: int | None = None
@@ -199,35 +223,44 @@ class SimDevice:
         self.boots += 1
 
     def _run_relay(self) -> None:
-        """Copy bytes both ways; restart the firmware whenever it ends."""
-        to_fw = b""
-        to_client = b""
+        """Copy bytes both ways without ever blocking; restart the firmware whenever it ends.
+
+        Both pty masters are non-blocking: a side that does not read only fills its
+        buffer here (up to RELAY_BUFFER, then, like a USB host that stopped reading,
+        newer output is dropped), and the other direction keeps flowing."""
+        to_fw = bytearray()
+        to_client = bytearray()
+        _nonblocking(self._client_master)
+        fw = -1
         while not self._stop.is_set():
-            rlist = [self._client_master, self._fw_master]
+            if fw != self._fw_master:
+                fw = self._fw_master
+                _nonblocking(fw)
+            rlist = [self._client_master, fw] if len(to_fw) < RELAY_BUFFER else [fw]
             wlist = []
             if to_fw:
-                wlist.append(self._fw_master)
+                wlist.append(fw)
             if to_client:
                 wlist.append(self._client_master)
             try:
                 r, w, _ = select.select(rlist, wlist, [], 0.05)
             except (OSError, ValueError):
                 break
-            try:
-                if self._client_master in r and len(to_fw) < 65536:
-                    to_fw += os.read(self._client_master, 4096)
-                if self._fw_master in r and len(to_client) < 65536:
-                    to_client += os.read(self._fw_master, 4096)
-                if self._fw_master in w:
-                    to_fw = to_fw[os.write(self._fw_master, to_fw) :]
-                if self._client_master in w:
-                    to_client = to_client[os.write(self._client_master, to_client) :]
-            except OSError:
-                pass  # firmware side closed: handled below
+            if self._client_master in r:
+                to_fw += _read(self._client_master)
+            if fw in r:
+                data = _read(fw)
+                room = RELAY_BUFFER - len(to_client)
+                self.dropped += max(0, len(data) - room)
+                to_client += data[: max(0, room)]
+            if fw in w:
+                del to_fw[: _write(fw, to_fw)]
+            if self._client_master in w:
+                del to_client[: _write(self._client_master, to_client)]
             proc = self.proc
             if proc is not None and proc.poll() is not None and not self._stop.is_set():
                 self._drain_and_close_fw()
-                to_fw = b""
+                to_fw.clear()
                 time.sleep(RESTART_BACKOFF_S / self.speed if proc.returncode == 0 else RESTART_BACKOFF_S)
                 if not self._stop.is_set():
                     self._spawn()
@@ -248,9 +281,16 @@ class SimDevice:
         """Press the button: 'tap', 'double' or 'hold'."""
         if gesture not in GESTURES:
             raise OntspanError(f"unknown gesture {gesture!r}; allowed: {', '.join(GESTURES)}")
+        self._control(gesture)
+
+    def inject_fault(self) -> None:
+        """Make the firmware raise inside its loop (sim only): tests its self-recovery."""
+        self._control("fault")
+
+    def _control(self, line: str) -> None:
         fd = os.open(self.state / "control", os.O_WRONLY | os.O_NONBLOCK)
         try:
-            os.write(fd, gesture.encode() + b"\n")
+            os.write(fd, line.encode() + b"\n")
         finally:
             os.close(fd)
 

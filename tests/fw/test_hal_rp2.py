@@ -22,7 +22,7 @@ def rp2(mpy):
 
 
 def test_motor_pwm_frequency_is_above_hearing(rp2):
-    out = rp2("print(b.motor._pwm.f, b.motor._pwm.pin.id)")
+    out = rp2("print(b._pwm.f, b._pwm.pin.id)")
     freq, pin = out.split()
     assert int(freq) >= 20000
     assert pin == "15"
@@ -31,20 +31,42 @@ def test_motor_pwm_frequency_is_above_hearing(rp2):
 def test_motor_kick_then_level_then_off(rp2):
     out = rp2(
         """
+import motor
 from fakes import Clock as FakeClock
 b.motor._clock = c = FakeClock()
 b.motor.set(60)           # low level from standstill: kick first
-k = b.motor._pwm.duties[-1]
+k = b._pwm.duties[-1]
 c.advance(40); b.motor.service()
-lv = b.motor._pwm.duties[-1]
+lv = b._pwm.duties[-1]
 b.motor.set(0)
-print(k, lv, b.motor._pwm.duties[-1])
+print(k, lv, b._pwm.duties[-1], motor.KICK_DUTY)
 """
     )
-    kick, level, off = map(int, out.split())
-    assert kick > level > 0
-    assert level == 60 * 200 * 257 // 255  # level scaled by the configured motor cap
+    kick, level, off, kick_duty = map(int, out.split())
+    assert kick == kick_duty > level > 0
+    assert level == 60 * 257  # level -> duty_u16, linear; the cap (200) does not scale it
     assert off == 0
+
+
+def test_motor_cap_is_applied_once_and_at_once(rp2):
+    out = rp2(
+        """
+from fakes import Clock as FakeClock
+b.motor._clock = c = FakeClock()
+b.motor.set(255)
+full = b._pwm.duties[-1]
+cfg2 = dict(cfg); cfg2["motor_cap"] = 60; cfg2["motor_freq"] = 30000
+b.apply(cfg2)             # while the motor runs: the new cap holds now
+now = b._pwm.duties[-1]
+b.motor.set(0); b.motor.set(255)   # 60 from standstill: a kick, then 60
+c.advance(40); b.motor.service()
+print(full, now, b._pwm.duties[-1], b._pwm.f)
+"""
+    )
+    full, now, again, freq = map(int, out.split())
+    assert full == 200 * 257  # the default cap of 200: 78 %, not 61 %
+    assert now == again == 60 * 257
+    assert freq == 30000
 
 
 def test_motor_on_time_is_capped(rp2):
@@ -55,10 +77,21 @@ b.motor._clock = c = FakeClock()
 b.motor.set(255)
 for _ in range(100):
     c.advance(100); b.motor.service()
-print(b.motor._pwm.duties[-1])
+print(b._pwm.duties[-1])
 """
     )
     assert out.strip() == "0"
+
+
+def test_new_motor_pin_takes_effect_without_a_reboot(rp2):
+    out = rp2(
+        """
+old = b._pwm
+cfg2 = dict(cfg); cfg2["motor_pin"] = 3
+print(b.apply(cfg2), old.duties[-1], b._pwm.pin.id)
+"""
+    )
+    assert out.split() == ["True", "-1", "3"]  # the old PWM let go, the new pin driven
 
 
 def test_ring_writes_grb_with_gamma_and_cap(rp2):

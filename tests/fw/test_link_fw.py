@@ -269,9 +269,9 @@ def call(code, payload=b""):
     return got[0][2], got[0][3]
 
 st, p = call(0x01, b"\\x01\\x00")
-assert st == 0 and p[:6] == bytes([1, 0, 1, 0, 0, 2]) and p[6:] == b"0.1.0", p
+assert st == 0 and p[:6] == bytes([1, 0, 1, 0, 0, 2]) and p[6:] == dev.fw_version.encode(), p
 st, p = call(0x02)
-d = json.loads(p); assert d["fw"] == "0.1.0" and d["link"]["rx"] == 2, d
+d = json.loads(p); assert d["firmware"] == dev.fw_version and d["link"]["rx"] == 2, d
 
 table = bytes((i * 7) & 0xFF for i in range(1300))
 st, p = call(0x10, struct.pack("<II", len(table), binascii.crc32(table)))
@@ -297,8 +297,15 @@ call(0x11, struct.pack("<I", 0) + b"abc")
 assert call(0x12) == (link.ERR_TABLE_CRC, b"")
 assert call(0x12)[0] == link.ERR_STATE
 assert call(0x10, struct.pack("<II", 9000, 0)) == (link.ERR_TOO_LARGE, struct.pack("<I", 8192))
-dev.busy = True
+dev.playing = 1  # a session on: the busy guard answers before any handler runs
+n = len(dev.log)
 assert call(0x10, struct.pack("<II", 3, 0)) == (link.ERR_BUSY, b"")
+assert call(0x11, struct.pack("<I", 0) + b"abc") == (link.ERR_BUSY, b"")
+assert call(0x12) == (link.ERR_BUSY, b"")
+assert call(0x40, b'{"night_cap":60}') == (link.ERR_BUSY, b"")
+assert call(0x51, struct.pack("<I", 9)) == (link.ERR_BUSY, b"")
+assert len(dev.log) == n and dev.cfg["night_cap"] != 60  # nothing ran
+dev.playing = 0
 
 assert call(0x20, struct.pack("<Ih", 1767225600, 60)) == (0, b"")
 assert call(0x21) == (0, struct.pack("<IhB", 1767225600, 60, 1))
@@ -307,10 +314,10 @@ assert call(0x30, b"\\x02") == (0, b"")
 st, p = call(0x32)
 assert struct.unpack("<BBBBHHI", p) == (1, 2, 3, 0, 65, 300, 42)
 assert call(0x31) == (0, b"")
-assert call(0x40, b'{"max_brightness":60}') == (0, b"")
+assert call(0x40, b'{"night_cap":60}') == (0, b"")
 assert call(0x40, b'{"volume":3}') == (link.ERR_VALUE, b"volume")
 assert call(0x40, b'not json')[0] == link.ERR_PAYLOAD
-assert json.loads(call(0x41)[1])["max_brightness"] == 60
+assert json.loads(call(0x41)[1])["night_cap"] == 60
 assert call(0x03, b"\\x00\\x03\\x07xyz") == (0, b"\\x00\\x03\\x07xyz")
 assert call(0x50) == (link.ERR_PAYLOAD, b"")  # GET_LOGS needs from_seq and count
 assert call(0x7E) == (link.ERR_UNKNOWN_CMD, b"")

@@ -89,7 +89,7 @@ print(res, missed)
 """)
     res, missed = out.strip().split("] [")
     assert ast.literal_eval(res + "]") == [
-        -1, 0, [106, 27, 0], [87, 58, 24], [2, 1, 0], 2, -1, 1, -1, 1, -1, 1, -1, -1]
+        -1, 0, [248, 62, 0], [248, 165, 68], [8, 5, 2], 2, -1, 1, -1, 1, -1, 1, -1, -1]
     assert ast.literal_eval("[" + missed) == [(0, START + 1)]
 
 

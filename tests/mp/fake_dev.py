@@ -1,12 +1,16 @@
-# A device for link tests: the `dev` contract of firmware/service.py, kept in
-# memory, with the calls it received recorded in `log`.
+# A device for link tests: service.Contract kept in memory, with the calls it
+# received recorded in `log`. INFO comes from service.info_doc and the config
+# from config.DEFAULTS/config.check, so its keys are the firmware's own.
 import binascii
 
+import config
 import link
+import service
+from contract import FIRMWARE_VERSION
 
 
-class FakeDev:
-    fw_version = "0.1.0"
+class FakeDev(service.Contract):
+    fw_version = FIRMWARE_VERSION
     table_version = 1
     max_table = 8192
 
@@ -15,21 +19,29 @@ class FakeDev:
         self.table = b""
         self.stage = None
         self.refuse = 0  # table error code stage_commit returns
-        self.busy = False
+        self.playing = 0
+        self.paused = False
         self.epoch = 0
         self.tz = 0
         self.clock_set = False
-        self.playing = 0
-        self.cfg = {"night_start": "22:00", "max_brightness": 80}
+        self.cfg = dict(config.DEFAULTS)
         self.reboot_mode = None
+        self.records = 0
+
+    def busy(self):
+        return bool(self.playing)
 
     def info_dict(self):
-        return {"fw": self.fw_version, "table_crc": binascii.crc32(self.table), "ids": [1, 2]}
+        t = self.table
+        return service.info_doc(
+            self.fw_version, "0102030405060708", binascii.crc32(t) if t else 0, len(t),
+            [1, 2] if t else [], 1 if t else None,
+            {"count": self.records, "capacity": self.cfg["log_capacity"], "first": 0, "last": 0},
+            1, 1 << 20, self.clock_set, 0, True, 0, None,
+        )
 
     def stage_begin(self, total):
         self.log.append(("begin", total))
-        if self.busy:
-            return link.ERR_BUSY
         self.stage = bytearray()
         return 0
 
@@ -70,6 +82,8 @@ class FakeDev:
         self.log.append(("start", pid))
         if pid not in (1, 2):
             return link.ERR_NO_PROTOCOL
+        if self.playing:
+            return link.ERR_BUSY
         self.playing = pid
         return 0
 
@@ -84,11 +98,20 @@ class FakeDev:
         return self.cfg
 
     def set_config(self, values):
-        for k in values:
-            if k not in self.cfg:
-                return k
-        self.cfg.update(values)
+        merged = dict(self.cfg)
+        merged.update(values)
+        cfg, bad = config.check(merged)
+        if bad:
+            return bad[0]
+        self.cfg = cfg
         return None
 
     def request_reboot(self, mode):
         self.reboot_mode = mode
+
+    def get_logs(self, from_seq, buf):
+        return 0
+
+    def clear_logs(self, upto):
+        self.log.append(("clear", upto))
+        return 0

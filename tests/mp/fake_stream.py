@@ -48,9 +48,12 @@ class Writer(io.IOBase):
     def __init__(self):
         self.data = bytearray()
 
-    def write(self, b):
-        self.data.extend(b)
-        return len(b)
+    def write(self, b, n=-1):
+        # (buf[, length]) like a MicroPython stream: the link writes part of its buffer
+        if n < 0:
+            n = len(b)
+        self.data.extend(memoryview(b)[:n])
+        return n
 
     def take(self):
         d = bytes(self.data)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import struct
 import sys
 import time
@@ -54,6 +55,12 @@ COMMIT_TIMEOUT = 5.0  # validate + rename on flash
 LOG_RECORD = LOG_SIZE  # bytes per practice-log record (docs/log-format.md)
 LOG_BATCH = (MAX_PAYLOAD - LOG_EPOCH_SIZE) // LOG_RECORD  # records per GET_LOGS reply
 READ_CHUNK = 4096  # bytes per serial read
+REPL_PROBE_S = 0.3  # how long a REPL takes to answer Enter
+# typed at a REPL that ignored HELLO: prints OSP:<firmware version> or OSP:none
+REPL_PROBE = (
+    b"exec(\"try:\\n import contract as c;print('OSP:'+c.FIRMWARE_VERSION)"
+    b"\\nexcept ImportError:print('OSP:none')\")\r"
+)
 
 
 class SerialLike(Protocol):
@@ -230,14 +237,20 @@ class Link:
     # commands
 
     def hello(self, retries: int = HELLO_RETRIES) -> Hello:
-        """Greet the device and check its link version; OntspanError if incompatible."""
-        self.ser.reset_input_buffer()
+        """Greet the device and check its link version; OntspanError if incompatible,
+        or naming what answers instead (the REPL, MicroPython without Ontspan)."""
+        self._keep_waiting_text()  # a REPL prompt printed before we came is a clue
         try:
             p = self.request(
                 Cmd.HELLO, bytes([LINK_MAJOR, LINK_MINOR]), timeout=HELLO_TIMEOUT, retries=retries
             )
         except LinkError as e:
             raise OntspanError(f"device on {self.port} refused HELLO: {e}") from e
+        except OntspanError as e:
+            found = self._what_answers()
+            if found:
+                raise OntspanError(f"device on {self.port} {found}") from e
+            raise
         if len(p) < struct.calcsize(C.HELLO_REPLY):
             raise OntspanError(f"device on {self.port} sent a short HELLO reply")
         h = parse_hello(p)
@@ -255,6 +268,40 @@ class Link:
         self.device = h
         self.max_payload = min(h.max_payload, MAX_PAYLOAD)
         return h
+
+    def _keep_waiting_text(self) -> None:
+        """Read what the device printed before we came (instead of discarding it)."""
+        waiting = getattr(self.ser, "in_waiting", 0) or 0
+        if waiting:
+            for ev in self._parser.feed(self.ser.read(waiting)):
+                if isinstance(ev, bytes):
+                    self._note_text(ev)
+
+    def _read_text(self, seconds: float) -> str:
+        end = self._clock() + seconds
+        got = bytearray()
+        while self._clock() < end:
+            got += self.ser.read(max(1, getattr(self.ser, "in_waiting", 0) or 0))
+        self._note_text(bytes(got))
+        return got.decode("utf-8", "replace")
+
+    def _what_answers(self) -> str | None:
+        """After HELLO went unanswered: a MicroPython REPL answers Enter with a
+        prompt; one harmless import then tells whether Ontspan is on the device."""
+        if ">>>" not in bytes(self.text).decode("utf-8", "replace"):
+            self.ser.write(b"\r")
+            if ">>>" not in self._read_text(REPL_PROBE_S):
+                return None
+        self.ser.write(REPL_PROBE)
+        text = self._read_text(REPL_PROBE_S * 2)
+        m = re.search(r"(?m)^OSP:(\S+)", text)
+        if m and m.group(1) == "none":
+            return (
+                "runs MicroPython without the Ontspan firmware; `ontspan install` puts it on"
+            )
+        return (
+            "is at the REPL; `ontspan install` or unplug and replug to start it"
+        )
 
     def info(self) -> dict[str, Any]:
         return dict(json.loads(self.request(Cmd.INFO)))

@@ -81,7 +81,10 @@ def upload_refused(e: LinkError) -> str:
         why = TABLE_REFUSALS.get(code, "unknown check")
         return f"upload refused: the device's table check failed on {why} (error {code}){keep}"
     if e.status == Status.ERR_BUSY:
-        return f"upload refused: a session is playing; stop it first (`ontspan stop`){keep}"
+        return (
+            "upload refused: a session is playing, paused or waiting for a rating; "
+            f"stop it first (`ontspan stop`){keep}"
+        )
     if e.status == Status.ERR_TOO_LARGE:
         return f"upload refused: {e}{keep}"
     return f"upload failed: {e}{keep}"

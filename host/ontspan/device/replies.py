@@ -5,6 +5,7 @@ Layouts: docs/link.md. tests/vectors/link/payloads pins them on both sides.
 
 from __future__ import annotations
 
+import re
 import struct
 from dataclasses import dataclass
 from enum import IntEnum
@@ -161,3 +162,16 @@ def parse_clock(p: bytes) -> DeviceClock:
     """GET_CLOCK reply: Unix seconds u32, UTC offset in minutes i16, set u8."""
     epoch, tz, is_set = struct.unpack_from(C.CLOCK_REPLY, p)
     return DeviceClock(epoch, tz, bool(is_set))
+
+
+def firmware_is_older(device: Hello) -> bool:
+    """True if the device runs an Ontspan firmware older than this host's."""
+    from ..firmware.contract import FIRMWARE_VERSION
+
+    def parts(v: str) -> tuple[int, ...]:
+        return tuple(int(x) for x in re.findall(r"\d+", v)[:3])
+
+    try:
+        return parts(device.firmware) < parts(FIRMWARE_VERSION)
+    except ValueError:
+        return False

@@ -33,6 +33,9 @@ class PWM:
     def duty_u16(self, d):
         self.duties.append(d)
 
+    def deinit(self):
+        self.duties.append(-1)
+
 
 class ADC:
     def __init__(self, pin):

@@ -1,0 +1,88 @@
+# The whole app loop pass (Device.step) under heap_lock, on the rp2 board with
+# non-allocating machine/neopixel stand-ins (tests/mp/quiet_rp2), during a
+# session with link traffic and button presses. Prints the replies as hex (the
+# test decodes them with the host's parser) and what happened.
+import time
+
+import hal
+import hal_rp2
+import hal_sim
+import micropython
+
+hal_sim.Board.mount_flash()  # littlefs image for the flash; the board is the rp2 one
+hal_rp2.Board.fs_root = "/flash"
+hal.impl = hal_rp2
+hal.FS_ROOT = "/flash"
+
+import app  # noqa: E402
+import fake_stream  # noqa: E402
+import link  # noqa: E402
+import reflash  # noqa: E402
+
+
+class Sink:
+    """Keeps reply bytes in a buffer made up front."""
+
+    def __init__(self):
+        self.buf = bytearray(8192)
+        self.n = 0
+
+    def write(self, b, n=-1):
+        if n < 0:
+            n = len(b)
+        j = self.n
+        buf = self.buf
+        for i in range(n):
+            buf[j + i] = b[i]
+        self.n = j + n
+        return n
+
+
+def run(table_bytes, pid, seconds=4):
+    with open("/flash/table.bin", "wb") as f:
+        f.write(table_bytes)
+    dev = app.boot()
+    rd = fake_stream.Reader(size=2048)
+    sink = Sink()
+    dev.link = link.Link(rd, sink, dev.clk)
+    f = reflash._frame
+    frames = [
+        f(0x32, b""),  # STATUS
+        f(0x01, b"\x01\x00"),  # HELLO
+        f(0x21, b""),  # GET_CLOCK
+        f(0x10, b"\x10\x00\x00\x00\x00\x00\x00\x00"),  # PUT_TABLE_BEGIN: busy
+        f(0x51, b"\x05\x00\x00\x00"),  # CLEAR_LOGS: busy
+        f(0x30, bytes([pid])),  # START while one plays: busy
+    ]
+    for _ in range(20):  # warm up: first calls of ipoll and friends allocate once
+        dev.step()
+    dev.begin(0)
+    for fr in frames:  # each request once before the lock: first uses may cache (HELLO)
+        rd.feed(fr)
+        for _ in range(5):
+            dev.step()
+    sink.n = 0
+    pin = dev.board.button._pin
+    sent = 0
+    steps = 0
+    t0 = time.ticks_ms()
+    micropython.heap_lock()
+    try:
+        while True:
+            el = time.ticks_diff(time.ticks_ms(), t0)
+            if el >= seconds * 1000:
+                break
+            # presses: a tap at 2.0 s pauses, a tap at 2.8 s resumes
+            pin.v = 0 if (2000 <= el < 2150 or 2800 <= el < 2950) else 1
+            if steps % 25 == 0 and not rd.pending() and sent < 200:
+                rd.i = rd.n = 0  # empty: refill without compacting (that would allocate)
+                rd.feed(frames[sent % len(frames)])
+                sent += 1
+            dev.step()
+            steps += 1
+    finally:
+        micropython.heap_unlock()
+    pwm = dev.board._pwm
+    print("sent", sent, "steps", steps, "frames", dev.engine.frames, "edges", dev.engine.edges,
+          "mode", dev.session.mode, "paused_ms", dev.session._paused_ms, "motor_peak", pwm.peak, "writes", dev.board.ring._np.writes)
+    print("replies", bytes(sink.buf[: sink.n]).hex())
