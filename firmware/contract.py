@@ -303,6 +303,7 @@ CMD_GET_PLAN = const(0x61)  # reply: plan bytes, empty without a plan
 CMD_CLEAR_PLAN = const(0x62)
 ERR_PLAN_REFUSED = const(0x10)  # PUT_PLAN: plan decoder refused; payload: PLAN_E_* u8
 STATE_REMINDER = const(4)  # STATUS: a reminder glows; pid is the moment's protocol
+FLAG_PLAN = const(0x10)  # STATUS: a plan is stored (its reminders wait for the clock)
 # plan error codes (validation order of docs/plans.md); 0 = usable
 PLAN_E_LENGTH = const(1)
 PLAN_E_MAGIC = const(2)

@@ -11,7 +11,7 @@ import os
 
 import logrecord as lr
 import plan
-from contract import PLAN_MAX, STATE_REMINDER
+from contract import FLAG_PLAN, PLAN_MAX, STATE_REMINDER
 from micropython import const
 
 PLAN_FILE = "/plan.bin"
@@ -211,8 +211,10 @@ class ReminderRoom:
         return k >= 0 and dev.session.begin(k, i)
 
     def status_into(self, dev, st):
-        """STATUS while a reminder glows: the state, the moment's protocol, seconds
-        since its window opened and until it closes."""
+        """STATUS: the plan flag; while a reminder glows, the state, the moment's
+        protocol, seconds since its window opened and until it closes."""
+        if self.size:
+            st[2] |= FLAG_PLAN
         i = self.glowing
         if i == plan.NONE or dev.session.busy():
             return

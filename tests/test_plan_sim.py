@@ -61,6 +61,10 @@ window = 5
             lk.hello()
             return fn(lk)
 
+    other = tmp_path / "other.toml"
+    other.write_text(f'[plan]\nstart = {day}\n[[moment]]\ntime = "08:00"\nprotocol = "pmr-17"\n')
+    assert main(["plan", "set", str(other), *port]) == 2
+    assert "does not have: pmr-17 (on the device: lijf-check, pmr-kort)" in capsys.readouterr().err
     assert main(["plan", "set", str(plan), *port]) == 0
     assert "plan stored: 2 moment(s)" in capsys.readouterr().out
     ask(lambda lk: lk.set_clock(int(at.timestamp()), tz))
@@ -77,6 +81,8 @@ window = 5
     dev.inject("tap")
     wait_for(lambda: ask(lambda lk: lk.status().state) == PLAYING, timeout=10)
     assert ask(lambda lk: lk.status().protocol) == 2  # pmr-kort, the moment's, not lijf-check
+    assert main(["plan", "clear", *port]) == 1  # never while a session plays
+    assert "busy" in capsys.readouterr().err
     wait_for(lambda: ask(lambda lk: lk.status().elapsed_s) >= 90, timeout=30)
     ask(lambda lk: lk.stop())
     # the second moment is left alone: its window closes at 21:17
@@ -97,3 +103,5 @@ window = 5
     assert doc["total"] == {"on_time": 1, "late": 0, "missed": 1, "planned": 2}
     assert [o["status"] for o in doc["occurrences"]] == ["on_time", "missed"]
     assert doc["occurrences"][1]["reminded"]  # the device logged it missed
+    assert main(["plan", "clear", *port]) == 0 and main(["plan", "show", *port]) == 0
+    assert capsys.readouterr().out.endswith("no plan on the device\n")

@@ -117,6 +117,7 @@ FLAG_NAMES = {
     C.FLAG_CLOCK: "clock set",
     C.FLAG_NIGHT: "night mode",
     C.FLAG_CONFIG_DEFAULT: "config defaults",
+    C.FLAG_PLAN: "plan stored",
 }
 
 
