@@ -119,3 +119,24 @@ finally:
 print(count[0], ring.shows > 100)
 """)
     assert out.split() == ["12", "True"]  # two missed a day, 3 of the 6 days locked
+
+
+def test_app_loop_with_a_glowing_reminder_allocates_nothing(mpy):
+    """The real app on the rp2 board (quiet stand-ins) at 13:00 of the plan's first day."""
+    from conftest import MP_HELPERS
+    from fwtables import pmr17, table
+
+    epoch = 1704067200 + START * 86400 + 13 * 3600 + 30  # 13:00:30 UTC, offset 0
+    res = mpy.run(
+        f"import locked_reminder\nlocked_reminder.run({table([pmr17(), pmr17()], ids=[2, 20])!r},"
+        f" {DAILY!r}, {epoch})",
+        path=[MP_HELPERS + "/quiet_rp2"],
+        heapsize="240K",
+        stdin=b"",
+    )
+    assert res.ok, res.output[-3000:]
+    words = res.stdout.split()
+    got = dict(zip(words[0:-2:2], words[1:-2:2], strict=False))
+    assert (got["put"], got["glowing"], got["state"], got["pid"]) == ("0", "0", "4", "2")
+    assert int(got["flags"]) & 0x10 and 14 * 60 <= int(got["left"]) <= 15 * 60
+    assert int(got["sent"]) >= 20 and int(got["writes"]) >= 2  # the ring breathes
