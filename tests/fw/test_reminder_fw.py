@@ -121,7 +121,7 @@ print(count[0], ring.shows > 100)
     assert out.split() == ["12", "True"]  # two missed a day, 3 of the 6 days locked
 
 
-def test_app_loop_with_a_glowing_reminder_allocates_nothing(mpy):
+def test_app_loop_with_a_glowing_reminder_allocates_nothing(mpy, tmp_path):
     """The real app on the rp2 board (quiet stand-ins) at 13:00 of the plan's first day."""
     from conftest import MP_HELPERS
     from fwtables import pmr17, table
@@ -133,6 +133,7 @@ def test_app_loop_with_a_glowing_reminder_allocates_nothing(mpy):
         path=[MP_HELPERS + "/quiet_rp2"],
         heapsize="240K",
         stdin=b"",
+        env={"ONTSPAN_SIM_STATE": str(tmp_path)},  # its own flash image
     )
     assert res.ok, res.output[-3000:]
     words = res.stdout.split()
