@@ -23,7 +23,7 @@ from pathlib import Path
 BENCH = Path(__file__).parent
 RESULTS = BENCH / "results"
 QUICK_RESULTS = BENCH.parent / "build" / "bench-quick"
-SUITES = ["boot", "protocols", "link", "logs", "heap", "powercut"]
+SUITES = ["boot", "protocols", "link", "logs", "heap", "powercut", "firmware"]
 
 
 def malformed(metrics: object) -> list[str]:

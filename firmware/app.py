@@ -27,6 +27,11 @@ import ui
 from contract import FIRMWARE_VERSION, TABLE_VERSION
 from micropython import const
 
+# Every module has taken the contract's values by name now: let the contract
+# module itself go (its dictionary of ~190 names, some KB of heap). A later
+# `import contract` just loads it again.
+sys.modules.pop("contract", None)
+
 _FRAME_MS = const(20)
 _IDLE_MS = const(20)
 _BOOT_MS = const(1200)

@@ -6,6 +6,7 @@
 # from the frame body, so a frame never carries Ctrl-C (0x03) or the raw-REPL
 # controls: the VM's keyboard interrupt stays on and mpremote can always
 # take over.
+import binascii
 import select
 import time
 from array import array
@@ -42,6 +43,13 @@ from contract import (
 )
 from micropython import const
 
+# (code, handler name) of every CMD_FOO in the contract: handler `foo`. Taken
+# once here, so this module keeps no reference to the contract module.
+COMMANDS = tuple(
+    (getattr(contract, name), name[4:].lower()) for name in dir(contract) if name.startswith("CMD_")
+)
+del contract
+
 # derived sizes (plain globals: const() cannot fold names from another module)
 _CODE_MAX = FRAME_RESERVED + FRAME_NO_MARK * FRAME_RUN + FRAME_RUN - 1  # 250: full block
 _MAX_RAW = FRAME_HEAD + MAX_PAYLOAD + FRAME_TAIL  # 521
@@ -53,6 +61,7 @@ _SKIP = const(2)  # bad frame already answered: drop until 0x07 or 0x00
 
 _DUP_MS = const(3000)  # a resent request within this window gets the cached reply
 _VIEWS = const(8)  # requests with payloads up to this size get a ready-made view
+_SHORT_FRAME = const(32)  # header + payload bytes up to this: CRC without allocating
 
 
 def _crc_tables():
@@ -96,6 +105,21 @@ def crc32_into(buf, n, out, o):
     out[o + 1] = lo >> 8
     out[o + 2] = hi & 0xFF
     out[o + 3] = hi >> 8
+
+
+def frame_crc(buf, mv, n, out, o):
+    """CRC-32 of buf[:n] (mv: a memoryview of buf) at out[o:o+4], little-endian.
+    Short frames (STATUS, HELLO, START, ... and their replies) take the
+    allocation-free loop; long ones binascii, 100x faster (a long frame
+    allocates its payload view anyway, and a 521-byte loop costs ~30 ms on a Pico)."""
+    if n <= _SHORT_FRAME:
+        crc32_into(buf, n, out, o)
+        return
+    c = binascii.crc32(mv[:n])
+    out[o] = c & 0xFF
+    out[o + 1] = (c >> 8) & 0xFF
+    out[o + 2] = (c >> 16) & 0xFF
+    out[o + 3] = (c >> 24) & 0xFF
 
 
 def encode(src, n, dst):
@@ -276,7 +300,7 @@ class Link:
             return self._bad(n, ERR_LENGTH) if n else None  # 0x00 0x07: empty, harmless
         plen = rx[0] | (rx[1] << 8)
         c = self._crc
-        crc32_into(rx, n - FRAME_TAIL, c, 0)
+        frame_crc(rx, self._rxv, n - FRAME_TAIL, c, 0)
         if c[0] != rx[n - 4] or c[1] != rx[n - 3] or c[2] != rx[n - 2] or c[3] != rx[n - 1]:
             return self._bad(n, ERR_CRC)
         if plen + FRAME_HEAD + FRAME_TAIL != n:
@@ -336,7 +360,7 @@ class Link:
         tx[3] = code
         tx[4] = status
         end = FRAME_HEAD + n
-        crc32_into(tx, end, tx, end)
+        frame_crc(tx, self._txv, end, tx, end)
         m = encode(tx, end + FRAME_TAIL, self._enc)
         self._write(m)
         return m
@@ -380,11 +404,10 @@ class Dispatcher:
     def __init__(self, handlers, dev):
         self.dev = dev
         self.table = {}
-        for name in dir(contract):
-            if name.startswith("CMD_"):
-                h = getattr(handlers, name[4:].lower(), None)
-                if h is not None:
-                    self.table[getattr(contract, name)] = h
+        for code, name in COMMANDS:
+            h = getattr(handlers, name, None)
+            if h is not None:
+                self.table[code] = h
 
     def handle(self, link, req):
         """Run the handler for req (from Link.poll) and send its reply."""

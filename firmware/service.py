@@ -35,6 +35,8 @@ from contract import (  # noqa: F401  (the app reads states and flags as service
     STATE_RATING,
     STATUS_REPLY,
     STATUS_SIZE,
+    TABLE_MAX,
+    TABLE_VERSION,
 )
 from link import (
     ERR_BUSY,
@@ -61,8 +63,8 @@ class Contract:
     Any OSError from the stage_* calls is answered ERR_STORAGE with its errno."""
 
     fw_version = "0.0.0"  # str, the firmware release
-    table_version = 1  # table format version the decoder reads
-    max_table = 8192  # largest table accepted, bytes
+    table_version = TABLE_VERSION  # table format version the decoder reads
+    max_table = TABLE_MAX  # largest table accepted, bytes
 
     def busy(self):
         """True while a session plays, is paused or waits for a rating: the busy
@@ -115,7 +117,7 @@ class Contract:
         raise NotImplementedError
 
     def status(self):
-        """(state ST_*, pid, flags F_*, elapsed_s, remaining_s, log_count): a tuple
+        """(state STATE_*, pid, flags FLAG_*, elapsed_s, remaining_s, log_count): a tuple
         or a list the device reuses (the app's allocates nothing)."""
         raise NotImplementedError
 
@@ -132,7 +134,11 @@ class Contract:
         raise NotImplementedError
 
     def get_logs(self, from_seq, buf):
-        """Whole 32-byte records with seq >= from_seq copied into buf; returns how many."""
+        """Whole log records with seq >= from_seq copied into buf; returns how many."""
+        raise NotImplementedError
+
+    def log_epoch(self):
+        """The log epoch, 4 bytes: the GET_LOGS reply starts with it."""
         raise NotImplementedError
 
     def log_epoch(self):
@@ -151,13 +157,13 @@ def info_doc(firmware, device_id, table_crc, table_size, protocols, selected, lo
         "firmware": firmware,
         "device_id": device_id,  # hex
         "table": {
-            "version": 1,
+            "version": TABLE_VERSION,
             "crc": ("%08x" % table_crc) if table_size else None,
             "size": table_size,
         },
         "protocols": protocols,  # ids, in table order
         "selected": selected,  # id of the chosen protocol, None without a table
-        "logs": logs,  # {"count", "capacity", "first", "last"}
+        "logs": logs,  # {"count", "capacity", "first", "last", "epoch"}
         "boot": boot,
         "flash_free": flash_free,
         "clock": {"set": clock_set, "uptime_s": uptime_s},

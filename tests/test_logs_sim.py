@@ -4,9 +4,9 @@ import pytest
 from conftest import hello_or_none, wait_for
 from ontspan.archive import Archive
 from ontspan.cli import main
-from ontspan.protocols.compiler import compile_table
 from ontspan.device import client
 from ontspan.paths import PROTOCOLS_DIR
+from ontspan.protocols.compiler import compile_table
 from ontspan.protocols.files import check_paths
 
 IDLE, PLAYING = 0, 1

@@ -114,7 +114,8 @@ class SessionQueries:
 
     def _where(self, device: str | None, date_from: dt.date | None,
                date_to: dt.date | None) -> tuple[str, list[Any]]:
-        where, args = [], []
+        where: list[str] = []
+        args: list[Any] = []
         if device:
             where.append("s.device_id = ?")
             args.append(self.resolve_device(device))

@@ -160,6 +160,9 @@ def cmd_info(args: argparse.Namespace) -> int:
     else:
         print("table     none loaded (ontspan flash protocols/)")
     print(f"state     {st.state_name}; {_flags(st.flags)}; {st.log_count} log record(s)")
+    faults = doc["device"].get("faults") or {}
+    if faults.get("count"):
+        print(f"faults    {faults['count']} restart(s) after an error, last: {faults.get('last')}")
     return EXIT_OK
 
 

@@ -167,7 +167,8 @@ def pull(
         # (boot, uptime_s, wall_s) now: dates sessions of this boot that had no clock
         now = anchor()
         if now:
-            archive.add_clock_anchor(dev, *now, epoch=key)
+            boot, uptime_s, wall_s = now
+            archive.add_clock_anchor(dev, boot, uptime_s, wall_s, epoch=key)
     res.last_seq = archive.last_seq(dev, key)
     if clear and res.last_seq and not res.clashes:
         link.clear_logs(res.last_seq)

@@ -56,13 +56,14 @@ def test_reflash_and_play_many_times_without_memory_lock_out(mpy, tmp_path, tabl
     assert min(settled[len(settled) // 2 :]) >= max(settled[: len(settled) // 2]) - 2048, free
 
 
-def test_whole_loop_pass_allocates_nothing_during_a_session_with_link_traffic(mpy):
+def test_whole_loop_pass_allocates_nothing_during_a_session_with_link_traffic(mpy, tmp_path):
     from ontspan.device.codec import Frame, FrameParser
 
     data = table([program(op_pmr(1), op_group(0, 10, 50, 3), op_breath(40, 0, 40, 0, length=4, cycles=True))])
     res = mpy.run(
         f"import locked_step\nlocked_step.run({data!r}, 1)",
         path=[MP_HELPERS + "/quiet_rp2"],
+        env={"ONTSPAN_SIM_STATE": str(tmp_path)},
         heapsize=HEAP,
         stdin=b"",
     )

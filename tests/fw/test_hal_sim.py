@@ -17,7 +17,9 @@ t = time.ticks_ms()
 b = c.ticks_ms()
 while b >= a and time.ticks_diff(time.ticks_ms(), t) < 30000:
     b = c.ticks_ms()
-time.sleep_ms(2)                          # >= 2 s of device time
+t1 = time.ticks_us()
+while time.ticks_diff(time.ticks_us(), t1) < 2000:   # >= 2 s of device time (a sleep may end early)
+    time.sleep_ms(1)
 d = c.ticks_ms()
 print(a >= (1 << 30) - 50, b < a, c.ticks_diff(b, a) > 0, b - a < 0, c.ticks_diff(d, a) >= 2000,
       c.ticks_diff(c.ticks_add(a, 100), a))
@@ -51,3 +53,24 @@ except OSError:
     image = (tmp_path / "flash.img").read_bytes()
     assert b"littlefs" in image[:4096 * 2]
     assert not (tmp_path / "note").exists()
+
+
+def test_an_idle_fast_sim_sleeps_instead_of_spinning(mpy, tmp_path):
+    out = mpy.check(
+        """
+import config, hal_sim
+class Poll:
+    def __init__(self): self.waits = []
+    def ipoll(self, ms):
+        self.waits.append(ms)
+        return ()
+b = hal_sim.Board(dict(config.DEFAULTS))
+b._poll = p = Poll()
+b.idle(20)      # the app's idle sleep: 20 device ms = 1/3 real ms at speed 60
+b.idle(5)       # a short one while cues run: sub-ms sleep, no rounding to a spin
+b.idle(600)
+print(p.waits)
+""",
+        env={"ONTSPAN_SIM_STATE": str(tmp_path), "ONTSPAN_SIM_SPEED": "60"},
+    )
+    assert out.strip() == "[1, 0, 10]"

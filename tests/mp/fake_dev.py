@@ -6,13 +6,13 @@ import binascii
 import config
 import link
 import service
-from contract import FIRMWARE_VERSION
+from contract import FIRMWARE_VERSION, TABLE_MAX, TABLE_VERSION
 
 
 class FakeDev(service.Contract):
     fw_version = FIRMWARE_VERSION
-    table_version = 1
-    max_table = 8192
+    table_version = TABLE_VERSION
+    max_table = TABLE_MAX
 
     def __init__(self):
         self.log = []
@@ -36,7 +36,8 @@ class FakeDev(service.Contract):
         return service.info_doc(
             self.fw_version, "0102030405060708", binascii.crc32(t) if t else 0, len(t),
             [1, 2] if t else [], 1 if t else None,
-            {"count": self.records, "capacity": self.cfg["log_capacity"], "first": 0, "last": 0},
+            {"count": self.records, "capacity": self.cfg["log_capacity"], "first": 0, "last": 0,
+             "epoch": "00000000"},
             1, 1 << 20, self.clock_set, 0, True, 0, None,
         )
 
@@ -111,6 +112,9 @@ class FakeDev(service.Contract):
 
     def get_logs(self, from_seq, buf):
         return 0
+
+    def log_epoch(self):
+        return b"\x00\x00\x00\x00"
 
     def clear_logs(self, upto):
         self.log.append(("clear", upto))

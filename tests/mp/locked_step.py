@@ -85,4 +85,7 @@ def run(table_bytes, pid, seconds=4):
     pwm = dev.board._pwm
     print("sent", sent, "steps", steps, "frames", dev.engine.frames, "edges", dev.engine.edges,
           "mode", dev.session.mode, "paused_ms", dev.session._paused_ms, "motor_peak", pwm.peak, "writes", dev.board.ring._np.writes)
-    print("replies", bytes(sink.buf[: sink.n]).hex())
+    print("replies", end=" ")  # in pieces: one big hex string would need a large free block
+    for i in range(0, sink.n, 64):
+        print(bytes(sink.buf[i : min(i + 64, sink.n)]).hex(), end="")
+    print()

@@ -55,7 +55,7 @@ COMMIT_TIMEOUT = 5.0  # validate + rename on flash
 LOG_RECORD = LOG_SIZE  # bytes per practice-log record (docs/log-format.md)
 LOG_BATCH = (MAX_PAYLOAD - LOG_EPOCH_SIZE) // LOG_RECORD  # records per GET_LOGS reply
 READ_CHUNK = 4096  # bytes per serial read
-REPL_PROBE_S = 0.3  # how long a REPL takes to answer Enter
+REPL_PROBE_S = 1.0  # at most this long for a REPL to answer Enter (it stops at the prompt)
 # typed at a REPL that ignored HELLO: prints OSP:<firmware version> or OSP:none
 REPL_PROBE = (
     b"exec(\"try:\\n import contract as c;print('OSP:'+c.FIRMWARE_VERSION)"
@@ -277,10 +277,11 @@ class Link:
                 if isinstance(ev, bytes):
                     self._note_text(ev)
 
-    def _read_text(self, seconds: float) -> str:
+    def _read_text(self, seconds: float, until: bytes = b">>> ") -> str:
+        """Text the device prints within `seconds`, up to a prompt after the echo."""
         end = self._clock() + seconds
         got = bytearray()
-        while self._clock() < end:
+        while self._clock() < end and not got.rstrip().endswith(until.rstrip()):
             got += self.ser.read(max(1, getattr(self.ser, "in_waiting", 0) or 0))
         self._note_text(bytes(got))
         return got.decode("utf-8", "replace")
@@ -294,6 +295,8 @@ class Link:
                 return None
         self.ser.write(REPL_PROBE)
         text = self._read_text(REPL_PROBE_S * 2)
+        if "OSP:" not in text.replace("'OSP:'", ""):  # only the echo came: wait for the answer
+            text += self._read_text(REPL_PROBE_S)
         m = re.search(r"(?m)^OSP:(\S+)", text)
         if m and m.group(1) == "none":
             return (

@@ -167,12 +167,10 @@ def parse_clock(p: bytes) -> DeviceClock:
 
 def firmware_is_older(device: Hello) -> bool:
     """True if the device runs an Ontspan firmware older than this host's."""
-    from ..firmware.contract import FIRMWARE_VERSION
-
     def parts(v: str) -> tuple[int, ...]:
         return tuple(int(x) for x in re.findall(r"\d+", v)[:3])
 
     try:
-        return parts(device.firmware) < parts(FIRMWARE_VERSION)
+        return parts(device.firmware) < parts(C.FIRMWARE_VERSION)
     except ValueError:
         return False

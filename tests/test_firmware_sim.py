@@ -1,0 +1,279 @@
+"""The firmware never lets a patient down, tried on the simulated device through the
+CLI as a therapist would: busy guard, settings that apply at once, honest session
+times, self-recovery after a fault, the REPL named, a sim that never blocks."""
+
+import json
+import os
+import struct
+import threading
+import time
+
+import pytest
+from conftest import hello_or_none, wait_for
+from ontspan.cli import main
+from ontspan.device import client, codec, replies
+from ontspan.paths import PROTOCOLS_DIR
+from ontspan.protocols.compiler import compile_table, table_crc
+from ontspan.protocols.files import check_paths
+
+IDLE, PLAYING, PAUSED = 0, 1, 2
+OUT_STOPPED, OUT_FAULT, OUT_PAUSED_LONG = 2, 4, 5
+KICK_DUTY = 45000  # firmware/motor.py
+
+
+def run(capsys, *argv):
+    rc = main(list(argv))
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+@pytest.fixture(autouse=True)
+def _no_env_port(monkeypatch):
+    monkeypatch.delenv("ONTSPAN_PORT", raising=False)
+    monkeypatch.delenv("ONTSPAN_TRACE", raising=False)
+
+
+def _sim(make_sim, name="dev", speed=20):
+    d = make_sim(name, speed=speed)
+    wait_for(lambda: hello_or_none(d.port), timeout=15)
+    return d
+
+
+def _link(dev):
+    lk = client.Link(dev.port)
+    lk.hello()
+    return lk
+
+
+def _status(dev):
+    with _link(dev) as lk:
+        return lk.status()
+
+
+def _records(dev):
+    """Raw 32-byte log records (outcome at byte 3, actual practice s at bytes 26..27)."""
+    with _link(dev) as lk:
+        return lk.get_logs(1, 16)
+
+
+def _outcome(rec):
+    return rec[3]
+
+
+def _actual_s(rec):
+    return struct.unpack_from("<H", rec, 26)[0]
+
+
+def _library(*names):
+    protos, diags = check_paths([PROTOCOLS_DIR / f"{n}.toml" for n in names])
+    assert not [d for d in diags if d.severity == "error"]
+    return compile_table(protos)
+
+
+def test_flash_and_config_set_during_a_session_are_refused(make_sim, capsys):
+    dev = _sim(make_sim)
+    p = dev.port
+    rc, _, err = run(capsys, "flash", str(PROTOCOLS_DIR / "pmr-kort.toml"), "--port", p)
+    assert rc == 0, err
+    before = json.loads(run(capsys, "info", "--port", p, "--json")[1])
+    rc, _, err = run(capsys, "start", "pmr-kort", "--port", p)
+    assert rc == 0, err
+    rc, _, err = run(capsys, "flash", str(PROTOCOLS_DIR), "--port", p)
+    assert rc == 1 and "upload refused: a session is playing" in err and "previous table" in err
+    rc, _, err = run(capsys, "config", "set", "night_cap=30", "--port", p)
+    assert rc == 1 and "config not changed: a session is playing" in err
+    with _link(dev) as lk:  # a BEGIN sent before the session still cannot swap the table
+        st = lk.status()
+        assert st.state == PLAYING and st.protocol == 2
+        with pytest.raises(replies.LinkError) as e:
+            lk.request(codec.Cmd.PUT_TABLE_COMMIT)
+        assert e.value.status == codec.Status.ERR_BUSY
+        with pytest.raises(replies.LinkError) as e:
+            lk.clear_logs(99)
+        assert e.value.status == codec.Status.ERR_BUSY
+        assert lk.get_config()["night_cap"] != 30
+    after = json.loads(run(capsys, "info", "--port", p, "--json")[1])
+    assert after["table"]["crc"] == before["table"]["crc"]
+    assert _status(dev).state == PLAYING  # played on through all of it
+    rc, _, _ = run(capsys, "stop", "--port", p)
+    rc, _, err = run(capsys, "config", "set", "night_cap=30", "--port", p)
+    assert rc == 0, err  # idle again: accepted
+
+
+def _motor_lines(dev, since):
+    out = []
+    for ln in dev.trace_lines()[since:]:
+        if ln.startswith("M "):
+            _, _t, level, duty = ln.split()
+            out.append((int(level), int(duty)))
+    return out
+
+
+def test_motor_cap_set_while_idle_is_the_next_sessions_peak(make_sim, capsys):
+    dev = _sim(make_sim, speed=5)
+    p = dev.port
+    with _link(dev) as lk:
+        lk.put_table(_library("pmr-kort"))
+    rc, _, err = run(capsys, "config", "set", "motor_cap=60", "--port", p)
+    assert rc == 0, err
+    mark = len(dev.trace_lines())
+    with _link(dev) as lk:
+        lk.start(lk.info()["protocols"][0])
+    # the first tense cue taps at full strength: wait until its taps are traced
+    wait_for(lambda: len([m for m in _motor_lines(dev, mark) if m[0]]) >= 4, timeout=30)
+    run(capsys, "stop", "--port", p)
+    lines = _motor_lines(dev, mark)
+    assert max(level for level, _ in lines) == 60  # capped once, at once, without a reboot
+    steady = {duty for _, duty in lines if duty != KICK_DUTY}
+    assert max(steady) == 60 * 257  # the duty the Pico's PWM gets: level * 257
+
+
+def test_reflashing_changing_tables_150_times_in_a_row(make_sim):
+    dev = _sim(make_sim, speed=20)
+    names = ["pmr-17", "adem-4-6", "lijf-check", "vertragen-8", "pmr-kort"]
+    tables = [_library(*names[: k + 1]) for k in range(len(names))]
+    with _link(dev) as lk:
+        for i in range(150):
+            t = tables[i % len(tables)]
+            lk.put_table(t)
+            info = lk.info()
+            assert info["table"]["crc"] == table_crc(t), i
+        assert lk.get_table() == tables[149 % len(tables)]
+
+
+def test_a_paused_minute_is_not_practice_time(make_sim, capsys):
+    dev = _sim(make_sim, speed=20)
+    with _link(dev) as lk:
+        lk.put_table(_library("pmr-kort"))  # no ratings: it plays at once
+        lk.start(2)
+    wait_for(lambda: _status(dev).elapsed_s >= 20, timeout=30)
+    dev.inject("tap")
+    wait_for(lambda: _status(dev).state == PAUSED)
+    with _link(dev) as lk:
+        info = lk.info()
+        t0 = info["clock"]["uptime_s"]
+        wait_for(lambda: lk.info()["clock"]["uptime_s"] >= t0 + 60, timeout=30)
+    dev.inject("tap")
+    wait_for(lambda: _status(dev).state == PLAYING)
+    played = _status(dev).elapsed_s
+    dev.inject("hold")
+    wait_for(lambda: _status(dev).state == IDLE, timeout=30)
+    end = _records(dev)[-1]
+    assert _outcome(end) == OUT_STOPPED
+    assert played <= _actual_s(end) <= played + 10  # the played time: the minute's pause left out
+    assert _actual_s(end) < 60
+
+
+def test_a_long_pause_stops_the_session_as_paused_too_long(make_sim):
+    dev = _sim(make_sim, speed=300)
+    with _link(dev) as lk:
+        lk.put_table(_library("pmr-kort"))  # no ratings: it plays at once
+        lk.start(2)
+    dev.inject("tap")
+    wait_for(lambda: _status(dev).state == PAUSED, timeout=10)
+    wait_for(lambda: _status(dev).state == IDLE, timeout=30)  # 15 device minutes: 3 s here
+    end = _records(dev)[-1]
+    assert _outcome(end) == OUT_PAUSED_LONG
+    assert _actual_s(end) < 60  # not the quarter of an hour it stood paused
+
+
+def test_a_fault_closes_the_session_and_the_app_restarts(make_sim, capsys):
+    dev = _sim(make_sim, speed=20)
+    with _link(dev) as lk:
+        lk.put_table(_library("pmr-kort"))  # no ratings: it plays at once
+        lk.start(2)
+    wait_for(lambda: _status(dev).elapsed_s >= 5, timeout=30)
+    boots = dev.boots
+    dev.inject_fault()
+    wait_for(lambda: (i := _info(dev)) and i["faults"]["count"] == 1, timeout=15)
+    assert dev.boots == boots  # restarted inside the firmware, not by the launcher
+    info = _info(dev)
+    assert info["faults"]["last"] == "RuntimeError"
+    end = _records(dev)[-1]
+    assert _outcome(end) == OUT_FAULT and _actual_s(end) >= 5  # not "cut by power"
+    assert _status(dev).state == IDLE
+    trace = dev.trace_lines()
+    last_m = [ln for ln in trace if ln.startswith("M ")][-1]
+    assert last_m.split()[3] == "0"  # the motor was left off
+    rc, out, err = run(capsys, "info", "--port", dev.port, "--json")
+    assert rc == 0 and json.loads(out)["device"]["faults"]["count"] == 1
+    rc, out, err = run(capsys, "info", "--port", dev.port)
+    assert rc == 0 and "1 restart(s) after an error, last: RuntimeError" in out
+
+
+def _info(dev):
+    try:
+        with _link(dev) as lk:
+            return lk.info()
+    except Exception:
+        return None
+
+
+def test_three_faults_in_a_minute_leave_the_repl_free(make_sim, capsys):
+    dev = _sim(make_sim, speed=20)
+    for n in (1, 2):
+        dev.inject_fault()
+        wait_for(lambda n=n: (i := _info(dev)) and i["faults"]["count"] == n, timeout=15)
+    dev.inject_fault()
+
+    def at_repl():
+        rc, _, err = run(capsys, "info", "--port", dev.port)
+        return rc == 1 and "is at the REPL; `ontspan install` or unplug and replug" in err
+
+    wait_for(at_repl, timeout=20)
+    assert at_repl() and dev.boots == 1  # it stays there: no restart by the firmware or launcher
+
+
+def test_one_ctrl_c_byte_and_info_names_the_repl(make_sim, capsys):
+    dev = _sim(make_sim, speed=20)
+    fd = os.open(dev.port, os.O_RDWR | os.O_NOCTTY)
+    os.write(fd, b"\x03")
+    os.close(fd)
+    time.sleep(0.5)
+    rc, _, err = run(capsys, "info", "--port", dev.port)
+    assert rc == 1 and "is at the REPL; `ontspan install` or unplug and replug to start it" in err
+    assert "Traceback" not in err
+    assert dev.boots == 1  # Ctrl-C never restarts the app
+
+
+def test_a_two_way_flood_slows_the_sim_but_never_stops_cues(make_sim):
+    dev = _sim(make_sim, speed=1)
+    with _link(dev) as lk:
+        lk.set_clock(1767268800, 0)  # noon: day brightness, so every frame differs
+        lk.put_table(_library("adem-4-6"))
+        lk.start(lk.info()["protocols"][0])
+    status = codec.encode_frame(7, codec.Cmd.STATUS)
+    fd = os.open(dev.port, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+    stop = threading.Event()
+
+    def flood():  # requests in, replies never read: both directions fill up
+        while not stop.is_set():
+            try:
+                os.write(fd, status * 64)
+            except BlockingIOError:
+                time.sleep(0.001)
+
+    th = threading.Thread(target=flood, daemon=True)
+    mark = len(dev.trace_lines())
+    th.start()
+    time.sleep(4)
+    frames_during = [ln for ln in dev.trace_lines()[mark:] if ln.startswith("F ")]
+    stop.set()
+    th.join()
+    os.close(fd)
+    assert len(frames_during) > 20  # the ring kept drawing with both buffers full
+    wait_for(lambda: hello_or_none(dev.port), timeout=15)
+    assert _status(dev).state == PLAYING
+
+
+def test_a_new_led_count_drives_the_ring_without_a_reboot(make_sim, capsys):
+    dev = _sim(make_sim, speed=10)
+    with _link(dev) as lk:
+        lk.put_table(_library("pmr-kort"))
+    rc, _, err = run(capsys, "config", "set", "ring_leds=16", "night_cap=40", "--port", dev.port)
+    assert rc == 0, err
+    mark = len(dev.trace_lines())
+    dev.inject("hold")  # idle hold: the ring shows the chosen protocol
+    frame = wait_for(lambda: [ln for ln in dev.trace_lines()[mark:] if ln.startswith("F ")])
+    assert len(frame[-1].split()[2]) == 16 * 6
+    assert dev.boots == 1
