@@ -141,10 +141,6 @@ class Contract:
         """The log epoch, 4 bytes: the GET_LOGS reply starts with it."""
         raise NotImplementedError
 
-    def log_epoch(self):
-        """The 4 bytes of the log epoch (GET_LOGS puts them first)."""
-        raise NotImplementedError
-
     def clear_logs(self, upto):
         """Status; forget records with seq <= upto."""
         raise NotImplementedError
