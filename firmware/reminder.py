@@ -183,16 +183,22 @@ class ReminderRoom:
     def _missed(self, i, day):
         """The MISSED record of moment i on `day` (docs/log-format.md)."""
         dev = self.dev
+        if dev is None:
+            return
         p = self.plan
         t = dev.storage.table
         pid = p.protocol(i)
-        k = t.index_of(pid) if t is not None else -1
+        crc = 0
+        planned = 0
+        if t is not None:
+            crc = t.crc()
+            k = t.index_of(pid)
+            if k >= 0:
+                planned = min(t.duration_ms(k) // 1000, 0xFFFE)
         ago = self._local_s(dev) - ((day - self.day0) * 86400 + p.minute(i) * 60)
         up = dev.up_s - ago if dev.up_s > ago else 0
         lr.pack_into(
-            self.rec, 0, lr.MISSED, 0, dev.log.boot, up, dev.epoch_base + up, pid,
-            t.crc() if t is not None else 0,
-            min(t.duration_ms(k) // 1000, 0xFFFE) if k >= 0 else 0,
+            self.rec, 0, lr.MISSED, 0, dev.log.boot, up, dev.epoch_base + up, pid, crc, planned,
             0, 0, 0, lr.OUT_NONE, lr.NOT_RATED, lr.NOT_RATED, i,
         )
         try:
