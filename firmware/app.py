@@ -20,6 +20,7 @@ import engine as eng
 import hal
 import link
 import logbook
+import reminder
 import service
 import session as ss
 import ui
@@ -80,6 +81,7 @@ class Device(service.Contract):
         self.storage = storage.Storage(self.root, self.session.busy)
         self.buttons = buttons.Buttons(self)
         self._build_cues()
+        self.reminders = reminder.ReminderRoom(self.root, b.ring)  # the practice plan
         self._reboot = -1
         self._status = [0, 0, 0, 0, 0, 0]
         self._clock = [0, 0, False]
@@ -176,6 +178,7 @@ class Device(service.Contract):
         self._day_s0 = (epoch_s + tz_min * 60) % 86400
         self._up_at_set = self.up_s
         self.clock_set = True
+        self.reminders.set_clock(epoch_s, tz_min)
         return 0
 
     def clock(self):
@@ -211,6 +214,7 @@ class Device(service.Contract):
         st[0] = _STATE_OF_MODE[s.mode]
         st[2] = flags
         st[5] = self.log.count
+        self.reminders.status_into(self, st)
         return st
 
     def config_dict(self):
@@ -298,6 +302,7 @@ class Device(service.Contract):
         s = self.session
         s.step()
         self.buttons.step()
+        self.reminders.step(self)
         req = self.link.poll(_LINK_BYTES_PLAYING if s.mode == ss.PLAYING else _LINK_BYTES_IDLE)
         if req:
             self.disp.handle(self.link, req)

@@ -1,5 +1,6 @@
 # What a gesture on the one button does in each mode (ui.py has the map):
-#   idle:    tap = start, double tap = next protocol, hold = show the choice
+#   idle:    tap = start (while a plan reminder glows: its moment), double tap = next
+#            protocol, hold = show the choice
 #   playing: tap = pause, hold = stop;  paused: tap = resume, hold = stop
 #   rating:  the rating scale takes the gestures (ui.Rating)
 import gestures
@@ -40,7 +41,8 @@ class Buttons:
                 self._blink(2, 150)  # two short blinks: nothing to play yet
             elif ev == gestures.TAP:
                 self._choice_on = False
-                s.begin(st.selected)
+                if not dev.reminders.tap(dev):  # a tap on a reminder plays its moment
+                    s.begin(st.selected)
             elif ev == gestures.DOUBLE:
                 st.choose_next()
                 self._show_choice()

@@ -269,3 +269,49 @@ LOG_O_GROUPS = const(29)
 LOG_O_CRC = const(30)
 # struct layout of the whole record, the same for both versions
 LOG_STRUCT = "<BBBBIHBBIIIHHBBH"
+
+# ---------------------------------------------------------------- practice plan (docs/plans.md)
+# Days are days since 2024-01-01 (a Monday), minutes are minutes of the local
+# day: both small ints on the Pico.
+PLAN_VERSION = const(1)
+PLAN_MAGIC = b"OP"
+PLAN_HEADER = const(12)
+PLAN_MOMENT = const(6)  # bytes per moment
+PLAN_CRC = const(4)
+PLAN_MIN = const(22)  # header, one moment, CRC
+PLAN_MAX = const(112)  # header, 16 moments, CRC
+PLAN_MAX_MOMENTS = const(16)
+PLAN_NO_END = const(0xFFFF)  # end day: reminders go on after the block
+PLAN_WINDOW_MIN = const(5)  # reminder window, minutes
+PLAN_WINDOW_MAX = const(120)
+PLAN_WINDOW_DEFAULT = const(15)
+PLAN_WEEKS_MAX = const(12)
+PLAN_TRIAL_MAX = const(20)
+PLAN_EPOCH_UNIX = const(1704067200)  # unix seconds of day 0, 2024-01-01 00:00 UTC
+# header fields and moment fields (relative to the moment)
+PLAN_H_COUNT = const(3)
+PLAN_H_LENGTH = const(4)
+PLAN_H_START = const(6)
+PLAN_H_END = const(8)
+PLAN_H_WEEKS = const(10)
+PLAN_H_TRIAL = const(11)
+PLAN_M_MINUTE = const(0)
+PLAN_M_PROTOCOL = const(2)
+PLAN_M_DAYS = const(3)
+PLAN_M_WINDOW = const(4)
+PLAN_M_RESERVED = const(5)
+# link commands (docs/link.md): a plan fits one frame
+CMD_PUT_PLAN = const(0x60)  # request: plan bytes; refused while a session plays
+CMD_GET_PLAN = const(0x61)  # reply: plan bytes, empty without a plan
+CMD_CLEAR_PLAN = const(0x62)
+ERR_PLAN_REFUSED = const(0x10)  # PUT_PLAN: plan decoder refused; payload: PLAN_E_* u8
+STATE_REMINDER = const(4)  # STATUS: a reminder glows; pid is the moment's protocol
+FLAG_PLAN = const(0x10)  # STATUS: a plan is stored (its reminders wait for the clock)
+# plan error codes (validation order of docs/plans.md); 0 = usable
+PLAN_E_LENGTH = const(1)
+PLAN_E_MAGIC = const(2)
+PLAN_E_VERSION = const(3)
+PLAN_E_CRC = const(4)
+PLAN_E_HEADER = const(5)
+PLAN_E_MOMENT = const(6)
+PLAN_E_ORDER = const(7)

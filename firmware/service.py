@@ -53,6 +53,7 @@ from link import (
     fail,
     ok,
 )
+from planlink import clear_plan, get_plan, put_plan  # noqa: F401  (PLAN commands: docs/plans.md)
 
 _CHUNK = link.MAX_PAYLOAD - 4  # a PUT_TABLE_CHUNK carries its offset u32 first
 
@@ -407,7 +408,8 @@ def clear_logs(dev, lk, p, out):
 # session plays, is paused or waits for a rating) these are answered ERR_BUSY
 # before they run: on the rp2 a flash erase halts everything for 45-400 ms,
 # and a swapped table would change the session under the patient.
-WHEN_IDLE = ("put_table_begin", "put_table_chunk", "put_table_commit", "set_config", "clear_logs")
+WHEN_IDLE = ("put_table_begin", "put_table_chunk", "put_table_commit", "set_config", "clear_logs",
+             "put_plan", "clear_plan")
 
 
 def _when_idle(handler):

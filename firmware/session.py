@@ -23,6 +23,7 @@ class Session:
         self.dev = dev  # the app: time, board, engine, rating, log, storage
         self.mode = IDLE
         self.index = -1  # protocol index of the current session
+        self.moment = lr.NO_MOMENT  # the planned moment it answers (reminder tap)
         self.rec = bytearray(lr.SIZE)  # START, then turned into END
         self._open = False  # the START is on the flash, its END is not
         self._start_up = 0  # uptime s at the START record
@@ -41,13 +42,15 @@ class Session:
         return self.mode != IDLE
 
     # -- start -------------------------------------------------------------------
-    def begin(self, index):
-        """Start protocol `index` as the patient would: the rating first if it asks."""
+    def begin(self, index, moment=lr.NO_MOMENT):
+        """Start protocol `index` as the patient would: the rating first if it asks.
+        `moment`: the planned moment a tap on its reminder answers."""
         dev = self.dev
         t = dev.storage.table
         if t is None or index < 0 or index >= t.count() or self.mode != IDLE:
             return False
         self.index = index
+        self.moment = moment
         if t.rating(index) == 2:
             self.mode = RATING_BEFORE
             dev.rating.begin()
@@ -66,7 +69,7 @@ class Session:
         lr.pack_into(
             self.rec, 0, lr.START, 0, dev.log.boot, dev.up_s, dev.wall(),
             t.proto_id(i), t.crc(), min(t.duration_ms(i) // 1000, 0xFFFE), 0, 0, 0,
-            lr.OUT_NONE, before, lr.NOT_RATED,
+            lr.OUT_NONE, before, lr.NOT_RATED, self.moment,
         )
         self._start_wall_known = dev.clock_set
         self._start_up = dev.up_s

@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "ontspan.cmd_library",
     "ontspan.cmd_logs",
     "ontspan.cmd_device",
+    "ontspan.cmd_plan",
 ]
 
 

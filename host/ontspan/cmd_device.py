@@ -34,6 +34,7 @@ from .device.replies import FLAG_NAMES, LinkError, firmware_is_older
 from .errors import EXIT_OK, InputError, OntspanError
 from .paths import FIRMWARE_DIR
 from .ports import ENV_PORT, find_port, list_ports
+from .shared import C
 
 # --- shared plumbing -----------------------------------------------------------
 
@@ -248,6 +249,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         line += f" {_label(proto)}, {_mmss(st.elapsed_s)} in, {_mmss(st.remaining_s)} to go"
     print(line)
     print(f"{_flags(st.flags)}; {st.log_count} log record(s)")
+    if st.flags & C.FLAG_PLAN and not st.flags & C.FLAG_CLOCK:  # docs/plans.md
+        print("plan reminders wait for the clock (ontspan clock --set)")
     return EXIT_OK
 
 

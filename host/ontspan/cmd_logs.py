@@ -158,17 +158,34 @@ def cmd_report(args: argparse.Namespace) -> int:
     lang = args.lang or default_lang()
     with _archive(args) as ar:
         sessions = ar.sessions(args.device, args.date_from, args.date_to)
+        missed = ar.missed(args.device, args.date_from, args.date_to)
     if not sessions:
         raise OntspanError("no sessions in the archive for that selection")
     groups = per_device(sessions)  # one patient per device: never pooled
     summaries = [summarize(g, args.plan, args.trial) for g in groups]
+    plan = None
+    if args.plan_file:  # adherence to a plan file (docs/plans.md): one patient's plan
+        if len(groups) > 1:
+            raise InputError(
+                "--plan-file: the archive holds several devices; choose the patient's with --device"
+            )
+        from .adherence import for_report, to_html
+
+        plan = for_report(args.plan_file, sessions, missed)
     Path(args.output).write_text(
-        build_html(sessions, args.plan, args.trial, lang=lang), encoding="utf-8"
+        build_html(sessions, args.plan, args.trial, lang=lang,
+                   plan_html=to_html(plan) if plan else ""),
+        encoding="utf-8",
     )
     if args.json:
-        print(json.dumps([asdict(s) for s in summaries], default=str))
+        docs = [asdict(s) for s in summaries]
+        if plan and docs:
+            docs[0]["plan"] = plan.to_json()
+        print(json.dumps(docs, default=str))
     else:
         print("\n\n".join(terminal_summary(s, lang) for s in summaries))
+        if plan:
+            print("\n".join(plan.lines()))
         print(f"report: {args.output}")
     return EXIT_OK
 
@@ -219,6 +236,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="sessions in the trial summary (default 4)")
     p.add_argument("--lang", choices=("nl", "en"),
                    help="language of the report (default: from the system locale)")
+    p.add_argument("--plan-file", metavar="PLAN.toml",
+                   help="adherence to this practice plan (on time, late, missed; the block)")
     p.add_argument("--json", action="store_true", help="summary numbers as JSON, one per device")
     _common(p)
     p.set_defaults(handler=cmd_report)

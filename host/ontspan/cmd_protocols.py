@@ -11,6 +11,7 @@ from typing import Any
 
 from . import catalog
 from .errors import EXIT_OK, EXIT_USAGE, InputError, OntspanError
+from .plan import check_plans
 from .protocols.checker import Diagnostic
 from .protocols.compiler import CompileError, compile_table, table_crc, table_names
 from .protocols.files import check_paths
@@ -69,19 +70,23 @@ def _summary(diags: list[Diagnostic], files: int) -> str:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    protos, diags = check_paths(args.files)
+    plans, diags, files = check_plans(args.files)  # files with a [plan] table are plans
+    protos, proto_diags = check_paths(files) if files or not plans else ([], [])
+    diags += proto_diags
     failed = any(d.severity == "error" for d in diags)
     if args.json:
         doc = {
             "ok": not failed,
             "protocols": [{"id": p.id, "name": p.name, "path": p.path} for p in protos],
+            "plans": plans,
             "diagnostics": [d.to_json() for d in diags],
         }
         print(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
         for d in diags:
             print(d)
-        print(_summary(diags, len({d.path for d in diags} | {p.path for p in protos})))
+        paths = {d.path for d in diags} | {p.path for p in protos} | set(plans)
+        print(_summary(diags, len(paths)))
     return EXIT_USAGE if failed else EXIT_OK
 
 

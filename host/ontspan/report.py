@@ -285,7 +285,7 @@ def _section(sessions: Sequence[Session], plan: str, trial_size: int, w: Words) 
 
 def build_html(sessions: Sequence[Session], plan: str = "daily",
                trial_size: int = TRIAL_SESSIONS, title: str | None = None,
-               lang: str = "en") -> str:
+               lang: str = "en", plan_html: str = "") -> str:
     """The whole report as one HTML document: one section per device."""
     w = Words(lang)
     e = html.escape
@@ -299,6 +299,7 @@ def build_html(sessions: Sequence[Session], plan: str = "daily",
 <p><b>{e(title)}</b></p>
 {intro}
 {body}
+{plan_html}
 <p class="note">{e(w("made", date=dt.date.today()))}</p>
 </body></html>
 """

@@ -39,6 +39,9 @@ class Cmd(IntEnum):
     GET_LOGS = C.CMD_GET_LOGS
     CLEAR_LOGS = C.CMD_CLEAR_LOGS
     REBOOT = C.CMD_REBOOT
+    PUT_PLAN = C.CMD_PUT_PLAN
+    GET_PLAN = C.CMD_GET_PLAN
+    CLEAR_PLAN = C.CMD_CLEAR_PLAN
 
 
 class Status(IntEnum):
@@ -60,6 +63,7 @@ class Status(IntEnum):
     ERR_VALUE = C.ERR_VALUE
     ERR_STORAGE = C.ERR_STORAGE
     ERR_INTERNAL = C.ERR_INTERNAL
+    ERR_PLAN_REFUSED = C.ERR_PLAN_REFUSED
 
 
 # frame-level errors: the device answers a broken frame with the id it carried

@@ -30,6 +30,7 @@ STATUS_TEXT = {
     Status.ERR_VALUE: "the device refused a value",
     Status.ERR_STORAGE: "the device could not write its flash",
     Status.ERR_INTERNAL: "the device firmware failed on this request",
+    Status.ERR_PLAN_REFUSED: "the device refused the plan",
 }
 
 
@@ -116,6 +117,7 @@ FLAG_NAMES = {
     C.FLAG_CLOCK: "clock set",
     C.FLAG_NIGHT: "night mode",
     C.FLAG_CONFIG_DEFAULT: "config defaults",
+    C.FLAG_PLAN: "plan stored",
 }
 
 

@@ -1,0 +1,233 @@
+# The practice plan on the device: stored like the table (written beside it,
+# then renamed over it), and the silent reminder it asks for: a slow dim glow
+# on the ring, never the motor, only while no session plays and only once the
+# host has set the clock (docs/plans.md, Reminders). A tap on the glow plays
+# the moment's protocol; a window left alone becomes a MISSED log record.
+# The app calls set_clock(), step() each loop pass and status_into(); the
+# link handlers (planlink.py) call put(), data() and clear(). Nothing here
+# allocates per tick (a MISSED record's wall time is a heap int on the rp2,
+# once per missed moment).
+import os
+
+import logrecord as lr
+import plan
+from contract import FLAG_PLAN, PLAN_MAX, STATE_REMINDER
+from micropython import const
+
+PLAN_FILE = "/plan.bin"
+_STAGE = "/plan.new"
+E_NO_PROTOCOL = const(100)  # put(): a moment names a protocol the table lacks
+
+_PERIOD_MS = const(6000)  # one slow breath of light
+# peak colours of the glow (linear RGB; the device's day or night cap makes it
+# dim): warm by day, and by night the night palette's rule: no blue, red with
+# a little amber
+_DAY = (255, 170, 70)
+_NIGHT = (255, 64, 0)
+_LOW = const(8)  # the glow never goes fully dark while it is on (out of 255)
+
+
+class ReminderRoom:
+    def __init__(self, root, ring):
+        self.root = root
+        self.ring = ring
+        self.rec = bytearray(lr.SIZE)  # a MISSED record
+        self.day0 = 0  # plan day number when the clock was set
+        self._tick_s = -1  # uptime second of the last tick
+        self._night_now = True
+        self.dev = None  # the app, while step() runs
+        self._on_missed = self._missed  # bound once: tick() takes it each second
+        self.buf = bytearray(PLAN_MAX)
+        self.size = 0
+        self.plan = plan.Plan(b"")  # no plan: err set, nothing due
+        self.reminders = plan.Reminders(self.plan)
+        self.glowing = plan.NONE  # moment index whose reminder shows
+        self.ends = 0  # minute of day its window closes
+        self._shown = False
+        self._level = -1  # last level drawn
+        self._night = False
+        self.load()
+
+    # -- storage ---------------------------------------------------------------
+    def load(self):
+        """The stored plan, if there is a valid one (never raises)."""
+        n = 0
+        try:
+            with open(self.root + PLAN_FILE, "rb") as f:
+                n = f.readinto(self.buf)
+        except OSError:
+            n = 0
+        self._use(n or 0)
+
+    def _use(self, n):
+        self.size = n
+        p = plan.Plan(memoryview(self.buf)[:n])
+        if p.err:
+            self.size = 0
+        self.plan = p
+        self.reminders = plan.Reminders(p)
+        self.stop_glow()
+
+    def put(self, data, table):
+        """0, a PLAN_E_* code or E_NO_PROTOCOL; a good plan replaces the stored one
+        atomically (stage file, then rename). OSError passes to the caller."""
+        p = plan.Plan(data)
+        if p.err:
+            return p.err
+        for i in range(p.count()):
+            if table is None or table.index_of(p.protocol(i)) < 0:
+                return E_NO_PROTOCOL
+        with open(self.root + _STAGE, "wb") as f:
+            f.write(data)
+        os.rename(self.root + _STAGE, self.root + PLAN_FILE)
+        self.buf[: len(data)] = data
+        self._use(len(data))
+        return 0
+
+    def clear(self):
+        try:
+            os.remove(self.root + PLAN_FILE)
+        except OSError:
+            pass
+        self._use(0)
+
+    def data(self):
+        return memoryview(self.buf)[: self.size]
+
+    # -- reminders -------------------------------------------------------------
+    def tick(self, day, minute, busy, on_missed):
+        """Once a second with the local (day, minute), only while the clock is set.
+        on_missed(moment, day) logs a MISSED record. Returns the glowing moment or NONE."""
+        r = self.reminders
+        while True:
+            ev = r.tick(day, minute, busy)
+            if ev != plan.R_MISSED:
+                break
+            on_missed(r.moment, r.moment_day)
+        if ev == plan.R_DUE:
+            self.glowing = r.moment
+            self.ends = r.ends
+        elif busy:
+            self.glowing = plan.NONE  # the session owns the ring now: leave it be
+            self._shown = False
+        elif self.glowing != plan.NONE:
+            self.stop_glow()
+        return self.glowing
+
+    def answer(self):
+        """A tap during the glow: the moment is answered; returns its protocol id."""
+        i = self.glowing
+        if i == plan.NONE:
+            return 0
+        self.reminders.answer(i)
+        self.stop_glow()
+        return self.plan.protocol(i)
+
+    def stop_glow(self):
+        if self.glowing != plan.NONE and self._shown:
+            self.ring.off()
+        self.glowing = plan.NONE
+        self._shown = False
+
+    def draw(self, ms, night):
+        """One frame of the glow at ms (any ms counter): a slow triangle of light."""
+        if self.glowing == plan.NONE:
+            return
+        ph = ms % _PERIOD_MS
+        half = _PERIOD_MS // 2
+        level = ph if ph < half else _PERIOD_MS - ph  # 0..half
+        level = (_LOW + (255 - _LOW) * level // half) & ~7  # 32 steps: a frame per step
+        if self._shown and level == self._level and night == self._night:
+            return
+        self._level = level
+        self._night = night
+        c = _NIGHT if night else _DAY
+        r = c[0] * level // 255
+        g = c[1] * level // 255
+        b = c[2] * level // 255
+        buf = self.ring.buf
+        for j in range(0, 3 * self.ring.n, 3):
+            buf[j] = r
+            buf[j + 1] = g
+            buf[j + 2] = b
+        self.ring.set_cap(255)
+        self.ring.show()
+        self._shown = True
+
+    # -- the app's side ----------------------------------------------------------
+    def set_clock(self, epoch_s, tz_min):
+        self.day0 = plan.local_day_minute(epoch_s, tz_min)[0]
+        self._tick_s = -1
+
+    def _local_s(self, dev):
+        # local seconds since midnight of day0 (small: the app keeps the clock as
+        # the second of the day it was set plus uptime)
+        return dev._day_s0 + dev.up_s - dev._up_at_set
+
+    def step(self, dev):
+        """Each loop pass: tick once a second, glow while a reminder is due."""
+        self.ring = dev.board.ring  # apply_config may build a new ring
+        if not dev.clock_set or self.plan.err:
+            return
+        idle = not dev.session.busy()
+        if dev.up_s != self._tick_s:
+            self._tick_s = dev.up_s
+            now = self._local_s(dev)
+            self.dev = dev
+            self.tick(self.day0 + now // 86400, now % 86400 // 60, not idle, self._on_missed)
+            if self.glowing != plan.NONE:
+                self._night_now = dev.set_night_cap()
+        if self.glowing != plan.NONE and idle:
+            self.draw(dev.clk.ticks_ms(), self._night_now)
+
+    def _missed(self, i, day):
+        """The MISSED record of moment i on `day` (docs/log-format.md)."""
+        dev = self.dev
+        if dev is None:
+            return
+        p = self.plan
+        t = dev.storage.table
+        pid = p.protocol(i)
+        crc = 0
+        planned = 0
+        if t is not None:
+            crc = t.crc()
+            k = t.index_of(pid)
+            if k >= 0:
+                planned = min(t.duration_ms(k) // 1000, 0xFFFE)
+        ago = self._local_s(dev) - ((day - self.day0) * 86400 + p.minute(i) * 60)
+        up = dev.up_s - ago if dev.up_s > ago else 0
+        lr.pack_into(
+            self.rec, 0, lr.MISSED, 0, dev.log.boot, up, dev.epoch_base + up, pid, crc, planned,
+            0, 0, 0, lr.OUT_NONE, lr.NOT_RATED, lr.NOT_RATED, i,
+        )
+        try:
+            dev.log.append(self.rec)
+        except OSError:
+            pass  # a full or failing flash must not stop the device
+
+    def tap(self, dev):
+        """A tap while idle: True if a reminder glowed and its protocol now plays."""
+        i = self.glowing
+        if i == plan.NONE:
+            return False
+        pid = self.answer()
+        t = dev.storage.table
+        k = t.index_of(pid) if t is not None else -1
+        return k >= 0 and dev.session.begin(k, i)
+
+    def status_into(self, dev, st):
+        """STATUS: the plan flag; while a reminder glows, the state, the moment's
+        protocol, seconds since its window opened and until it closes."""
+        if self.size:
+            st[2] |= FLAG_PLAN
+        i = self.glowing
+        if i == plan.NONE or dev.session.busy():
+            return
+        sec = self._local_s(dev) % 86400
+        opened = self.plan.minute(i) * 60
+        closes = self.ends * 60
+        st[0] = STATE_REMINDER
+        st[1] = self.plan.protocol(i)
+        st[3] = sec - opened if sec > opened else 0
+        st[4] = closes - sec if closes > sec else 0

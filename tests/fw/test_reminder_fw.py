@@ -1,0 +1,143 @@
+"""firmware/reminder.py under MicroPython: the stored plan, the glow, missed moments."""
+
+import ast
+from pathlib import Path
+
+VECTORS = Path(__file__).parent.parent / "vectors" / "plan"
+DAILY = (VECTORS / "daily.bin").read_bytes()  # 13:00 protocol 2, 21:30 protocol 20
+START = 1065
+
+SETUP = """
+import os
+import reminder
+
+class Ring:
+    def __init__(self):
+        self.n = 4
+        self.buf = bytearray(12)
+        self.shows = 0
+        self.offs = 0
+    def set_cap(self, cap):
+        pass
+    def show(self):
+        self.shows += 1
+    def off(self):
+        self.offs += 1
+        for i in range(12):
+            self.buf[i] = 0
+
+class Table:
+    def __init__(self, ids):
+        self.ids = ids
+    def index_of(self, pid):
+        return self.ids.index(pid) if pid in self.ids else -1
+
+ROOT = %r
+DAILY = bytes.fromhex(%r)
+ring = Ring()
+missed = []
+def on_missed(i, day):
+    missed.append((i, day))
+"""
+
+
+def _run(mpy, tmp_path, body: str) -> str:
+    return mpy.check(SETUP % (str(tmp_path), DAILY.hex()) + body)
+
+
+def test_store_refuse_reload_clear(mpy, tmp_path):
+    out = _run(mpy, tmp_path, """
+room = reminder.ReminderRoom(ROOT, ring)
+res = [room.size, room.plan.count()]
+res.append(room.put(DAILY[:-1], Table([2, 20])))          # damaged: PLAN_E_LENGTH
+res.append(room.put(DAILY, Table([2])))                   # 20 missing
+res.append(room.put(DAILY, None))                         # no table at all
+res.append(room.size)
+res.append(room.put(DAILY, Table([2, 20, 7])))
+again = reminder.ReminderRoom(ROOT, ring)                 # after a reboot
+res += [again.size, bytes(again.data()) == DAILY, again.plan.protocol(1)]
+res.append(sorted(os.listdir(ROOT)))
+again.clear()
+res += [again.size, sorted(os.listdir(ROOT)), reminder.ReminderRoom(ROOT, ring).size]
+print(res)
+""")
+    assert ast.literal_eval(out.strip()) == [
+        0, 0, 1, 100, 100, 0, 0, 28, True, 20, ["plan.bin"], 0, [], 0]
+
+
+def test_glow_tap_and_missed(mpy, tmp_path):
+    out = _run(mpy, tmp_path, f"""
+room = reminder.ReminderRoom(ROOT, ring)
+room.put(DAILY, Table([2, 20]))
+res = [room.tick({START}, 779, False, on_missed)]
+res.append(room.tick({START}, 780, False, on_missed))
+room.draw(3000, True)                      # night: the top of the breath, no blue
+res.append(list(ring.buf[:3]))
+room.draw(3000, False)
+res.append(list(ring.buf[:3]))
+room.draw(0, False)
+res.append(list(ring.buf[:3]))
+res.append(room.answer())                  # the tap plays the moment's protocol
+res += [room.glowing, ring.offs, room.tick({START}, 790, False, on_missed)]
+res.append(room.tick({START}, 1295, False, on_missed))
+res.append(room.tick({START}, 1300, True, on_missed))   # a session started: no glow
+res.append(ring.offs)                                   # ...and the ring left to it
+room.tick({START}, 1305, True, on_missed)               # still playing as the window closes
+res.append(room.tick({START + 1}, 700, False, on_missed))  # evening covered by the session
+res.append(room.tick({START + 1}, 900, False, on_missed))  # noon missed
+print(res, missed)
+""")
+    res, missed = out.strip().split("] [")
+    assert ast.literal_eval(res + "]") == [
+        -1, 0, [248, 62, 0], [248, 165, 68], [8, 5, 2], 2, -1, 1, -1, 1, -1, 1, -1, -1]
+    assert ast.literal_eval("[" + missed) == [(0, START + 1)]
+
+
+def test_tick_and_draw_do_not_allocate(mpy, tmp_path):
+    out = _run(mpy, tmp_path, f"""
+import micropython
+room = reminder.ReminderRoom(ROOT, ring)
+room.put(DAILY, Table([2, 20]))
+count = [0]
+
+def quiet(i, day):
+    count[0] += 1
+
+def run(room, first):
+    for day in range(first, first + 3):
+        for s in range(0, 86400, 20):
+            m = s // 60
+            if room.tick(day, m, False, quiet) != -1:
+                room.draw(s * 1000, m > 1200)
+
+run(room, {START})
+micropython.heap_lock()
+try:
+    run(room, {START + 3})
+finally:
+    micropython.heap_unlock()
+print(count[0], ring.shows > 100)
+""")
+    assert out.split() == ["12", "True"]  # two missed a day, 3 of the 6 days locked
+
+
+def test_app_loop_with_a_glowing_reminder_allocates_nothing(mpy, tmp_path):
+    """The real app on the rp2 board (quiet stand-ins) at 13:00 of the plan's first day."""
+    from conftest import MP_HELPERS
+    from fwtables import pmr17, table
+
+    epoch = 1704067200 + START * 86400 + 13 * 3600 + 30  # 13:00:30 UTC, offset 0
+    res = mpy.run(
+        f"import locked_reminder\nlocked_reminder.run({table([pmr17(), pmr17()], ids=[2, 20])!r},"
+        f" {DAILY!r}, {epoch})",
+        path=[MP_HELPERS + "/quiet_rp2"],
+        heapsize="240K",
+        stdin=b"",
+        env={"ONTSPAN_SIM_STATE": str(tmp_path)},  # its own flash image
+    )
+    assert res.ok, res.output[-3000:]
+    words = res.stdout.split()
+    got = dict(zip(words[0:-2:2], words[1:-2:2], strict=False))
+    assert (got["put"], got["glowing"], got["state"], got["pid"]) == ("0", "0", "4", "2")
+    assert int(got["flags"]) & 0x10 and 14 * 60 <= int(got["left"]) <= 15 * 60
+    assert int(got["sent"]) >= 20 and int(got["writes"]) >= 2  # the ring breathes
