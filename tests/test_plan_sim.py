@@ -99,7 +99,7 @@ window = 5
     capsys.readouterr()
     assert main(["report", "--db", db, "-o", str(tmp_path / "r.html"), "--json",
                  "--plan-file", str(plan)]) == 0
-    doc = json.loads(capsys.readouterr().out)["plan"]
+    doc = json.loads(capsys.readouterr().out)[0]["plan"]  # one summary per device
     assert doc["total"] == {"on_time": 1, "late": 0, "missed": 1, "planned": 2}
     assert [o["status"] for o in doc["occurrences"]] == ["on_time", "missed"]
     assert doc["occurrences"][1]["reminded"]  # the device logged it missed
