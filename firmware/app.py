@@ -8,6 +8,7 @@ import os
 import sys
 
 import config
+import daynight
 import engine as eng
 import gestures
 import hal
@@ -65,10 +66,12 @@ class Device:
             b.ring, b.motor, b.clock,
             device_cap=self.cfg["day_cap"],
             night_cap=self.cfg["night_cap"],
-            motor_cap=self.cfg["motor_cap"],
             on_edge=self._on_edge,
         )
-        self.rating = ui.Rating(b.ring, b.clock)
+        self.engine.touch.device_strength = self.cfg.get("touch_strength", -1)
+        self.daynight = daynight.DayNight()
+        self._night_up_s = -1  # uptime second of the last day/night decision
+        self.rating = ui.Rating(b.ring, b.clock, self.engine.touch)
         self.table = None
         self._table_buf = None
         self.load_table()
@@ -142,15 +145,18 @@ class Device:
         return self.epoch_base + self.up_s if self.clock_set else 0
 
     def is_night(self):
-        if self.clock_set:
-            hour = (self.wall() + self.tz_min * 60) // 3600 % 24
-            a = self.cfg["night_start"]
-            b = self.cfg["night_end"]
-            return (hour >= a or hour < b) if a > b else (a <= hour < b)
-        light = self.board.light()
-        if light >= 0:
-            return light < 2000
-        return True  # unknown: dim and warm is the safe guess at a bedside
+        cfg = self.cfg
+        return self.daynight.decide(self.up_s, cfg["night_start"], cfg["night_end"], self.board.light())
+
+    def _follow_night(self):
+        # once a second: caps and palette follow the clock, in a session too
+        if self._night_up_s == self.up_s:
+            return
+        self._night_up_s = self.up_s
+        night = self._set_night_cap()
+        e = self.engine
+        if (self.mode == PLAYING or self.mode == PAUSED) and night != e.night:
+            e.set_night(night)
 
     def _set_night_cap(self):
         """The ring's device cap for now (day or night); returns whether it is night."""
@@ -236,8 +242,7 @@ class Device:
     def on_button(self, ev):
         m = self.mode
         if m == RATING_BEFORE or m == RATING_AFTER:
-            if self.rating.event(ev):
-                self._rated(self.rating.value)
+            self.rating.event(ev)  # the value comes from rating.poll() once it is felt
         elif m == PLAYING:
             if ev == gestures.TAP:
                 self.engine.pause()
@@ -371,6 +376,8 @@ class Device:
         self.epoch_base = epoch_s - self.up_s
         self.tz_min = tz_min
         self.clock_set = True
+        self.daynight.set_clock(epoch_s, tz_min, self.up_s)
+        self._night_up_s = -1
         return 0
 
     def clock(self):
@@ -422,6 +429,7 @@ class Device:
         self.cfg = cfg
         self.engine.device_cap = cfg["day_cap"]
         self.engine.night_cap = cfg["night_cap"]
+        self.engine.touch.device_strength = cfg.get("touch_strength", -1)
         return None
 
     def request_reboot(self, mode):
@@ -476,6 +484,7 @@ class Device:
         """One pass of the main loop."""
         b = self.board
         self._tick_uptime()
+        self._follow_night()
         ev = b.button.poll()
         if ev:
             self.on_button(ev)
@@ -486,11 +495,13 @@ class Device:
             if e.state == eng.DONE:
                 self._ended(lr.OUT_COMPLETED)
         elif m == PAUSED:
+            self.engine.tick()  # plays the pause cue
             if self.clk.ticks_diff(self.clk.ticks_ms(), self._paused_at) >= _PAUSE_MAX_MS:
                 self._ended(lr.OUT_STOPPED)
         elif m == RATING_BEFORE or m == RATING_AFTER:
-            if self.rating.expired():
-                self._rated(lr.NOT_RATED)
+            v = self.rating.poll()
+            if v != ui.WAITING:
+                self._rated(v)
         elif self._choice_on and self.clk.ticks_diff(self.clk.ticks_ms(), self._choice_until) >= 0:
             self._choice_on = False
             b.ring.off()

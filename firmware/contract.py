@@ -13,3 +13,8 @@ except ImportError:
 
 # the firmware release; the host package takes its version from here too
 FIRMWARE_VERSION = "0.2.0"
+
+# -- cues: one default for each brightness cap and the touch strength --------
+DAY_CAP = const(160)  # brightest LED byte by day (config day_cap)
+NIGHT_CAP = const(24)  # brightest LED byte at night (config night_cap, style night_brightness)
+TOUCH_STRENGTH = const(110)  # motor strength 0..255 unless the patient chose one (`ontspan feel`)

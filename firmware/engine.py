@@ -1,6 +1,8 @@
 # Plays one protocol of a validated table: cue edges on absolute deadlines (no drift,
-# wrap-safe ticks), frames rate-limited by the clock, motor cues under safety caps.
+# wrap-safe ticks), frames rate-limited by the clock, motor cues under an on-time cap.
 # tick() allocates nothing in steady state (tests run it under heap_lock).
+import touch as tc
+from contract import NIGHT_CAP
 from light import Light
 from micropython import const
 from program import K_END, K_POSITION, K_RELEASE, K_TENSE, NO_GROUP, Program
@@ -17,8 +19,6 @@ LATE_BUCKETS = const(16)  # lateness histogram 0..15 ms, last bucket is 15+
 LATE_RING = const(32)  # last lateness values, ms (clamped to 255)
 
 _DEVICE_CAP = const(255)
-_NIGHT_CAP = const(40)
-_MOTOR_CAP = const(200)
 _MOTOR_ON_MAX_MS = const(1500)
 _PAUSE_DIM_SHIFT = const(2)
 
@@ -30,8 +30,7 @@ class Engine:
         motor,
         clock,
         device_cap=_DEVICE_CAP,
-        night_cap=_NIGHT_CAP,
-        motor_cap=_MOTOR_CAP,
+        night_cap=NIGHT_CAP,
         motor_on_max_ms=_MOTOR_ON_MAX_MS,
         on_edge=None,
     ):
@@ -41,7 +40,7 @@ class Engine:
         self.night_cap = night_cap
         self.prog = Program()
         self.light = Light(ring)
-        self.touch = Touch(motor, clock, motor_cap, motor_on_max_ms)
+        self.touch = Touch(motor, clock, motor_on_max_ms)  # the board's motor applies its cap
         self.on_edge = on_edge  # optional fn(engine), called once per edge
         self.late_hist = [0] * LATE_BUCKETS
         self.late_ring = bytearray(LATE_RING)
@@ -116,6 +115,8 @@ class Engine:
 
     def tick(self):
         if self.state != PLAYING:
+            if self.state == PAUSED:
+                self.touch.service(self.clock.ticks_ms())  # the pause cue plays on
             return
         clock = self.clock
         now = clock.ticks_ms()
@@ -128,7 +129,7 @@ class Engine:
             if self.state != PLAYING:
                 return
         el = clock.ticks_diff(now, self._start)
-        self.touch.update(self.kind, el, now)
+        self.touch.update(el, now)
         if clock.ticks_diff(now, self._next_frame) >= 0:
             self.light.draw(self.prog, el)
             self.ring.show()
@@ -156,6 +157,7 @@ class Engine:
         self._start = clock.ticks_add(self._t0, p.t)
         self._deadline = clock.ticks_add(self._t0, p.t + p.dur)
         self._late(late)
+        self.touch.edge(k, tc.region(p.number, p.group, p.groups) if k == K_POSITION else 0)
         f = self.on_edge
         if f is not None:
             f(self)
@@ -202,6 +204,7 @@ class Engine:
         self._paused_at = self.clock.ticks_ms()
         self.state = PAUSED
         self.touch.off()
+        self.touch.play(tc.PAUSE, self._paused_at)
         self.light.dim(_PAUSE_DIM_SHIFT)  # a steady low frame: paused, not finished
         self.ring.show()
 
@@ -216,6 +219,7 @@ class Engine:
         self._deadline = clock.ticks_add(self._deadline, d)
         self._next_frame = now
         self.state = PLAYING
+        self.touch.play(tc.RESUME, now)  # until the next edge, which always wins
         self.tick()
 
     def stop(self):

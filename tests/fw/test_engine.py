@@ -239,17 +239,22 @@ def test_night_has_no_blue_and_low_cap(mpy):
     assert day[0] > 0 and day[1] == 120
 
 
-def test_motor_caps(mpy):
+def test_motor_strength_and_on_time_cap(mpy):
+    # the level cap is the board's motor model (firmware/motor.py); here: the
+    # session's strength scales every pattern, and the on-time cap cuts a long pulse
     strong = style(motor=255, pattern=0x0F)
     prog = program(op_breath(40, 0, 40, 0, length=3, cycles=True), op_pmr(1), op_group(0, 20, 50, 2))
     out = run(mpy, table([prog], styles=[strong]),
               "r.play((3,))\nprint((r.motor.max, r.motor.pulses, r.motor.max_on_ms, r.motor.level))",
-              motor_cap=90, motor_on_max_ms=400)
+              motor_on_max_ms=400)
     top, pulses, on_ms, last = out
-    assert 0 < top <= 90
-    assert pulses >= 3 + 2 * 2 + 2 + 2  # swells, taps, release pulses, end double
+    assert top == 255
+    # 3 x (in 1 + out 2), position 1 (group a: legs), 2 x (tense 3 + release 1), end 3
+    assert pulses == 3 * 3 + 1 + 2 * 4 + 3
     assert on_ms <= 400 + 3
     assert last == 0
+    soft = run(mpy, table([prog], styles=[style(motor=60, pattern=0x0F)]), "r.play((3,))\nprint(r.motor.max)")
+    assert soft == 60
     quiet = run(mpy, table([prog], styles=[style(motor=0)]), "r.play((3,))\nprint(r.motor.max)")
     assert quiet == 0
 
