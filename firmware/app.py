@@ -18,9 +18,8 @@ import logrecord as lr
 import service
 import table
 import ui
-from micropython import const
-
 from contract import FIRMWARE_VERSION
+from micropython import const
 
 # modes of the one-button UI
 IDLE = const(0)

@@ -5,17 +5,11 @@
 #
 # Wall time is past 2^30 s, a big int on the Pico (small ints are 31-bit), so
 # the clock is kept as a small offset into the local day plus the uptime.
-try:
-    from micropython import const
-except ImportError:
+# (plain ints, no const(): the module imports under CPython unchanged)
 
-    def const(x):
-        return x
-
-
-DAY_S = const(86400)
-DARK_BELOW = const(2000)  # light sensor (0..65535) below this is night...
-LIGHT_ABOVE = const(3000)  # ...and day again only above this (hysteresis)
+DAY_S = 86400
+DARK_BELOW = 2000  # light sensor (0..65535) below this is night...
+LIGHT_ABOVE = 3000  # ...and day again only above this (hysteresis)
 
 
 def day_offset(epoch_s, tz_min, up_s):
