@@ -129,7 +129,7 @@ class Engine:
             if self.state != PLAYING:
                 return
         el = clock.ticks_diff(now, self._start)
-        self.touch.update(el, now)
+        self.touch.update(clock.ticks_ms())  # after on_edge, which may have stalled (gc, trace)
         if clock.ticks_diff(now, self._next_frame) >= 0:
             self.light.draw(self.prog, el)
             self.ring.show()

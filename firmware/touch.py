@@ -20,7 +20,7 @@ TENSE = b"\xff\x0a\x00\x0a\xff\x0a\x00\x0a\xff\x1e"  # . . -  short, short, long
 RELEASE = b"\xff\x1e\xc0\x1e\x80\x1e"  # one long pulse that steps down: letting go
 IN = b"\xff\x14"  # .  one pulse, 200 ms
 HOLD = b"\xff\x32"  # -  one steady pulse, 500 ms
-OUT = b"\xff\x0f\x00\x0f\xff\x0f"  # . .  two pulses (breath pacers: in 1, out 2)
+OUT = b"\xff\x0c\x00\x0f\xff\x0c"  # . .  two pulses, 120 ms (breath pacers: in 1, out 2)
 REST = b"\xff\x28\x00\x1e\xff\x28"  # - -  two long, slow
 CHECK = b"\xff\x0a\x00\x0f\xff\x28"  # . -  a short and a long: look inward
 END = b"\xff\x1e\x00\x1e\xff\x1e\x00\x1e\xff\x1e"  # - - -  three long
@@ -122,6 +122,7 @@ class Touch:
         self.level = 0
         self._edge = None  # the current edge's pattern
         self._edge_count = -1  # or its counted taps (position)
+        self._edge_t = 0  # ticks when the current edge was handled
         self._shot = None  # a one-shot pattern
         self._shot_count = -1  # or counted taps
         self._shot_t = 0
@@ -150,7 +151,10 @@ class Touch:
         self.motor.set(0)
 
     def edge(self, kind, count):
-        # a new edge starts: its pattern (position: `count` taps), one-shots end
+        # a new edge starts: its pattern (position: `count` taps), one-shots end.
+        # The pattern's time starts at the first update, not at the edge's
+        # deadline, so an edge handled late still plays its first pulse whole.
+        self._edge_t = -1
         self._shot = None
         self._shot_count = -1
         self._edge = None
@@ -199,10 +203,13 @@ class Touch:
         self._shot_count = -1
         return -1
 
-    def update(self, el, now):
-        # every tick while a session plays: el ms into the current edge
+    def update(self, now):
+        # every tick while a session plays
         lv = self._shot_level(now)
         if lv < 0:
+            if self._edge_t < 0:
+                self._edge_t = now
+            el = self.clock.ticks_diff(now, self._edge_t)
             if self._edge is not None:
                 lv = level_at(self._edge, el)
             elif self._edge_count >= 0:

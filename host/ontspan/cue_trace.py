@@ -70,21 +70,21 @@ def parse(lines: Iterable[str]) -> list[Session]:
     return out
 
 
-def _states(frames: list[tuple[int, bytes]], a: int, b: int, slack: int) -> list[bytes]:
-    """The frames shown during [a, b): each change, and the one already showing
-    at a unless the edge's own first frame follows within `slack` ms."""
+def _states(frames: list[tuple[int, bytes]], a: int, b: int) -> list[bytes]:
+    """The edge's light: the frames it draws in [a, b), or, when it changes
+    nothing (a hold after the in-breath's last frame), the frame already showing."""
     before = None
-    shown: list[tuple[int, bytes]] = []
+    shown: list[bytes] = []
     for t, f in frames:
         if t < a:
             before = f
         elif t < b:
-            shown.append((t, f))
+            shown.append(f)
         else:
             break
-    if shown and shown[0][0] - a <= slack:
-        return [f for _, f in shown]
-    return ([before] if before is not None else []) + [f for _, f in shown]
+    if shown:
+        return shown
+    return [before] if before is not None else []
 
 
 def _pulses(motor: list[tuple[int, int]], a: int, b: int) -> list[tuple[int, int, int]]:
@@ -116,12 +116,12 @@ def signature(pulses: list[tuple[int, int, int]]) -> tuple[int, int, int]:
     return (len(pulses), round(max(ds) / 100), round(min(ds) / 100))
 
 
-def summarise(s: Session, *, slack: int = 20) -> list[dict[str, Any]]:
+def summarise(s: Session) -> list[dict[str, Any]]:
     """Per edge: light (peak, first and last frame) and motor (pulses, signature)."""
     out = []
     ends = [e[0] for e in s.edges[1:]] + [s.end_ms]
     for (t, kind, block, group), t1 in zip(s.edges, ends, strict=True):
-        states = _states(s.frames, t, t1, slack)
+        states = _states(s.frames, t, t1)
         lit = [f for f in states if any(f)]
         pulses = _pulses(s.motor, t, t1)
         out.append(
