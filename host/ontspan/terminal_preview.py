@@ -122,7 +122,7 @@ w('\\n')
 """
 
 
-def _block_names(proto: Protocol) -> list[tuple[str, list[str]]]:
+def block_names(proto: Protocol) -> list[tuple[str, list[str]]]:
     """Per block index: its label and the names of its groups (or a check's prompt)."""
     out: list[tuple[str, list[str]]] = []
     for b in iter_blocks(proto.blocks):
@@ -140,7 +140,7 @@ def snippet(proto: Protocol, table_path: str, *, speed: int, night: bool) -> str
         "speed": speed,
         "night": night,
         "kinds": dict(KIND_NAMES),
-        "blocks": _block_names(proto),
+        "blocks": block_names(proto),
         "path": table_path,
     }
 
