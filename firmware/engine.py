@@ -188,6 +188,9 @@ class Engine:
         a = clock.ticks_diff(self._deadline, now)
         b = clock.ticks_diff(self._next_frame, now)
         ms = a if a < b else b
+        c = self.touch.left  # a motor pulse ends or begins: on time, not at the next frame
+        if 0 < c < ms:
+            ms = c
         return ms if ms > 0 else 0
 
     def elapsed_ms(self):

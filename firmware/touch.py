@@ -85,6 +85,32 @@ def level_at(pat, el):
     return 0
 
 
+def left_at(pat, el):
+    # ms until pattern `pat` next changes level, el ms after its start (0 when over)
+    i = 0
+    n = len(pat)
+    while i < n:
+        ms = pat[i + 1] * 10
+        if el < ms:
+            return ms - el
+        el -= ms
+        i += 2
+    return 0
+
+
+def count_left(count, el):
+    # ms until counted taps next change (on/off), el ms after they start
+    if count <= 0:
+        return _ZERO_MS - el if el < _ZERO_MS else 0
+    group_ms = _COUNT_GROUP * _COUNT_PERIOD_MS + _COUNT_GROUP_GAP_MS
+    r = el % group_ms
+    k = r // _COUNT_PERIOD_MS
+    if k >= _COUNT_GROUP:
+        return group_ms - r
+    o = r - k * _COUNT_PERIOD_MS
+    return _COUNT_ON_MS - o if o < _COUNT_ON_MS else _COUNT_PERIOD_MS - o
+
+
 def count_at(count, el):
     # 0..255 of `count` counted taps el ms after they start
     if count <= 0:
@@ -129,6 +155,7 @@ class Touch:
         self._shot_lead = 0  # ms of quiet before the one-shot
         self._since = 0
         self._locked = False
+        self.left = 0  # ms until the pattern next changes (0: nothing due); the loop wakes then
 
     def setup(self, style_strength, pattern):
         # a session: the patient's strength if set, else the style's; a style of 0 stays off
@@ -193,12 +220,15 @@ class Touch:
             return -1
         el = self.clock.ticks_diff(now, self._shot_t) - self._shot_lead
         if el < 0:
+            self.left = -el
             return 0
         if self._shot is not None:
             if el < _pattern_ms(self._shot):
+                self.left = left_at(self._shot, el)
                 return level_at(self._shot, el)
             self._shot = None
         elif el < count_ms(self._shot_count):
+            self.left = count_left(self._shot_count, el)
             return count_at(self._shot_count, el)
         self._shot_count = -1
         return -1
@@ -212,14 +242,18 @@ class Touch:
             el = self.clock.ticks_diff(now, self._edge_t)
             if self._edge is not None:
                 lv = level_at(self._edge, el)
+                self.left = left_at(self._edge, el)
             elif self._edge_count >= 0:
                 lv = count_at(self._edge_count, el)
+                self.left = count_left(self._edge_count, el) if el < count_ms(self._edge_count) else 0
             else:
                 lv = 0
+                self.left = 0
         self._set(lv, now)
 
     def service(self, now):
         # outside a session's ticks (paused, rating): only one-shots play
+        self.left = 0
         lv = self._shot_level(now)
         self._set(lv if lv > 0 else 0, now)
 
