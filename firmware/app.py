@@ -494,7 +494,6 @@ class Device:
             if e.state == eng.DONE:
                 self._ended(lr.OUT_COMPLETED)
         elif m == PAUSED:
-            self.engine.tick()  # plays the pause cue
             if self.clk.ticks_diff(self.clk.ticks_ms(), self._paused_at) >= _PAUSE_MAX_MS:
                 self._ended(lr.OUT_STOPPED)
         elif m == RATING_BEFORE or m == RATING_AFTER:
@@ -510,6 +509,8 @@ class Device:
             if self._reboot >= 0:
                 b.deinit()
                 b.reset(self._reboot)
+        if m != PLAYING:
+            self.engine.touch.service(self.clk.ticks_ms())  # pause, rating and `feel` cues
         b.motor.service()
         if not req:
             b.idle(self._sleep_ms())

@@ -10,6 +10,7 @@ import binascii
 import select
 import time
 
+from contract import CMD_FEEL
 from micropython import const
 
 LINK_MAJOR = const(1)  # a host refuses a device with another major version
@@ -55,6 +56,7 @@ COMMANDS = (
     (_GET_LOGS, "get_logs"),
     (_CLEAR_LOGS, "clear_logs"),
     (_REBOOT, "reboot"),
+    (CMD_FEEL, "feel"),
 )
 
 # Reply status. Public names: handlers in other modules return them.

@@ -286,3 +286,16 @@ def clear_logs(dev, lk, p, out):
         return fail(ERR_PAYLOAD)
     r = dev.clear_logs(struct.unpack_from("<I", p, 0)[0])
     return fail(r) if r else ok()
+
+
+def feel(dev, lk, p, out):
+    # one cue on the motor now (firmware/feel.py; layout in firmware/contract.py)
+    if len(p) != 4:
+        return fail(ERR_PAYLOAD)
+    import feel as fl
+
+    r, strength, ms = fl.play(dev, p[0], p[1], p[2], p[3])
+    if r:
+        return fail(r)
+    struct.pack_into("<BH", out, 0, strength, min(ms, 0xFFFF))
+    return ok(3)

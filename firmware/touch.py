@@ -211,7 +211,7 @@ class Touch:
             return False
         el = self.clock.ticks_diff(now, self._shot_t) - self._shot_lead
         if self._shot is not None:
-            return el < _pattern_ms(self._shot)
+            return el < pattern_ms(self._shot)
         return el < count_ms(self._shot_count)
 
     def _shot_level(self, now):
@@ -223,7 +223,7 @@ class Touch:
             self.left = -el
             return 0
         if self._shot is not None:
-            if el < _pattern_ms(self._shot):
+            if el < pattern_ms(self._shot):
                 self.left = left_at(self._shot, el)
                 return level_at(self._shot, el)
             self._shot = None
@@ -273,7 +273,7 @@ class Touch:
             self.motor.set(lv)
 
 
-def _pattern_ms(pat):
+def pattern_ms(pat):
     ms = 0
     for i in range(1, len(pat), 2):
         ms += pat[i] * 10

@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "ontspan.cmd_protocols",
     "ontspan.cmd_logs",
     "ontspan.cmd_device",
+    "ontspan.cmd_feel",
 ]
 
 
