@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 RESULTS = Path(__file__).parent / "results"
-SUITES = ["bench.boot", "bench.protocols", "bench.link", "bench.logs"]
+SUITES = ["bench.boot", "bench.protocols", "bench.link", "bench.logs", "bench.cues"]
 SUITES.append("bench.powercut")  # 200 power cuts of the simulated device
 
 
