@@ -192,18 +192,15 @@ def light_faults(edges: list[dict[str, Any]], *, night: bool, floor: int = 3) ->
 def touch_faults(edges: list[dict[str, Any]], *, within_ms: int = 150) -> list[str]:
     """Phase edges that are not felt soon enough, and kinds that feel alike."""
     bad = []
-    seen: dict[str, dict[tuple[int, ...], int]] = {}
+    phases = {KIND_NAMES[p] for p in PHASES}
     for e in edges:
         k = e["kind"]
-        if k not in [KIND_NAMES[p] for p in PHASES]:
+        if k not in phases:
             continue
         m = e["motor"]
         if m["first_on_ms"] is None or m["first_on_ms"] > within_ms:
             bad.append(f"{k} at {e['t_ms']} ms: motor on at {m['first_on_ms']} ms")
-        sig = tuple(m["signature"])
-        seen.setdefault(k, {})
-        seen[k][sig] = seen[k].get(sig, 0) + 1  # type: ignore[index]
-    modes = {k: max(v, key=v.get) for k, v in seen.items()}  # type: ignore[arg-type]
+    modes = {k: tuple(v) for k, v in signatures(edges).items() if k in phases}
     if len(set(modes.values())) != len(modes):
         bad.append(f"kinds share a motor signature: {modes}")
     return bad
@@ -214,6 +211,6 @@ def signatures(edges: list[dict[str, Any]]) -> dict[str, list[int]]:
     seen: dict[str, dict[tuple[int, ...], int]] = {}
     for e in edges:
         seen.setdefault(e["kind"], {})
-        sig = tuple(e["motor"]["signature"])
+        sig: tuple[int, ...] = tuple(e["motor"]["signature"])
         seen[e["kind"]][sig] = seen[e["kind"]].get(sig, 0) + 1
-    return {k: list(max(v, key=lambda s: v[s])) for k, v in seen.items()}
+    return {k: list(max(v.items(), key=lambda kv: kv[1])[0]) for k, v in seen.items()}
