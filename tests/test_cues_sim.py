@@ -160,3 +160,29 @@ def test_preview_matches_the_sim(recorded, protos):
                 if not same:
                     motor_off.append((where, gp, wp))
     assert len(motor_off) <= STALLS * n, motor_off
+
+
+def test_night_follows_the_clock_during_a_session(make_sim, protos):
+    # the clock passes 21:00 in the middle of a breathing session: from then on
+    # the ring is in the night cap and has no blue, without a new session
+    dev = make_sim("dusk", speed=20)
+    wait_for(lambda: hello_or_none(dev.port), timeout=20)
+    breath = next(p for p in protos if p.name == "adem-4-7-8")
+    with L.Link(dev.port) as lk:
+        lk.hello()
+        lk.put_table(compile_table([breath]))
+        lk.set_clock(DAY + 9 * 3600 - 20, 0)  # 20:59:40 UTC, 20 s of device time before night
+        lk.start(breath.id)
+        assert not lk.status().flags & 4
+        wait_for(lambda: lk.status().flags & 4, timeout=10)
+        time.sleep(0.8)  # 16 s of device time at night
+        assert lk.status().state_name == "playing"
+        lk.stop()
+    frames = [bytes.fromhex(line.split()[2]) for line in dev.trace_lines() if line.startswith("F ")]
+    lit = [f for f in frames if any(f)]
+    switch = max(i for i, f in enumerate(lit) if any(f[2::3])) + 1  # after the last blue frame
+    assert max(max(f) for f in lit[:switch]) > 24  # by day: the day cap
+    night = lit[switch:]
+    assert len(night) > 20
+    assert all(max(f) <= 24 and not any(f[2::3]) for f in night)
+    assert all(max(f) >= 3 for f in night)
