@@ -105,6 +105,14 @@ class Engine:
         pal = self.light.pal
         for i in range(12):
             pal[i] = 0 if night and i % 3 == 2 else b[src + i]
+        if night:
+            # at night a colour gives the hue only: the night cap already sets how
+            # bright, and a dark colour under it would sink onto the floor byte
+            for j in range(0, 12, 3):
+                m = pal[j] if pal[j] > pal[j + 1] else pal[j + 1]
+                if m:
+                    pal[j] = pal[j] * 255 // m
+                    pal[j + 1] = pal[j + 1] * 255 // m
         cap = b[so + (ST_CAP_NIGHT if night else ST_CAP_DAY)]
         cap = min(cap, self.device_cap)
         if night:
