@@ -137,9 +137,10 @@ def test_cues_day_and_night_on_the_sim(recorded, protos):
 def test_preview_matches_the_sim(recorded, protos):
     # the same light and motor at every edge: the preview is the device. The sim
     # keeps time by a scaled wall clock, so a loop pass stalled by the machine
-    # (another process, a flash write) can stretch or cut one pulse: at most
-    # STALLS of the edges may differ in motor timing, none in light or rhythm kind.
-    motor_off = []
+    # (another process, a flash write) can stretch or cut one pulse or skip the
+    # frame at the top of a ramp: at most STALLS of the edges may differ so, none
+    # in kind, in being lit or in blue.
+    off: list[tuple] = []
     n = 0
     for mode, sessions in recorded.items():
         for p in protos:
@@ -151,15 +152,17 @@ def test_preview_matches_the_sim(recorded, protos):
                 n += 1
                 assert g["kind"] == w["kind"], where
                 gl, wl = g["light"], w["light"]
-                assert abs(gl["peak"] - wl["peak"]) <= max(2, wl["peak"] // 8), (where, gl, wl)
-                assert (gl["peak"] >= 3) == (wl["peak"] >= 3) and gl["blue"] == wl["blue"] == 0 or mode == "day", where
+                assert (gl["peak"] >= 3) == (wl["peak"] >= 3), where
+                assert mode == "day" or gl["blue"] == wl["blue"] == 0, where
+                if abs(gl["peak"] - wl["peak"]) > max(2, wl["peak"] // 8):
+                    off.append((where, "light", gl["peak"], wl["peak"]))  # a frame the sim missed
                 gp, wp = g["motor"]["pulses"], w["motor"]["pulses"]
                 same = len(gp) == len(wp) and all(
                     a[2] == b[2] and abs(a[1] - b[1]) <= SLACK for a, b in zip(gp, wp, strict=True)
                 )
                 if not same:
-                    motor_off.append((where, gp, wp))
-    assert len(motor_off) <= STALLS * n, motor_off
+                    off.append((where, "motor", gp, wp))
+    assert len(off) <= STALLS * n, off
 
 
 def test_night_follows_the_clock_during_a_session(make_sim, protos):
