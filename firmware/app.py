@@ -509,7 +509,7 @@ class Device:
             if self._reboot >= 0:
                 b.deinit()
                 b.reset(self._reboot)
-        if m != PLAYING:
+        if self.mode != PLAYING:  # (now: a request or gesture may just have started a session)
             self.engine.touch.service(self.clk.ticks_ms())  # pause, rating and `feel` cues
         b.motor.service()
         if not req:
