@@ -29,7 +29,6 @@ SPEED = 10
 PLAYED = ("adem-4-7-8", "pmr-kort")
 SLACK = 60  # ms of device time a sim loop pass may take on a loaded machine
 STALLS = 0.05
-STALL_MS = 400  # no edge, stalled or not, is felt later than this
 DAY = 1_796_000_000 - 1_796_000_000 % 86400 + 12 * 3600  # 12:00 UTC
 NIGHT = DAY + 11 * 3600  # 23:00 UTC
 
@@ -114,7 +113,6 @@ def test_cues_day_and_night_on_the_sim(recorded, protos):
             assert [e[1:] for e in s.edges] == [tuple(e[1:]) for e in edges(p)], p.name
             got = summarise(s)
             assert not light_faults(got, night=night), (p.name, mode)
-            assert not touch_faults(got, within_ms=STALL_MS), (p.name, mode)
             late = touch_faults(got)
             phase_edges += sum(e["kind"] in phase_names for e in got)
             stalled += late
@@ -124,8 +122,9 @@ def test_cues_day_and_night_on_the_sim(recorded, protos):
             if night:
                 assert all(not any(f[2::3]) for _, f in s.frames), p.name  # no blue byte at all
     # a scaled wall clock turns any pause of this process (a busy machine) into
-    # device time; the firmware sets the motor in the tick of the edge (the
-    # preview proves it in exact device time), so allow a few such stalls
+    # device time: 70 ms without a trace line is 700 ms here. The firmware sets
+    # the motor in the tick of the edge (the preview proves it in exact device
+    # time), so a few such stalls are allowed; a firmware fault makes them all late
     assert len(stalled) <= max(1, phase_edges // 50), stalled
     assert set(sigs) == phase_names
     # one signature per kind over every protocol, day and night, and five different ones
