@@ -24,6 +24,7 @@ BENCH = Path(__file__).parent
 RESULTS = BENCH / "results"
 QUICK_RESULTS = BENCH.parent / "build" / "bench-quick"
 SUITES = ["boot", "protocols", "link", "logs", "heap", "powercut", "firmware"]
+SUITES.append("cues")  # LED bytes per cue kind day and night; motor on-time
 SUITES.append("archive")  # archive store rate; the report as a PNG
 
 

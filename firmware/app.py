@@ -16,6 +16,7 @@ import time
 
 import buttons
 import config
+import daynight
 import engine as eng
 import hal
 import link
@@ -97,7 +98,10 @@ class Device(service.Contract):
             night_cap=self.cfg["night_cap"],
             on_edge=self._on_edge,
         )  # the motor cap is the motor model's (motor.py), applied once
-        self.rating = ui.Rating(b.ring, b.clock)
+        self.engine.touch.device_strength = self.cfg.get("touch_strength", -1)
+        self.daynight = daynight.DayNight()
+        self._night_up_s = -1  # uptime second of the last day/night decision
+        self.rating = ui.Rating(b.ring, b.clock, self.engine.touch)
 
     def _on_edge(self, e):
         # the sim records each cue edge with how late it was handled; a no-op on the Pico
@@ -117,16 +121,19 @@ class Device(service.Contract):
         return self.epoch_base + self.up_s if self.clock_set else 0
 
     def is_night(self):
-        if self.clock_set:
-            # local time of day from small ints (the wall clock is a heap int on the rp2)
-            hour = (self._day_s0 + self.up_s - self._up_at_set) % 86400 // 3600
-            a = self.cfg["night_start"]
-            b = self.cfg["night_end"]
-            return (hour >= a or hour < b) if a > b else (a <= hour < b)
-        light = self.board.light()
-        if light >= 0:
-            return light < 2000
-        return True  # unknown: dim and warm is the safe guess at a bedside
+        cfg = self.cfg
+        return self.daynight.decide(self.up_s, cfg["night_start"], cfg["night_end"], self.board.light())
+
+    def _follow_night(self):
+        # once a second: caps and palette follow the clock, in a session too
+        if self._night_up_s == self.up_s:
+            return
+        self._night_up_s = self.up_s
+        night = self.set_night_cap()
+        e = self.engine
+        m = self.session.mode
+        if (m == ss.PLAYING or m == ss.PAUSED) and night != e.night:
+            e.set_night(night)
 
     def set_night_cap(self):
         """The ring's device cap for now (day or night); returns whether it is night."""
@@ -179,6 +186,8 @@ class Device(service.Contract):
         self._up_at_set = self.up_s
         self.clock_set = True
         self.reminders.set_clock(epoch_s, tz_min)
+        self.daynight.set_clock(epoch_s, tz_min, self.up_s)
+        self._night_up_s = -1
         return 0
 
     def clock(self):
@@ -230,6 +239,7 @@ class Device(service.Contract):
         self.cfg = cfg
         self.cfg_ok = True
         self.apply_config()
+        self.engine.touch.device_strength = cfg.get("touch_strength", -1)
         return None
 
     def apply_config(self):
@@ -296,6 +306,7 @@ class Device(service.Contract):
         """One pass of the main loop."""
         b = self.board
         self._tick_uptime()
+        self._follow_night()
         ev = b.button.poll()
         if ev:
             self.buttons.on(ev)
@@ -309,6 +320,8 @@ class Device(service.Contract):
             if self._reboot >= 0:
                 b.deinit()
                 b.reset(self._reboot)
+        if s.mode != ss.PLAYING:  # (now: a request or gesture may just have started a session)
+            self.engine.touch.service(self.clk.ticks_ms())  # pause, rating and `feel` cues
         b.motor.service()
         if not req:
             b.idle(self._sleep_ms())

@@ -23,8 +23,7 @@ class Buttons:
         s = dev.session
         m = s.mode
         if m == ss.RATING_BEFORE or m == ss.RATING_AFTER:
-            if dev.rating.event(ev):
-                s.rated(dev.rating.value)
+            dev.rating.event(ev)  # the value comes from rating.poll() once it is felt
         elif m == ss.PLAYING:
             if ev == gestures.TAP:
                 s.pause()

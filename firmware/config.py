@@ -3,6 +3,8 @@
 # the caller signals a bad file on the status LED. Never raises.
 import json
 
+from contract import DAY_CAP, NIGHT_CAP
+
 DEFAULTS = {
     "ring_pin": 16,
     "ring_leds": 12,
@@ -10,9 +12,10 @@ DEFAULTS = {
     "motor_freq": 25000,  # Hz, above hearing so the motor does not whine
     "button_pin": 14,
     "light_pin": -1,  # 26 for an ADC0 light sensor; -1 = none
-    "day_cap": 160,  # ring brightness caps, 1..255
-    "night_cap": 24,
+    "day_cap": DAY_CAP,  # brightest LED byte, 1..255
+    "night_cap": NIGHT_CAP,
     "motor_cap": 200,  # 0..255
+    "touch_strength": -1,  # the patient's motor strength 0..255 (`ontspan feel`); -1 = the protocol's
     "night_start": 21,  # hours, local time of the clock the host sets
     "night_end": 7,
     "log_capacity": 1536,  # practice-log records kept (32 B each; the oldest 4 KB segment goes first)
@@ -29,6 +32,7 @@ LIMITS = {
     "day_cap": (1, 255),
     "night_cap": (1, 255),
     "motor_cap": (0, 255),
+    "touch_strength": (-1, 255),
     "night_start": (0, 23),
     "night_end": (0, 23),
     "log_capacity": (256, 16384),  # 16384 records = 512 KiB of the 1408 KiB filesystem

@@ -1,7 +1,9 @@
 # Plays one protocol of a validated table: cue edges on absolute deadlines (no drift,
-# wrap-safe ticks), frames rate-limited by the clock, motor cues under safety caps.
+# wrap-safe ticks), frames rate-limited by the clock, motor cues under an on-time cap.
 # tick() allocates nothing in steady state (tests run it under heap_lock).
+import touch as tc
 from contract import (
+    NIGHT_CAP,
     STYLE_CAP_DAY,
     STYLE_CAP_NIGHT,
     STYLE_DAY,
@@ -24,8 +26,6 @@ LATE_BUCKETS = const(16)  # lateness histogram 0..15 ms, last bucket is 15+
 LATE_RING = const(32)  # last lateness values, ms (clamped to 255)
 
 _DEVICE_CAP = const(255)
-_NIGHT_CAP = const(40)
-_MOTOR_CAP = const(200)
 _MOTOR_ON_MAX_MS = const(1500)
 _PAUSE_DIM_SHIFT = const(2)
 
@@ -37,8 +37,7 @@ class Engine:
         motor,
         clock,
         device_cap=_DEVICE_CAP,
-        night_cap=_NIGHT_CAP,
-        motor_cap=_MOTOR_CAP,
+        night_cap=NIGHT_CAP,
         motor_on_max_ms=_MOTOR_ON_MAX_MS,
         on_edge=None,
     ):
@@ -48,7 +47,7 @@ class Engine:
         self.night_cap = night_cap
         self.prog = Program()
         self.light = Light(ring)
-        self.touch = Touch(motor, clock, motor_cap, motor_on_max_ms)
+        self.touch = Touch(motor, clock, motor_on_max_ms)  # the board's motor applies its cap
         self.on_edge = on_edge  # optional fn(engine), called once per edge
         self.late_hist = [0] * LATE_BUCKETS
         self.late_ring = bytearray(LATE_RING)
@@ -113,6 +112,14 @@ class Engine:
         pal = self.light.pal
         for i in range(12):
             pal[i] = 0 if night and i % 3 == 2 else b[src + i]
+        if night:
+            # at night a colour gives the hue only: the night cap already sets how
+            # bright, and a dark colour under it would sink onto the floor byte
+            for j in range(0, 12, 3):
+                m = pal[j] if pal[j] > pal[j + 1] else pal[j + 1]
+                if m:
+                    pal[j] = pal[j] * 255 // m
+                    pal[j + 1] = pal[j + 1] * 255 // m
         cap = b[so + (STYLE_CAP_NIGHT if night else STYLE_CAP_DAY)]
         cap = min(cap, self.device_cap)
         if night:
@@ -123,6 +130,8 @@ class Engine:
 
     def tick(self):
         if self.state != PLAYING:
+            if self.state == PAUSED:
+                self.touch.service(self.clock.ticks_ms())  # the pause cue plays on
             return
         clock = self.clock
         now = clock.ticks_ms()
@@ -135,7 +144,7 @@ class Engine:
             if self.state != PLAYING:
                 return
         el = clock.ticks_diff(now, self._start)
-        self.touch.update(self.kind, el, now)
+        self.touch.update(clock.ticks_ms())  # after on_edge, which may have stalled (gc, trace)
         if clock.ticks_diff(now, self._next_frame) >= 0:
             self.light.draw(self.prog, el)
             self.ring.show()
@@ -163,6 +172,7 @@ class Engine:
         self._start = clock.ticks_add(self._t0, p.t)
         self._deadline = clock.ticks_add(self._t0, p.t + p.dur)
         self._late(late)
+        self.touch.edge(k, tc.region(p.number, p.group, p.groups) if k == K_POSITION else 0)
         f = self.on_edge
         if f is not None:
             f(self)
@@ -193,6 +203,9 @@ class Engine:
         a = clock.ticks_diff(self._deadline, now)
         b = clock.ticks_diff(self._next_frame, now)
         ms = a if a < b else b
+        c = self.touch.left  # a motor pulse ends or begins: on time, not at the next frame
+        if 0 < c < ms:
+            ms = c
         return ms if ms > 0 else 0
 
     def elapsed_ms(self):
@@ -209,6 +222,7 @@ class Engine:
         self._paused_at = self.clock.ticks_ms()
         self.state = PAUSED
         self.touch.off()
+        self.touch.play(tc.PAUSE, self._paused_at)
         self.light.dim(_PAUSE_DIM_SHIFT)  # a steady low frame: paused, not finished
         self.ring.show()
 
@@ -223,6 +237,7 @@ class Engine:
         self._deadline = clock.ticks_add(self._deadline, d)
         self._next_frame = now
         self.state = PLAYING
+        self.touch.play(tc.RESUME, now)  # until the next edge, which always wins
         self.tick()
 
     def stop(self):

@@ -57,6 +57,7 @@ class Program:
         self.block = NO_GROUP
         self.group = NO_GROUP
         self.groups = 0  # GROUPs in the current PMR block
+        self.number = 0
         self.reps = 0
         self.rep = 0
         self.belly = False
@@ -119,6 +120,7 @@ class Program:
             if op == OP_GROUP:
                 self._pc = pc + 6
                 self.group += 1
+                self.number = b[pc + 1]  # the group's number (a..q are 0..16)
                 self.groups_started += 1
                 if self.group == 0:
                     self.blocks_started += 1

@@ -403,6 +403,19 @@ def clear_logs(dev, lk, p, out):
     return fail(r) if r else ok()
 
 
+def feel(dev, lk, p, out):
+    # one cue on the motor now (firmware/feel.py; layout in firmware/contract.py)
+    if len(p) != 4:
+        return fail(ERR_PAYLOAD)
+    import feel as fl
+
+    r, strength, ms = fl.play(dev, p[0], p[1], p[2], p[3])
+    if r:
+        return fail(r)
+    struct.pack_into("<BH", out, 0, strength, min(ms, 0xFFFF))
+    return ok(3)
+
+
 # -- the busy guard ------------------------------------------------------------
 # Everything that writes flash or changes what plays. While dev.busy() (a
 # session plays, is paused or waits for a rating) these are answered ERR_BUSY

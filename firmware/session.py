@@ -185,8 +185,9 @@ class Session:
             if dev.clk.ticks_diff(dev.clk.ticks_ms(), self._paused_at) >= PAUSE_MAX_MS:
                 self.ended(lr.OUT_PAUSED_TOO_LONG)
         elif m == RATING_BEFORE or m == RATING_AFTER:
-            if dev.rating.expired():
-                self.rated(lr.NOT_RATED)
+            v = dev.rating.poll()  # WAITING (-1), the value once felt back, or NOT_RATED
+            if v >= 0:
+                self.rated(v)
 
     def status_into(self, st):
         """STATUS fields into the list st: [1] pid (0 when idle), [3] elapsed_s, [4] remaining_s."""

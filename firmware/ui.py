@@ -4,13 +4,19 @@
 #   playing: tap = pause/resume, hold (2 s) = stop
 #   rating:  tap = one step up (10 wraps to 0), double tap = one step down,
 #            hold = confirm; no press for 30 s = not rated
+# Both draw in the ring's own caps (the device's day or night cap), so they
+# are as visible at night as the cues; each rating step is felt too.
 import gestures
+import touch as tc
 from micropython import const
 
 NOT_RATED = const(255)
+WAITING = const(-1)
 _RATING_TIMEOUT_MS = const(30000)
+_PLAYBACK_LEAD_MS = const(600)  # quiet between the hold and the value played back
 _AMBER_R = const(255)
 _AMBER_G = const(90)
+_DIM = const(110)  # other choices and the 0 marker: at night a visible glow, not black
 
 
 def _clear(buf):
@@ -22,42 +28,73 @@ def show_choice(ring, index, count):
     """Lit positions say which protocol: position index of count, spread over the ring."""
     buf = ring.buf
     _clear(buf)
+    ring.set_cap(255)  # a cue style's cap from the last session does not apply here
     n = ring.n
     for k in range(count):
         j = 3 * (k * n // count)
         on = k == index
-        buf[j] = 255 if on else 40
-        buf[j + 1] = 110 if on else 12
+        buf[j] = 255 if on else _DIM
+        buf[j + 1] = 110 if on else _DIM * 110 // 255
     ring.show()
 
 
 class Rating:
-    """Tension 0-10 on the ring: LEDs fill warm up to the value, one dim marker at 0."""
+    """Tension 0-10 on the ring: LEDs fill warm up to the value, one dim marker at 0.
+    Felt as well: a step up is one tap, a step down two, reaching 0 or 10 one long
+    pulse; after the confirming hold the value is played back as counted taps
+    (docs/cues.md), and only then does poll() give it."""
 
-    def __init__(self, ring, clock):
+    def __init__(self, ring, clock, touch):
         self.ring = ring
         self.clock = clock
+        self.touch = touch
         self.value = 0
+        self.confirmed = False
         self._t = 0
 
     def begin(self):
         self.value = 0
+        self.confirmed = False
         self._t = self.clock.ticks_ms()
+        self.touch.off()
+        self.touch.setup_ui()
         self.draw()
 
     def event(self, ev):
-        """Feed a gesture; returns True once the value is confirmed."""
-        if ev == gestures.NONE:
+        """Feed a gesture. The confirmed value arrives through poll(), after it is felt."""
+        if ev == gestures.NONE or self.confirmed:
             return False
-        self._t = self.clock.ticks_ms()
+        now = self.clock.ticks_ms()
+        self._t = now
+        t = self.touch
         if ev == gestures.HOLD:
-            return True
+            self.confirmed = True
+            t.play_count(self.value, now, _PLAYBACK_LEAD_MS)
+            return False
         if ev == gestures.TAP:
             self.value = 0 if self.value >= 10 else self.value + 1
+            t.play(tc.STEP_EDGE if self.value == 0 or self.value == 10 else tc.STEP_UP, now)
         elif ev == gestures.DOUBLE:
             self.value = 10 if self.value <= 0 else self.value - 1
+            t.play(tc.STEP_EDGE if self.value == 0 or self.value == 10 else tc.STEP_DOWN, now)
+        t.service(now)
         self.draw()
         return False
+
+    def poll(self):
+        """Call every loop: plays the felt cues; WAITING, the value once confirmed
+        and played back, or NOT_RATED after 30 s without a press."""
+        now = self.clock.ticks_ms()
+        self.touch.service(now)
+        if self.confirmed:
+            if self.touch.busy(now):
+                return WAITING
+            self.touch.off()
+            return self.value
+        if self.expired():
+            self.touch.off()
+            return NOT_RATED
+        return WAITING
 
     def expired(self):
         return self.clock.ticks_diff(self.clock.ticks_ms(), self._t) >= _RATING_TIMEOUT_MS
@@ -66,11 +103,12 @@ class Rating:
         ring = self.ring
         buf = ring.buf
         _clear(buf)
+        ring.set_cap(255)
         n = ring.n
         lit = self.value * n // 10
         if lit == 0:
-            buf[0] = 30  # a dim marker so "0" is visible in the dark
-            buf[1] = 8
+            buf[0] = _DIM  # a dim marker so "0" is visible in the dark
+            buf[1] = _DIM * _AMBER_G // 255
         for i in range(lit):
             buf[3 * i] = _AMBER_R
             buf[3 * i + 1] = _AMBER_G

@@ -95,7 +95,7 @@ def test_preview_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["preview", "--json", str(PROTOCOLS_DIR / "pmr-kort.toml")]) == 0
     doc = json.loads(capsys.readouterr().out)
     first = doc["edges"][0]
-    assert first == {
+    assert {k: first[k] for k in ("t_ms", "kind", "block", "group", "block_label", "group_name")} == {
         "t_ms": 0,
         "kind": "POSITION",
         "block": 0,
@@ -103,6 +103,7 @@ def test_preview_json(capsys: pytest.CaptureFixture[str]) -> None:
         "block_label": "benen, schouders, gezicht",
         "group_name": "benen",
     }
+    assert first["light"]["peak"] >= 3 and first["motor"]["signature"][0] == 1  # legs: one tap
     assert doc["edges"][-1]["kind"] == "END"
     assert doc["duration_ms"] == doc["edges"][-1]["t_ms"] + 3000
 

@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "ontspan.cmd_logs",
     "ontspan.cmd_device",
     "ontspan.cmd_plan",
+    "ontspan.cmd_feel",
 ]
 
 

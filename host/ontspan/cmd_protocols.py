@@ -15,25 +15,8 @@ from .plan import check_plans
 from .protocols.checker import Diagnostic
 from .protocols.compiler import CompileError, compile_table, table_crc, table_names
 from .protocols.files import check_paths
-from .protocols.model import PmrBlock, Protocol, iter_blocks
+from .protocols.model import Protocol
 from .protocols.parser import load_protocol
-from .protocols.timeline import (
-    CHECK,
-    END,
-    HOLD,
-    IN,
-    KIND_NAMES,
-    NONE,
-    OUT,
-    PAUSE,
-    POSITION,
-    RELEASE,
-    REST,
-    TENSE,
-    duration_ms,
-    edges,
-)
-from .shared import C
 
 
 def register(sub: Any) -> None:
@@ -52,8 +35,8 @@ def register(sub: Any) -> None:
     p = sub.add_parser("preview", help="draw (or list) the cue timeline of one protocol")
     p.add_argument("file", metavar="FILE", help="one protocol .toml file, or a library name")
     p.add_argument("-o", "--output", help="picture to write, .png or .svg")
-    p.add_argument("--json", action="store_true", help="print the cue edges as JSON")
-    p.add_argument("--night", action="store_true", help="draw the night colours and brightness")
+    p.add_argument("--json", action="store_true", help="print each cue edge with its light and motor as JSON")
+    p.add_argument("--night", action="store_true", help="as the device plays it at night (caps, colours)")
     p.add_argument(
         "--terminal", action="store_true", help="play it through the firmware engine here"
     )
@@ -143,146 +126,6 @@ def cmd_preview(args: argparse.Namespace) -> int:
         from .terminal_preview import play
 
         return int(play(args.file, speed=args.speed, night=args.night) or 0)
-    proto = _load_one(args.file)
-    if args.json:
-        print(json.dumps(preview_json(proto), indent=1, ensure_ascii=False))
-        return EXIT_OK
-    out = Path(args.output or f"build/{proto.name}-timeline.png")
-    if out.suffix.lower() not in (".png", ".svg"):
-        raise InputError(f"{out}: the picture must be .png or .svg")
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        draw(proto, out, night=args.night)
-    except OSError as e:
-        raise OntspanError(f"cannot write {out}: {e.strerror or e}") from e
-    print(f"wrote {out}")
-    return EXIT_OK
+    from .cue_preview import run  # the firmware's own light and motor (picture or JSON)
 
-
-# ---------------------------------------------------------------- preview
-
-
-def preview_json(proto: Protocol) -> dict[str, Any]:
-    """The cue edges with their block labels and group names, for scripts."""
-    blocks = list(iter_blocks(proto.blocks))
-    out = []
-    for e in edges(proto):
-        b = blocks[e.block] if e.block != NONE else None
-        group = b.groups[e.group].name if isinstance(b, PmrBlock) and e.group != NONE else None
-        out.append(
-            {
-                "t_ms": e.t_ms,
-                "kind": KIND_NAMES[e.kind],
-                "block": e.block,
-                "group": e.group,
-                "block_label": b.label if b is not None else None,  # type: ignore[union-attr]
-                "group_name": group,
-            }
-        )
-    return {
-        "id": proto.id,
-        "name": proto.name,
-        "title": proto.title,
-        "duration_ms": duration_ms(proto),
-        "edges": out,
-    }
-
-
-# light level (fraction of the brightness cap) at the start and end of each cue,
-# and which palette colour it uses: a sketch, the engine shapes the real curves
-LIGHT = {
-    POSITION: (0, 0.3, 0.3),
-    TENSE: (0, 1.0, 1.0),
-    RELEASE: (1, 1.0, 0.2),
-    IN: (2, 0.2, 1.0),
-    HOLD: (2, 1.0, 1.0),
-    OUT: (2, 1.0, 0.2),
-    PAUSE: (2, 0.2, 0.2),
-    REST: (3, 0.5, 0.0),
-    CHECK: (1, 0.6, 0.6),
-    END: (3, 0.3, 0.0),
-}
-
-
-def draw(proto: Protocol, out: Path, *, night: bool = False) -> None:
-    """Light (colour, brightness) and motor over time, with block and group labels."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    style = proto.style
-    palette = style.night if night else style.day
-    cap = (style.night_brightness if night else style.day_brightness) / 255
-    es = edges(proto)
-    total = duration_ms(proto)
-    ends = [e.t_ms for e in es[1:]] + [total]
-    blocks = list(iter_blocks(proto.blocks))
-
-    fig, (ax_l, ax_m) = plt.subplots(
-        2, 1, figsize=(12, 4.5), sharex=True, gridspec_kw={"height_ratios": [3, 1.4]}
-    )
-    for e, t1 in zip(es, ends, strict=True):
-        ci, a, b = LIGHT[e.kind]
-        r, g, bl = palette[ci]
-        colour = (r / 255, g / 255, (0 if night else bl) / 255)
-        span = [e.t_ms / 60000, t1 / 60000]
-        ax_l.fill_between(span, 0, [a * cap, b * cap], color=colour, linewidth=0)
-    ax_m.plot(*_motor_curve(proto, es, ends), color="#444444", linewidth=0.8)
-
-    last_block = None
-    for e in es:
-        x = e.t_ms / 60000
-        if e.block != last_block and e.block != NONE:
-            last_block = e.block
-            ax_l.axvline(x, color="#999999", linewidth=0.6)
-            label = blocks[e.block].label  # type: ignore[union-attr]
-            ax_l.text(x, 1.02, f" {label}", fontsize=8, va="bottom", clip_on=False)
-        if e.kind == POSITION:
-            pmr = blocks[e.block]
-            assert isinstance(pmr, PmrBlock)
-            ax_l.text(x, 0.05, pmr.groups[e.group].name, fontsize=6, rotation=90, va="bottom")
-    mins, secs = divmod(round(total / 1000), 60)
-    mode = "night" if night else "day"
-    fig.suptitle(f"{proto.title} ({proto.name}, id {proto.id}): {mins}:{secs:02d} min, {mode}")
-    ax_l.set_ylim(0, 1.0)
-    ax_l.set_ylabel("light (0..1 of full)")
-    ax_m.set_ylim(0, 1.05)
-    ax_m.set_ylabel("motor")
-    ax_m.set_xlabel("minutes")
-    ax_m.set_xlim(0, total / 60000)
-    fig.tight_layout()
-    fig.savefig(out)
-    plt.close(fig)
-
-
-def _motor_curve(
-    proto: Protocol, es: list[Any], ends: list[int]
-) -> tuple[list[float], list[float]]:
-    """A sketch of the motor cues the style asks for (taps, pulse, swell, double pulse)."""
-    level = proto.style.motor_strength / 255
-    bits = proto.style.patterns
-    xs: list[float] = [0.0]
-    ys: list[float] = [0.0]
-
-    def bump(t0: int, dur: int, peak: float, swell: bool = False) -> None:
-        a, b = t0 / 60000, (t0 + dur) / 60000
-        if swell:
-            xs.extend([a, b, b])
-            ys.extend([0.0, peak, 0.0])
-        else:
-            xs.extend([a, a, b, b])
-            ys.extend([0.0, peak, peak, 0.0])
-
-    for e, t1 in zip(es, ends, strict=True):
-        if e.kind == TENSE and bits & C.PATTERN_TAPS:
-            for k in range(3):
-                bump(e.t_ms + k * 300, 120, level)
-        elif e.kind == RELEASE and bits & C.PATTERN_PULSE:
-            bump(e.t_ms, 400, level)
-        elif e.kind == IN and bits & C.PATTERN_SWELL:
-            bump(e.t_ms, t1 - e.t_ms, level * 0.6, swell=True)
-        elif e.kind == END and bits & C.PATTERN_DOUBLE:
-            bump(e.t_ms, 200, level)
-            bump(e.t_ms + 400, 200, level)
-    return xs, ys
+    return run(args)

@@ -6,8 +6,8 @@ The protocol is compiled to a one-protocol table in a temporary file; a
 MicroPython snippet loads it with firmware/table.py, plays it with
 firmware/engine.py on a clock that runs `speed` times faster than real time,
 and draws each frame as one terminal line: the ring as ANSI truecolour cells
-(after the firmware's own brightness cap and gamma, lifted so dim night frames
-stay visible), a motor bar, the session time and the current cue. Lines are
+(after the firmware's own gamma and the device's default caps from
+firmware/config.py, lifted by 255/cap so a night frame can be seen on a screen), a motor bar, the session time and the current cue. Lines are
 rate-limited (about 30 per second) except at cue edges, which are always drawn.
 The snippet writes straight to this terminal and ends at the END cue (exit 0).
 """
@@ -41,7 +41,7 @@ HEAPSIZE = "192K"
 # %(...)r fields are filled in by play(); the snippet runs under MicroPython
 SNIPPET = """
 import sys, time
-import contract, engine, hal_sim, pixels, table
+import config, contract, engine, hal_sim, pixels, table
 SPEED = %(speed)r
 NIGHT = %(night)r
 KINDS = %(kinds)r
@@ -58,7 +58,7 @@ class Motor:
 
 class Ring(pixels.Ring):
     def __init__(self, n):
-        super().__init__(n, 255, bytearray(3 * n), b'\\x00\\x01\\x02')
+        super().__init__(n, CFG['day_cap'], bytearray(3 * n), b'\\x00\\x01\\x02')
         self.drawn = time.ticks_us() - FRAME_US
         self.force = False
     def show(self):
@@ -70,13 +70,22 @@ class Ring(pixels.Ring):
         draw()
 
 clock = hal_sim.Clock(SPEED, 0)  # the sim's scaled clock, with the Pico's tick wrap
-ring = Ring(12)
+CFG = config.DEFAULTS
+ring = Ring(CFG['ring_leds'])
+ring.set_device_cap(CFG['night_cap'] if NIGHT else CFG['day_cap'])  # as the app does
 motor = Motor()
-eng = engine.Engine(ring, motor, clock)
+eng = engine.Engine(ring, motor, clock, device_cap=CFG['day_cap'], night_cap=CFG['night_cap'])
 cue = ''
 
 def draw():
     ring.render_out()
+    o = ring.out
+    k = 255 // max(1, ring.brightness_cap())
+    cells = []
+    for i in range(ring.n):
+        j = 3 * i
+        cells.append('\\x1b[38;2;%%d;%%d;%%dm\\u25cf' %% (
+            min(255, o[j] * k), min(255, o[j + 1] * k), min(255, o[j + 2] * k)))
     s = eng.elapsed_ms() // 1000
     w('\\r\\x1b[2K %%s  %%2d:%%02d  %%s' %% (
         hal_sim.ring_text(ring.out, ring.n, motor.level), s // 60, s %% 60, cue))
@@ -115,7 +124,7 @@ w('\\n')
 """
 
 
-def _block_names(proto: Protocol) -> list[tuple[str, list[str]]]:
+def block_names(proto: Protocol) -> list[tuple[str, list[str]]]:
     """Per block index: its label and the names of its groups (or a check's prompt)."""
     out: list[tuple[str, list[str]]] = []
     for b in iter_blocks(proto.blocks):
@@ -133,7 +142,7 @@ def snippet(proto: Protocol, table_path: str, *, speed: int, night: bool) -> str
         "speed": speed,
         "night": night,
         "kinds": dict(KIND_NAMES),
-        "blocks": _block_names(proto),
+        "blocks": block_names(proto),
         "path": table_path,
     }
 

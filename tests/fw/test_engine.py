@@ -239,20 +239,23 @@ def test_night_has_no_blue_and_low_cap(mpy):
     assert day[0] > 0 and day[1] == 120
 
 
-def test_motor_caps(mpy):
+def test_motor_strength_and_on_time_cap(mpy):
+    # the level cap is the board's motor model (firmware/motor.py); here: the
+    # session's strength scales every pattern, and the on-time cap cuts a long pulse
     strong = style(motor=255, pattern=0x0F)
     prog = program(op_breath(40, 0, 40, 0, length=3, cycles=True), op_pmr(1), op_group(0, 20, 50, 2))
-    # the level cap lives in the motor model (firmware/motor.py), between touch and the board
-    capped = ("import motor\nfm = r.motor\nm = motor.Motor(lambda d: fm.set(m.level if d else 0), r.clock, 90)\n"
-              "r.engine.touch.motor = m\n")
+    # (the level cap lives in the motor model, firmware/motor.py: tests/fw/test_motor.py)
     out = run(mpy, table([prog], styles=[strong]),
-              capped + "r.play((3,))\nprint((r.motor.max, r.motor.pulses, r.motor.max_on_ms, r.motor.level))",
+              "r.play((3,))\nprint((r.motor.max, r.motor.pulses, r.motor.max_on_ms, r.motor.level))",
               motor_on_max_ms=400)
     top, pulses, on_ms, last = out
-    assert 0 < top <= 90
-    assert pulses >= 3 + 2 * 2 + 2 + 2  # swells, taps, release pulses, end double
+    assert top == 255
+    # 3 x (in 1 + out 2), position 1 (group a: legs), 2 x (tense 3 + release 1), end 3
+    assert pulses == 3 * 3 + 1 + 2 * 4 + 3
     assert on_ms <= 400 + 3
     assert last == 0
+    soft = run(mpy, table([prog], styles=[style(motor=60, pattern=0x0F)]), "r.play((3,))\nprint(r.motor.max)")
+    assert soft == 60
     quiet = run(mpy, table([prog], styles=[style(motor=0)]), "r.play((3,))\nprint(r.motor.max)")
     assert quiet == 0
 

@@ -107,9 +107,11 @@ print(w[0], w[1], w[2], w[3], w[4], w[5], pixels.GAMMA[160], pixels.GAMMA[128])
 """
     )
     g0, r0, b0, g1, r1, b1, g160, g128 = map(int, out.split())
-    # day cap from config (160) limits full red; green/red swapped on the wire
-    assert (g0, r0, b0) == (0, g160, 0)
-    assert (g1, r1, b1) == (g160, 0, 0)
+    # the day cap from config (160) is the brightest byte full red gets (cap after
+    # gamma); green/red swapped on the wire
+    assert (g0, r0, b0) == (0, 160, 0)
+    assert (g1, r1, b1) == (160, 0, 0)
+    assert g160 < 160
     assert g128 < 128  # gamma darkens mid values
 
 

@@ -1,0 +1,112 @@
+"""The preview that is the device: one protocol played by the firmware's own
+engine, light, touch and pixels under MicroPython, on a virtual clock that the
+loop advances the way the device's main loop sleeps (to the next frame or
+edge), with the device's default caps from firmware/config.py. It prints the
+sim's trace lines (E, F, M), so the picture, `--json` and the tests read the
+preview exactly as they read a trace of the sim.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .compiler import compile_table
+from .cue_trace import Session, motor_on_ms, parse, summarise
+from .errors import OntspanError
+from .mpy import run_code
+from .protocol import Protocol
+
+PLAYER = """
+import config, engine, pixels, table
+NIGHT = %(night)r
+CFG = config.DEFAULTS
+w = print
+PERIOD = 0x40000000
+
+class Clock:
+    def __init__(self):
+        self.now = 0
+    def ticks_ms(self):
+        return self.now
+    def ticks_add(self, a, b):
+        return (a + b) & 0x3FFFFFFF
+    def ticks_diff(self, a, b):
+        d = (a - b) & 0x3FFFFFFF
+        return d - PERIOD if d >= 0x20000000 else d
+
+class Ring(pixels.Ring):
+    def __init__(self, n):
+        super().__init__(n, CFG['day_cap'], bytearray(3 * n), b'\\x00\\x01\\x02')
+        self.last = bytearray(3 * n)
+    def show(self):
+        self.render_out()
+        if self.out != self.last:
+            self.last[:] = self.out
+            w('F %%d %%s' %% (clock.now, self.out.hex()))
+
+class Motor:
+    # as hal_sim's: the level after the device's motor cap
+    def __init__(self):
+        self.level = 0
+    def set(self, level):
+        level = max(0, min(255, level))
+        if level != self.level:
+            self.level = level
+            w('M %%d %%d' %% (clock.now, level * CFG['motor_cap'] // 255))
+
+def on_edge(e):
+    w('E %%d %%d %%d %%d 0' %% (clock.now, e.kind, e.block, e.group))
+
+clock = Clock()
+ring = Ring(CFG['ring_leds'])
+ring.set_device_cap(CFG['night_cap'] if NIGHT else CFG['day_cap'])  # as the app does
+eng = engine.Engine(ring, Motor(), clock, device_cap=CFG['day_cap'], night_cap=CFG['night_cap'])
+eng.on_edge = on_edge
+with open(%(path)r, 'rb') as f:
+    t = table.Table(f.read())
+if t.err:
+    w('table refused, error', t.err)
+    raise SystemExit(2)
+eng.start(t, 0, NIGHT)
+while eng.state != engine.DONE:
+    ms = eng.ms_to_next(clock.now)
+    clock.now += ms if ms > 0 else 1
+    eng.tick()
+w('D %%d' %% clock.now)
+"""
+
+
+def play(proto: Protocol, *, night: bool) -> Session:
+    """The session as the device plays it: edges, frames and motor levels."""
+    data = compile_table([proto])
+    with tempfile.TemporaryDirectory(prefix="ontspan-preview-") as tmp:
+        path = Path(tmp) / "table.bin"
+        path.write_bytes(data)
+        res = run_code(PLAYER % {"night": night, "path": str(path)}, timeout=600, heapsize="512K")
+    if not res.ok:
+        raise OntspanError(f"the firmware could not play {proto.name}: {res.output.strip()[-300:]}")
+    sessions = parse(res.stdout.splitlines())
+    if len(sessions) != 1:
+        raise OntspanError(f"the firmware played {len(sessions)} sessions of {proto.name}, not 1")
+    return sessions[0]
+
+
+def preview_json(proto: Protocol, *, night: bool, names: list[tuple[str, list[str]]]) -> dict[str, Any]:
+    """Per edge: block label, group name, and the light and motor the device gives."""
+    s = play(proto, night=night)
+    edges = summarise(s)
+    for e in edges:
+        label, groups = names[e["block"]] if e["block"] < len(names) else (None, [])
+        e["block_label"] = label
+        e["group_name"] = groups[e["group"]] if e["group"] < len(groups) else None
+    return {
+        "id": proto.id,
+        "name": proto.name,
+        "title": proto.title,
+        "mode": "night" if night else "day",
+        "duration_ms": s.end_ms,
+        "motor_on_ms": motor_on_ms(s),
+        "edges": edges,
+    }

@@ -1,0 +1,121 @@
+"""firmware/pixels.py, light.py tables and daynight.py: the cap is the brightest LED
+byte (applied after gamma), a lit LED never rounds to black, day/night follows the
+clock. Run under MicroPython; daynight also under CPython (it has no hardware)."""
+
+import ast
+import importlib.util
+import math
+from pathlib import Path
+
+import pytest
+
+FIRMWARE = Path(__file__).resolve().parents[2] / "firmware"
+
+
+def mp_eval(mpy, code):
+    return ast.literal_eval(mpy.check(code).strip().splitlines()[-1])
+
+
+def test_tables_follow_their_formulas(mpy):
+    gamma, ease = mp_eval(mpy, "import pixels, light\nprint((list(pixels.GAMMA), list(light.EASE)))")
+    assert gamma == [int(((i / 255) ** 2.2) * 255 + 0.5) for i in range(256)]
+    assert ease == [int(127.5 - 127.5 * math.cos(math.pi * i / 255) + 0.5) for i in range(256)]
+    # literals: nothing computed in floats at import
+    for name in ("pixels.py", "light.py"):
+        assert "import math" not in (FIRMWARE / name).read_text()
+
+
+RENDER = """
+import pixels
+out = []
+for cap in CAPS:
+    row = []
+    for v in range(256):
+        src = bytes((v, v * 40 // 255, 0))
+        dst = bytearray(3)
+        pixels.render(src, dst, 1, cap, b'\\x00\\x01\\x02')
+        row.append(tuple(dst))
+    out.append(row)
+print(out)
+"""
+
+
+def test_cap_after_gamma_with_a_floor(mpy):
+    caps = (24, 40, 160, 255, 2)
+    rows = mp_eval(mpy, RENDER.replace("CAPS", repr(caps)))
+    for cap, row in zip(caps, rows, strict=True):
+        assert row[0] == (0, 0, 0)
+        assert row[255][0] == cap  # the cap is the brightest byte, not gamma(cap)
+        floor = min(3, cap)
+        for v in range(1, 256):
+            r, g, b = row[v]
+            assert max(r, g, b) >= floor, (cap, v)  # lit never rounds to black
+            assert b == 0 and g <= r
+        reds = [row[v][0] for v in range(256)]
+        assert reds == sorted(reds)  # monotonic: a fade never flickers up
+    night = rows[0]
+    assert len({night[v][0] for v in range(256)}) >= 20  # a night cap of 24 keeps ~all its levels
+
+
+def test_floor_keeps_the_colour(mpy):
+    code = """
+import pixels
+src = bytes((50, 12, 0,  0, 0, 0,  0, 0, 9))
+dst = bytearray(9)
+pixels.render(src, dst, 3, 24, b'\\x01\\x00\\x02')
+print(list(dst))
+"""
+    assert mp_eval(mpy, code) == [0, 3, 0, 0, 0, 0, 0, 0, 3]  # GRB; red stays red, blue stays blue
+
+
+def _daynight_cpython():
+    spec = importlib.util.spec_from_file_location("daynight_cpython", FIRMWARE / "daynight.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+# a clock set at uptime 100 s to 20:59:00 local (UTC+1), then the hours pass
+EPOCH = 1_796_000_000 - 1_796_000_000 % 86400 + 19 * 3600 + 59 * 60  # 19:59 UTC
+STEPS = [(100, None), (100 + 59, None), (100 + 60, None), (100 + 10 * 3600, None),
+         (100 + 10 * 3600 + 60, None)]
+
+
+def _decisions(dn):
+    d = dn.DayNight()
+    out = [d.decide(0, 21, 7, -1)]  # no clock, no sensor: night
+    out += [d.decide(0, 21, 7, 500), d.decide(0, 21, 7, 2500), d.decide(0, 21, 7, 3500),
+            d.decide(0, 21, 7, 2500), d.decide(0, 21, 7, 1000)]  # sensor with hysteresis
+    d.set_clock(EPOCH, 60, 100)
+    out += [d.decide(up, 21, 7, 500) for up, _ in STEPS]
+    out += [dn.in_night_hours(h, 8, 17) for h in (7, 8, 16, 17)]
+    out += [d.hour(100), d.hour(100 + 61), dn.day_offset(EPOCH, 60, 100)]
+    return out
+
+
+WANT = [True, True, True, False, False, True,  # sensor: dark, still dark (hysteresis), light, still light, dark
+        False, False, True, True, False,  # 20:59 day, 20:59:59 day, 21:00 night, 06:59 night, 07:00 day
+        False, True, True, False,
+        20, 21, (EPOCH + 3600 - 100) % 86400]
+
+
+def test_daynight_follows_the_clock_micropython(mpy):
+    code = f"import daynight as dn\nEPOCH = {EPOCH}\nSTEPS = {STEPS!r}\n"
+    code += "\n".join(_decisions_src()) + "\nprint(_decisions(dn))"
+    assert mp_eval(mpy, code) == WANT
+
+
+def test_daynight_follows_the_clock_cpython():
+    assert _decisions(_daynight_cpython()) == WANT
+
+
+def _decisions_src():
+    import inspect
+
+    return inspect.getsource(_decisions).splitlines()
+
+
+@pytest.mark.parametrize("hour,night", [(20, False), (21, True), (0, True), (6, True), (7, False)])
+def test_night_hours_wrap_midnight(hour, night):
+    assert _daynight_cpython().in_night_hours(hour, 21, 7) is night

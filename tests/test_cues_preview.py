@@ -1,0 +1,66 @@
+"""Every standard protocol, day and night, as the firmware plays it (the device
+preview: engine, light, touch and pixels under MicroPython on a virtual clock,
+exact device time): lit phases visible at night without blue, in brightens and
+out dims, tense fills, release fades; every phase edge felt at once, five
+rhythms, pulses and gaps long enough for an ERM coin motor to render."""
+
+import pytest
+from ontspan.cue_trace import PHASES, light_faults, signatures, summarise, touch_faults
+from ontspan.device_preview import play
+from ontspan.paths import PROTOCOLS_DIR
+from ontspan.protocol import check_paths
+from ontspan.timeline import KIND_NAMES, edges
+
+PROTOS = sorted(check_paths([PROTOCOLS_DIR])[0], key=lambda p: p.id)
+MIN_PULSE_MS = 80
+MIN_GAP_MS = 100
+
+
+@pytest.fixture(scope="module")
+def played():
+    return {(p.name, night): play(p, night=night) for p in PROTOS for night in (False, True)}
+
+
+@pytest.mark.parametrize("night", [False, True], ids=["day", "night"])
+@pytest.mark.parametrize("name", [p.name for p in PROTOS])
+def test_light_and_touch(played, name, night):
+    proto = next(p for p in PROTOS if p.name == name)
+    s = played[(name, night)]
+    assert [e[:2] for e in s.edges] == [tuple(e[:2]) for e in edges(proto)]
+    got = summarise(s)
+    assert not light_faults(got, night=night)
+    assert not touch_faults(got)
+    for e in got:
+        pulses = e["motor"]["pulses"]
+        if e["kind"] in {KIND_NAMES[k] for k in PHASES}:
+            assert e["motor"]["first_on_ms"] == 0, e  # felt in the same tick as the edge
+        for _, on_ms, _ in pulses:
+            assert on_ms >= MIN_PULSE_MS, e
+        for (a, d, _), (b, _, _) in zip(pulses, pulses[1:], strict=False):
+            assert b - (a + d) >= MIN_GAP_MS, e
+    if night:
+        assert all(not any(f[2::3]) for _, f in s.frames)
+        assert max(max(f) for _, f in s.frames) <= 24  # the night cap is the brightest byte
+
+
+def test_five_rhythms_everywhere(played):
+    sigs: dict[str, set[tuple[int, ...]]] = {}
+    for s in played.values():
+        for kind, sig in signatures(summarise(s)).items():
+            sigs.setdefault(kind, set()).add(tuple(sig))
+    phases = {KIND_NAMES[k] for k in PHASES}
+    assert phases <= set(sigs)
+    assert all(len(sigs[k]) == 1 for k in phases), sigs
+    assert len({next(iter(sigs[k])) for k in phases}) == 5
+    # the count of taps says where in the body: pmr-17 taps 1 (legs) .. 4 (face)
+    s = played[("pmr-17", True)]
+    taps = [len(e["motor"]["pulses"]) for e in summarise(s) if e["kind"] == "POSITION"]
+    assert taps == [1] * 6 + [2, 2] + [3] * 4 + [2] + [4] * 4
+
+
+def test_gentle_by_default(played):
+    # a gentle device is mostly still: under 10 % of a session's time on
+    from ontspan.cue_trace import motor_on_ms
+
+    for (name, _), s in played.items():
+        assert motor_on_ms(s) * 10 < s.end_ms, name

@@ -1,0 +1,62 @@
+"""`ontspan feel`: one cue on the simulated device's motor now; a --strength is
+kept in the device's config and used by every session after it."""
+
+import time
+
+import pytest
+from conftest import hello_or_none, wait_for
+from ontspan.cli import main
+from ontspan.cue_trace import PERIOD
+
+SPEED = 5
+
+
+@pytest.fixture
+def sim(make_sim, monkeypatch):
+    monkeypatch.delenv("ONTSPAN_PORT", raising=False)
+    dev = make_sim(speed=SPEED)
+    wait_for(lambda: hello_or_none(dev.port), timeout=20)
+    return dev
+
+
+def _pulses(dev, since):
+    """(on ms, level) of the motor pulses in the trace after line `since`."""
+    out, on_at, level = [], None, 0
+    for line in dev.trace_lines()[since:]:
+        parts = line.split()
+        if parts[0] != "M":
+            continue
+        t, lv = int(parts[1]), int(parts[2])
+        if lv and on_at is None:
+            on_at, level = t, lv
+        elif not lv and on_at is not None:
+            out.append(((t - on_at) % PERIOD, level))
+            on_at = None
+    return out
+
+
+def test_feel_plays_one_cue_and_keeps_the_strength(sim, capsys):
+    p = sim.port
+    n = len(sim.trace_lines())
+    assert main(["feel", "tense", "--strength", "90", "--port", p]) == 0
+    assert "kept on the device" in capsys.readouterr().out
+    got = wait_for(lambda: len(_pulses(sim, n)) >= 3 and _pulses(sim, n), timeout=10)
+    assert [lv for _, lv in got] == [90 * 200 // 255] * 3  # strength 90 under the motor cap 200
+    assert [round(ms / 100) for ms, _ in got] == [1, 1, 3]  # short, short, long
+    assert main(["config", "get", "--json", "--port", p]) == 0
+    assert '"touch_strength": 90' in capsys.readouterr().out
+
+    n = len(sim.trace_lines())
+    assert main(["feel", "rating", "--count", "3", "--port", p]) == 0
+    assert "strength 90" in capsys.readouterr().out
+    time.sleep(3 / SPEED + 0.5)
+    assert len(_pulses(sim, n)) == 3  # the value played back as taps
+
+
+def test_feel_refuses_bad_input(sim, capsys):
+    p = sim.port
+    assert main(["feel", "wiggle", "--port", p]) == 2
+    assert "unknown cue" in capsys.readouterr().err
+    assert main(["feel", "position", "--count", "7", "--port", p]) == 2
+    assert main(["feel", "in", "--strength", "300", "--port", p]) == 2
+    assert main(["feel", "in", "--protocol", "no-such", "--port", p]) == 2

@@ -1,0 +1,52 @@
+"""Rating with eyes closed on the simulated device: after a session, each tap
+is felt as one pulse, and the confirmed value is played back as that many taps
+before it is logged."""
+
+from conftest import hello_or_none, wait_for
+from ontspan import link as L
+from ontspan.compiler import compile_table
+from ontspan.cue_trace import PERIOD
+from ontspan.logformat import decode
+from ontspan.protocol import load_protocol
+
+SHORT = """
+id = 40
+name = "kort-cijfer"
+title = "Kort, met een cijfer"
+rating = "after"
+
+[[block]]
+type = "check"
+prompt = "jaw"
+seconds = 3
+"""
+
+
+def test_rating_steps_and_value_are_felt(make_sim, tmp_path):
+    path = tmp_path / "kort.toml"
+    path.write_text(SHORT)
+    proto, _ = load_protocol(path)
+    assert proto is not None
+    dev = make_sim(speed=10)
+    wait_for(lambda: hello_or_none(dev.port), timeout=20)
+    with L.Link(dev.port) as lk:
+        lk.hello()
+        lk.put_table(compile_table([proto]))
+        lk.start(proto.id)
+        wait_for(lambda: lk.status().state_name == "rating", timeout=20)
+        for _ in range(3):
+            dev.inject("tap")
+        dev.inject("hold")
+        wait_for(lambda: lk.status().state_name == "idle", timeout=30)
+        rec = decode(lk.get_logs(1, 16)[-1])
+    assert rec.after == 3
+    lines = [ln.split() for ln in dev.trace_lines()]
+    end = next(int(p[1]) for p in lines if p[0] == "E" and p[2] == "10")
+    ons, level = [], 0
+    for p in lines:
+        if p[0] == "M":
+            t, lv = int(p[1]), int(p[2])
+            if lv and not level and 3000 < (t - end) % PERIOD < PERIOD // 2:
+                ons.append(t)
+            level = lv
+    assert len(ons) == 3 + 3  # three steps up, then "3" played back
