@@ -6,7 +6,7 @@ per minute of session per protocol."""
 from ontspan.cue_trace import motor_on_ms, summarise
 from ontspan.device_preview import play
 from ontspan.paths import PROTOCOLS_DIR
-from ontspan.protocol import check_paths
+from ontspan.protocols.files import check_paths
 
 from .common import metric
 

@@ -8,8 +8,8 @@ import pytest
 from ontspan.cue_trace import PHASES, light_faults, signatures, summarise, touch_faults
 from ontspan.device_preview import play
 from ontspan.paths import PROTOCOLS_DIR
-from ontspan.protocol import check_paths
-from ontspan.timeline import KIND_NAMES, edges
+from ontspan.protocols.files import check_paths
+from ontspan.protocols.timeline import KIND_NAMES, edges
 
 PROTOS = sorted(check_paths([PROTOCOLS_DIR])[0], key=lambda p: p.id)
 MIN_PULSE_MS = 80

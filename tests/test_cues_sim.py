@@ -16,14 +16,14 @@ import time
 
 import pytest
 from conftest import hello_or_none, wait_for
-from ontspan import link as L
-from ontspan.compiler import compile_table
 from ontspan.cue_trace import PHASES, light_faults, parse, signatures, summarise, touch_faults
+from ontspan.device import client as L
 from ontspan.device_preview import play
 from ontspan.paths import PROTOCOLS_DIR
-from ontspan.protocol import check_paths
+from ontspan.protocols.compiler import compile_table
+from ontspan.protocols.files import check_paths
+from ontspan.protocols.timeline import KIND_NAMES, edges
 from ontspan.sim import SimDevice
-from ontspan.timeline import KIND_NAMES, edges
 
 SPEED = 10
 PLAYED = ("adem-4-7-8", "pmr-kort")
@@ -100,7 +100,6 @@ def recorded(tmp_path_factory, protos):
     return out
 
 
-@pytest.mark.slow
 def test_cues_day_and_night_on_the_sim(recorded, protos):
     phase_names = {KIND_NAMES[k] for k in PHASES}
     sigs: dict[str, set[tuple[int, ...]]] = {}
@@ -132,7 +131,6 @@ def test_cues_day_and_night_on_the_sim(recorded, protos):
     assert len({next(iter(v)) for v in sigs.values()}) == 5
 
 
-@pytest.mark.slow
 def test_preview_matches_the_sim(recorded, protos):
     # the same light and motor at every edge: the preview is the device. The sim
     # keeps time by a scaled wall clock, so a loop pass stalled by the machine

@@ -3,11 +3,11 @@ is felt as one pulse, and the confirmed value is played back as that many taps
 before it is logged."""
 
 from conftest import hello_or_none, wait_for
-from ontspan import link as L
-from ontspan.compiler import compile_table
 from ontspan.cue_trace import PERIOD
+from ontspan.device import client as L
 from ontspan.logformat import decode
-from ontspan.protocol import load_protocol
+from ontspan.protocols.compiler import compile_table
+from ontspan.protocols.parser import load_protocol
 
 SHORT = """
 id = 40

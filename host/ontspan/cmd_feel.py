@@ -10,12 +10,15 @@ import struct
 from pathlib import Path
 
 from .cmd_device import _common, connect
+from .device.codec import Status
+from .device.replies import LinkError
 from .errors import EXIT_OK, InputError
 from .firmware import contract as C
-from .link import LinkError, Status
 from .paths import PROTOCOLS_DIR
-from .protocol import Protocol, check_paths, load_protocol
-from .timeline import CHECK, END, HOLD, IN, OUT, POSITION, RELEASE, REST, TENSE
+from .protocols.files import check_paths
+from .protocols.model import Protocol
+from .protocols.parser import load_protocol
+from .protocols.timeline import CHECK, END, HOLD, IN, OUT, POSITION, RELEASE, REST, TENSE
 
 CUES = {
     "tense": TENSE,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .device_preview import preview_json
 from .errors import EXIT_OK, InputError, OntspanError
-from .protocol import load_protocol
+from .protocols.parser import load_protocol
 from .terminal_preview import block_names
 
 

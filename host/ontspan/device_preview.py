@@ -12,11 +12,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .compiler import compile_table
 from .cue_trace import Session, motor_on_ms, parse, summarise
 from .errors import OntspanError
 from .mpy import run_code
-from .protocol import Protocol
+from .protocols.compiler import compile_table
+from .protocols.model import Protocol
 
 PLAYER = """
 import config, engine, pixels, table

@@ -13,8 +13,8 @@ from typing import Any
 
 from .cue_trace import Session
 from .device_preview import play
-from .protocol import Protocol
-from .timeline import KIND_NAMES, POSITION
+from .protocols.model import Protocol
+from .protocols.timeline import KIND_NAMES, POSITION
 
 COLUMNS = 1600  # time samples across the picture
 LABEL_ROWS = 3
