@@ -5,8 +5,6 @@ import touch as tc
 from contract import FEEL_PAUSE, FEEL_RATING, FEEL_RESUME, FEEL_SAVE
 from program import K_POSITION
 
-_IDLE = 0  # app.IDLE
-
 
 def _pattern(kind):
     if kind == FEEL_PAUSE:
@@ -20,7 +18,7 @@ def play(dev, kind, count, strength, flags):
     """(status, strength used, ms the cue lasts); status 0 or a link.ERR_* code."""
     import link
 
-    if dev.mode != _IDLE:
+    if dev.busy():  # never over a session, a pause or a rating
         return link.ERR_BUSY, 0, 0
     counted = kind == K_POSITION or kind == FEEL_RATING
     pat = None if counted else _pattern(kind)

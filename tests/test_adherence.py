@@ -138,7 +138,7 @@ def test_report_with_a_plan_file(tmp_path, capsys) -> None:
     out = tmp_path / "r.html"
     args = ["report", "--db", db, "-o", str(out), "--plan-file", str(plan)]
     assert main([*args, "--json"]) == 0
-    doc = json.loads(capsys.readouterr().out)["plan"]
+    doc = json.loads(capsys.readouterr().out)[0]["plan"]  # one summary per device
     assert doc["total"] == {"on_time": 1, "late": 1, "missed": 1, "planned": 3}
     assert doc["block"]["text"] == "day 4 of 21"
     assert [o["reminded"] for o in doc["occurrences"][:3]] == [False, True, False]

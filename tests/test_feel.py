@@ -41,7 +41,7 @@ def test_feel_plays_one_cue_and_keeps_the_strength(sim, capsys):
     assert main(["feel", "tense", "--strength", "90", "--port", p]) == 0
     assert "kept on the device" in capsys.readouterr().out
     got = wait_for(lambda: len(_pulses(sim, n)) >= 3 and _pulses(sim, n), timeout=10)
-    assert [lv for _, lv in got] == [90 * 200 // 255] * 3  # strength 90 under the motor cap 200
+    assert [lv for _, lv in got] == [min(90, 200)] * 3  # strength 90, clipped at the motor cap 200
     assert [round(ms / 100) for ms, _ in got] == [1, 1, 3]  # short, short, long
     assert main(["config", "get", "--json", "--port", p]) == 0
     assert '"touch_strength": 90' in capsys.readouterr().out

@@ -47,14 +47,14 @@ class Ring(pixels.Ring):
             w('F %%d %%s' %% (clock.now, self.out.hex()))
 
 class Motor:
-    # as hal_sim's: the level after the device's motor cap
+    # as hal_sim's motor model (firmware/motor.py): the level clipped at the device's motor cap
     def __init__(self):
         self.level = 0
     def set(self, level):
         level = max(0, min(255, level))
         if level != self.level:
             self.level = level
-            w('M %%d %%d' %% (clock.now, level * CFG['motor_cap'] // 255))
+            w('M %%d %%d' %% (clock.now, min(level, CFG['motor_cap'])))
 
 def on_edge(e):
     w('E %%d %%d %%d %%d 0' %% (clock.now, e.kind, e.block, e.group))

@@ -42,6 +42,7 @@ class Cmd(IntEnum):
     PUT_PLAN = C.CMD_PUT_PLAN
     GET_PLAN = C.CMD_GET_PLAN
     CLEAR_PLAN = C.CMD_CLEAR_PLAN
+    FEEL = C.CMD_FEEL
 
 
 class Status(IntEnum):
