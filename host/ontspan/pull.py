@@ -98,12 +98,15 @@ def choose_log(link: Any, archive: Archive, dev: str, st: LogState) -> tuple[str
             return archive.fresh_epoch(dev, st.epoch) if st.epoch else "", None
         pkey, preported = prev
         top = archive.last_seq(dev, pkey)
-        if st.first and top and st.first <= top <= st.last:
+        if preported:
+            same = False  # an epoch changes only with a new logbook: trust it
+        elif st.first and top and st.first <= top <= st.last:
+            # a log from before epochs, now given one by a firmware update?
             same = _probe(link, top) == archive.raw_at(dev, pkey, top)
         else:
             # no overlap to compare: a log from before epochs that the device
-            # cleared goes on; a v2 epoch only changes with a new logbook
-            same = preported == "" and (not top or st.first > top)
+            # cleared goes on
+            same = not top or st.first > top
         if same:
             return pkey, None  # the same log, now with an epoch
         why = f"new log epoch {epoch_name(st.epoch)} (was {epoch_name(preported)})"
