@@ -104,12 +104,22 @@ def test_log_changing_during_the_pull_is_an_error_and_keeps_what_arrived(ar):
     assert ar.last_seq("pico", "aaaa0001") == 2
 
 
-def test_identical_records_under_another_log_move_rather_than_double(ar):
+def test_identical_records_of_logs_before_epochs_move_rather_than_double(ar):
     recs = raw(days(0, 2))
     ar.store("d", recs, epoch="")
-    st = ar.store_batch("d", recs, epoch="eeee0005")
+    st = ar.store_batch("d", recs, epoch="v1-2", reported="")
     assert (st.new, st.duplicate, st.moved) == (0, 4, 4)
-    assert [s.epoch for s in ar.sessions()] == ["eeee0005"] * 2
+    assert [s.epoch for s in ar.sessions()] == ["v1-2"] * 2
+
+
+def test_a_new_epoch_is_trusted_even_with_byte_identical_records(ar):
+    # a fast wiped sim can write the very same bytes again: the epoch tells them apart
+    link = FakeLink("pico", days(0, 2), epoch="aaaa0001")
+    pull(link, ar)
+    link.wipe("bbbb0002", days(0, 2))
+    res = pull(link, ar)
+    assert (res.new, res.duplicate, res.epoch) == (4, 0, "bbbb0002") and res.notes
+    assert len(ar.sessions()) == 4
 
 
 def test_identical_records_of_a_wiped_device_are_sessions_of_their_own(ar):

@@ -56,6 +56,10 @@ def test_wiped_flash_is_a_new_log_and_the_archive_holds_all_four(make_sim, tmp_p
     (state / "flash.img").unlink()  # reformatted; the device id stays
     dev = boot_sim(make_sim)
     assert dev.device_id == device_id
+    with client.Link(dev.port) as lk:
+        lk.hello()
+        now = lk.info()["logs"]
+    assert now["last"] == 0 and now["epoch"], now  # a new logbook
     sessions(dev, 2)
     assert main(["logs", "pull", "--port", dev.port, "--db", db]) == 0
     out = capsys.readouterr().out.splitlines()

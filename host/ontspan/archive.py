@@ -216,8 +216,9 @@ class Archive(SessionQueries):
         `reported` is the epoch the device reports for this log (default: the
         same name); `names` maps table CRC -> protocol id -> name. A record
         whose seq is archived with other bytes is kept aside in `conflicts` and
-        counted as a clash; one archived byte for byte under a log of the device
-        from before epochs is moved to this one (the same record, its log named).
+        counted as a clash; one archived byte for byte in another log of the
+        device from before epochs is moved to this one (when this log is from
+        before epochs too: without epochs the bytes are all there is to go by).
         """
         if not device_id:
             raise InputError("empty device id")
@@ -250,18 +251,18 @@ class Archive(SessionQueries):
         lo, hi = min(decoded), max(decoded)
         have: dict[int, bytes] = {}
         elsewhere: dict[tuple[int, bytes], str] = {}
-        # only a log from before epochs can be this one under another name: two v2
-        # epochs are two logbooks, and a wiped device can write byte-identical records
-        # (same boot count, uptime and an unset clock) that are sessions of their own
-        before_epochs = {ep for (ep,) in db.execute(
-            "SELECT epoch FROM epochs WHERE device_id = ? AND reported = ''", (dev,))}
+        # logs from before epochs can only be told apart by their bytes: a record
+        # of such a log found byte for byte in another one of them is the same record
+        legacy = {str(r[0]) for r in db.execute(
+            "SELECT epoch FROM epochs WHERE device_id = ? GROUP BY epoch "
+            "HAVING MAX(reported) = ''", (dev,))}
         for ep, seq, raw in db.execute(
             "SELECT epoch, seq, raw FROM records WHERE device_id = ? AND seq BETWEEN ? AND ?",
             (dev, lo, hi),
         ):
             if ep == epoch:
                 have[seq] = bytes(raw)
-            elif ep in before_epochs:
+            elif ep in legacy and epoch in legacy:
                 elsewhere[(seq, bytes(raw))] = ep
         moves: list[tuple[str, int]] = []
         fresh: list[tuple[bytes, Record]] = []

@@ -99,12 +99,13 @@ def choose_log(link: Any, archive: Archive, dev: str, st: LogState) -> tuple[str
         pkey, preported = prev
         top = archive.last_seq(dev, pkey)
         if preported:
-            same = False  # a v2 epoch only changes with a new logbook, whatever its records
+            same = False  # an epoch changes only with a new logbook: trust it
         elif st.first and top and st.first <= top <= st.last:
-            # a log from before epochs that got one: the same if the record matches
+            # a log from before epochs, now given one by a firmware update?
             same = _probe(link, top) == archive.raw_at(dev, pkey, top)
         else:
-            # no overlap to compare: a log from before epochs that the device cleared goes on
+            # no overlap to compare: a log from before epochs that the device
+            # cleared goes on
             same = not top or st.first > top
         if same:
             return pkey, None  # the same log, now with an epoch
