@@ -70,14 +70,14 @@ class FakeDev(service.Contract):
         buf[:n] = self.table[offset : offset + n]
         return n
 
-    def set_clock(self, epoch, tz):
-        self.epoch = epoch
+    def set_clock(self, lo, hi, tz):
+        self.epoch = (hi << 16) | lo  # a test fake: the unix port's small ints are 62-bit
         self.tz = tz
         self.clock_set = True
         return 0
 
     def clock(self):
-        return (self.epoch, self.tz, self.clock_set)
+        return (self.epoch & 0xFFFF, self.epoch >> 16, self.tz, self.clock_set)
 
     def start(self, pid):
         self.log.append(("start", pid))
