@@ -297,6 +297,13 @@ class Device(service.Contract):
                 buf[j + 1] = on * 2 // 5
                 buf[j + 2] = 0
             ring.show()
+            # The link is read every frame: a host that talks ends the greeting and
+            # gets its answer now. Read bytes leave stdin, so idle() sleeps instead
+            # of waking at once on bytes nobody takes.
+            req = self.link.poll(_LINK_BYTES_IDLE)
+            if req:
+                self.disp.handle(self.link, req)
+                break
             self.board.idle(_FRAME_MS)
         ring.off()
 
