@@ -11,6 +11,7 @@
 import storage  # first: its table buffers are taken while the heap is still whole
 
 # isort: split
+import gc
 import struct
 import sys
 import time
@@ -168,7 +169,7 @@ class Device(service.Contract):
             {"count": lg.count, "capacity": lg.capacity, "first": lg.first_seq, "last": lg.last_seq,
              "epoch": lg.epoch_hex()},
             lg.boot, st.flash_free(), self.clock_set, self.up_s, self.cfg_ok,
-            self.faults, self.last_fault,
+            self.faults, self.last_fault, *heap_after_collect(),
         )
 
     def stage_begin(self, total):
@@ -341,6 +342,12 @@ class Device(service.Contract):
     def loop(self):
         while True:
             self.step()
+
+
+def heap_after_collect():
+    """(free, in use) bytes of the heap after a collect: what INFO reports."""
+    gc.collect()
+    return gc.mem_free(), gc.mem_alloc()  # type: ignore[attr-defined]  # MicroPython only
 
 
 def read_faults(root):

@@ -146,7 +146,7 @@ class Contract:
 
 
 def info_doc(firmware, device_id, table_crc, table_size, protocols, selected, logs, boot,
-             flash_free, clock_set, uptime_s, config_ok, faults, last_fault):
+             flash_free, clock_set, uptime_s, config_ok, faults, last_fault, heap_free, heap_used):
     """The INFO document: the one definition of its keys (the host reads these)."""
     return {
         "firmware": firmware,
@@ -164,6 +164,7 @@ def info_doc(firmware, device_id, table_crc, table_size, protocols, selected, lo
         "clock": {"set": clock_set, "uptime_s": uptime_s},
         "config_ok": config_ok,  # the config itself: GET_CONFIG (INFO stays in one frame)
         "faults": {"count": faults, "last": last_fault},  # app restarts after an error
+        "heap": {"free": heap_free, "used": heap_used},  # bytes, after a gc.collect()
     }
 
 

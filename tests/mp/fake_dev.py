@@ -38,7 +38,7 @@ class FakeDev(service.Contract):
             [1, 2] if t else [], 1 if t else None,
             {"count": self.records, "capacity": self.cfg["log_capacity"], "first": 0, "last": 0,
              "epoch": "00000000"},
-            1, 1 << 20, self.clock_set, 0, True, 0, None,
+            1, 1 << 20, self.clock_set, 0, True, 0, None, 150000, 50000,
         )
 
     def stage_begin(self, total):
