@@ -11,6 +11,8 @@
 import storage  # first: its table buffers are taken while the heap is still whole
 
 # isort: split
+import gc
+import struct
 import sys
 import time
 
@@ -25,7 +27,7 @@ import reminder
 import service
 import session as ss
 import ui
-from contract import FIRMWARE_VERSION, TABLE_VERSION
+from contract import DEVICE_EPOCH_HI, DEVICE_EPOCH_LO, FIRMWARE_VERSION, TABLE_VERSION, WALL_HALVES
 from micropython import const
 
 # Every module has taken the contract's values by name now: let the contract
@@ -41,6 +43,7 @@ _LINK_BYTES_IDLE = const(600)
 _RESTART_MS = const(300)  # after a fault, before the app starts again
 _FAULT_WINDOW_MS = const(60000)
 _FAULTS_TO_STOP = const(3)  # this many within the window: stay at the REPL
+_EPOCH_SPAN = const(0x3FFF)  # a clock this many 64 Ki-s halves from the epoch still fits 2**30
 _FAULTS = "/faults.txt"  # "<count> <kind of the last>"
 
 _STATE_OF_MODE = (service.STATE_IDLE, service.STATE_PLAYING, service.STATE_PAUSED,
@@ -71,7 +74,7 @@ class Device(service.Contract):
         self._last = b.clock.ticks_ms()
         self.up_s = 0  # uptime that never wraps: whole seconds plus a ms remainder
         self._up_ms = 0
-        self.epoch_base = 0  # wall clock = epoch_base + up_s once the host set it
+        self.epoch_base = 0  # seconds from the device epoch = epoch_base + up_s once set
         self.tz_min = 0
         self._day_s0 = 0  # local second of the day when the clock was set
         self._up_at_set = 0
@@ -85,7 +88,7 @@ class Device(service.Contract):
         self.reminders = reminder.ReminderRoom(self.root, b.ring)  # the practice plan
         self._reboot = -1
         self._status = [0, 0, 0, 0, 0, 0]
-        self._clock = [0, 0, False]
+        self._clock = [0, 0, 0, False]  # Unix seconds low half, high half, tz_min, set
         self.link = link.Link(sys.stdin.buffer, sys.stdout.buffer, b.clock)
         self.disp = link.Dispatcher(service, self)
         return self
@@ -117,8 +120,26 @@ class Device(service.Contract):
             self.up_s += s
             self._up_ms -= s * 1000
 
-    def wall(self):
+    # Wall clock: seconds from the device epoch (contract.DEVICE_EPOCH_*), a small
+    # int until 2058; Unix seconds exist only as u16 halves, never as one int.
+    def wall_s(self):
+        """Seconds since 2024-01-01 00:00 UTC now (0 while the clock is unset)."""
         return self.epoch_base + self.up_s if self.clock_set else 0
+
+    def _unix_halves(self, c, up_s):
+        """c[0], c[1] = low, high u16 half of the Unix seconds at uptime up_s (0 if unset)."""
+        if not self.clock_set:
+            c[0] = c[1] = 0
+            return
+        t = self.epoch_base + up_s + DEVICE_EPOCH_LO
+        c[0] = t & 0xFFFF
+        c[1] = DEVICE_EPOCH_HI + (t >> 16)
+
+    def wall_into(self, buf, off, up_s):
+        """Pack the Unix seconds at uptime up_s as a u32 (two halves) at buf[off]."""
+        c = self._clock
+        self._unix_halves(c, up_s)
+        struct.pack_into(WALL_HALVES, buf, off, c[0], c[1])
 
     def is_night(self):
         cfg = self.cfg
@@ -157,7 +178,7 @@ class Device(service.Contract):
             {"count": lg.count, "capacity": lg.capacity, "first": lg.first_seq, "last": lg.last_seq,
              "epoch": lg.epoch_hex()},
             lg.boot, st.flash_free(), self.clock_set, self.up_s, self.cfg_ok,
-            self.faults, self.last_fault,
+            self.faults, self.last_fault, *heap_after_collect(),
         )
 
     def stage_begin(self, total):
@@ -178,23 +199,28 @@ class Device(service.Contract):
     def read_table(self, offset, buf):
         return self.storage.read_table(offset, buf)
 
-    def set_clock(self, epoch_s, tz_min):
+    def set_clock(self, lo, hi, tz_min):
+        if not -_EPOCH_SPAN <= hi - DEVICE_EPOCH_HI <= _EPOCH_SPAN:
+            return link.ERR_VALUE  # before 1990 or after 2058: not a clock a host sends
         self._tick_uptime()
-        self.epoch_base = epoch_s - self.up_s
+        now = ((hi - DEVICE_EPOCH_HI) << 16) + lo - DEVICE_EPOCH_LO  # from the device epoch, a midnight
+        self.epoch_base = now - self.up_s
         self.tz_min = tz_min
-        self._day_s0 = (epoch_s + tz_min * 60) % 86400
+        self._day_s0 = (now + tz_min * 60) % 86400
         self._up_at_set = self.up_s
         self.clock_set = True
-        self.reminders.set_clock(epoch_s, tz_min)
-        self.daynight.set_clock(epoch_s, tz_min, self.up_s)
+        # `now` counts from 2024-01-01 00:00 UTC, the plan's day 0 and a midnight:
+        # days and seconds of the day come out as from Unix seconds, all small ints
+        self.reminders.set_clock(now, tz_min)
+        self.daynight.set_clock(now, tz_min, self.up_s)
         self._night_up_s = -1
         return 0
 
     def clock(self):
         c = self._clock  # filled in place: no tuple per GET_CLOCK
-        c[0] = self.wall()
-        c[1] = self.tz_min
-        c[2] = self.clock_set
+        self._unix_halves(c, self.up_s)
+        c[2] = self.tz_min
+        c[3] = self.clock_set
         return c
 
     def start(self, pid):
@@ -288,6 +314,13 @@ class Device(service.Contract):
                 buf[j + 1] = on * 2 // 5
                 buf[j + 2] = 0
             ring.show()
+            # The link is read every frame: a host that talks ends the greeting and
+            # gets its answer now. Read bytes leave stdin, so idle() sleeps instead
+            # of waking at once on bytes nobody takes.
+            req = self.link.poll(_LINK_BYTES_IDLE)
+            if req:
+                self.disp.handle(self.link, req)
+                break
             self.board.idle(_FRAME_MS)
         ring.off()
 
@@ -329,6 +362,12 @@ class Device(service.Contract):
     def loop(self):
         while True:
             self.step()
+
+
+def heap_after_collect():
+    """(free, in use) bytes of the heap after a collect: what INFO reports."""
+    gc.collect()
+    return gc.mem_free(), gc.mem_alloc()  # type: ignore[attr-defined]  # MicroPython only
 
 
 def read_faults(root):

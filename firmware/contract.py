@@ -328,3 +328,13 @@ FEEL_PAUSE = const(20)  # kinds besides the cue kinds 1..10 (TENSE, IN, ...)
 FEEL_RESUME = const(21)
 FEEL_RATING = const(22)  # the rating played back: `count` taps
 FEEL_SAVE = const(1)  # flags: keep `strength` as the patient's (config touch_strength)
+# -- the wall clock on a 31-bit port -----------------------------------------
+# Unix seconds (about 1.8e9 in 2027) are a heap int on the rp2, whose small ints
+# are 31-bit. The device keeps seconds from its own epoch, 2024-01-01 00:00 UTC
+# (0x65920080, a midnight), and meets Unix seconds only at the link and in log
+# records, as two u16 halves (low first: the same bytes as one u32).
+DEVICE_EPOCH_HI = const(0x6592)
+DEVICE_EPOCH_LO = const(0x0080)
+SET_CLOCK_REQ_HALVES = "<HHh"  # SET_CLOCK_REQ, the seconds as low, high half
+CLOCK_REPLY_HALVES = "<HHhB"  # CLOCK_REPLY, the seconds as low, high half
+WALL_HALVES = "<HH"  # a log record's wall_s field

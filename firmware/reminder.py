@@ -155,8 +155,9 @@ class ReminderRoom:
         self._shown = True
 
     # -- the app's side ----------------------------------------------------------
-    def set_clock(self, epoch_s, tz_min):
-        self.day0 = plan.local_day_minute(epoch_s, tz_min)[0]
+    def set_clock(self, device_s, tz_min):
+        # device_s: seconds from the device epoch, 2024-01-01 00:00 UTC = plan day 0
+        self.day0 = (device_s // 60 + tz_min) // 1440
         self._tick_s = -1
 
     def _local_s(self, dev):
@@ -198,9 +199,11 @@ class ReminderRoom:
         ago = self._local_s(dev) - ((day - self.day0) * 86400 + p.minute(i) * 60)
         up = dev.up_s - ago if dev.up_s > ago else 0
         lr.pack_into(
-            self.rec, 0, lr.MISSED, 0, dev.log.boot, up, dev.epoch_base + up, pid, crc, planned,
+            self.rec, 0, lr.MISSED, 0, dev.log.boot, up, 0, pid, crc, planned,
             0, 0, 0, lr.OUT_NONE, lr.NOT_RATED, lr.NOT_RATED, i,
         )
+        dev.wall_into(self.rec, lr.LOG_O_WALL, up)  # Unix seconds only as halves (31-bit ints)
+        lr.seal(self.rec, 0)
         try:
             dev.log.append(self.rec)
         except OSError:

@@ -16,7 +16,7 @@ import struct
 import link
 from contract import (  # noqa: F401  (the app reads states and flags as service.*)
     CLEAR_LOGS_REQ,
-    CLOCK_REPLY,
+    CLOCK_REPLY_HALVES,
     CLOCK_SIZE,
     FLAG_CLOCK,
     FLAG_CONFIG_DEFAULT,
@@ -28,7 +28,7 @@ from contract import (  # noqa: F401  (the app reads states and flags as service
     LOG_EPOCH_SIZE,
     LOG_RECORD_SIZE,
     PUT_TABLE_BEGIN_REQ,
-    SET_CLOCK_REQ,
+    SET_CLOCK_REQ_HALVES,
     STATE_IDLE,
     STATE_PAUSED,
     STATE_PLAYING,
@@ -100,12 +100,12 @@ class Contract:
         """Bytes of the live table from offset copied into buf; returns how many."""
         raise NotImplementedError
 
-    def set_clock(self, epoch_s, tz_min):
-        """Status; Unix seconds (UTC) and the local offset in minutes."""
+    def set_clock(self, lo, hi, tz_min):
+        """Status; Unix seconds (UTC) as low and high u16 half, the local offset in minutes."""
         raise NotImplementedError
 
     def clock(self):
-        """(epoch_s, tz_min, is_set)."""
+        """(Unix seconds low u16, high u16, tz_min, is_set): never the seconds as one int."""
         raise NotImplementedError
 
     def start(self, pid):
@@ -147,7 +147,7 @@ class Contract:
 
 
 def info_doc(firmware, device_id, table_crc, table_size, protocols, selected, logs, boot,
-             flash_free, clock_set, uptime_s, config_ok, faults, last_fault):
+             flash_free, clock_set, uptime_s, config_ok, faults, last_fault, heap_free, heap_used):
     """The INFO document: the one definition of its keys (the host reads these)."""
     return {
         "firmware": firmware,
@@ -165,6 +165,7 @@ def info_doc(firmware, device_id, table_crc, table_size, protocols, selected, lo
         "clock": {"set": clock_set, "uptime_s": uptime_s},
         "config_ok": config_ok,  # the config itself: GET_CONFIG (INFO stays in one frame)
         "faults": {"count": faults, "last": last_fault},  # app restarts after an error
+        "heap": {"free": heap_free, "used": heap_used},  # bytes, after a gc.collect()
     }
 
 
@@ -325,14 +326,15 @@ def get_table(dev, lk, p, out):
 def set_clock(dev, lk, p, out):
     if len(p) != 6:
         return fail(ERR_PAYLOAD)
-    epoch, tz = struct.unpack_from(SET_CLOCK_REQ, p, 0)
-    r = dev.set_clock(epoch, tz)
+    # the u32 seconds as two halves: one int of ~1.8e9 is a heap int on the rp2
+    lo, hi, tz = struct.unpack_from(SET_CLOCK_REQ_HALVES, p, 0)
+    r = dev.set_clock(lo, hi, tz)
     return fail(r) if r else ok()
 
 
 def get_clock(dev, lk, p, out):
-    epoch, tz, is_set = dev.clock()
-    struct.pack_into(CLOCK_REPLY, out, 0, epoch, tz, 1 if is_set else 0)
+    lo, hi, tz, is_set = dev.clock()
+    struct.pack_into(CLOCK_REPLY_HALVES, out, 0, lo, hi, tz, 1 if is_set else 0)
     return ok(CLOCK_SIZE)
 
 

@@ -67,10 +67,12 @@ class Session:
             return
         night = dev.set_night_cap()
         lr.pack_into(
-            self.rec, 0, lr.START, 0, dev.log.boot, dev.up_s, dev.wall(),
+            self.rec, 0, lr.START, 0, dev.log.boot, dev.up_s, 0,
             t.proto_id(i), t.crc(), min(t.duration_ms(i) // 1000, 0xFFFE), 0, 0, 0,
             lr.OUT_NONE, before, lr.NOT_RATED, self.moment,
         )
+        dev.wall_into(self.rec, lr.LOG_O_WALL, dev.up_s)  # Unix seconds only as halves
+        lr.seal(self.rec, 0)
         self._start_wall_known = dev.clock_set
         self._start_up = dev.up_s
         self._paused_ms = 0
@@ -126,7 +128,8 @@ class Session:
         lr.finish(rec, 0, min(self._actual, 0xFFFE), min(self._blocks, 254),
                   min(self._groups, 254), self._outcome, after)
         if dev.clock_set and not self._start_wall_known:
-            lr.set_wall(rec, 0, dev.epoch_base + self._start_up)
+            dev.wall_into(rec, lr.LOG_O_WALL, self._start_up)
+            lr.seal(rec, 0)
         self._append()
         self._open = False
         self.mode = IDLE

@@ -189,3 +189,5 @@ def test_real_firmware_info_has_the_vector_keys(make_sim):
         lk.hello()
         info = lk.info()
     assert _keys(info) == _keys(V["info"][0]["reply"])
+    # heap after a collect: the app's modules are in use, and room is left
+    assert info["heap"]["used"] > 20_000 and info["heap"]["free"] > 10_000, info["heap"]

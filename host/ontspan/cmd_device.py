@@ -160,6 +160,9 @@ def cmd_info(args: argparse.Namespace) -> int:
     else:
         print("table     none loaded (ontspan flash protocols/)")
     print(f"state     {st.state_name}; {_flags(st.flags)}; {st.log_count} log record(s)")
+    heap = doc["device"].get("heap")
+    if heap:  # firmware before 0.2 does not report it
+        print(f"heap      {heap['free']} bytes free, {heap['used']} in use (after a collect)")
     faults = doc["device"].get("faults") or {}
     if faults.get("count"):
         print(f"faults    {faults['count']} restart(s) after an error, last: {faults.get('last')}")

@@ -38,7 +38,7 @@ class FakeDev(service.Contract):
             [1, 2] if t else [], 1 if t else None,
             {"count": self.records, "capacity": self.cfg["log_capacity"], "first": 0, "last": 0,
              "epoch": "00000000"},
-            1, 1 << 20, self.clock_set, 0, True, 0, None,
+            1, 1 << 20, self.clock_set, 0, True, 0, None, 150000, 50000,
         )
 
     def stage_begin(self, total):
@@ -70,14 +70,14 @@ class FakeDev(service.Contract):
         buf[:n] = self.table[offset : offset + n]
         return n
 
-    def set_clock(self, epoch, tz):
-        self.epoch = epoch
+    def set_clock(self, lo, hi, tz):
+        self.epoch = (hi << 16) | lo  # a test fake: the unix port's small ints are 62-bit
         self.tz = tz
         self.clock_set = True
         return 0
 
     def clock(self):
-        return (self.epoch, self.tz, self.clock_set)
+        return (self.epoch & 0xFFFF, self.epoch >> 16, self.tz, self.clock_set)
 
     def start(self, pid):
         self.log.append(("start", pid))

@@ -44,7 +44,7 @@ def run(table_bytes, plan_bytes, epoch_s, seconds=2):
     sink = Sink()
     dev.link = link.Link(rd, sink, dev.clk)
     put = dev.reminders.put(plan_bytes, dev.storage.table)
-    dev.set_clock(epoch_s, 0)
+    dev.set_clock(epoch_s & 0xFFFF, epoch_s >> 16, 0)
     status = reflash._frame(0x32, b"")
     for _ in range(50):  # warm up: first calls may allocate once
         dev.step()
