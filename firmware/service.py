@@ -189,7 +189,7 @@ def _storage(out, e):
 
 
 def _json(out, obj):
-    b = json.dumps(obj).encode()
+    b = json.dumps(obj, separators=(",", ":")).encode()  # compact: INFO must fit one frame
     n = len(b)
     if n > link.MAX_PAYLOAD:
         return fail(ERR_INTERNAL)
