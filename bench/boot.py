@@ -7,7 +7,7 @@ from ontspan import install
 from ontspan.mpy import run_code
 from ontspan.paths import FIRMWARE_DIR
 
-from .common import REPO, metric
+from .common import PICO_FREE_HEAP, REPO, metric
 
 RUNS = 7  # boots per variant, the median is reported (1 with --quick)
 CODE = """
@@ -24,7 +24,7 @@ print(dt, gc.mem_alloc())
 def _boot(path: list[str], state: str, runs: int) -> tuple[list[float], list[int]]:
     times, heaps = [], []
     for _ in range(runs):
-        res = run_code(CODE, path=path, env={"ONTSPAN_SIM_STATE": state}, heapsize="192K")
+        res = run_code(CODE, path=path, env={"ONTSPAN_SIM_STATE": state}, heapsize=PICO_FREE_HEAP)
         if not res.ok:
             raise SystemExit(f"bench boot failed:\n{res.output}")
         us, heap = res.stdout.split()[-2:]

@@ -10,10 +10,10 @@ from ontspan.device.client import Link
 from ontspan.mpy import run_code
 from ontspan.sim import SimDevice
 
-from .common import metric
+from .common import PICO_FREE_HEAP, metric
 
 ROUNDS = 1000
-HEAP = "240K"
+HEAP = PICO_FREE_HEAP
 RESTARTS = 2  # a third fault within a minute leaves the device at the REPL, by design
 REPO = Path(__file__).resolve().parent.parent
 MP_HELPERS = str(REPO / "tests" / "mp")
