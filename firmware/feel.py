@@ -1,6 +1,7 @@
 # `ontspan feel`: one cue played on the motor now, so therapist and patient can
 # tune the strength together; the chosen strength is kept in the config and
 # every session uses it. Only while no session or rating runs.
+import link
 import touch as tc
 from contract import FEEL_PAUSE, FEEL_RATING, FEEL_RESUME, FEEL_SAVE
 from program import K_POSITION
@@ -16,8 +17,6 @@ def _pattern(kind):
 
 def play(dev, kind, count, strength, flags):
     """(status, strength used, ms the cue lasts); status 0 or a link.ERR_* code."""
-    import link
-
     if dev.busy():  # never over a session, a pause or a rating
         return link.ERR_BUSY, 0, 0
     counted = kind == K_POSITION or kind == FEEL_RATING

@@ -53,6 +53,7 @@ from link import (
     fail,
     ok,
 )
+import feel as feel_cue  # at boot: an import while idle for hours may find no room left
 from planlink import clear_plan, get_plan, put_plan  # noqa: F401  (PLAN commands: docs/plans.md)
 
 _CHUNK = link.MAX_PAYLOAD - 4  # a PUT_TABLE_CHUNK carries its offset u32 first
@@ -409,9 +410,7 @@ def feel(dev, lk, p, out):
     # one cue on the motor now (firmware/feel.py; layout in firmware/contract.py)
     if len(p) != 4:
         return fail(ERR_PAYLOAD)
-    import feel as fl
-
-    r, strength, ms = fl.play(dev, p[0], p[1], p[2], p[3])
+    r, strength, ms = feel_cue.play(dev, p[0], p[1], p[2], p[3])
     if r:
         return fail(r)
     struct.pack_into("<BH", out, 0, strength, min(ms, 0xFFFF))
