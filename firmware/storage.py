@@ -1,11 +1,14 @@
 # What the device keeps on its flash besides the log: the protocol table (and
 # the upload staged beside it), the chosen protocol, the config file.
 #
-# Memory: the table lives in one of two buffers allocated once at boot, sized
-# by the table limit. An upload is staged on flash chunk by chunk; COMMIT reads
-# it into the spare buffer, validates it there, renames it over the live file
-# and swaps the buffers. Nothing here allocates more than a few small objects
-# per upload, so reflashing a thousand times cannot fragment the heap.
+# Memory: the table lives in one buffer allocated once at boot, sized by the
+# table limit (8 KB of the Pico's heap; a second one for uploads would cost as
+# much again). An upload is staged on flash chunk by chunk; COMMIT reads it
+# into that buffer and validates it there: good, it is renamed over the live
+# file; refused, the live table is read back from its file. Uploads run only
+# while idle (the busy guard), so no session reads the buffer meanwhile.
+# Nothing here allocates more than a few small objects per upload, so
+# reflashing a thousand times cannot fragment the heap.
 #
 # Flash is written only while no session is on: the busy guard in service.py
 # refuses those link commands, and save_selection() asks the same busy().
@@ -22,17 +25,16 @@ _STATE = "/state.json"
 
 # Allocated when this module is first imported (app.py imports it first, before
 # the heap is cut up by loading the rest) and kept for the life of the VM: an
-# app restart after a fault reuses them. One byte over the limit, so an
+# app restart after a fault reuses it. One byte over the limit, so an
 # oversized file is seen as such.
-_BUFS = (bytearray(MAX_TABLE + 1), bytearray(MAX_TABLE + 1))
+_BUF = bytearray(MAX_TABLE + 1)
 
 
 class Storage:
     def __init__(self, root, busy):
         self.root = root
         self.busy = busy  # fn() -> True while a session plays, is paused or waits for a rating
-        self._bufs = _BUFS
-        self._live = 0
+        self._buf = _BUF
         self.table = None  # a validated table.Table over the live buffer, or None
         self.size = 0
         self.selected = 0  # index of the chosen protocol
@@ -58,7 +60,7 @@ class Storage:
 
     def load_table(self):
         """Load and validate the live table; a bad or missing one leaves none (never raises)."""
-        buf = self._bufs[self._live]
+        buf = self._buf
         n = self._read_into(_TABLE, buf)
         t = self._check(buf, n)
         self.table = t
@@ -73,7 +75,7 @@ class Storage:
         n = min(len(out), self.size - offset)
         if n <= 0:
             return 0
-        out[:n] = memoryview(self._bufs[self._live])[offset : offset + n]
+        out[:n] = memoryview(self._buf)[offset : offset + n]
         return n
 
     # -- the staged upload ---------------------------------------------------------
@@ -96,16 +98,16 @@ class Storage:
             return table.E_LENGTH
         f.close()
         self._stage = None
-        spare = 1 - self._live
-        buf = self._bufs[spare]
+        self.table = None  # the buffer now holds the upload
+        buf = self._buf
         n = self._read_into(_STAGE, buf)
         t = table.Table(memoryview(buf)[:n]) if 0 < n <= MAX_TABLE else None
         err = table.E_LENGTH if t is None else t.err
         if err:
             self._remove(_STAGE)
+            self.load_table()  # the live table again, from its file
             return err
         os.rename(self.root + _STAGE, self.root + _TABLE)  # atomic on littlefs
-        self._live = spare
         self.table = t
         self.size = n
         self.selected = self._load_selection()
