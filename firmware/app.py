@@ -1,14 +1,15 @@
 # The device application: boot, the loop, and the way out when something
 # fails. The work is done in rooms: session.py (records, ratings, outcome),
 # buttons.py (what a gesture means), storage.py (table, upload, selection,
-# config file); service.py is the link's view of the Device below.
+# config file), faults.py (safe, FAULT, counted); service.py is the link's
+# view of the Device below.
 #
 # Exception path: an unhandled error turns the motor off and the ring dark,
 # closes an open session with FAULT, counts the fault (INFO shows it) and
 # starts the app again within a second. Three faults within a minute leave
 # the device dark at the REPL, so `ontspan install` can always repair it.
 # Ctrl-C from the host (mpremote) gives the REPL and never restarts.
-import storage  # first: its table buffers are taken while the heap is still whole
+import storage  # first: its table buffer is taken while the heap is still whole
 
 # isort: split
 import gc
@@ -20,6 +21,7 @@ import buttons
 import config
 import daynight
 import engine as eng
+import faults
 import hal
 import link
 import logbook
@@ -44,7 +46,6 @@ _RESTART_MS = const(300)  # after a fault, before the app starts again
 _FAULT_WINDOW_MS = const(60000)
 _FAULTS_TO_STOP = const(3)  # this many within the window: stay at the REPL
 _EPOCH_SPAN = const(0x3FFF)  # a clock this many 64 Ki-s halves from the epoch still fits 2**30
-_FAULTS = "/faults.txt"  # "<count> <kind of the last>"
 
 _STATE_OF_MODE = (service.STATE_IDLE, service.STATE_PLAYING, service.STATE_PAUSED,
                   service.STATE_RATING, service.STATE_RATING)
@@ -79,7 +80,7 @@ class Device(service.Contract):
         self._day_s0 = 0  # local second of the day when the clock was set
         self._up_at_set = 0
         self.clock_set = False
-        self.faults, self.last_fault = read_faults(self.root)
+        self.faults, self.last_fault = faults.read(self.root)
         self.log = logbook.Logbook(self.root + "/log", self.cfg["log_capacity"])
         self.log.open()
         self.storage = storage.Storage(self.root, self.session.busy)
@@ -370,50 +371,6 @@ def heap_after_collect():
     return gc.mem_free(), gc.mem_alloc()  # type: ignore[attr-defined]  # MicroPython only
 
 
-def read_faults(root):
-    """(count, kind of the last) of the faults the app restarted after."""
-    try:
-        with open(root + _FAULTS) as f:
-            n, kind = f.read().split(" ", 1)
-        return int(n), kind
-    except (OSError, ValueError):
-        return 0, None
-
-
-def _note_fault(root, kind):
-    n = read_faults(root)[0] + 1
-    try:
-        with open(root + _FAULTS + ".tmp", "w") as f:
-            f.write("%d %s" % (n, kind))
-        import os
-
-        os.rename(root + _FAULTS + ".tmp", root + _FAULTS)
-    except OSError:
-        pass
-
-
-def _safe(dev):
-    """Motor off and ring dark, whatever state the app was left in."""
-    if dev is None:
-        return
-    try:
-        dev.board.deinit()
-    except Exception:  # a half-built board: nothing more to turn off
-        pass
-
-
-def _fault(dev, e):
-    """After an unhandled error: safe, close the session with FAULT, count it."""
-    _safe(dev)
-    if dev is None:
-        return
-    try:
-        dev.session.fault()
-    except Exception:
-        pass
-    _note_fault(dev.root, type(e).__name__)
-
-
 def boot():
     """Everything up to the idle loop, without the animation (the bench times this)."""
     return Device().open()
@@ -421,28 +378,28 @@ def boot():
 
 def run():
     recent = [time.ticks_ms()] * _FAULTS_TO_STOP  # ticks of the last faults, oldest first
-    faults = 0
+    count = 0
     while True:
         dev = None
         try:
             dev = Device()
             dev.open()
-            if faults == 0:  # a restart after a fault skips the greeting: back at once
+            if count == 0:  # a restart after a fault skips the greeting: back at once
                 if not dev.cfg_ok:
                     dev.signal_bad_config()
                 dev.boot_animation()
             dev.loop()
         except KeyboardInterrupt:
-            _safe(dev)
+            faults.safe(dev)
             raise  # Ctrl-C from the host: leave the cues dark and give the REPL
         except Exception as e:
-            _fault(dev, e)
+            faults.note(dev, e)
             sys.print_exception(e)  # type: ignore[attr-defined]  # MicroPython only
             now = time.ticks_ms()
             recent.pop(0)
             recent.append(now)
-            faults += 1
-            if faults >= _FAULTS_TO_STOP and time.ticks_diff(now, recent[0]) < _FAULT_WINDOW_MS:
+            count += 1
+            if count >= _FAULTS_TO_STOP and time.ticks_diff(now, recent[0]) < _FAULT_WINDOW_MS:
                 print("ontspan: %d faults within a minute; staying at the REPL "
                       "(ontspan install repairs the firmware)" % _FAULTS_TO_STOP)
                 return

@@ -13,6 +13,7 @@ import binascii
 import json
 import struct
 
+import feel as feel_cue  # at boot: an import while idle for hours may find no room left
 import link
 from contract import (  # noqa: F401  (the app reads states and flags as service.*)
     CLEAR_LOGS_REQ,
@@ -53,7 +54,6 @@ from link import (
     fail,
     ok,
 )
-import feel as feel_cue  # at boot: an import while idle for hours may find no room left
 from planlink import clear_plan, get_plan, put_plan  # noqa: F401  (PLAN commands: docs/plans.md)
 
 _CHUNK = link.MAX_PAYLOAD - 4  # a PUT_TABLE_CHUNK carries its offset u32 first
