@@ -10,6 +10,7 @@ LossGuard, so all of them reach the CLI as one DeviceLost, which prints
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -18,12 +19,10 @@ from ..errors import DeviceLost
 
 def port_errors() -> tuple[type[BaseException], ...]:
     """What a serial port raises when the device is gone (pyserial's errors are OSErrors)."""
-    try:
-        import termios
-
-        return (OSError, termios.error)
-    except ImportError:  # Windows
-        return (OSError,)
+    # termios.error is no OSError; pyserial's POSIX backend has loaded termios by the
+    # time a port is open, and on Windows there is none: nothing here imports it
+    termios = sys.modules.get("termios")
+    return (OSError, termios.error) if termios else (OSError,)
 
 
 class LossGuard:
