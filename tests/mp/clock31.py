@@ -5,39 +5,8 @@
 import struct
 import time
 
-import hal
-import hal_rp2
-import hal_sim
 import micropython
-
-hal_sim.Board.mount_flash()
-hal_rp2.Board.fs_root = "/flash"
-hal.impl = hal_rp2
-hal.FS_ROOT = "/flash"
-
-import app  # noqa: E402
-import fake_stream  # noqa: E402
-import link  # noqa: E402
-import reflash  # noqa: E402
-
-
-class Sink:
-    """Keeps reply bytes in a buffer made up front."""
-
-    def __init__(self):
-        self.buf = bytearray(4096)
-        self.n = 0
-
-    def write(self, b, n=-1):
-        if n < 0:
-            n = len(b)
-        j = self.n
-        buf = self.buf
-        for i in range(n):
-            buf[j + i] = b[i]
-        self.n = j + n
-        return n
-
+import rp2_app
 
 _LO = -(1 << 30)
 _HI = (1 << 30) - 1
@@ -60,13 +29,8 @@ def _bigs(prefix, obj, out):
 
 
 def run(table_bytes, epoch, tz, seconds=3):
-    with open("/flash/table.bin", "wb") as f:
-        f.write(table_bytes)
-    dev = app.boot()
-    rd = fake_stream.Reader(size=2048)
-    sink = Sink()
-    dev.link = link.Link(rd, sink, dev.clk)
-    f = reflash._frame
+    dev, rd, sink = rp2_app.boot(table_bytes)
+    f = rp2_app.frame
     for _ in range(20):
         dev.step()
     rd.feed(f(0x20, struct.pack("<Ih", epoch, tz)))  # SET_CLOCK
@@ -101,7 +65,7 @@ def run(table_bytes, epoch, tz, seconds=3):
     print("sent", sent)
     print("night", int(dev.is_night()))
     print("wall_s", dev.wall_s())
-    print("replies", bytes(sink.buf[: sink.n]).hex())
+    rp2_app.print_replies(sink)
     dev.stop()
     for _ in range(5):
         dev.step()

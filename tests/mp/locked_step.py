@@ -4,48 +4,13 @@
 # test decodes them with the host's parser) and what happened.
 import time
 
-import hal
-import hal_rp2
-import hal_sim
 import micropython
-
-hal_sim.Board.mount_flash()  # littlefs image for the flash; the board is the rp2 one
-hal_rp2.Board.fs_root = "/flash"
-hal.impl = hal_rp2
-hal.FS_ROOT = "/flash"
-
-import app  # noqa: E402
-import fake_stream  # noqa: E402
-import link  # noqa: E402
-import reflash  # noqa: E402
-
-
-class Sink:
-    """Keeps reply bytes in a buffer made up front."""
-
-    def __init__(self):
-        self.buf = bytearray(8192)
-        self.n = 0
-
-    def write(self, b, n=-1):
-        if n < 0:
-            n = len(b)
-        j = self.n
-        buf = self.buf
-        for i in range(n):
-            buf[j + i] = b[i]
-        self.n = j + n
-        return n
+import rp2_app
 
 
 def run(table_bytes, pid, seconds=4):
-    with open("/flash/table.bin", "wb") as f:
-        f.write(table_bytes)
-    dev = app.boot()
-    rd = fake_stream.Reader(size=2048)
-    sink = Sink()
-    dev.link = link.Link(rd, sink, dev.clk)
-    f = reflash._frame
+    dev, rd, sink = rp2_app.boot(table_bytes, 8192)
+    f = rp2_app.frame
     frames = [
         f(0x32, b""),  # STATUS
         f(0x01, b"\x01\x00"),  # HELLO
@@ -85,7 +50,4 @@ def run(table_bytes, pid, seconds=4):
     pwm = dev.board._pwm
     print("sent", sent, "steps", steps, "frames", dev.engine.frames, "edges", dev.engine.edges,
           "mode", dev.session.mode, "paused_ms", dev.session._paused_ms, "motor_peak", pwm.peak, "writes", dev.board.ring._np.writes)
-    print("replies", end=" ")  # in pieces: one big hex string would need a large free block
-    for i in range(0, sink.n, 64):
-        print(bytes(sink.buf[i : min(i + 64, sink.n)]).hex(), end="")
-    print()
+    rp2_app.print_replies(sink)
