@@ -12,6 +12,10 @@ Pico's (measured on the rp2 port: 50 KB from files, 25 KB from ROMFS). The
 sim's figures are compared with the goals at twice their size. The bytes ROMFS
 saves (bytecode and constants left in flash) hardly depend on the word size:
 25 KB on the rp2 port.
+
+Per module: each firmware module loaded from .mpy files in the order app.py
+loads them, with what it pulls in, so a trim can be aimed. The table buffer
+(8 KB, in storage) is the same size on both ports.
 """
 
 import subprocess
@@ -22,7 +26,9 @@ from pathlib import Path
 
 from ontspan import install
 from ontspan.device.client import Link
-from ontspan.sim import SimDevice
+from ontspan.mpy import run_code
+from ontspan.paths import FIRMWARE_DIR
+from ontspan.sim import HEAPSIZE, SimDevice
 
 from bench.common import metric
 
@@ -69,6 +75,46 @@ def measure(layout: str) -> tuple[int, int]:
             return _heap_in_use(dev.port)
 
 
+# Each module in the order app.py loads them, with what it pulls in: its bytecode,
+# constants, names and module-level buffers after a collect (from .mpy files).
+_PER_MODULE = """
+import gc, sys
+gc.collect()
+prev = gc.mem_alloc()
+seen = set(sys.modules)
+for m in %r:
+    __import__(m)
+    gc.collect()
+    a = gc.mem_alloc()
+    print("MOD", m, a - prev, "+".join(k for k in sys.modules if k not in seen) or "-")
+    seen = set(sys.modules)
+    prev = a
+"""
+_ORDER = ["storage", "ticks", "daynight", "pixels", "light", "touch", "motor", "engine", "hal",
+          "gestures", "ui", "session", "buttons", "logbook", "plan", "reminder", "link",
+          "planlink", "feel", "service", "faults", "app", "hal_rp2"]
+# hal_rp2 last, on the tests' machine/neopixel stand-ins: the Pico's HAL in place of the
+# sim's (hal_sim, loaded by hal here, is several times larger)
+_STAND_INS = str(Path(__file__).resolve().parents[1] / "tests" / "mp" / "quiet_rp2")
+
+
+def per_module() -> list[dict]:
+    """Heap each module takes when loaded from .mpy files (the sim's HAL in place of the rp2 one)."""
+    with tempfile.TemporaryDirectory(prefix="ontspan-bench-mods-") as tmp:
+        install.build(FIRMWARE_DIR, Path(tmp))
+        res = run_code(_PER_MODULE % (_ORDER,), path=[tmp, _STAND_INS], heapsize=HEAPSIZE)
+    if not res.ok:
+        raise SystemExit(f"bench heap: per-module run failed: {res.output[-500:]}")
+    out = []
+    for line in res.stdout.splitlines():
+        if line.startswith("MOD "):
+            _, name, used, loaded = line.split()
+            extra = [m for m in loaded.split("+") if m not in (name, "-")]
+            note = f" (with {', '.join(extra)})" if extra else ""
+            out.append(metric(f"heap of module {name}{note}", int(used), "bytes"))
+    return out
+
+
 def run(quick: bool = False) -> list[dict]:
     """Both layouts once: an install is the unit, so quick and full are the same."""
     out = []
@@ -81,4 +127,4 @@ def run(quick: bool = False) -> list[dict]:
         out.append(metric(f"modules loaded, {layout}", modules, "modules"))
     saved = used["files"] - used["romfs"]
     out.append(metric("heap saved by ROMFS", saved, "bytes", ">= 20 KB", saved >= 20 * 1024))
-    return out
+    return out + per_module()
