@@ -90,9 +90,10 @@ for m in %r:
     seen = set(sys.modules)
     prev = a
 """
-_ORDER = ["storage", "ticks", "daynight", "pixels", "light", "touch", "motor", "engine", "hal",
-          "gestures", "ui", "session", "buttons", "logbook", "plan", "reminder", "link",
-          "planlink", "feel", "service", "faults", "app", "hal_rp2"]
+_ORDER = (
+    "storage ticks daynight pixels light touch motor engine hal gestures ui session buttons"
+    " logbook plan reminder link planlink feel service faults app hal_rp2"
+).split()
 # hal_rp2 last, on the tests' machine/neopixel stand-ins: the Pico's HAL in place of the
 # sim's (hal_sim, loaded by hal here, is several times larger)
 _STAND_INS = str(Path(__file__).resolve().parents[1] / "tests" / "mp" / "quiet_rp2")
