@@ -221,7 +221,10 @@ def test_three_faults_in_a_minute_leave_the_repl_free(make_sim, capsys):
         return rc == 1 and "is at the REPL; `ontspan install` or unplug and replug" in err
 
     wait_for(at_repl, timeout=20)
-    assert at_repl() and dev.boots == 1  # it stays there: no restart by the firmware or launcher
+    # it stays there: asked again (a busy machine may let one probe go unanswered), the
+    # REPL answers, and neither the firmware nor the launcher restarted it
+    wait_for(at_repl, timeout=20)
+    assert dev.boots == 1
 
 
 def test_one_ctrl_c_byte_and_info_names_the_repl(make_sim, capsys):
