@@ -19,21 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .archive_rows import INSERT_MISSED, INSERT_START, UPSERT_END, missed_row, session_row
 from .archive_schema import SCHEMA_VERSION, migrate
 from .archive_sessions import EXPORT_FIELDS, Session, SessionQueries, reconstruct
 from .errors import InputError, OntspanError
-from .logformat import (
-    NO_MOMENT,
-    NOT_RATED,
-    UNKNOWN_U8,
-    UNKNOWN_U16,
-    Outcome,
-    Record,
-    RecordError,
-    RecordType,
-    decode,
-    encode,
-)
+from .logformat import Record, RecordError, RecordType, decode, encode
 
 __all__ = ["SCHEMA_VERSION", "EXPORT_FIELDS", "Archive", "Session", "Stored", "reconstruct",
            "default_path", "epoch_name"]
@@ -58,10 +48,6 @@ def epoch_name(epoch: str) -> str:
     return epoch or "v1"
 
 
-def _opt(v: int, unknown: int) -> int | None:
-    return None if v == unknown else v
-
-
 @dataclass
 class Stored:
     """What one store() did."""
@@ -71,42 +57,6 @@ class Stored:
     clashes: int = 0  # same seq, other bytes: kept aside in `conflicts`
     moved: int = 0  # identical records found under another epoch, now under this one
     seqs: list[int] = field(default_factory=list)  # seqs of the new records
-
-
-_SESSION_COLS = (
-    "device_id", "epoch", "seq", "end_seq", "boot", "uptime_s", "wall_s", "wall_source",
-    "protocol", "table_crc", "planned_s", "actual_s", "blocks", "groups", "outcome", "before",
-    "after", "moment", "version", "pulled_at",
-)
-_INSERT_START = (
-    f"INSERT OR IGNORE INTO sessions ({', '.join(_SESSION_COLS)}) "
-    f"VALUES ({', '.join('?' * len(_SESSION_COLS))})"
-)
-# the END is self-contained: it completes (or replaces) the START's row
-_UPSERT_END = (
-    f"INSERT INTO sessions ({', '.join(_SESSION_COLS)}) "
-    f"VALUES ({', '.join('?' * len(_SESSION_COLS))}) ON CONFLICT(device_id, epoch, seq) DO UPDATE SET "
-    + ", ".join(f"{k} = excluded.{k}" for k in _SESSION_COLS if k not in ("device_id", "epoch", "seq"))
-)
-_INSERT_MISSED = "INSERT OR IGNORE INTO missed VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-
-
-_OUTCOME_NAME = {o: o.name for o in Outcome}
-
-
-def _session_row(dev: str, epoch: str, r: Record, pulled: str) -> tuple[Any, ...]:
-    end = r.rtype == RecordType.END
-    wall = r.wall_s or None
-    return (
-        dev, epoch, r.seq - 1 if end else r.seq, r.seq if end else None, r.boot, r.uptime_s,
-        wall, "device" if wall else None, r.protocol, r.table_crc, r.planned_s,
-        _opt(r.actual_s, UNKNOWN_U16) if end else None,
-        _opt(r.blocks, UNKNOWN_U8) if end else None,
-        _opt(r.groups, UNKNOWN_U8) if end else None,
-        _OUTCOME_NAME[r.outcome] if end else "NONE",
-        _opt(r.before, NOT_RATED), _opt(r.after, NOT_RATED) if end else None,
-        _opt(r.moment, NO_MOMENT), r.version, pulled,
-    )
 
 
 class Archive(SessionQueries):
@@ -300,13 +250,12 @@ class Archive(SessionQueries):
             by_type[r.rtype].append(r)
         # a START whose END came in the same pull adds nothing the END does not carry
         ended = {r.seq - 1 for r in by_type[RecordType.END]}
-        db.executemany(_INSERT_START, [_session_row(dev, epoch, r, pulled)
+        db.executemany(INSERT_START, [session_row(dev, epoch, r, pulled)
                                        for r in by_type[RecordType.START] if r.seq not in ended])
-        db.executemany(_UPSERT_END, [_session_row(dev, epoch, r, pulled)
+        db.executemany(UPSERT_END, [session_row(dev, epoch, r, pulled)
                                      for r in by_type[RecordType.END]])
-        db.executemany(_INSERT_MISSED, [
-            (dev, epoch, r.seq, r.boot, r.uptime_s, r.wall_s or None, r.protocol, r.table_crc,
-             r.planned_s, _opt(r.moment, NO_MOMENT), pulled) for r in by_type[RecordType.MISSED]])
+        db.executemany(INSERT_MISSED, [missed_row(dev, epoch, r, pulled)
+                                       for r in by_type[RecordType.MISSED]])
 
     def _recover_conflicts(self, db: sqlite3.Connection, rows: list[Any]) -> None:
         # schema 1 conflicts: each device's clashing records, oldest first, go to
