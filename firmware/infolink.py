@@ -62,7 +62,7 @@ class _Kept:
 
     def __init__(self):
         self.dev = None  # the Device it was built for (an app restart makes a new one)
-        self.buf = b""
+        self.buf = bytearray()
         self.at_s = 0  # uptime second of its measures
         self.stale = True
 
