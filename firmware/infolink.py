@@ -4,9 +4,10 @@
 #
 # INFO is binary (contract INFO_*). The kept part (table, boot, faults, ids,
 # and the measures: heap after a collect, flash free) comes from
-# dev.info_dict() and is rebuilt only while the device is idle: when a new
-# Device asks first, after an upload, a config change or a log clear, and when
-# its measures are older than _MEASURE_S. While a session plays a request
+# dev.info_dict() and is rebuilt only while the device is idle: for a new
+# Device (at boot), by the handlers that change it (COMMIT, SET_CONFIG,
+# CLEAR_LOGS: all idle only), and by an INFO that finds its measures older than
+# _MEASURE_S. While a session plays a request
 # never collects, never asks the filesystem and never builds a document; it
 # reads the live fields from the Device's rooms (up_s, clock_set, cfg_ok,
 # log, storage) and the link's counters.
@@ -64,15 +65,15 @@ class _Kept:
         self.dev = None  # the Device it was built for (an app restart makes a new one)
         self.buf = bytearray()
         self.at_s = 0  # uptime second of its measures
-        self.stale = True
 
 
 _kept = _Kept()
 
 
-def changed():
-    """Something INFO keeps has changed (table, config, log): rebuild when next idle."""
-    _kept.stale = True
+def changed(dev):
+    """Something INFO keeps has changed (table, config, log epoch): rebuild now, while
+    idle (a session may start before the next INFO)."""
+    rebuild(dev)
 
 
 def _text(b, o, s):
@@ -107,12 +108,11 @@ def rebuild(dev):
     _kept.buf = b[:o]
     _kept.dev = dev
     _kept.at_s = d["clock"]["uptime_s"]
-    _kept.stale = False
 
 
 def info(dev, lk, p, out):
     k = _kept
-    if k.dev is not dev or ((k.stale or dev.up_s - k.at_s >= _MEASURE_S) and not dev.busy()):
+    if k.dev is not dev or (dev.up_s - k.at_s >= _MEASURE_S and not dev.busy()):
         rebuild(dev)
     n = len(k.buf)
     out[:n] = k.buf
@@ -167,7 +167,7 @@ def set_config(dev, lk, p, out):
     if not isinstance(values, dict):
         return fail(ERR_PAYLOAD)
     bad = dev.set_config(values)
-    changed()
+    changed(dev)
     if bad:
         b = str(bad).encode()[:64]
         out[: len(b)] = b

@@ -117,7 +117,7 @@ def put_table_commit(dev, lk, p, out):
         dev.stage_abort()
         out[0] = r
         return fail(ERR_TABLE_REFUSED, 1)
-    infolink.changed()  # a new table: INFO's CRC, size and ids
+    infolink.changed(dev)  # a new table: INFO's CRC, size and ids
     return ok()
 
 

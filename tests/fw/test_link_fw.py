@@ -312,6 +312,8 @@ assert call(0x20, struct.pack("<Ih", 1767225600, 60)) == (0, b"")
 assert call(0x21) == (0, struct.pack("<IhB", 1767225600, 60, 1))
 assert call(0x30, b"\\x09") == (link.ERR_NO_PROTOCOL, b"")
 assert call(0x30, b"\\x02") == (0, b"")
+st, p = call(0x02)  # INFO while it plays: the table committed before, not the one kept at boot
+assert st == 0 and p[1] & 1 and p[-2:] == b"\\x01\\x02" and struct.unpack_from("<I", p, 68)[0] == len(table), p
 st, p = call(0x32)
 assert struct.unpack("<BBBBHHI", p) == (1, 2, 3, 0, 65, 300, 42)
 assert call(0x31) == (0, b"")
