@@ -76,17 +76,15 @@ def view_crc_into(v, out, o):
     out[o + 3] = (c >> 24) & 0xFF
 
 
-def encode(src, n, dst):
-    """Encode frame bytes src[0:n] into dst with delimiters; returns the length."""
+def encode_part(src, i, n, dst, ci, o, run):
+    """The block encoding of src[i:n] continued into dst: ci is where the open
+    block's code byte goes, o the next free byte, run its literals so far.
+    Returns the state after it as one small int: ci | o << 10 | run << 20."""
     reserved = FRAME_RESERVED  # locals: the byte loop runs at the speed of folded consts
     run_max = FRAME_RUN
     full = CODE_MAX
-    dst[0] = FRAME_SOF
-    ci = 1  # where the current block's code byte goes
-    o = 2
-    run = 0
-    for i in range(n):
-        b = src[i]
+    for k in range(i, n):
+        b = src[k]
         if b < reserved:
             dst[ci] = reserved + b * run_max + run
             ci = o
@@ -101,6 +99,35 @@ def encode(src, n, dst):
                 ci = o
                 o += 1
                 run = 0
-    dst[ci] = reserved + FRAME_NO_MARK * run_max + run
+    return ci | (o << 10) | (run << 20)
+
+
+def encode_end(dst, state):
+    """Close the open block of an encode_part state and end the frame; its length."""
+    ci = state & 0x3FF
+    o = (state >> 10) & 0x3FF
+    dst[ci] = FRAME_RESERVED + FRAME_NO_MARK * FRAME_RUN + (state >> 20)
     dst[o] = FRAME_EOF
     return o + 1
+
+
+def encode(src, n, dst):
+    """Encode frame bytes src[0:n] into dst with delimiters; returns the length."""
+    dst[0] = FRAME_SOF
+    return encode_end(dst, encode_part(src, 0, n, dst, 1, 2, 0))
+
+
+class Kept:
+    """A reply payload (or its end) that is sent many times, framed once: when the
+    byte before it in the frame is a marker (below 0x08), its encoding starts a
+    block of its own, so its whole blocks are copied, not encoded, per reply.
+    raw[tail:] are the literals of its last, open block: the CRC follows them."""
+
+    def __init__(self, raw):
+        n = len(raw)
+        self.raw = raw
+        self.n = n
+        dst = bytearray(n + n // (FRAME_RUN - 1) + 2)
+        st = encode_part(raw, 0, n, dst, 0, 1, 0)
+        self.blocks = dst[: st & 0x3FF]
+        self.tail = n - (st >> 20)

@@ -64,6 +64,7 @@ class _Kept:
     def __init__(self):
         self.dev = None  # the Device it was built for (an app restart makes a new one)
         self.buf = bytearray()
+        self.frame = None  # link.Kept of the bytes after the live head
         self.at_s = 0  # uptime second of its measures
 
 
@@ -106,6 +107,7 @@ def rebuild(dev):
         b[o] = pid
         o += 1
     _kept.buf = b[:o]
+    _kept.frame = link.Kept(memoryview(_kept.buf)[INFO_LIVE_SIZE:])
     _kept.dev = dev
     _kept.at_s = d["clock"]["uptime_s"]
 
@@ -129,6 +131,7 @@ def info(dev, lk, p, out):
         dev.table_version, dev.up_s, last - first + 1 if first else 0, first, last,
         lk.rx_frames, lk.rx_bad, lk.rx_noise, lk.rx_dups, lk.tx_frames, lk.tx_short,
     )
+    lk.keep_tail(k.frame)
     return ok(n)
 
 
@@ -141,6 +144,7 @@ class _Config:
     def __init__(self):
         self.src = None
         self.buf = b""
+        self.frame = None
 
 
 _cfg = _Config()
@@ -153,9 +157,11 @@ def get_config(dev, lk, p, out):
         if len(b) > link.MAX_PAYLOAD:
             return fail(ERR_INTERNAL)
         _cfg.buf = b
+        _cfg.frame = link.Kept(b)
         _cfg.src = c
     n = len(_cfg.buf)
     out[:n] = _cfg.buf
+    lk.keep_tail(_cfg.frame)
     return ok(n)
 
 

@@ -36,14 +36,17 @@ from contract import (
     LINK_MAJOR,  # noqa: F401
     LINK_MINOR,  # noqa: F401
     MAX_PAYLOAD,
-    OK,  # noqa: F401
+    OK,
     REPLY_BIT,
 )
-from frame import (  # noqa: F401  (link.encode, link.crc32_into: tests)
+from frame import (  # noqa: F401  (link.encode, link.crc32_into, link.Kept: handlers, tests)
     CODE_MAX,
     SHORT_FRAME,
+    Kept,
     crc32_into,
     encode,
+    encode_end,
+    encode_part,
     frame_crc,
     view_crc_into,
 )
@@ -93,6 +96,7 @@ class Link:
         self._tx = bytearray(_MAX_RAW)
         self._txv = memoryview(self._tx)
         self._tx_long = self._txv[:0]  # the view of the last long reply (see _send)
+        self._kept = None  # a frame.Kept the next reply ends with (keep_tail)
         self._enc = bytearray(_MAX_ENC)
         self._wr = outstream.write  # bound once: binding allocates
         self._flush = getattr(outstream, "flush", None)
@@ -270,6 +274,11 @@ class Link:
         else:
             self._last_len = 0
 
+    def keep_tail(self, kept):
+        """The reply the handler is writing ends with kept.raw (a frame.Kept), already
+        copied into out: its framing is copied instead of made again."""
+        self._kept = kept
+
     def _send(self, req_id, code, status, n):
         tx = self._tx
         tx[0] = n & 0xFF
@@ -286,7 +295,20 @@ class Link:
             if len(v) != end:
                 v = self._tx_long = self._txv[:end]
             view_crc_into(v, tx, end)
-        m = encode(tx, end + FRAME_TAIL, self._enc)
+        kept = self._kept
+        self._kept = None
+        enc = self._enc
+        h = end - kept.n if kept is not None else 0
+        if kept is not None and status == OK and h >= FRAME_HEAD and tx[h - 1] < FRAME_RESERVED:
+            # the byte before the kept bytes is a marker: they start a block of their own
+            enc[0] = FRAME_SOF
+            ci = encode_part(tx, 0, h, enc, 1, 2, 0) & 0x3FF  # run 0: a marker just closed
+            k = len(kept.blocks)
+            enc[ci : ci + k] = kept.blocks
+            ci += k
+            m = encode_end(enc, encode_part(tx, h + kept.tail, end + FRAME_TAIL, enc, ci, ci + 1, 0))
+        else:
+            m = encode(tx, end + FRAME_TAIL, enc)
         self._write(m)
         return m
 
