@@ -64,7 +64,7 @@ class _Kept:
     def __init__(self):
         self.dev = None  # the Device it was built for (an app restart makes a new one)
         self.buf = bytearray()
-        self.frame = None  # link.Kept of the bytes after the live head
+        self.frame = link.Kept(b"")  # link.Kept of the bytes after the live head
         self.at_s = 0  # uptime second of its measures
 
 
@@ -144,7 +144,7 @@ class _Config:
     def __init__(self):
         self.src = None
         self.buf = b""
-        self.frame = None
+        self.frame = link.Kept(b"")
 
 
 _cfg = _Config()
