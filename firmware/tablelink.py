@@ -24,7 +24,7 @@ from link import (
 from micropython import const
 
 _CHUNK = link.MAX_PAYLOAD - 4  # a PUT_TABLE_CHUNK carries its offset u32 first
-_BUSY_BYTES = const(96)  # GET_TABLE bytes per reply while a session plays (service.py)
+_BUSY_BYTES = const(64)  # GET_TABLE bytes per reply while a session plays (service.py)
 
 
 class _Upload:

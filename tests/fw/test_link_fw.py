@@ -314,6 +314,8 @@ assert call(0x30, b"\\x09") == (link.ERR_NO_PROTOCOL, b"")
 assert call(0x30, b"\\x02") == (0, b"")
 st, p = call(0x02)  # INFO while it plays: the table committed before, not the one kept at boot
 assert st == 0 and p[1] & 1 and p[-2:] == b"\\x01\\x02" and struct.unpack_from("<I", p, 69)[0] == len(table), p
+st, p = call(0x13, struct.pack("<IH", 0, 508))  # GET_TABLE while it plays: a short reply
+assert st == 0 and p[4:] == table[:64], p
 st, p = call(0x32)
 assert struct.unpack("<BBBBHHI", p) == (1, 2, 3, 0, 65, 300, 42)
 assert call(0x31) == (0, b"")
