@@ -395,3 +395,26 @@ for case in range(400):
     checked += 1
 print(checked)
 """)
+
+
+def test_get_logs_answers_a_few_records_while_a_session_plays(mpy):
+    out = mpy.check("""
+import service
+
+class Dev:
+    playing = False
+    def busy(self):
+        return self.playing
+    def log_epoch(self):
+        return b"EPOC"
+    def get_logs(self, from_seq, buf):
+        return len(buf) // 32  # as many as fit
+
+dev = Dev()
+out = bytearray(512)
+for playing in (False, True):
+    dev.playing = playing
+    r = service.get_logs(dev, None, memoryview(b"\\x01\\x00\\x00\\x00\\x0f"), memoryview(out))
+    print(r >> 16, ((r & 0xFFFF) - 4) // 32)
+""")
+    assert out.split() == ["0", "15", "0", "3"]
