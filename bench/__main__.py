@@ -26,6 +26,7 @@ QUICK_RESULTS = BENCH.parent / "build" / "bench-quick"
 SUITES = ["boot", "protocols", "link", "logs", "heap", "powercut", "firmware"]
 SUITES.append("cues")  # LED bytes per cue kind day and night; motor on-time
 SUITES.append("archive")  # archive store rate; the report as a PNG
+SUITES.append("budget")  # device time per link command, flash round trips, LED frame gaps
 
 
 def malformed(metrics: object) -> list[str]:

@@ -34,7 +34,7 @@ except ImportError:
 # the firmware release; the host package takes its version from here too
 FIRMWARE_VERSION = "0.2.0"
 LINK_MAJOR = const(1)  # a host refuses a device with another major version
-LINK_MINOR = const(0)  # new commands only; old hosts keep working
+LINK_MINOR = const(1)  # 1.1: INFO is binary (INFO_*); a 1.1 host still reads 1.0 JSON
 TABLE_VERSION = const(1)  # table format (docs/table-format.md)
 
 # ---------------------------------------------------------------- link framing (docs/link.md)
@@ -103,6 +103,17 @@ PUT_TABLE_BEGIN_REQ = "<II"  # total size, CRC-32
 GET_TABLE_REQ = "<IH"  # offset, bytes wanted
 GET_LOGS_REQ = "<IB"  # from seq, records wanted
 CLEAR_LOGS_REQ = "<I"  # up to seq
+# INFO (link 1.1, docs/link.md): the live head is packed per request, the rest is
+# cached on the device and rebuilt while idle; then device id, firmware, last
+# fault (each a length u8 and ASCII/bytes) and the protocol ids (u8 each)
+INFO_VERSION = const(1)  # first byte; never 0x7B, the "{" of the 1.0 JSON INFO
+INFO_LIVE = "<BBBBIIIIIIIIIIx"  # version, STATUS flags, selected id (0 none), table format;
+# uptime s; log count, first, last; link rx, bad, noise, dup, tx, short; 0 (the kept
+# part's framing then starts a block of its own and is made once: frame.Kept)
+INFO_LIVE_SIZE = const(45)
+INFO_KEPT = "<IIIIIIII4sHBB"  # heap free, used, flash free (0xFFFFFFFF unknown), measured
+# at uptime s; boot; table CRC, size; log capacity, log epoch; faults; protocols N; id bytes
+INFO_KEPT_SIZE = const(40)
 
 # ---------------------------------------------------------------- STATUS states and flags
 

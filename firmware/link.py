@@ -6,10 +6,8 @@
 # from the frame body, so a frame never carries Ctrl-C (0x03) or the raw-REPL
 # controls: the VM's keyboard interrupt stays on and mpremote can always
 # take over.
-import binascii
 import select
 import time
-from array import array
 
 import contract
 from contract import (
@@ -38,8 +36,19 @@ from contract import (
     LINK_MAJOR,  # noqa: F401
     LINK_MINOR,  # noqa: F401
     MAX_PAYLOAD,
-    OK,  # noqa: F401
+    OK,
     REPLY_BIT,
+)
+from frame import (  # noqa: F401  (link.encode, link.crc32_into, link.Kept: handlers, tests)
+    CODE_MAX,
+    SHORT_FRAME,
+    Kept,
+    crc32_into,
+    encode,
+    encode_end,
+    encode_part,
+    frame_crc,
+    view_crc_into,
 )
 from micropython import const
 
@@ -51,7 +60,7 @@ COMMANDS = tuple(
 del contract
 
 # derived sizes (plain globals: const() cannot fold names from another module)
-_CODE_MAX = FRAME_RESERVED + FRAME_NO_MARK * FRAME_RUN + FRAME_RUN - 1  # 250: full block
+_CODE_MAX = CODE_MAX
 _MAX_RAW = FRAME_HEAD + MAX_PAYLOAD + FRAME_TAIL  # 521
 _MAX_ENC = 2 + _MAX_RAW + _MAX_RAW // (FRAME_RUN - 1) + 1  # delimiters, bytes, code bytes
 
@@ -61,95 +70,6 @@ _SKIP = const(2)  # bad frame already answered: drop until 0x07 or 0x00
 
 _DUP_MS = const(3000)  # a resent request within this window gets the cached reply
 _VIEWS = const(8)  # requests with payloads up to this size get a ready-made view
-_SHORT_FRAME = const(32)  # header + payload bytes up to this: CRC without allocating
-
-
-def _crc_tables():
-    # CRC-32 (poly 0xEDB88320, as zlib/binascii) per byte, split into 16-bit halves
-    lo = array("H", bytes(512))
-    hi = array("H", bytes(512))
-    for i in range(256):
-        cl = i
-        ch = 0
-        for _ in range(8):
-            if cl & 1:
-                cl = ((cl >> 1) | ((ch & 1) << 15)) ^ 0x8320
-                ch = (ch >> 1) ^ 0xEDB8
-            else:
-                cl = (cl >> 1) | ((ch & 1) << 15)
-                ch >>= 1
-        lo[i] = cl
-        hi[i] = ch
-    return lo, hi
-
-
-_CRC_LO, _CRC_HI = _crc_tables()
-
-
-def crc32_into(buf, n, out, o):
-    """CRC-32 of buf[:n] (the same as binascii.crc32) written little-endian at
-    out[o:o+4]. Computed in 16-bit halves: no int ever needs more than 16 bits,
-    so nothing is allocated even on the rp2, where small ints are 31-bit and a
-    CRC-32 value would be a heap object, and no slice of buf is made."""
-    tl = _CRC_LO
-    th = _CRC_HI
-    lo = 0xFFFF
-    hi = 0xFFFF
-    for i in range(n):
-        k = (lo ^ buf[i]) & 0xFF
-        lo = ((lo >> 8) | ((hi & 0xFF) << 8)) ^ tl[k]
-        hi = (hi >> 8) ^ th[k]
-    lo ^= 0xFFFF
-    hi ^= 0xFFFF
-    out[o] = lo & 0xFF
-    out[o + 1] = lo >> 8
-    out[o + 2] = hi & 0xFF
-    out[o + 3] = hi >> 8
-
-
-def frame_crc(buf, mv, n, out, o):
-    """CRC-32 of buf[:n] (mv: a memoryview of buf) at out[o:o+4], little-endian.
-    Short frames (STATUS, HELLO, START, ... and their replies) take the
-    allocation-free loop; long ones binascii, 100x faster (a long frame
-    allocates its payload view anyway, and a 521-byte loop costs ~30 ms on a Pico)."""
-    if n <= _SHORT_FRAME:
-        crc32_into(buf, n, out, o)
-        return
-    c = binascii.crc32(mv[:n])
-    out[o] = c & 0xFF
-    out[o + 1] = (c >> 8) & 0xFF
-    out[o + 2] = (c >> 16) & 0xFF
-    out[o + 3] = (c >> 24) & 0xFF
-
-
-def encode(src, n, dst):
-    """Encode frame bytes src[0:n] into dst with delimiters; returns the length."""
-    reserved = FRAME_RESERVED  # locals: the byte loop runs at the speed of folded consts
-    run_max = FRAME_RUN
-    full = _CODE_MAX
-    dst[0] = FRAME_SOF
-    ci = 1  # where the current block's code byte goes
-    o = 2
-    run = 0
-    for i in range(n):
-        b = src[i]
-        if b < reserved:
-            dst[ci] = reserved + b * run_max + run
-            ci = o
-            o += 1
-            run = 0
-        else:
-            dst[o] = b
-            o += 1
-            run += 1
-            if run == run_max - 1:
-                dst[ci] = full
-                ci = o
-                o += 1
-                run = 0
-    dst[ci] = reserved + FRAME_NO_MARK * run_max + run
-    dst[o] = FRAME_EOF
-    return o + 1
 
 
 class Link:
@@ -175,6 +95,8 @@ class Link:
         self._crc = bytearray(4)  # CRC of the frame being checked
         self._tx = bytearray(_MAX_RAW)
         self._txv = memoryview(self._tx)
+        self._tx_long = self._txv[:0]  # the view of the last long reply (see _send)
+        self._kept = None  # a frame.Kept the next reply ends with (keep_tail)
         self._enc = bytearray(_MAX_ENC)
         self._wr = outstream.write  # bound once: binding allocates
         self._flush = getattr(outstream, "flush", None)
@@ -352,6 +274,11 @@ class Link:
         else:
             self._last_len = 0
 
+    def keep_tail(self, kept):
+        """The reply the handler is writing ends with kept.raw (a frame.Kept), already
+        copied into out: its framing is copied instead of made again."""
+        self._kept = kept
+
     def _send(self, req_id, code, status, n):
         tx = self._tx
         tx[0] = n & 0xFF
@@ -360,8 +287,28 @@ class Link:
         tx[3] = code
         tx[4] = status
         end = FRAME_HEAD + n
-        frame_crc(tx, self._txv, end, tx, end)
-        m = encode(tx, end + FRAME_TAIL, self._enc)
+        if end <= SHORT_FRAME:
+            crc32_into(tx, end, tx, end)
+        else:
+            # a reply of the length before (INFO asked again) reuses its view
+            v = self._tx_long
+            if len(v) != end:
+                v = self._tx_long = self._txv[:end]
+            view_crc_into(v, tx, end)
+        kept = self._kept
+        self._kept = None
+        enc = self._enc
+        h = end - kept.n if kept is not None else 0
+        if kept is not None and status == OK and h >= FRAME_HEAD and tx[h - 1] < FRAME_RESERVED:
+            # the byte before the kept bytes is a marker: they start a block of their own
+            enc[0] = FRAME_SOF
+            ci = encode_part(tx, 0, h, enc, 1, 2, 0) & 0x3FF  # run 0: a marker just closed
+            k = len(kept.blocks)
+            enc[ci : ci + k] = kept.blocks
+            ci += k
+            m = encode_end(enc, encode_part(tx, h + kept.tail, end + FRAME_TAIL, enc, ci, ci + 1, 0))
+        else:
+            m = encode(tx, end + FRAME_TAIL, enc)
         self._write(m)
         return m
 
@@ -408,6 +355,9 @@ class Dispatcher:
             h = getattr(handlers, name, None)
             if h is not None:
                 self.table[code] = h
+        ready = getattr(handlers, "ready", None)
+        if ready is not None and dev is not None:
+            ready(dev)  # handlers prepare for this device now, at boot
 
     def handle(self, link, req):
         """Run the handler for req (from Link.poll) and send its reply."""

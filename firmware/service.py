@@ -1,19 +1,22 @@
 # Link command handlers: payload bytes in, reply bytes out. Wire layouts are
 # in docs/link.md; everything the device must do is asked of `dev`, an object
 # with the methods of `Contract` below (the app's Device, the tests' FakeDev).
+# The handlers live by area: here the small ones; infolink.py INFO and the
+# configuration; tablelink.py the table upload and read-back; planlink.py the
+# practice plan. All are imported here, at boot, so the dispatcher finds every
+# one as service.<name> and no first import waits for a fragmented heap.
 #
 # Wiring in the app:
 #     lk = link.Link(sys.stdin.buffer, sys.stdout.buffer, clock)
-#     disp = link.Dispatcher(service, dev)
+#     disp = link.Dispatcher(service, dev)      # calls service.ready(dev)
 #     ...each tick: req = lk.poll(64); if req: disp.handle(lk, req)
 #
 # The busy guard (end of this file) refuses every command that writes flash or
 # changes what plays while dev.busy(): handlers never check it themselves.
-import binascii
-import json
 import struct
 
 import feel as feel_cue  # at boot: an import while idle for hours may find no room left
+import infolink
 import link
 from contract import (  # noqa: F401  (the app reads states and flags as service.*)
     CLEAR_LOGS_REQ,
@@ -24,11 +27,9 @@ from contract import (  # noqa: F401  (the app reads states and flags as service
     FLAG_NIGHT,
     FLAG_TABLE,
     GET_LOGS_REQ,
-    GET_TABLE_REQ,
     HELLO_REPLY,
     LOG_EPOCH_SIZE,
     LOG_RECORD_SIZE,
-    PUT_TABLE_BEGIN_REQ,
     SET_CLOCK_REQ_HALVES,
     STATE_IDLE,
     STATE_PAUSED,
@@ -39,24 +40,16 @@ from contract import (  # noqa: F401  (the app reads states and flags as service
     TABLE_MAX,
     TABLE_VERSION,
 )
-from link import (
-    ERR_BUSY,
-    ERR_INTERNAL,
-    ERR_NO_PROTOCOL,
-    ERR_OFFSET,
-    ERR_PAYLOAD,
-    ERR_STATE,
-    ERR_STORAGE,
-    ERR_TABLE_CRC,
-    ERR_TABLE_REFUSED,
-    ERR_TOO_LARGE,
-    ERR_VALUE,
-    fail,
-    ok,
-)
+from infolink import get_config, info, info_doc, set_config  # noqa: F401  (INFO, *_CONFIG)
+from link import ERR_BUSY, ERR_PAYLOAD, fail, ok
+from micropython import const
 from planlink import clear_plan, get_plan, put_plan  # noqa: F401  (PLAN commands: docs/plans.md)
-
-_CHUNK = link.MAX_PAYLOAD - 4  # a PUT_TABLE_CHUNK carries its offset u32 first
+from tablelink import (  # noqa: F401  (PUT_TABLE_*, GET_TABLE)
+    get_table,
+    put_table_begin,
+    put_table_chunk,
+    put_table_commit,
+)
 
 
 class Contract:
@@ -73,7 +66,11 @@ class Contract:
         raise NotImplementedError
 
     def info_dict(self):
-        """The INFO document: build it with info_doc() so its keys are the schema."""
+        """The INFO facts: build them with info_doc(). Asked only while idle (at boot,
+        after a change, every few seconds of INFO); between, INFO reads the live
+        fields from these attributes, cheaply and without allocating:
+        up_s (int), clock_set, cfg_ok (bools), log (.first_seq, .last_seq),
+        storage (.table: None or a table.Table, .selected: its index)."""
         raise NotImplementedError
 
     def stage_begin(self, total):
@@ -147,56 +144,10 @@ class Contract:
         raise NotImplementedError
 
 
-def info_doc(firmware, device_id, table_crc, table_size, protocols, selected, logs, boot,
-             flash_free, clock_set, uptime_s, config_ok, faults, last_fault, heap_free, heap_used):
-    """The INFO document: the one definition of its keys (the host reads these)."""
-    return {
-        "firmware": firmware,
-        "device_id": device_id,  # hex
-        "table": {
-            "version": TABLE_VERSION,
-            "crc": ("%08x" % table_crc) if table_size else None,
-            "size": table_size,
-        },
-        "protocols": protocols,  # ids, in table order
-        "selected": selected,  # id of the chosen protocol, None without a table
-        "logs": logs,  # {"count", "capacity", "first", "last", "epoch"}
-        "boot": boot,
-        "flash_free": flash_free,
-        "clock": {"set": clock_set, "uptime_s": uptime_s},
-        "config_ok": config_ok,  # the config itself: GET_CONFIG (INFO stays in one frame)
-        "faults": {"count": faults, "last": last_fault},  # app restarts after an error
-        "heap": {"free": heap_free, "used": heap_used},  # bytes, after a gc.collect()
-    }
-
-
-class _Upload:
-    """The one table upload in progress (PUT_TABLE_BEGIN .. COMMIT)."""
-
-    def __init__(self):
-        self.active = False
-        self.total = 0
-        self.crc = 0
-        self.got = 0
-        self.run = 0  # CRC-32 of the bytes received so far
-
-
-_up = _Upload()
-
-
-def _storage(out, e):
-    out[0] = (e.args[0] if e.args and isinstance(e.args[0], int) else 0) & 0xFF
-    return fail(ERR_STORAGE, 1)
-
-
-def _json(out, obj):
-    b = json.dumps(obj, separators=(",", ":")).encode()  # compact: INFO must fit one frame
-    n = len(b)
-    if n > link.MAX_PAYLOAD:
-        return fail(ERR_INTERNAL)
-    out[:n] = b
-    return ok(n)
-
+# While a session plays, long replies are cut short: framing costs the Pico
+# ~30 us a byte, and a full frame would cost an LED frame. The host asks on.
+_FRAME_RECORDS = (link.MAX_PAYLOAD - LOG_EPOCH_SIZE) // LOG_RECORD_SIZE
+_BUSY_RECORDS = const(3)  # GET_LOGS records per reply while busy (100 bytes)
 
 _fw = bytearray(32)  # the firmware version as ASCII, made once: HELLO allocates nothing
 _fw_n = -1
@@ -217,111 +168,10 @@ def hello(dev, lk, p, out):
     return ok(6 + _fw_n)
 
 
-def info(dev, lk, p, out):
-    d = dev.info_dict()
-    d["link"] = {
-        "rx": lk.rx_frames,
-        "bad": lk.rx_bad,
-        "noise": lk.rx_noise,
-        "dup": lk.rx_dups,
-        "tx": lk.tx_frames,
-        "short": lk.tx_short,
-    }
-    return _json(out, d)
-
-
 def echo(dev, lk, p, out):
     n = len(p)
     out[:n] = p
     return ok(n)
-
-
-def put_table_begin(dev, lk, p, out):
-    if len(p) != 8:
-        return fail(ERR_PAYLOAD)
-    total, crc = struct.unpack_from(PUT_TABLE_BEGIN_REQ, p, 0)
-    if total == 0 or total > dev.max_table:
-        struct.pack_into("<I", out, 0, dev.max_table)
-        return fail(ERR_TOO_LARGE, 4)
-    if _up.active:
-        dev.stage_abort()
-        _up.active = False
-    try:
-        r = dev.stage_begin(total)
-    except OSError as e:
-        return _storage(out, e)
-    if r:
-        return fail(r)
-    _up.active = True
-    _up.total = total
-    _up.crc = crc
-    _up.got = 0
-    _up.run = 0
-    struct.pack_into("<H", out, 0, _CHUNK)
-    return ok(2)
-
-
-def put_table_chunk(dev, lk, p, out):
-    if len(p) < 5:
-        return fail(ERR_PAYLOAD)
-    if not _up.active:
-        return fail(ERR_STATE)
-    off = struct.unpack_from("<I", p, 0)[0]
-    data = p[4:]
-    if off != _up.got:
-        struct.pack_into("<I", out, 0, _up.got)
-        return fail(ERR_OFFSET, 4)
-    if off + len(data) > _up.total:
-        return fail(ERR_PAYLOAD)
-    try:
-        r = dev.stage_write(data)
-    except OSError as e:
-        _up.active = False
-        dev.stage_abort()
-        return _storage(out, e)
-    if r:
-        return fail(r)
-    _up.got += len(data)
-    _up.run = binascii.crc32(data, _up.run)
-    struct.pack_into("<I", out, 0, _up.got)
-    return ok(4)
-
-
-def put_table_commit(dev, lk, p, out):
-    if not _up.active:
-        return fail(ERR_STATE)
-    if _up.got != _up.total:
-        struct.pack_into("<I", out, 0, _up.got)
-        return fail(ERR_STATE, 4)
-    _up.active = False
-    if _up.run != _up.crc:
-        dev.stage_abort()
-        return fail(ERR_TABLE_CRC)
-    try:
-        r = dev.stage_commit()
-    except OSError as e:
-        dev.stage_abort()
-        return _storage(out, e)
-    if r:
-        dev.stage_abort()
-        out[0] = r
-        return fail(ERR_TABLE_REFUSED, 1)
-    return ok()
-
-
-def get_table(dev, lk, p, out):
-    if len(p) != 6:
-        return fail(ERR_PAYLOAD)
-    off, want = struct.unpack_from(GET_TABLE_REQ, p, 0)
-    total = dev.table_size()
-    if not total:
-        return fail(ERR_NO_PROTOCOL)
-    struct.pack_into("<I", out, 0, total)
-    if off > total:
-        return fail(ERR_OFFSET, 4)
-    n = min(want, link.MAX_PAYLOAD - 4, total - off)
-    got = dev.read_table(off, out[4 : 4 + n]) if n else 0
-    return ok(4 + got)
 
 
 def set_clock(dev, lk, p, out):
@@ -359,25 +209,6 @@ def status(dev, lk, p, out):
     return ok(STATUS_SIZE)
 
 
-def set_config(dev, lk, p, out):
-    try:
-        values = json.loads(p)
-    except ValueError:
-        return fail(ERR_PAYLOAD)
-    if not isinstance(values, dict):
-        return fail(ERR_PAYLOAD)
-    bad = dev.set_config(values)
-    if bad:
-        b = str(bad).encode()[:64]
-        out[: len(b)] = b
-        return fail(ERR_VALUE, len(b))
-    return ok()
-
-
-def get_config(dev, lk, p, out):
-    return _json(out, dev.config_dict())
-
-
 def reboot(dev, lk, p, out):
     mode = p[0] if len(p) else 0
     if mode > 1:
@@ -392,7 +223,7 @@ def get_logs(dev, lk, p, out):
     if len(p) != 5:
         return fail(ERR_PAYLOAD)
     from_seq, want = struct.unpack_from(GET_LOGS_REQ, p, 0)
-    room = min(want, (link.MAX_PAYLOAD - LOG_EPOCH_SIZE) // LOG_RECORD_SIZE)
+    room = min(want, _BUSY_RECORDS if dev.busy() else _FRAME_RECORDS)
     out[0:LOG_EPOCH_SIZE] = dev.log_epoch()
     recs = memoryview(out)[LOG_EPOCH_SIZE : LOG_EPOCH_SIZE + LOG_RECORD_SIZE * room]
     return ok(LOG_EPOCH_SIZE + LOG_RECORD_SIZE * dev.get_logs(from_seq, recs))
@@ -403,6 +234,7 @@ def clear_logs(dev, lk, p, out):
     if len(p) != 4:
         return fail(ERR_PAYLOAD)
     r = dev.clear_logs(struct.unpack_from(CLEAR_LOGS_REQ, p, 0)[0])
+    infolink.changed(dev)  # the log epoch and the flash free
     return fail(r) if r else ok()
 
 
@@ -442,3 +274,9 @@ def _guard_all():
 
 
 _guard_all()
+
+
+def ready(dev):
+    """The dispatcher calls this once it serves dev (at boot): INFO is built now,
+    while the device is idle, not on a first request that may come mid-session."""
+    infolink.rebuild(dev)

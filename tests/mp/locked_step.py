@@ -18,6 +18,7 @@ def run(table_bytes, pid, seconds=4):
         f(0x10, b"\x10\x00\x00\x00\x00\x00\x00\x00"),  # PUT_TABLE_BEGIN: busy
         f(0x51, b"\x05\x00\x00\x00"),  # CLEAR_LOGS: busy
         f(0x30, bytes([pid])),  # START while one plays: busy
+        f(0x02, b""),  # INFO: the kept reply and its live head
     ]
     for _ in range(20):  # warm up: first calls of ipoll and friends allocate once
         dev.step()

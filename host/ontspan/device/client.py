@@ -1,61 +1,52 @@
-"""Link client: framed requests to the device over USB serial (docs/link.md).
+"""Link client: one method per device command (docs/link.md), on the transport
+(transport.py: framing, ids, retries, round trips).
 
-A `Link` speaks one request at a time and waits for its reply; REPL text the
-device prints between frames is kept for error messages and otherwise skipped.
+A `Link` speaks to one device; REPL text the device prints between frames is kept
+for error messages and otherwise skipped.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import random
 import re
 import struct
-import sys
 import time
 import zlib
 from collections.abc import Callable
-from typing import IO, Any, Protocol
+from typing import Any
 
-from ..errors import DeviceLost, OntspanError
+from ..errors import OntspanError
 from ..logformat import EPOCH_SIZE as LOG_EPOCH_SIZE
 from ..logformat import SIZE as LOG_SIZE
 from ..logformat import split_reply
 from ..shared import C
-from .codec import (
-    FRAME_ERRORS,
-    LINK_MAJOR,
-    LINK_MINOR,
-    MAX_PAYLOAD,
-    Cmd,
-    Frame,
-    FrameError,
-    FrameParser,
-    Status,
-    encode_frame,
-)
-from .lossguard import LossGuard, port_errors
+from .codec import LINK_MAJOR, LINK_MINOR, MAX_PAYLOAD, Cmd, Status
 from .replies import (
     DeviceClock,
     DeviceStatus,
     Hello,
     LinkError,
-    command_name,
     parse_clock,
     parse_hello,
+    parse_info,
     parse_status,
 )
+from .transport import (  # noqa: F401  (the timing constants are documented here)
+    BAUDRATE,
+    COMMIT_TIMEOUT,
+    READ_CHUNK,
+    REQUEST_RETRIES,
+    REQUEST_TIMEOUT,
+    SerialLike,
+    Transport,
+    hexdump,
+    open_serial,
+)
 
-# timing: the device answers within a few of its 20 ms ticks; flash work takes longer
-BAUDRATE = 115200  # ignored by USB CDC, needed by pyserial
 HELLO_TIMEOUT = 0.5  # per attempt
 HELLO_RETRIES = 4
-REQUEST_TIMEOUT = 1.0
-REQUEST_RETRIES = 2  # resends of the same request (the device answers a resend from its cache)
-COMMIT_TIMEOUT = 5.0  # validate + rename on flash
 LOG_RECORD = LOG_SIZE  # bytes per practice-log record (docs/log-format.md)
 LOG_BATCH = (MAX_PAYLOAD - LOG_EPOCH_SIZE) // LOG_RECORD  # records per GET_LOGS reply
-READ_CHUNK = 4096  # bytes per serial read
 REPL_PROBE_S = 1.0  # at most this long for a REPL to answer Enter (it stops at the prompt)
 # typed at a REPL that ignored HELLO: prints OSP:<firmware version> or OSP:none
 REPL_PROBE = (
@@ -64,185 +55,8 @@ REPL_PROBE = (
 )
 
 
-class SerialLike(Protocol):
-    """What Link needs of a pyserial `Serial` (tests pass fakes)."""
-
-    timeout: float | None
-
-    def write(self, data: bytes, /) -> int | None: ...
-    def read(self, size: int = 1, /) -> bytes: ...
-    def reset_input_buffer(self) -> None: ...
-    def close(self) -> None: ...
-
-
-def hexdump(data: bytes, width: int = 16) -> list[str]:
-    """esptool-style lines: offset, hex, printable ASCII."""
-    lines = []
-    for i in range(0, len(data), width):
-        chunk = data[i : i + width]
-        hx = " ".join(f"{b:02x}" for b in chunk)
-        asc = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
-        lines.append(f"  {i:04x}  {hx:<{width * 3}} {asc}")
-    return lines
-
-
-def open_serial(port: str) -> Any:
-    """Open a serial port; OntspanError with one line for the usual failures."""
-    import serial  # late: keeps `ontspan compile` free of pyserial
-
-    try:
-        return serial.Serial(port, BAUDRATE, timeout=0.05, write_timeout=2.0, exclusive=True)
-    except port_errors() as e:  # pyserial lets raw OSError/termios errors out of open()
-        if getattr(e, "errno", None) == 5 or "Input/output" in str(e):
-            raise DeviceLost(f"opening {port} failed: {e}") from e
-        err = getattr(e, "errno", None)
-        msg = str(e)
-        if err == 2 or "No such file" in msg or "FileNotFoundError" in msg:
-            raise OntspanError(f"no device at {port} (unplugged? see `ontspan ports`)") from e
-        if err == 13 or "ermission" in msg:
-            raise OntspanError(
-                f"no permission to open {port} (Linux: add yourself to the dialout group)"
-            ) from e
-        if err == 16 or "busy" in msg.lower() or "lock" in msg.lower():
-            raise OntspanError(
-                f"{port} is busy: close mpremote, a terminal or another ontspan first"
-            ) from e
-        raise OntspanError(f"cannot open {port}: {msg}") from e
-
-
-class Link:
-    """One device on one serial port: stop-and-wait requests with retries."""
-
-    def __init__(
-        self,
-        port_or_serial: str | SerialLike,
-        *,
-        trace: bool | IO[str] = False,
-        clock: Callable[[], float] = time.monotonic,
-    ):
-        if isinstance(port_or_serial, str):
-            self.port = port_or_serial
-            self.ser: SerialLike = open_serial(port_or_serial)
-        else:
-            self.port = getattr(port_or_serial, "port", None) or "device"
-            self.ser = port_or_serial
-        self.ser = LossGuard(self.ser)  # port failures become DeviceLost (lossguard.py)
-        self._answered = False  # a reply came: silence from now on means the device was lost
-        if trace is True or (trace is False and os.environ.get("ONTSPAN_TRACE")):
-            self._trace: IO[str] | None = sys.stderr
-        else:
-            self._trace = None if isinstance(trace, bool) else trace
-        self._clock = clock
-        self._t0 = clock()
-        self._parser = FrameParser()
-        self._pending: list[Frame | FrameError | bytes] = []
-        self._id = random.randint(1, 255)  # a new session never reuses the last one's id
-        self.text = bytearray()  # recent REPL text seen between frames
-        self.max_payload = MAX_PAYLOAD
-        self.device: Hello | None = None
-        self._device_id: str | None = None
-        self.last_log_epoch = ""  # of the last GET_LOGS reply ("" before log format v2)
-
-    # lifecycle
-
-    def close(self) -> None:
-        self.ser.close()
-
-    def __enter__(self) -> Link:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    # tracing
-
-    def _dump(self, what: str, data: bytes) -> None:
-        if self._trace is None:
-            return
-        t = self._clock() - self._t0
-        print(f"TRACE +{t:.3f} {what} {len(data)} bytes", file=self._trace)
-        for line in hexdump(data):
-            print(line, file=self._trace)
-
-    # wire
-
-    def _next_id(self) -> int:
-        self._id = self._id % 255 + 1  # 1..255; 0 never used by the host
-        return self._id
-
-    def _read_events(self, deadline: float) -> list[Frame | FrameError | bytes]:
-        if self._pending:
-            ev, self._pending = self._pending, []
-            return ev
-        if self._clock() >= deadline:
-            return []
-        # what is waiting, or block for the first byte only: read(READ_CHUNK) alone
-        # would wait out the port timeout (50 ms) on every reply shorter than that
-        waiting = getattr(self.ser, "in_waiting", None)
-        size = READ_CHUNK if waiting is None else (min(waiting, READ_CHUNK) or 1)
-        data = self.ser.read(size)
-        if not data:
-            return []
-        self._dump("Read", data)
-        return self._parser.feed(data)
-
-    def _note_text(self, text: bytes) -> None:
-        self.text += text
-        del self.text[:-2048]
-
-    def request(
-        self,
-        cmd: int,
-        payload: bytes = b"",
-        timeout: float = REQUEST_TIMEOUT,
-        retries: int = REQUEST_RETRIES,
-    ) -> bytes:
-        """Send one request, return the reply payload; LinkError on an error status,
-        OntspanError if the device does not answer."""
-        rid = self._next_id()
-        wire = encode_frame(rid, cmd, 0, payload)
-        for _attempt in range(retries + 1):
-            self._dump(f"Write {command_name(cmd)} id={rid}", wire)
-            self.ser.write(wire)
-            deadline = self._clock() + timeout
-            resend = False
-            while not resend and (self._clock() < deadline or self._pending):
-                events = self._read_events(deadline)
-                for i, ev in enumerate(events):
-                    if isinstance(ev, bytes):
-                        self._note_text(ev)
-                    elif (
-                        isinstance(ev, Frame) and ev.req_id == rid and ev.code == cmd | C.REPLY_BIT
-                    ):
-                        self._pending = events[i + 1 :]
-                        if ev.status in FRAME_ERRORS:
-                            # the device saw a broken frame: ours, or line noise that
-                            # carried our id; it ran nothing, so send ours again
-                            resend = True
-                            break
-                        self._answered = True
-                        if ev.status != Status.OK:
-                            raise LinkError(cmd, ev.status, ev.payload)
-                        return ev.payload
-                    # broken frames and stale replies: ignore, the resend covers them
-        if self._answered and b"Traceback" not in self.text:
-            raise DeviceLost(f"no reply to {command_name(cmd)} on {self.port}")
-        raise OntspanError(self._silence(f"no reply to {command_name(cmd)}"))
-
-    def _silence(self, what: str) -> str:
-        """Why the device said nothing, from the text it printed instead."""
-        text = bytes(self.text).decode("utf-8", "replace")
-        if "Traceback" in text:
-            last = [ln for ln in text.strip().splitlines() if ln.strip()][-1:]
-            return f"{what} on {self.port}: the firmware crashed ({last[0].strip() if last else 'traceback'})"
-        if ">>>" in text or "raw REPL" in text:
-            return (
-                f"{what} on {self.port}: the device is at the MicroPython REPL, not running "
-                "Ontspan (press its reset or run `ontspan install`)"
-            )
-        return f"{what} on {self.port}: is the Ontspan firmware installed and running?"
-
-    # commands
+class Link(Transport):
+    """One device on one serial port, one method per command."""
 
     def hello(self, retries: int = HELLO_RETRIES) -> Hello:
         """Greet the device and check its link version; OntspanError if incompatible,
@@ -315,18 +129,27 @@ class Link:
         )
 
     def info(self) -> dict[str, Any]:
-        return dict(json.loads(self.request(Cmd.INFO)))
+        return parse_info(self.request(Cmd.INFO))
 
     def echo(self, data: bytes) -> bytes:
         return self.request(Cmd.ECHO, data)
 
-    def put_table(self, data: bytes, progress: Callable[[int, int], None] | None = None) -> None:
+    @staticmethod
+    def begin_payload(data: bytes) -> bytes:
+        """PUT_TABLE_BEGIN's request for table bytes `data`: length and CRC-32."""
+        return struct.pack(C.PUT_TABLE_BEGIN_REQ, len(data), zlib.crc32(data))
+
+    def put_table(
+        self,
+        data: bytes,
+        progress: Callable[[int, int], None] | None = None,
+        begun: bytes | None = None,
+    ) -> None:
         """Load a table: BEGIN, CHUNKs (each acknowledged), COMMIT. The device
-        stages it and replaces the live table only after checking all of it."""
+        stages it and replaces the live table only after checking all of it.
+        `begun`: the reply to a BEGIN already sent (in a pipeline) for these bytes."""
         total = len(data)
-        p = self.request(
-            Cmd.PUT_TABLE_BEGIN, struct.pack(C.PUT_TABLE_BEGIN_REQ, total, zlib.crc32(data))
-        )
+        p = begun if begun is not None else self.request(Cmd.PUT_TABLE_BEGIN, self.begin_payload(data))
         chunk = struct.unpack_from("<H", p)[0] if len(p) >= 2 else self.max_payload - 4
         chunk = max(1, min(chunk, self.max_payload - 4))
         off = 0
@@ -365,14 +188,19 @@ class Link:
                 progress(len(out), total)
         return bytes(out[:total])
 
-    def set_clock(self, epoch: int | None = None, tz_minutes: int | None = None) -> None:
-        """Set the device clock; defaults to now and this computer's UTC offset."""
+    @staticmethod
+    def clock_payload(epoch: int | None = None, tz_minutes: int | None = None) -> bytes:
+        """SET_CLOCK's request: Unix seconds and UTC offset, by default now and here."""
         now = time.time()
         if epoch is None:
             epoch = int(now)
         if tz_minutes is None:
             tz_minutes = int(time.localtime(now).tm_gmtoff // 60)
-        self.request(Cmd.SET_CLOCK, struct.pack(C.SET_CLOCK_REQ, epoch, tz_minutes))
+        return struct.pack(C.SET_CLOCK_REQ, epoch, tz_minutes)
+
+    def set_clock(self, epoch: int | None = None, tz_minutes: int | None = None) -> None:
+        """Set the device clock; defaults to now and this computer's UTC offset."""
+        self.request(Cmd.SET_CLOCK, self.clock_payload(epoch, tz_minutes))
 
     def get_clock(self) -> DeviceClock:
         return parse_clock(self.request(Cmd.GET_CLOCK))

@@ -15,9 +15,9 @@ from ..protocols.compiler import compile_table, table_crc, table_names
 from ..protocols.files import check_paths
 from ..protocols.model import Protocol
 from .client import Link
-from .codec import Status
+from .codec import Cmd, Status
 from .names import device_id_of, save_names
-from .replies import TABLE_REFUSALS, LinkError
+from .replies import TABLE_REFUSALS, LinkError, parse_info
 
 
 @dataclass(frozen=True)
@@ -54,14 +54,20 @@ def flash(lk: Link, b: Build, progress: Callable[[int, int], None] | None = None
     """Set the clock, upload, store the names; returns the device id.
     OntspanError in the therapist's words when anything fails (the old table stays).
 
-    Round trips: SET_CLOCK, INFO (the device id), BEGIN, one CHUNK per 508 bytes,
-    COMMIT. No read-back: BEGIN carries the table's CRC-32 and COMMIT is refused
-    (ERR_TABLE_CRC) unless the bytes the device staged have it, so an OK commit
-    is the verification."""
-    lk.set_clock()  # every visit to the therapist's laptop sets the device clock
-    dev_id = device_id_of(lk.info())
+    Round trips: one for SET_CLOCK, INFO (the device id) and BEGIN sent together
+    (each is safe to run twice, so a lost reply is just asked again), one CHUNK per
+    508 bytes, COMMIT: 3 for the library. No read-back: BEGIN carries the table's
+    CRC-32 and COMMIT is refused (ERR_TABLE_CRC) unless the bytes the device staged
+    have it, so an OK commit is the verification."""
     try:
-        lk.put_table(b.table, progress=progress)
+        # every visit to the therapist's laptop sets the device clock
+        _, info, begun = lk.pipeline([
+            (Cmd.SET_CLOCK, lk.clock_payload()),
+            (Cmd.INFO, b""),
+            (Cmd.PUT_TABLE_BEGIN, lk.begin_payload(b.table)),
+        ])
+        dev_id = device_id_of(parse_info(info))
+        lk.put_table(b.table, progress=progress, begun=begun)
     except LinkError as e:
         raise OntspanError(upload_refused(e)) from e
     save_names(dev_id, b.crc, b.names)

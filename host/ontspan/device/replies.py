@@ -5,10 +5,12 @@ Layouts: docs/link.md. tests/vectors/link/payloads pins them on both sides.
 
 from __future__ import annotations
 
+import json
 import re
 import struct
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
 from ..errors import OntspanError
 from ..shared import C, code_names
@@ -157,6 +159,55 @@ def parse_status(p: bytes) -> DeviceStatus:
     """STATUS reply: state, protocol, flags, reserved, elapsed_s u16, remaining_s u16, logs u32."""
     state, pid, flags, _, elapsed, remaining, logs = struct.unpack_from(C.STATUS_REPLY, p)
     return DeviceStatus(state, pid, flags, elapsed, remaining, logs)
+
+
+_LIVE = struct.calcsize(C.INFO_LIVE)
+_KEPT = struct.calcsize(C.INFO_KEPT)
+_UNKNOWN = 0xFFFFFFFF
+
+
+def _text(p: bytes, o: int) -> tuple[str, int]:
+    n = p[o]
+    return p[o + 1 : o + 1 + n].decode("ascii", "replace"), o + 1 + n
+
+
+def parse_info(p: bytes) -> dict[str, Any]:
+    """INFO reply as the device's facts (the document of firmware/infolink.py: info_doc),
+    with the link counters under "link" and "measured_s", the uptime second the heap
+    and flash figures were taken at. Firmware with link 1.0 sent that document as JSON."""
+    if p[:1] == b"{":
+        return dict(json.loads(p))
+    if len(p) < _LIVE + _KEPT or p[0] != C.INFO_VERSION:
+        raise OntspanError(f"the device sent an INFO reply this ontspan cannot read ({len(p)} bytes)")
+    (_, flags, selected, table_version, uptime, count, first, last,
+     rx, bad, noise, dup, tx, short) = struct.unpack_from(C.INFO_LIVE, p, 0)
+    (heap_free, heap_used, flash_free, measured, boot, crc, size, capacity, epoch, faults,
+     n_ids, id_len) = struct.unpack_from(C.INFO_KEPT, p, _LIVE)
+    o = _LIVE + _KEPT
+    device_id = p[o : o + id_len].hex()
+    firmware, o = _text(p, o + id_len)
+    last_fault, o = _text(p, o)
+    ids = list(p[o : o + n_ids])
+    if len(ids) != n_ids:
+        raise OntspanError("the device sent a short INFO reply")
+    has_table = bool(flags & C.FLAG_TABLE)
+    return {
+        "firmware": firmware,
+        "device_id": device_id,
+        "table": {"version": table_version, "crc": f"{crc:08x}" if size else None, "size": size},
+        "protocols": ids,
+        "selected": selected if has_table else None,
+        "logs": {"count": count, "capacity": capacity, "first": first, "last": last,
+                 "epoch": epoch.hex()},
+        "boot": boot,
+        "flash_free": -1 if flash_free == _UNKNOWN else flash_free,
+        "clock": {"set": bool(flags & C.FLAG_CLOCK), "uptime_s": uptime},
+        "config_ok": not flags & C.FLAG_CONFIG_DEFAULT,
+        "faults": {"count": faults, "last": last_fault or None},
+        "heap": {"free": heap_free, "used": heap_used},
+        "measured_s": measured,
+        "link": {"rx": rx, "bad": bad, "noise": noise, "dup": dup, "tx": tx, "short": short},
+    }
 
 
 def parse_clock(p: bytes) -> DeviceClock:

@@ -1,0 +1,133 @@
+# The link's framing on the device: CRC-32 and the block encoding of
+# docs/link.md ("Encoding"), over preallocated buffers. link.py reads and
+# writes frames with them; host/ontspan/device/codec.py is the host's twin and
+# tests/vectors/link/ pins both.
+import binascii
+from array import array
+
+from contract import FRAME_EOF, FRAME_NO_MARK, FRAME_RESERVED, FRAME_RUN, FRAME_SOF
+from micropython import const
+
+# derived size (a plain global: const() cannot fold names from another module)
+CODE_MAX = FRAME_RESERVED + FRAME_NO_MARK * FRAME_RUN + FRAME_RUN - 1  # 250: full block
+SHORT_FRAME = const(32)  # header + payload bytes up to this: CRC without allocating
+
+
+def _crc_tables():
+    # CRC-32 (poly 0xEDB88320, as zlib/binascii) per byte, split into 16-bit halves
+    lo = array("H", bytes(512))
+    hi = array("H", bytes(512))
+    for i in range(256):
+        cl = i
+        ch = 0
+        for _ in range(8):
+            if cl & 1:
+                cl = ((cl >> 1) | ((ch & 1) << 15)) ^ 0x8320
+                ch = (ch >> 1) ^ 0xEDB8
+            else:
+                cl = (cl >> 1) | ((ch & 1) << 15)
+                ch >>= 1
+        lo[i] = cl
+        hi[i] = ch
+    return lo, hi
+
+
+_CRC_LO, _CRC_HI = _crc_tables()
+
+
+def crc32_into(buf, n, out, o):
+    """CRC-32 of buf[:n] (the same as binascii.crc32) written little-endian at
+    out[o:o+4]. Computed in 16-bit halves: no int ever needs more than 16 bits,
+    so nothing is allocated even on the rp2, where small ints are 31-bit and a
+    CRC-32 value would be a heap object, and no slice of buf is made."""
+    tl = _CRC_LO
+    th = _CRC_HI
+    lo = 0xFFFF
+    hi = 0xFFFF
+    for i in range(n):
+        k = (lo ^ buf[i]) & 0xFF
+        lo = ((lo >> 8) | ((hi & 0xFF) << 8)) ^ tl[k]
+        hi = (hi >> 8) ^ th[k]
+    lo ^= 0xFFFF
+    hi ^= 0xFFFF
+    out[o] = lo & 0xFF
+    out[o + 1] = lo >> 8
+    out[o + 2] = hi & 0xFF
+    out[o + 3] = hi >> 8
+
+
+def frame_crc(buf, mv, n, out, o):
+    """CRC-32 of buf[:n] (mv: a memoryview of buf) at out[o:o+4], little-endian.
+    Short frames (STATUS, HELLO, START, ... and their replies) take the
+    allocation-free loop; long ones binascii, 100x faster (a long frame
+    allocates its payload view anyway, and a 521-byte loop costs ~30 ms on a Pico)."""
+    if n <= SHORT_FRAME:
+        crc32_into(buf, n, out, o)
+        return
+    view_crc_into(mv[:n], out, o)
+
+
+def view_crc_into(v, out, o):
+    """binascii's CRC-32 of the whole view v at out[o:o+4], little-endian."""
+    c = binascii.crc32(v)
+    out[o] = c & 0xFF
+    out[o + 1] = (c >> 8) & 0xFF
+    out[o + 2] = (c >> 16) & 0xFF
+    out[o + 3] = (c >> 24) & 0xFF
+
+
+def encode_part(src, i, n, dst, ci, o, run):
+    """The block encoding of src[i:n] continued into dst: ci is where the open
+    block's code byte goes, o the next free byte, run its literals so far.
+    Returns the state after it as one small int: ci | o << 10 | run << 20."""
+    reserved = FRAME_RESERVED  # locals: the byte loop runs at the speed of folded consts
+    run_max = FRAME_RUN
+    full = CODE_MAX
+    for k in range(i, n):
+        b = src[k]
+        if b < reserved:
+            dst[ci] = reserved + b * run_max + run
+            ci = o
+            o += 1
+            run = 0
+        else:
+            dst[o] = b
+            o += 1
+            run += 1
+            if run == run_max - 1:
+                dst[ci] = full
+                ci = o
+                o += 1
+                run = 0
+    return ci | (o << 10) | (run << 20)
+
+
+def encode_end(dst, state):
+    """Close the open block of an encode_part state and end the frame; its length."""
+    ci = state & 0x3FF
+    o = (state >> 10) & 0x3FF
+    dst[ci] = FRAME_RESERVED + FRAME_NO_MARK * FRAME_RUN + (state >> 20)
+    dst[o] = FRAME_EOF
+    return o + 1
+
+
+def encode(src, n, dst):
+    """Encode frame bytes src[0:n] into dst with delimiters; returns the length."""
+    dst[0] = FRAME_SOF
+    return encode_end(dst, encode_part(src, 0, n, dst, 1, 2, 0))
+
+
+class Kept:
+    """A reply payload (or its end) that is sent many times, framed once: when the
+    byte before it in the frame is a marker (below 0x08), its encoding starts a
+    block of its own, so its whole blocks are copied, not encoded, per reply.
+    raw[tail:] are the literals of its last, open block: the CRC follows them."""
+
+    def __init__(self, raw):
+        n = len(raw)
+        self.raw = raw
+        self.n = n
+        dst = bytearray(n + n // (FRAME_RUN - 1) + 2)
+        st = encode_part(raw, 0, n, dst, 0, 1, 0)
+        self.blocks = dst[: st & 0x3FF]
+        self.tail = n - (st >> 20)

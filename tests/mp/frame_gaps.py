@@ -1,0 +1,66 @@
+# LED frame gaps of the real app (sim board at 1x, littlefs image) playing a
+# table's first protocol: every ring.show() is timed with ticks_us, first with
+# no link traffic, then with requests fed back to back (the next one as soon
+# as the last is read). Prints "gaps <phase> <frames> <longest us> <p99 us> <requests>".
+import time
+from array import array
+
+import hal_sim
+
+hal_sim.Board.mount_flash()
+
+import app  # noqa: E402
+import fake_stream  # noqa: E402
+import link  # noqa: E402
+import reflash  # noqa: E402
+
+app._prepared = True
+
+
+def _phase(dev, rd, ms, frames):
+    ring = dev.board.ring
+    show = ring.show
+    gaps = array("I", bytes(4 * (ms // 10 + 8)))  # made before: a growing list fragments
+    st = [0, 0]  # last stamp, gaps kept
+
+    def timed():
+        now = time.ticks_us()
+        if st[0] and st[1] < len(gaps):
+            gaps[st[1]] = time.ticks_diff(now, st[0])
+            st[1] += 1
+        st[0] = now
+        show()
+
+    ring.show = timed
+    sent = 0
+    t0 = time.ticks_ms()
+    i = 0
+    while time.ticks_diff(time.ticks_ms(), t0) < ms:
+        if frames and not rd.pending():
+            rd.feed(frames[i % len(frames)])
+            i += 1
+            sent += 1
+        dev.step()
+    ring.show = show
+    got = sorted(gaps[: st[1]])
+    return len(got), got[-1], got[len(got) * 99 // 100], sent
+
+
+def run(table_path, seconds=10):
+    with open(table_path, "rb") as f:
+        data = f.read()
+    with open("/flash/table.bin", "wb") as f:
+        f.write(data)
+    dev = app.boot()
+    rd = fake_stream.Reader(size=4096)
+    dev.link = link.Link(rd, reflash.Sink(), dev.clk)
+    f = reflash._frame
+    reqs = [(0x32, b""), (0x02, b""), (0x21, b""), (0x01, b"\x01\x01"), (0x50, b"\x00\x00\x00\x00\x0f"),
+            (0x13, b"\x00\x00\x00\x00\xfc\x01"), (0x41, b""), (0x61, b"")]
+    frames = [f(c, p) for c, p in reqs * 4]  # a new id each: none is answered from the resend cache
+    dev.begin(0)
+    for _ in range(50):
+        dev.step()
+    print("gaps quiet %d %d %d %d" % _phase(dev, rd, seconds * 1000, None))
+    print("gaps traffic %d %d %d %d" % _phase(dev, rd, seconds * 1000, frames))
+    print("done", dev.busy())
