@@ -1,6 +1,8 @@
 """A practice plan on the simulated device, through the CLI: the reminder glows at
 its moment (night palette at night), status says so, a tap plays the moment's
-protocol, a moment left alone is logged missed, and the report counts both."""
+protocol, a moment left alone is logged missed, and the report counts both.
+The sim runs at 1x and device time moves on by jumps: what the device sees does
+not depend on how busy the machine is, and every wait is for a state."""
 
 import datetime as dt
 import json
@@ -11,7 +13,6 @@ from ontspan.cli import main
 from ontspan.device import client
 from ontspan.paths import PROTOCOLS_DIR
 
-SPEED = 60  # a device minute is a second
 REMINDER, PLAYING, IDLE = 4, 1, 0
 
 
@@ -33,7 +34,7 @@ def _glow(trace: list[str]) -> list[bytes]:
 
 
 def test_reminder_tap_missed_and_report(make_sim, tmp_path, capsys):
-    dev = make_sim("pico", speed=SPEED)
+    dev = make_sim("pico", speed=1)
     wait_for(lambda: hello_or_none(dev.port), timeout=15)
     port = ["--port", dev.port]
     assert main(["flash", *port, str(PROTOCOLS_DIR / "pmr-kort.toml"),
@@ -72,7 +73,14 @@ window = 5
     shown = json.loads(capsys.readouterr().out)
     assert [m["protocol"] for m in shown["plan"]["moments"]] == ["pmr-kort", "lijf-check"]
     assert ask(_device_minute) < 21 * 60 + 3 and ask(lambda lk: lk.status().state) == IDLE
-    wait_for(lambda: ask(lambda lk: lk.status().state) == REMINDER, timeout=60)
+
+    def go(minute: int) -> None:  # live on until that minute of the evening
+        c = ask(lambda lk: lk.get_clock())
+        dev.jump((at.date() - dt.date(1970, 1, 1)).days * 86400 + minute * 60
+                 - tz * 60 - c.epoch)
+
+    go(21 * 60 + 4)
+    assert ask(lambda lk: lk.status().state) == REMINDER
     assert main(["status", "--json", *port]) == 0
     st = json.loads(capsys.readouterr().out)
     assert st["state"] == "reminder" and st["protocol"]["name"] == "pmr-kort"
@@ -83,10 +91,11 @@ window = 5
     assert ask(lambda lk: lk.status().protocol) == 2  # pmr-kort, the moment's, not lijf-check
     assert main(["plan", "clear", *port]) == 1  # never while a session plays
     assert "busy" in capsys.readouterr().err
-    wait_for(lambda: ask(lambda lk: lk.status().elapsed_s) >= 90, timeout=30)
+    dev.jump(90)
+    assert ask(lambda lk: lk.status().elapsed_s) >= 90
     ask(lambda lk: lk.stop())
     # the second moment is left alone: its window closes at 21:17
-    wait_for(lambda: ask(_device_minute) >= 21 * 60 + 18, timeout=60)
+    go(21 * 60 + 18)
     assert ask(lambda lk: lk.status().state) == IDLE
     trace = dev.trace_lines()
     tap = next(n for n, t in enumerate(trace) if t.startswith("B ") and t.endswith(" tap"))
