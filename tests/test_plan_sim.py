@@ -114,3 +114,43 @@ window = 5
     assert doc["occurrences"][1]["reminded"]  # the device logged it missed
     assert main(["plan", "clear", *port]) == 0 and main(["plan", "show", *port]) == 0
     assert capsys.readouterr().out.endswith("no plan on the device\n")
+
+
+def test_status_and_info_say_reminders_wait_for_the_clock(make_sim, tmp_path, capsys):
+    dev = make_sim("pico", speed=1, trace=False)
+    wait_for(lambda: hello_or_none(dev.port), timeout=15)
+    port = ["--port", dev.port]
+    assert main(["flash", *port, str(PROTOCOLS_DIR / "pmr-kort.toml")]) == 0
+    plan = tmp_path / "plan.toml"
+    plan.write_text(f'[plan]\nstart = {dt.date.today()}\n[[moment]]\ntime = "13:00"\n'
+                    'protocol = "pmr-kort"\n')
+
+    def waiting() -> tuple[bool, bool, str]:
+        capsys.readouterr()
+        assert main(["status", "--json", *port]) == 0
+        st = json.loads(capsys.readouterr().out)
+        assert main(["info", "--json", *port]) == 0
+        info = json.loads(capsys.readouterr().out)
+        assert main(["info", *port]) == 0
+        text = capsys.readouterr().out
+        return st["reminders_wait_for_clock"], info["reminders_wait_for_clock"], text
+
+    def power_cut() -> None:  # the plan stays on the flash, the clock is gone
+        boots = dev.boots
+        dev.kill()
+        wait_for(lambda: dev.boots > boots and hello_or_none(dev.port), timeout=30)
+
+    power_cut()
+    assert waiting()[:2] == (False, False)  # no plan: nothing waits for the clock
+    assert main(["plan", "set", str(plan), *port]) == 0
+    assert "reminders wait for it (ontspan clock --set)" in capsys.readouterr().out
+    st, info, text = waiting()
+    assert st and info and "plan reminders wait for the clock" in text
+    assert main(["clock", "--set", *port]) == 0
+    st, info, text = waiting()
+    assert not st and not info and "wait for the clock" not in text
+    power_cut()
+    st, info, text = waiting()
+    assert st and info and "plan reminders wait for the clock" in text
+    assert main(["status", *port]) == 0
+    assert "plan reminders wait for the clock (ontspan clock --set)" in capsys.readouterr().out
