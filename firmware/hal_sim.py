@@ -203,7 +203,7 @@ class Button:
         self._g = gestures.Gestures(board.clock)
         self._queue = []  # [(pressed, ms)]
         self._level = False
-        self._until = 0
+        self._until = board.clock.ticks_ms()  # not 0: ticks start 10 s before the wrap
         self._seen = True
         self._holding = False
 
