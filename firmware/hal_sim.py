@@ -1,7 +1,8 @@
 # Board support for the simulated device: the same firmware on the MicroPython
 # unix port. Records every LED frame, motor level, button event and cue edge in
 # a trace file, draws the ring on a terminal, takes injected button gestures,
-# scales time, and keeps the flash filesystem in a littlefs image file.
+# scales time, and keeps the flash filesystem in a littlefs image file
+# (hal_simflash.py).
 #
 # Environment (set by `ontspan sim`):
 #   ONTSPAN_SIM_STATE  directory holding flash.img, control FIFO, trace
@@ -16,15 +17,10 @@
 # "jump S" lets S seconds of device time pass at once; "fault" raises an
 # exception inside the loop (sim only: tests the app's self-recovery).
 #
-# A jump is time passing, not a clock change: the ticks run on (wrapping at
-# 2^30 as the Pico's do), so uptime, the wall clock the host set, reminders and
-# day or night all move through the skipped time. The loop keeps running on a
-# virtual clock: every sleep it asks for passes at once, exactly as asked while
-# cues play, a gesture or a motor pattern runs; while idle and lit (a reminder's
-# glow, a rating scale) it wakes once a second, idle and dark every 30 s
-# (reminders decide by the minute). Host bytes are answered at the device time
-# they arrive; later control lines wait for the jump to end. Each finished jump
-# adds one to STATE/jumps and writes "J <ms> done" to the trace.
+# A jump is time passing, not a clock change (docs/plans.md, The sim's clock):
+# the loop runs on a virtual clock, its sleeps pass at once: exactly as asked
+# while cues, a gesture or a motor pattern run, else up to 1 s (lit) or 30 s
+# (dark). Each finished jump adds one to STATE/jumps.
 import os
 import select
 import sys
@@ -35,10 +31,9 @@ import motor
 import pixels
 import ticks
 import vfs
+from hal_simflash import FileBlockDev
 from micropython import const
 
-_BLOCK = const(4096)
-_BLOCKS = const(352)  # 1408 KiB, the Pico's default filesystem size
 _RGB = b"\x00\x01\x02"
 _TAP_MS = const(120)
 _GAP_MS = const(120)  # between the two presses of a double tap
@@ -97,44 +92,6 @@ class Clock:
     # the Pico's 2^30 wrap; the unix port's own ticks wrap at 2^62
     ticks_add = staticmethod(ticks.ticks_add)
     ticks_diff = staticmethod(ticks.ticks_diff)
-
-
-class FileBlockDev:
-    """littlefs block device (extended interface) backed by an image file."""
-
-    def __init__(self, path):
-        try:
-            self._f = open(path, "r+b")
-        except OSError:
-            with open(path, "wb") as f:
-                blank = b"\xff" * _BLOCK
-                for _ in range(_BLOCKS):
-                    f.write(blank)
-            self._f = open(path, "r+b")
-
-    def readblocks(self, n, buf, off=0):
-        self._f.seek(n * _BLOCK + off)
-        self._f.readinto(buf)
-
-    def writeblocks(self, n, buf, off=None):
-        if off is None:  # simple interface: erase then write whole blocks
-            self.ioctl(6, n)
-            off = 0
-        self._f.seek(n * _BLOCK + off)
-        self._f.write(buf)
-        self._f.flush()  # a kill -9 after this keeps the bytes, as flash would
-
-    def ioctl(self, op, arg):
-        if op == 4:
-            return _BLOCKS
-        if op == 5:
-            return _BLOCK
-        if op == 6:
-            self._f.seek(arg * _BLOCK)
-            self._f.write(b"\xff" * _BLOCK)
-            self._f.flush()
-            return 0
-        return None
 
 
 class Trace:
