@@ -10,6 +10,8 @@
 DAY_S = 86400
 DARK_BELOW = 2000  # light sensor (0..65535) below this is night...
 LIGHT_ABOVE = 3000  # ...and day again only above this (hysteresis)
+ROOM_S = 5  # the room counts as changed once a reading has held this long: headlights,
+# a phone screen or a hand over the sensor do not switch the ring
 
 
 def day_offset(epoch_s, tz_min, up_s):
@@ -29,6 +31,7 @@ class DayNight:
         self.clock_set = False
         self._day0 = 0  # local seconds into the day at uptime 0
         self.night = True
+        self._room_s = -1  # uptime of the last reading on the side of .night (-1: none yet)
 
     def set_clock(self, epoch_s, tz_min, up_s):
         self._day0 = day_offset(epoch_s, tz_min, up_s)
@@ -42,11 +45,22 @@ class DayNight:
         if self.clock_set:
             night = in_night_hours(self.hour(up_s), start, end)
         elif light >= 0:
-            if self.night:
-                night = light < LIGHT_ABOVE
-            else:
-                night = light < DARK_BELOW
+            night = self._room(up_s, light)
         else:
             night = True
+        if light < 0 or self.clock_set:
+            self._room_s = -1  # the sensor starts afresh when the clock or sensor goes
         self.night = night
         return night
+
+    def _room(self, up_s, light):
+        # dark or light by the sensor, with hysteresis; a change only once it has
+        # lasted ROOM_S (the first reading decides at once: nothing to hold it against)
+        dark = light < LIGHT_ABOVE if self.night else light < DARK_BELOW
+        if self._room_s < 0 or dark == self.night:
+            self._room_s = up_s
+            return dark
+        if up_s - self._room_s >= ROOM_S:
+            self._room_s = up_s
+            return dark
+        return self.night

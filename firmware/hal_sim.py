@@ -1,7 +1,8 @@
 # Board support for the simulated device: the same firmware on the MicroPython
 # unix port. Records every LED frame, motor level, button event and cue edge in
 # a trace file, draws the ring on a terminal, takes injected button gestures,
-# scales time, and keeps the flash filesystem in a littlefs image file.
+# scales time, and keeps the flash filesystem in a littlefs image file
+# (hal_simflash.py).
 #
 # Environment (set by `ontspan sim`):
 #   ONTSPAN_SIM_STATE  directory holding flash.img, control FIFO, trace
@@ -11,8 +12,15 @@
 #   ONTSPAN_SIM_ID     device id, hex
 #   ONTSPAN_SIM_TICKS0 initial tick count (default: 10 s before the 2^30 wrap)
 #
-# Control FIFO lines: "tap", "double", "hold" press the button; "fault" raises
-# an exception inside the loop (sim only: tests the app's self-recovery).
+# Control FIFO lines, taken in order: "tap", "double", "hold" press the button;
+# "light N" is the room as the light sensor reads it (0..65535, -1 = no sensor);
+# "jump S" lets S seconds of device time pass at once; "fault" raises an
+# exception inside the loop (sim only: tests the app's self-recovery).
+#
+# A jump is time passing, not a clock change (docs/plans.md, The sim's clock):
+# the loop runs on a virtual clock, its sleeps pass at once: exactly as asked
+# while cues, a gesture or a motor pattern run, else up to 1 s (lit) or 30 s
+# (dark). Each finished jump adds one to STATE/jumps.
 import os
 import select
 import sys
@@ -23,16 +31,18 @@ import motor
 import pixels
 import ticks
 import vfs
+from hal_simflash import FileBlockDev
 from micropython import const
 
-_BLOCK = const(4096)
-_BLOCKS = const(352)  # 1408 KiB, the Pico's default filesystem size
 _RGB = b"\x00\x01\x02"
 _TAP_MS = const(120)
 _GAP_MS = const(120)  # between the two presses of a double tap
 _AFTER_MS = const(500)  # after a gesture: longer than the double-tap window, so taps stay taps
 _HOLD_MS = const(2600)
 _IDLE_FLOOR_MS = const(20)  # the app's idle sleep
+_JUMP_LIT_MS = const(1000)  # a jump's idle step while the ring is lit...
+_JUMP_DARK_MS = const(30000)  # ...and while it is dark (reminders see every minute)
+_MOTOR_QUIET_MS = const(2000)  # a motor pattern's gaps are shorter: exact steps until then
 
 
 def _env(name, default):
@@ -53,58 +63,35 @@ def ring_text(out, n, motor_level):
 
 
 class Clock:
-    """Scaled device time with the Pico's 2^30 tick period."""
+    """Scaled device time with the Pico's 2^30 tick period. While frozen (a jump)
+    it stands still between advance() calls instead of following real time."""
 
     def __init__(self, speed, t0):
         self.speed = speed
         self._t0 = t0
         self._us0 = time.ticks_us()
+        self.frozen = False
 
     def ticks_ms(self):
+        if self.frozen:
+            return self._t0
         us = time.ticks_diff(time.ticks_us(), self._us0)
         return ticks.ticks_add(self._t0, us * self.speed // 1000)
+
+    def freeze(self):
+        self._t0 = self.ticks_ms()
+        self.frozen = True
+
+    def advance(self, ms):
+        self._t0 = ticks.ticks_add(self._t0, ms)
+
+    def thaw(self):
+        self._us0 = time.ticks_us()
+        self.frozen = False
 
     # the Pico's 2^30 wrap; the unix port's own ticks wrap at 2^62
     ticks_add = staticmethod(ticks.ticks_add)
     ticks_diff = staticmethod(ticks.ticks_diff)
-
-
-class FileBlockDev:
-    """littlefs block device (extended interface) backed by an image file."""
-
-    def __init__(self, path):
-        try:
-            self._f = open(path, "r+b")
-        except OSError:
-            with open(path, "wb") as f:
-                blank = b"\xff" * _BLOCK
-                for _ in range(_BLOCKS):
-                    f.write(blank)
-            self._f = open(path, "r+b")
-
-    def readblocks(self, n, buf, off=0):
-        self._f.seek(n * _BLOCK + off)
-        self._f.readinto(buf)
-
-    def writeblocks(self, n, buf, off=None):
-        if off is None:  # simple interface: erase then write whole blocks
-            self.ioctl(6, n)
-            off = 0
-        self._f.seek(n * _BLOCK + off)
-        self._f.write(buf)
-        self._f.flush()  # a kill -9 after this keeps the bytes, as flash would
-
-    def ioctl(self, op, arg):
-        if op == 4:
-            return _BLOCKS
-        if op == 5:
-            return _BLOCK
-        if op == 6:
-            self._f.seek(arg * _BLOCK)
-            self._f.write(b"\xff" * _BLOCK)
-            self._f.flush()
-            return 0
-        return None
 
 
 class Trace:
@@ -141,12 +128,26 @@ class Motor(motor.Motor):
 
     def __init__(self, cap, board):
         self._board = board
+        self.changed = 0
+        self._settled = True
         super().__init__(self._traced, board.clock, cap)
 
     def _traced(self, duty):
         b = self._board
-        b.trace.write("M %d %d %d" % (b.clock.ticks_ms(), self.level, duty))
+        self.changed = b.clock.ticks_ms()
+        self._settled = False
+        b.trace.write("M %d %d %d" % (self.changed, self.level, duty))
         b.draw()
+
+    def quiet(self):
+        """Off, and long enough that no pattern is between two pulses. Remembered once
+        true: ticks_diff of a change days ago would wrap (it spans +-2^29 ms)."""
+        if self.level:
+            return False
+        if not self._settled:
+            c = self._board.clock
+            self._settled = c.ticks_diff(c.ticks_ms(), self.changed) >= _MOTOR_QUIET_MS
+        return self._settled
 
 
 class Button:
@@ -159,8 +160,9 @@ class Button:
         self._g = gestures.Gestures(board.clock)
         self._queue = []  # [(pressed, ms)]
         self._level = False
-        self._until = 0
+        self._until = board.clock.ticks_ms()  # not 0: ticks start 10 s before the wrap
         self._seen = True
+        self._holding = False
 
     def inject(self, name):
         q = self._queue
@@ -175,6 +177,15 @@ class Button:
         b = self._board
         b.trace.write("B %d %s" % (b.clock.ticks_ms(), name))
 
+    def busy(self):
+        """A gesture is still being pressed or released (its last level held)."""
+        if self._queue or not self._seen:
+            return True
+        if self._holding:  # not once it is over: ticks_diff of days ago would wrap
+            c = self._board.clock
+            self._holding = c.ticks_diff(c.ticks_ms(), self._until) < 0
+        return self._holding
+
     def poll(self):
         clock = self._board.clock
         now = clock.ticks_ms()
@@ -183,6 +194,7 @@ class Button:
             self._level = level
             self._until = clock.ticks_add(now, ms)
             self._seen = False
+            self._holding = True
         else:
             self._seen = True
         ev = self._g.update(self._level)
@@ -229,6 +241,9 @@ class Board:
             pass
         self._ctl_buf = bytearray(1)
         self._ctl_line = bytearray()
+        self._light = -1  # no sensor until the host gives the room a level
+        self._jump_ms = 0
+        self._jumps = self._read_jumps()
         self.trace.write("R %d boot" % self.clock.ticks_ms())
 
     @staticmethod
@@ -246,7 +261,7 @@ class Board:
         return self._id
 
     def light(self):
-        return -1
+        return self._light
 
     def apply(self, cfg):
         """Take a new config at once; True when the ring was replaced (LED count)."""
@@ -261,6 +276,9 @@ class Board:
         """Sleep up to ms of device time, waking on serial bytes or a control line.
         A sleep that would round to 0 real ms is 1 ms when idle (ms >= _IDLE_FLOOR_MS)
         so an idle fast sim does not spin, and a short one in sub-ms steps while cues run."""
+        if self._jump_ms:
+            self._jump_step(ms)
+            return
         real_us = ms * 1000 // self.speed
         if real_us >= 1000 or ms >= _IDLE_FLOOR_MS:
             wait = real_us // 1000 or 1
@@ -284,11 +302,60 @@ class Board:
         if c == 10:
             line = self._ctl_line.decode()
             self._ctl_line = bytearray()
-            if line == "fault":
-                self._fault()
-            self.button.inject(line)
+            self._control(line)
         else:
             self._ctl_line.append(c)
+
+    def _control(self, line):
+        word, _, arg = line.partition(" ")
+        if word == "fault":
+            self._fault()
+        elif word == "light" or word == "jump":
+            try:
+                n = int(arg)
+            except ValueError:
+                return
+            if word == "light":
+                self._light = n if 0 <= n <= 65535 else -1
+                self.trace.write("L %d %d" % (self.clock.ticks_ms(), self._light))
+            elif n > 0:
+                self.trace.write("J %d %d" % (self.clock.ticks_ms(), n))
+                self.clock.freeze()
+                self._jump_ms = n * 1000
+        else:
+            self.button.inject(line)
+
+    def _jump_step(self, ms):
+        """One sleep of a jump: the device time it would take passes at once."""
+        for obj, _ in self._poll.ipoll(0):
+            if obj is not self._ctl:
+                return  # the host spoke: answer it first, at this device time
+        if ms != _IDLE_FLOOR_MS or not self.motor.quiet() or self.button.busy():
+            step = ms  # cues, a blink, a motor pattern or a gesture: exactly as asked
+        elif any(self.ring.out):
+            step = _JUMP_LIT_MS
+        else:
+            step = _JUMP_DARK_MS
+        if step > self._jump_ms:
+            step = self._jump_ms
+        self.clock.advance(step)
+        self._jump_ms -= step
+        if not self._jump_ms:
+            self.clock.thaw()
+            self._jumps += 1
+            self.trace.write("J %d done" % self.clock.ticks_ms())
+            try:
+                with open(self._state + "/jumps", "w") as f:
+                    f.write("%d\n" % self._jumps)
+            except OSError:
+                pass
+
+    def _read_jumps(self):
+        try:
+            with open(self._state + "/jumps") as f:
+                return int(f.read())
+        except (OSError, ValueError):
+            return 0
 
     def edge(self, kind, block, group, late_ms):
         self.trace.write("E %d %d %d %d %d" % (self.clock.ticks_ms(), kind, block, group, late_ms))

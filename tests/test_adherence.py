@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ontspan.adherence import LATE, MISSED, ON_TIME, PENDING, adherence
 from ontspan.archive import Session
-from ontspan.plan import parse_plan
+from ontspan.plan_check import parse_plan
 
 PLAN, _ = parse_plan("""\
 [plan]

@@ -18,10 +18,8 @@ from ontspan.plan import (
     day_number,
     decode_plan,
     encode_plan,
-    is_plan_source,
-    load_plan,
-    parse_plan,
 )
+from ontspan.plan_check import is_plan_source, load_plan, parse_plan
 from ontspan.shared import C
 
 VECTORS = Path(__file__).parent / "vectors" / "plan"

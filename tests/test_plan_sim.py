@@ -1,6 +1,8 @@
 """A practice plan on the simulated device, through the CLI: the reminder glows at
 its moment (night palette at night), status says so, a tap plays the moment's
-protocol, a moment left alone is logged missed, and the report counts both."""
+protocol, a moment left alone is logged missed, and the report counts both.
+The sim runs at 1x and device time moves on by jumps: what the device sees does
+not depend on how busy the machine is, and every wait is for a state."""
 
 import datetime as dt
 import json
@@ -11,7 +13,6 @@ from ontspan.cli import main
 from ontspan.device import client
 from ontspan.paths import PROTOCOLS_DIR
 
-SPEED = 60  # a device minute is a second
 REMINDER, PLAYING, IDLE = 4, 1, 0
 
 
@@ -33,7 +34,7 @@ def _glow(trace: list[str]) -> list[bytes]:
 
 
 def test_reminder_tap_missed_and_report(make_sim, tmp_path, capsys):
-    dev = make_sim("pico", speed=SPEED)
+    dev = make_sim("pico", speed=1)
     wait_for(lambda: hello_or_none(dev.port), timeout=15)
     port = ["--port", dev.port]
     assert main(["flash", *port, str(PROTOCOLS_DIR / "pmr-kort.toml"),
@@ -72,7 +73,14 @@ window = 5
     shown = json.loads(capsys.readouterr().out)
     assert [m["protocol"] for m in shown["plan"]["moments"]] == ["pmr-kort", "lijf-check"]
     assert ask(_device_minute) < 21 * 60 + 3 and ask(lambda lk: lk.status().state) == IDLE
-    wait_for(lambda: ask(lambda lk: lk.status().state) == REMINDER, timeout=60)
+
+    def go(minute: int) -> None:  # live on until that minute of the evening
+        c = ask(lambda lk: lk.get_clock())
+        dev.jump((at.date() - dt.date(1970, 1, 1)).days * 86400 + minute * 60
+                 - tz * 60 - c.epoch)
+
+    go(21 * 60 + 4)
+    assert ask(lambda lk: lk.status().state) == REMINDER
     assert main(["status", "--json", *port]) == 0
     st = json.loads(capsys.readouterr().out)
     assert st["state"] == "reminder" and st["protocol"]["name"] == "pmr-kort"
@@ -83,10 +91,11 @@ window = 5
     assert ask(lambda lk: lk.status().protocol) == 2  # pmr-kort, the moment's, not lijf-check
     assert main(["plan", "clear", *port]) == 1  # never while a session plays
     assert "busy" in capsys.readouterr().err
-    wait_for(lambda: ask(lambda lk: lk.status().elapsed_s) >= 90, timeout=30)
+    dev.jump(90)
+    assert ask(lambda lk: lk.status().elapsed_s) >= 90
     ask(lambda lk: lk.stop())
     # the second moment is left alone: its window closes at 21:17
-    wait_for(lambda: ask(_device_minute) >= 21 * 60 + 18, timeout=60)
+    go(21 * 60 + 18)
     assert ask(lambda lk: lk.status().state) == IDLE
     trace = dev.trace_lines()
     tap = next(n for n, t in enumerate(trace) if t.startswith("B ") and t.endswith(" tap"))
@@ -105,3 +114,43 @@ window = 5
     assert doc["occurrences"][1]["reminded"]  # the device logged it missed
     assert main(["plan", "clear", *port]) == 0 and main(["plan", "show", *port]) == 0
     assert capsys.readouterr().out.endswith("no plan on the device\n")
+
+
+def test_status_and_info_say_reminders_wait_for_the_clock(make_sim, tmp_path, capsys):
+    dev = make_sim("pico", speed=1, trace=False)
+    wait_for(lambda: hello_or_none(dev.port), timeout=15)
+    port = ["--port", dev.port]
+    assert main(["flash", *port, str(PROTOCOLS_DIR / "pmr-kort.toml")]) == 0
+    plan = tmp_path / "plan.toml"
+    plan.write_text(f'[plan]\nstart = {dt.date.today()}\n[[moment]]\ntime = "13:00"\n'
+                    'protocol = "pmr-kort"\n')
+
+    def waiting() -> tuple[bool, bool, str]:
+        capsys.readouterr()
+        assert main(["status", "--json", *port]) == 0
+        st = json.loads(capsys.readouterr().out)
+        assert main(["info", "--json", *port]) == 0
+        info = json.loads(capsys.readouterr().out)
+        assert main(["info", *port]) == 0
+        text = capsys.readouterr().out
+        return st["reminders_wait_for_clock"], info["reminders_wait_for_clock"], text
+
+    def power_cut() -> None:  # the plan stays on the flash, the clock is gone
+        boots = dev.boots
+        dev.kill()
+        wait_for(lambda: dev.boots > boots and hello_or_none(dev.port), timeout=30)
+
+    power_cut()
+    assert waiting()[:2] == (False, False)  # no plan: nothing waits for the clock
+    assert main(["plan", "set", str(plan), *port]) == 0
+    assert "reminders wait for it (ontspan clock --set)" in capsys.readouterr().out
+    st, info, text = waiting()
+    assert st and info and "plan reminders wait for the clock" in text
+    assert main(["clock", "--set", *port]) == 0
+    st, info, text = waiting()
+    assert not st and not info and "wait for the clock" not in text
+    power_cut()
+    st, info, text = waiting()
+    assert st and info and "plan reminders wait for the clock" in text
+    assert main(["status", *port]) == 0
+    assert "plan reminders wait for the clock (ontspan clock --set)" in capsys.readouterr().out

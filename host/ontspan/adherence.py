@@ -312,7 +312,7 @@ def for_report(plan_file: str, sessions: Sequence[SessionRow], missed: Iterable[
                now: dt.datetime | None = None) -> Adherence:
     """`ontspan report --plan-file`: the plan checked, adherence up to now."""
     from .errors import InputError
-    from .plan import load_plan
+    from .plan_check import load_plan
 
     plan, diags = load_plan(plan_file)
     if plan is None:

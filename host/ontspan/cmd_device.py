@@ -1,23 +1,24 @@
-"""Device commands: ports, info, flash, start, stop, status, clock, config, install.
-
-Every command finds its port the same way (--port, $ONTSPAN_PORT, the one Pico
-plugged in), greets the device with HELLO before anything else (so a wrong
-firmware or link version fails with one line, not a timeout), and can dump the
-wire bytes with --trace.
+"""Device commands: ports, info, flash, start, stop, status; clock, config and
+install are in cmd_settings.py, the plumbing every command shares in cmd_common.py.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import json
 import os
 import sys
-import time
-from pathlib import Path
 from typing import Any
 
-from . import install
+from .cmd_common import (  # noqa: F401  (_common, connect: the other command modules take them here)
+    WAIT_TEXT,
+    _common,
+    _label,
+    _print_json,
+    connect,
+    flag_names,
+    reminders_wait,
+)
+from .cmd_settings import register_settings
 from .device import flash as flashing
 from .device.client import Link
 from .device.codec import Status
@@ -30,52 +31,9 @@ from .device.names import (
     resolve,
     table_crc_of,
 )
-from .device.replies import FLAG_NAMES, LinkError, firmware_is_older
-from .errors import EXIT_OK, InputError, OntspanError
-from .paths import FIRMWARE_DIR
-from .ports import ENV_PORT, find_port, list_ports
-from .shared import C
-
-# --- shared plumbing -----------------------------------------------------------
-
-
-def _common(p: argparse.ArgumentParser, *, json_out: bool = False) -> None:
-    p.add_argument(
-        "--port", metavar="PATH", help=f"serial port (default: ${ENV_PORT}, else the Pico found)"
-    )
-    p.add_argument(
-        "--trace", action="store_true", help="hex dump of every byte on the wire (stderr)"
-    )
-    if json_out:
-        p.add_argument("--json", action="store_true", help="machine-readable output")
-
-
-def connect(args: argparse.Namespace) -> Link:
-    """An open link to a device that answered HELLO with a compatible link version."""
-    lk = Link(find_port(args.port), trace=bool(getattr(args, "trace", False)))
-    try:
-        h = lk.hello()
-    except BaseException:
-        lk.close()
-        raise
-    if firmware_is_older(h):
-        from .firmware.contract import FIRMWARE_VERSION
-
-        print(
-            f"ontspan: the device runs Ontspan firmware {h.firmware}, older than this "
-            f"ontspan ({FIRMWARE_VERSION}); `ontspan install` updates it",
-            file=sys.stderr,
-        )
-    return lk
-
-
-def _label(p: dict[str, Any]) -> str:
-    return f"{p['name']} (id {p['id']})" if p.get("name") else f"id {p['id']}"
-
-
-def _print_json(doc: Any) -> None:
-    print(json.dumps(doc, indent=2, ensure_ascii=False))
-
+from .device.replies import FLAG_NAMES, LinkError
+from .errors import EXIT_OK, OntspanError
+from .ports import ENV_PORT, list_ports
 
 # --- ports -----------------------------------------------------------------------
 
@@ -144,6 +102,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         doc = device_summary(lk)
         st = lk.status()
     doc["state"] = st.state_name
+    doc["reminders_wait_for_clock"] = reminders_wait(st.flags)
     if args.json:
         _print_json(doc)
         return EXIT_OK
@@ -159,7 +118,9 @@ def cmd_info(args: argparse.Namespace) -> int:
             print(f"  {p['id']:>3}  {p['name'] or '(name unknown: flashed elsewhere)'}{title}")
     else:
         print("table     none loaded (ontspan flash protocols/)")
-    print(f"state     {st.state_name}; {_flags(st.flags)}; {st.log_count} log record(s)")
+    print(f"state     {st.state_name}; {flag_names(st.flags)}; {st.log_count} log record(s)")
+    if doc["reminders_wait_for_clock"]:
+        print(f"plan      {WAIT_TEXT}")
     heap = doc["device"].get("heap")
     if heap:  # firmware before 0.2 does not report it
         print(f"heap      {heap['free']} bytes free, {heap['used']} in use (after a collect)")
@@ -167,11 +128,6 @@ def cmd_info(args: argparse.Namespace) -> int:
     if faults.get("count"):
         print(f"faults    {faults['count']} restart(s) after an error, last: {faults.get('last')}")
     return EXIT_OK
-
-
-def _flags(flags: int) -> str:
-    on = [name for bit, name in FLAG_NAMES.items() if flags & bit]
-    return ", ".join(on) if on else "no flags"
 
 
 # --- flash -------------------------------------------------------------------------
@@ -244,6 +200,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                 "remaining_s": st.remaining_s,
                 "log_count": st.log_count,
                 "flags": {name: bool(st.flags & bit) for bit, name in FLAG_NAMES.items()},
+                "reminders_wait_for_clock": reminders_wait(st.flags),
             }
         )
         return EXIT_OK
@@ -251,130 +208,14 @@ def cmd_status(args: argparse.Namespace) -> int:
     if proto:
         line += f" {_label(proto)}, {_mmss(st.elapsed_s)} in, {_mmss(st.remaining_s)} to go"
     print(line)
-    print(f"{_flags(st.flags)}; {st.log_count} log record(s)")
-    if st.flags & C.FLAG_PLAN and not st.flags & C.FLAG_CLOCK:  # docs/plans.md
-        print("plan reminders wait for the clock (ontspan clock --set)")
+    print(f"{flag_names(st.flags)}; {st.log_count} log record(s)")
+    if reminders_wait(st.flags):
+        print(WAIT_TEXT)
     return EXIT_OK
 
 
 def _mmss(s: int) -> str:
     return f"{s // 60}:{s % 60:02d}"
-
-
-# --- clock ---------------------------------------------------------------------------
-
-
-def cmd_clock(args: argparse.Namespace) -> int:
-    with connect(args) as lk:
-        if args.set:
-            lk.set_clock()
-        c = lk.get_clock()
-    drift = c.epoch - int(time.time()) if c.is_set else None
-    local = dt.datetime.fromtimestamp(c.epoch, dt.timezone(dt.timedelta(minutes=c.tz_minutes)))
-    if args.json:
-        _print_json(
-            {
-                "epoch": c.epoch,
-                "utc_offset_min": c.tz_minutes,
-                "set": c.is_set,
-                "local": local.isoformat(),
-                "drift_s": drift,
-            }
-        )
-        return EXIT_OK
-    if not c.is_set:
-        print("device clock not set since boot (ontspan clock --set)")
-        return EXIT_OK
-    print(
-        f"{local.isoformat(sep=' ')}  ({drift:+d} s from this computer)"
-        + (" set" if args.set else "")
-    )
-    return EXIT_OK
-
-
-# --- config --------------------------------------------------------------------------
-
-
-def _parse_assignments(items: list[str]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for item in items:
-        key, sep, text = item.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise InputError(f"{item!r}: write KEY=VALUE, e.g. night_cap=20")
-        try:
-            out[key] = int(text.strip(), 10)
-        except ValueError:
-            raise InputError(f"{key}: {text.strip()!r} is not a whole number") from None
-    return out
-
-
-def cmd_config_get(args: argparse.Namespace) -> int:
-    with connect(args) as lk:
-        cfg = lk.get_config()
-    if args.json:
-        _print_json(cfg)
-    else:
-        width = max((len(k) for k in cfg), default=0)
-        for k, v in cfg.items():
-            print(f"{k:<{width}}  {v}")
-    return EXIT_OK
-
-
-def cmd_config_set(args: argparse.Namespace) -> int:
-    values = _parse_assignments(args.assignments)
-    with connect(args) as lk:
-        current = lk.get_config()
-        unknown = [k for k in values if k not in current]
-        if unknown:
-            raise InputError(
-                f"unknown setting {unknown[0]!r}; the device has: {', '.join(sorted(current))}"
-            )
-        try:
-            lk.set_config(values)
-        except LinkError as e:
-            if e.status == Status.ERR_BUSY:
-                raise OntspanError(
-                    "config not changed: a session is playing, paused or waiting for a "
-                    "rating; stop it first (`ontspan stop`)"
-                ) from e
-            if e.status == Status.ERR_VALUE:
-                key = e.detail.decode("utf-8", "replace")
-                shown = f"{key}={values[key]}" if key in values else key
-                raise InputError(
-                    f"the device refused {shown} (outside its allowed range); nothing was changed"
-                ) from e
-            raise
-        cfg = lk.get_config()
-    print(", ".join(f"{k}={cfg.get(k)}" for k in values))
-    return EXIT_OK
-
-
-# --- install -------------------------------------------------------------------------
-
-
-def cmd_install(args: argparse.Namespace) -> int:
-    port = find_port(args.port)
-    src = Path(args.firmware) if args.firmware else FIRMWARE_DIR
-    if not src.is_dir():
-        raise InputError(f"{src} is not a folder")
-
-    def say(msg: str) -> None:
-        print(msg, file=sys.stderr)
-
-    from tqdm import tqdm
-
-    n_files = len(install.firmware_sources(src))
-    with tqdm(total=n_files, unit="file", desc="install", file=sys.stderr, leave=False,
-              disable=None) as bar:  # fmt: skip
-        hello = install.install(
-            port, src, trace=args.trace, progress=lambda _name: bar.update(1), say=say,
-            romfs=args.romfs,
-        )
-    print(
-        f"installed firmware {hello.firmware} on {port} (link {hello.link_major}.{hello.link_minor})"
-    )
-    return EXIT_OK
 
 
 # --- registration ----------------------------------------------------------------------
@@ -408,33 +249,4 @@ def register(sub: Any) -> None:
     _common(p, json_out=True)
     p.set_defaults(handler=cmd_status)
 
-    p = sub.add_parser("clock", help="show the device clock (--set: set it to this computer's)")
-    p.add_argument("--set", action="store_true", help="set it to this computer's time and zone")
-    _common(p, json_out=True)
-    p.set_defaults(handler=cmd_clock)
-
-    p = sub.add_parser("config", help="read or change the device configuration")
-    csub = p.add_subparsers(dest="config_command", metavar="get|set", required=True)
-    g = csub.add_parser("get", help="print the configuration")
-    _common(g, json_out=True)
-    g.set_defaults(handler=cmd_config_get)
-    s = csub.add_parser("set", help="change settings: KEY=VALUE (whole numbers)")
-    s.add_argument("assignments", nargs="+", metavar="KEY=VALUE")
-    _common(s)
-    s.set_defaults(handler=cmd_config_set)
-
-    p = sub.add_parser(
-        "install",
-        help="install the firmware on a Pico (or the simulated device) with mpremote",
-        description="Compile the firmware to .mpy bytecode, copy it to the device through a "
-        "staging folder, move it into place (main.py last), soft-reset and confirm with HELLO. "
-        "Running it again repairs an interrupted install.",
-    )
-    p.add_argument("--firmware", metavar="DIR", help="firmware folder (default: the one in this package)")
-    p.add_argument(
-        "--romfs", action=argparse.BooleanOptionalAction, default=None,
-        help="modules as a ROMFS image (code runs from flash, saving RAM) or as .mpy files; "
-        "default: ROMFS when the device's MicroPython has a ROMFS partition",
-    )
-    _common(p)
-    p.set_defaults(handler=cmd_install)
+    register_settings(sub)

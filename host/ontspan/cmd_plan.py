@@ -18,7 +18,8 @@ from .device.codec import Cmd, Status
 from .device.names import names_for, protocol_ids
 from .device.replies import LinkError
 from .errors import EXIT_OK, InputError, OntspanError
-from .plan import Plan, PlanError, decode_plan, encode_plan, load_plan, plan_error_text
+from .plan import Plan, PlanError, decode_plan, encode_plan, plan_error_text
+from .plan_check import load_plan
 
 
 def register(sub: Any) -> None:

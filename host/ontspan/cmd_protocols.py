@@ -11,7 +11,7 @@ from typing import Any
 
 from . import catalog
 from .errors import EXIT_OK, EXIT_USAGE, InputError, OntspanError
-from .plan import check_plans
+from .plan_check import check_plans
 from .protocols.checker import Diagnostic
 from .protocols.compiler import CompileError, compile_table, table_crc, table_names
 from .protocols.files import check_paths

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .sim import SimDevice
 
 KEYS = {"t": "tap", "d": "double", "h": "hold"}
+JUMP_KEY_S = 600  # "j": ten minutes of device time at once
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,12 +29,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Start the real firmware under MicroPython on a pseudo-terminal. "
         "The first line of output is the serial device path; point the other commands "
         "at it with --port or ONTSPAN_PORT. Keys (interactive): t tap, d double tap, "
-        "h hold, q quit.",
+        "h hold, j ten minutes later (time passes at once), q quit.",
     )
     p.add_argument("--speed", type=int, default=1, help="time scale, e.g. 60 plays 20 min in 20 s")
     p.add_argument("--state", metavar="DIR", help="keep the device's flash here (default: temporary)")
     p.add_argument("--headless", action="store_true", help="no terminal drawing or key input")
     p.add_argument("--trace", action="store_true", help="record frames, motor and cues in DIR/trace.log")
+    p.add_argument(
+        "--light", type=int, metavar="N",
+        help="give the device a light sensor reading N (0..65535) for the room: dark < 2000",
+    )
     p.add_argument(
         "--from-flash",
         action="store_true",
@@ -66,13 +71,18 @@ def run(args: argparse.Namespace) -> int:
         boot_from_flash=args.from_flash,
         romfs_bytes=args.romfs * 1024,
     )
+    if args.light is not None and not 0 <= args.light <= 65535:
+        raise OntspanError(f"--light must be 0..65535, not {args.light}")
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
     dev.start()
     try:
+        if args.light is not None:
+            dev.set_light(args.light)
         print(dev.port, flush=True)
         if interactive:
-            print(f"state in {dev.state}; keys: t tap, d double tap, h hold, q quit", file=sys.stderr)
+            print(f"state in {dev.state}; keys: t tap, d double tap, h hold, "
+                  "j ten minutes later, q quit", file=sys.stderr)
             _keys(dev, stopping)
         else:
             while not stopping:
@@ -99,5 +109,7 @@ def _keys(dev: SimDevice, stopping: list[int]) -> None:
                     break
                 if key in KEYS:
                     dev.inject(KEYS[key])
+                elif key == "j":
+                    dev.jump(JUMP_KEY_S, wait=False)
     finally:
         termios.tcsetattr(fd, termios.TCSADRAIN, old)

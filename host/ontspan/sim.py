@@ -287,6 +287,30 @@ class SimDevice:
         """Make the firmware raise inside its loop (sim only): tests its self-recovery."""
         self._control("fault")
 
+    def set_light(self, level: int | None) -> None:
+        """The room as the light sensor reads it, 0..65535; None: no sensor fitted."""
+        if level is not None and not 0 <= level <= 65535:
+            raise OntspanError(f"light level {level} is outside 0..65535")
+        self._control(f"light {-1 if level is None else level}")
+
+    def jumps_done(self) -> int:
+        """How many jumps the device has finished (kept in the state dir)."""
+        try:
+            return int((self.state / "jumps").read_text())
+        except (OSError, ValueError):
+            return 0
+
+    def jump(self, seconds: int, *, wait: bool = True, timeout: float = 120.0) -> None:
+        """Let `seconds` of device time pass at once (see hal_sim: time passing,
+        not a clock change). With `wait`, return once the device has lived them."""
+        if not isinstance(seconds, int) or seconds < 1:
+            raise OntspanError(f"a jump is a whole number of seconds >= 1, not {seconds!r}")
+        done = self.jumps_done()
+        self._control(f"jump {seconds}")
+        if wait and poll_until(lambda: self.jumps_done() > done, timeout) is None:
+            raise OntspanError(f"the simulated device did not finish a {seconds} s jump "
+                               f"within {timeout:g} s")
+
     def _control(self, line: str) -> None:
         fd = os.open(self.state / "control", os.O_WRONLY | os.O_NONBLOCK)
         try:

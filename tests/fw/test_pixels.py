@@ -85,8 +85,7 @@ STEPS = [(100, None), (100 + 59, None), (100 + 60, None), (100 + 10 * 3600, None
 def _decisions(dn):
     d = dn.DayNight()
     out = [d.decide(0, 21, 7, -1)]  # no clock, no sensor: night
-    out += [d.decide(0, 21, 7, 500), d.decide(0, 21, 7, 2500), d.decide(0, 21, 7, 3500),
-            d.decide(0, 21, 7, 2500), d.decide(0, 21, 7, 1000)]  # sensor with hysteresis
+    out += [d.decide(up, 21, 7, lux) for up, lux in ROOM]  # sensor: hysteresis, held 5 s
     d.set_clock(EPOCH, 60, 100)
     out += [d.decide(up, 21, 7, 500) for up, _ in STEPS]
     out += [dn.in_night_hours(h, 8, 17) for h in (7, 8, 16, 17)]
@@ -94,14 +93,18 @@ def _decisions(dn):
     return out
 
 
-WANT = [True, True, True, False, False, True,  # sensor: dark, still dark (hysteresis), light, still light, dark
+# (uptime s, sensor): dark; 2500 is still dark (hysteresis); a light seen for 4 s is not
+# the room, one that holds 5 s is; 2500 still light; a shadow is not; dark over one long step
+ROOM = [(1, 500), (2, 2500), (3, 3500), (6, 3500), (7, 500), (8, 3500), (12, 3500),
+        (13, 2500), (14, 1000), (15, 50000), (16, 1000), (46, 1000), (47, 2500)]
+WANT = [True, True, True, True, True, True, True, False, False, False, False, False, True, True,
         False, False, True, True, False,  # 20:59 day, 20:59:59 day, 21:00 night, 06:59 night, 07:00 day
         False, True, True, False,
         20, 21, (EPOCH + 3600 - 100) % 86400]
 
 
 def test_daynight_follows_the_clock_micropython(mpy):
-    code = f"import daynight as dn\nEPOCH = {EPOCH}\nSTEPS = {STEPS!r}\n"
+    code = f"import daynight as dn\nEPOCH = {EPOCH}\nSTEPS = {STEPS!r}\nROOM = {ROOM!r}\n"
     code += "\n".join(_decisions_src()) + "\nprint(_decisions(dn))"
     assert mp_eval(mpy, code) == WANT
 
