@@ -103,7 +103,7 @@ def problems(p: Sequence[Segment]) -> list[tuple[int | None, str]]:
             out.append((i, f"level {lv}; allowed 0 (a gap) or {LEVEL_MIN} to 255"))
             continue
         if ms % UNIT_MS or not UNIT_MS <= ms <= SEGMENT_MAX_MS:
-            out.append((i, f"{ms} ms; a segment lasts {UNIT_MS} to {SEGMENT_MAX_MS} ms "
+            out.append((i, f"a segment of {ms} ms; segments last {UNIT_MS} to {SEGMENT_MAX_MS} ms "
                            f"in steps of {UNIT_MS}"))  # fmt: skip
             continue
         if lv:

@@ -86,7 +86,7 @@ def _motor(ck: Checker, t: dict[str, Any], key: KeyPath) -> tuple[tuple[Pattern 
             if not isinstance(v, str):
                 ck.error(hkey + ("preset",), f"`preset` is {show(v)}; allowed: {PRESET_NAMES}")
     else:
-        ck.error(hkey, f"`haptic` is {show(raw)}; give a preset ({PRESET_NAMES}) or a table "
+        ck.error(hkey, f"`haptic` is {show(raw)}; allowed: a preset ({PRESET_NAMES}) or a table "
                        "of patterns per cue")  # fmt: skip
     pats, on, position = PRESETS[preset]
     chosen: dict[str, Pattern | None] = {k: (pats[k] if k in on else None) for k in KINDS}
