@@ -164,9 +164,11 @@ PATTERN_PULSE = const(0x02)  # pulse on release
 PATTERN_SWELL = const(0x04)  # swell on breath in
 PATTERN_DOUBLE = const(0x08)  # double pulse at the end
 # format 2: STYLE_PATTERNS is reserved (0); STYLE_HAPTIC + kind - 1 holds the motor
-# pattern number (1..P, 0 = silent) of cue kind 1..10; POSITION's byte is 0 or
-# 1 (counted taps, built in) and PAUSE's is 0. Patterns follow the styles.
+# pattern number (1..P, 0 = silent, PAT_BUILTIN = the kind's built-in pattern) of
+# cue kind 1..10; POSITION's byte is 0 or 1 (counted taps, built in) and PAUSE's
+# is 0. Patterns follow the styles.
 STYLE_HAPTIC = const(28)
+PAT_BUILTIN = const(255)  # a style's pattern number: the built-in pattern of that kind
 MAX_PATTERNS = const(128)  # patterns per table (16 styles x 8 kinds)
 PAT_SEGMENTS_MAX = const(8)  # segments (level u8, time in 10 ms u8) per pattern
 PAT_LEVEL_MIN = const(64)  # an on segment's level 64..255 (0 = gap); lower barely spins

@@ -39,6 +39,7 @@ from contract import (  # noqa: F401  (light.py)
     OP_PMR,
     OP_REPEAT,
     OP_REST,
+    PAT_BUILTIN,
     PATTERN_TAPS,
     POSITION_MS,
     PROMPT_MAX,
@@ -272,7 +273,8 @@ def _style_ok(mv, st, v2, p):
     if mv[st + STYLE_PATTERNS] or mv[st + STYLE_HAPTIC] > 1 or mv[st + STYLE_HAPTIC + K_PAUSE - 1]:
         return False
     for k in range(1, 10):
-        if mv[st + STYLE_HAPTIC + k] > p:
+        v = mv[st + STYLE_HAPTIC + k]
+        if v > p and v != PAT_BUILTIN:
             return False
     return True
 
@@ -400,16 +402,23 @@ class Table:
             at += 1 + 2 * b[at]
         return at
 
-    def motor_buf(self):
-        # the buffer motor_pattern() offsets point into: this table, or (format 1) the built-in records
-        return self.buf if self.version == TABLE_VERSION else BUILTIN
+    def _slot(self, si, kind):
+        # style si's pattern number for cue kind `kind` (format 1: PAT_BUILTIN or 0 by its bits)
+        at = self.style_at(si)
+        if kind < 1 or kind > 10:
+            return 0
+        if self.version == TABLE_VERSION:
+            return self.buf[at + STYLE_HAPTIC + kind - 1]
+        return PAT_BUILTIN if self.buf[at + STYLE_PATTERNS] & family(kind) else 0
+
+    def motor_buf(self, si, kind):
+        # the buffer motor_pattern(si, kind) points into: this table, or the built-in records
+        return BUILTIN if self._slot(si, kind) == PAT_BUILTIN else self.buf
 
     def motor_pattern(self, si, kind):
         # offset in motor_buf() of style si's pattern for cue kind `kind`, -1 if silent
-        at = self.style_at(si)
-        if self.version == TABLE_VERSION:
-            return self.pattern_at(self.buf[at + STYLE_HAPTIC + kind - 1]) if 1 <= kind <= 10 else -1
-        return builtin_at(kind) if self.buf[at + STYLE_PATTERNS] & family(kind) else -1
+        num = self._slot(si, kind)
+        return builtin_at(kind) if num == PAT_BUILTIN else self.pattern_at(num)
 
     def position_taps(self, si):
         # whether style si taps the body region at each POSITION edge

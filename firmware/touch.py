@@ -85,10 +85,11 @@ class Touch:
         self.strength = 0  # of this session (or of the rating), 0..255
         self.device_strength = -1  # the patient's own (config touch_strength); -1 = not set
         self.level = 0
-        self._pbuf = b"\x00"  # where the style's records are (the table, or haptic.BUILTIN)
-        self._pat = [-1] * 11  # per cue kind 1..10: offset of its record in _pbuf, -1 = silent
+        self._bufs = [BUILTIN] * 11  # per cue kind 1..10: where its record is (the table or BUILTIN)
+        self._pat = [-1] * 11  # per cue kind 1..10: offset of its record there, -1 = silent
+        self._ebuf = BUILTIN  # the current edge's buffer
         self.taps = False  # POSITION edges tap the body region
-        self._edge = -1  # offset of the current edge's record in _pbuf
+        self._edge = -1  # offset of the current edge's record in _ebuf
         self._edge_count = -1  # or its counted taps (position)
         self._edge_t = 0  # ticks when the current edge was handled
         self._shot = None  # a one-shot record (bytes)
@@ -105,16 +106,17 @@ class Touch:
         # stays off; the style's pattern per cue kind (table.motor_pattern)
         d = self.device_strength
         self.strength = 0 if style_strength == 0 else (d if d >= 0 else style_strength)
-        self._pbuf = table.motor_buf()
         pat = self._pat
+        bufs = self._bufs
         for k in range(1, 11):
             pat[k] = table.motor_pattern(si, k)
+            bufs[k] = table.motor_buf(si, k)
         self.taps = table.position_taps(si)
 
     def setup_builtin(self):
         # the built-in patterns for every kind (feel without a protocol)
-        self._pbuf = BUILTIN
         for k in range(1, 11):
+            self._bufs[k] = BUILTIN
             self._pat[k] = builtin_at(k)
         self.taps = True
 
@@ -125,7 +127,9 @@ class Touch:
 
     def edge_record(self, kind):
         # (buffer, offset) of cue kind `kind` under the current style; offset -1: silent
-        return self._pbuf, self._pat[kind] if 1 <= kind <= 10 else -1
+        if kind < 1 or kind > 10:
+            return BUILTIN, -1
+        return self._bufs[kind], self._pat[kind]
 
     def off(self):
         self._edge = -1
@@ -150,6 +154,7 @@ class Touch:
                 self._edge_count = count
         elif 1 <= kind <= 10:
             self._edge = self._pat[kind]
+            self._ebuf = self._bufs[kind]
 
     def play(self, pat, now, lead_ms=0, at=0):
         # a one-shot cue now (or after lead_ms of quiet): the record at `at` in `pat`
@@ -203,8 +208,8 @@ class Touch:
                 self._edge_t = now
             el = self.clock.ticks_diff(now, self._edge_t)
             if self._edge >= 0:
-                lv = level_at(self._pbuf, self._edge, el)
-                self.left = left_at(self._pbuf, self._edge, el)
+                lv = level_at(self._ebuf, self._edge, el)
+                self.left = left_at(self._ebuf, self._edge, el)
             elif self._edge_count >= 0:
                 lv = count_at(self._edge_count, el)
                 self.left = count_left(self._edge_count, el) if el < count_ms(self._edge_count) else 0

@@ -138,7 +138,7 @@ def _bad_tables() -> dict[str, tuple[int, bytes]]:
     bad["repeat-count"] = (E_STRUCTURE, _reseal(t))
     one = compile_table([Protocol(id=5, name="r", title="r", blocks=(RestBlock(10),))])
     bad["no-end"] = (E_OPCODE, _reseal(one[:-5] + one[-4:]))  # END dropped
-    # motor patterns (format 2): v4-haptic's hold is [[255, 1500]], its first record is tense
+    # motor patterns (format 2): the first record is v4-haptic's tense ("zacht": 5 segments)
     pool = _pool(good)
     t = bytearray(good)
     t[7] = 200  # more pattern records than the table holds
@@ -213,19 +213,24 @@ def test_bad_tables_get_their_error_code(name: str) -> None:
 def test_layout_of_a_small_table() -> None:
     proto = Protocol(id=3, name="x", title="x", blocks=(CheckBlock(1, 10), RestBlock(300)))
     data = compile_table([proto])
-    # the default style: tense, release, rest, check, end felt (5 records, 35 bytes)
-    assert data[:2] == b"OS" and data[2] == 2 and data[3] == 1 and data[6] == 1 and data[7] == 5
-    pool = 11 + 7 + 7 + 7 + 11
-    assert struct.unpack_from("<H", data, 4)[0] == len(data) == 8 + 6 + 38 + pool + 3 + 3 + 1 + 4
-    start = 8 + 6 + 38 + pool
+    # the default style plays built-in patterns only: no pattern records
+    assert data[:2] == b"OS" and data[2] == 2 and data[3] == 1 and data[6] == 1 and data[7] == 0
+    assert struct.unpack_from("<H", data, 4)[0] == len(data) == 8 + 6 + 38 + 3 + 3 + 1 + 4
+    start = 8 + 6 + 38
     assert data[8:14] == bytes([3, 0, 0, 0]) + struct.pack("<H", start)
     assert data[start : start + 7] == bytes([0x40, 1, 10, 0x30]) + struct.pack("<H", 300) + b"\x01"
     assert table_crc(data) == f"{zlib.crc32(data[:-4]):08x}"
     numbers = {p: i + 1 for i, p in enumerate(proto.style.patterns())}
     assert data[14:52] == proto.style.to_bytes(numbers)
-    # style bytes 28..37: a pattern number per cue kind 1..10 (position: taps on)
-    assert data[14 + 28 : 52] == bytes([1, 1, 2, 0, 0, 0, 0, 3, 4, 5])
-    assert data[52:63] == bytes([5, 255, 10, 0, 10, 255, 10, 0, 10, 255, 30])  # tense
+    # style bytes 28..37: a pattern number per cue kind 1..10 (position: taps on;
+    # 255: the kind's built-in pattern; 0: not felt)
+    assert data[14 + 28 : 52] == bytes([1, 255, 255, 0, 0, 0, 0, 255, 255, 255])
+    soft = Protocol(id=3, name="x", title="x", blocks=(RestBlock(300),),
+                    style=Style(proto.style.day, proto.style.night,
+                                motor=(((160, 100), (0, 100), (160, 300)),) + (None,) * 7))
+    data = compile_table([soft])
+    assert data[7] == 1 and data[14 + 28 : 52] == bytes([1, 1] + [0] * 8)
+    assert data[52:59] == bytes([3, 160, 10, 0, 10, 160, 30])  # the one record: tense
 
 
 def test_op_sizes_match_the_format() -> None:

@@ -110,16 +110,18 @@ def test_the_library_checks_and_keeps_what_patients_feel() -> None:
 
 
 def test_patterns_are_stored_once() -> None:
-    a, _ = style_of('[style]\nhaptic = "duidelijk"\n')
-    b, _ = style_of('[style.haptic]\npreset = "duidelijk"\nhold = [[255, 700]]\n')
-    pa, _ = parse_protocol(HEAD + '[style]\nhaptic = "duidelijk"\n' + REST, "a.toml")
-    pb, _ = parse_protocol(HEAD.replace("id = 1", "id = 2").replace('"t"', '"u"', 1)
-                           + '[style.haptic]\npreset = "duidelijk"\nhold = [[255, 700]]\n' + REST, "b.toml")
-    assert pa is not None and pb is not None
-    data = compile_table([pa, pb])
-    assert data[6] == 2 and data[7] == 9  # two styles, eight built-in patterns and one hold
-    t = decode_table(data)
-    assert t.styles == (a, b)
+    texts = ('[style]\nhaptic = "zacht"\n',
+             '[style.haptic]\npreset = "zacht"\nhold = [[255, 700]]\nin = "duidelijk"\n')
+    protos = []
+    for i, text in enumerate(texts):
+        p, _ = parse_protocol(f'id = {i + 1}\nname = "p{i}"\ntitle = "T"\n' + text + REST, "t.toml")
+        assert p is not None
+        protos.append(p)
+    data = compile_table(protos)
+    # two styles; the five zacht patterns shared, one hold of its own; "in" is a built-in
+    assert data[6] == 2 and data[7] == 6
+    assert data[8 + 12 + 38 + 28 + 3] == 255  # the second style's in: PAT_BUILTIN
+    assert decode_table(data).styles == tuple(p.style for p in protos)
 
 
 def _random_pattern(rng: random.Random) -> list[tuple[int, int]]:

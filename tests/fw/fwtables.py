@@ -61,8 +61,8 @@ def record(*segments):
     return bytes([len(segments)]) + b"".join(bytes([lv, t]) for lv, t in segments)
 
 
-# the patterns of docs/cues.md (Touch), in kind order TENSE, RELEASE, IN, HOLD, OUT,
-# REST, CHECK, END: pattern numbers 1..8 of a table built with the defaults
+# the built-in patterns of docs/table-format.md, in kind order TENSE, RELEASE, IN,
+# HOLD, OUT, REST, CHECK, END (a style refers to them as 255, BUILTIN)
 DEFAULT_PATTERNS = [
     record((255, 10), (0, 10), (255, 10), (0, 10), (255, 30)),
     record((255, 30), (192, 30), (128, 30)),
@@ -75,11 +75,14 @@ DEFAULT_PATTERNS = [
 ]
 
 
+BUILTIN = 255
+
+
 def haptic_slots(bits):
-    """Format 2 pattern numbers per cue kind 1..10 for the format 1 pattern bits,
-    against DEFAULT_PATTERNS (bit0 tense+position, bit1 release, bit2 breath, bit3 rest/check/end)."""
-    t, r, b, d = (bool(bits & m) for m in (1, 2, 4, 8))
-    return bytes([t, 1 * t, 2 * r, 3 * b, 4 * b, 5 * b, 0, 6 * d, 7 * d, 8 * d])
+    """Format 2 pattern numbers per cue kind 1..10 for the format 1 pattern bits: the
+    built-in patterns (bit0 tense+position, bit1 release, bit2 breath, bit3 rest/check/end)."""
+    t, r, b, d = (BUILTIN if bits & m else 0 for m in (1, 2, 4, 8))
+    return bytes([1 if t else 0, t, r, b, b, b, 0, d, d, d])
 
 
 def style(day=DAY, night=NIGHT, cap_day=200, cap_night=60, motor=180, pattern=0x0F, haptic=None,
@@ -98,7 +101,7 @@ def with_crc(body):
 
 def table(programs, styles=None, ids=None, style_idx=None, flags=None, patterns=None, version=2):
     """A table with one directory entry per program (bytes), programs laid out in order;
-    format 2 with `patterns` (records; default DEFAULT_PATTERNS) after the styles."""
+    format 2 with `patterns` (records; default none) after the styles."""
     styles = styles or [style(version=version)]
     n, s = len(programs), len(styles)
     ids = ids or list(range(1, n + 1))
@@ -106,14 +109,14 @@ def table(programs, styles=None, ids=None, style_idx=None, flags=None, patterns=
     flags = flags or [0] * n
     pool = b""
     if version == 2:
-        pool = b"".join(DEFAULT_PATTERNS if patterns is None else patterns)
+        pool = b"".join(patterns or [])
     start = 8 + 6 * n + sum(len(x) for x in styles) + len(pool)
     directory, body = b"", b""
     for i, prog in enumerate(programs):
         directory += struct.pack("<BBBBH", ids[i], style_idx[i], flags[i], 0, start + len(body))
         body += prog
     length = start + len(body) + 4
-    p = len(DEFAULT_PATTERNS if patterns is None else patterns) if version == 2 else 0
+    p = len(patterns or []) if version == 2 else 0
     head = b"OS" + bytes([version, n]) + struct.pack("<H", length) + bytes([s, p])
     return with_crc(head + directory + b"".join(styles) + pool + body)
 

@@ -269,7 +269,7 @@ def call(code, payload=b""):
     return got[0][2], got[0][3]
 
 st, p = call(0x01, b"\\x01\\x00")
-assert st == 0 and p[:6] == bytes([1, 0, 1, 0, 0, 2]) and p[6:] == dev.fw_version.encode(), p
+assert st == 0 and p[:6] == bytes([1, 0, 2, 0, 0, 2]) and p[6:] == dev.fw_version.encode(), p  # table format 2
 st, p = call(0x02)
 d = json.loads(p); assert d["firmware"] == dev.fw_version and d["link"]["rx"] == 2, d
 

@@ -65,7 +65,7 @@ print([t.err, t.count(), [t.proto_id(i) for i in range(3)], [t.style_index(i) fo
        [t.duration_ms(i) for i in range(3)]])
 """)
     res = ast.literal_eval(out.strip())
-    start = 8 + 6 * 3 + 38 * 2 + len(b"".join(DEFAULT_PATTERNS))
+    start = 8 + 6 * 3 + 38 * 2
     assert res[:6] == [0, 3, [7, 3, 200], [0, 1, 0], [1, 2, 0],
                        [start, start + len(PMR), start + len(PMR) + len(BREATH)]]
     assert res[6:13] == [1, 2, -1, 2, 90, 180, 180]
@@ -80,8 +80,8 @@ def test_bad_table_has_no_protocols(mpy):
     assert out.split() == [str(E_LENGTH), "0"]
 
 
-POOL = len(b"".join(DEFAULT_PATTERNS))
-HEAD = 8 + 6 + 38 + POOL  # first program byte of a one-protocol table
+HEAD = 8 + 6 + 38  # first program byte of a one-protocol table (no pattern records)
+POOLED = table([PMR], patterns=DEFAULT_PATTERNS, styles=[style(haptic=bytes([1, 1, 2, 3, 4, 5, 0, 6, 7, 8]))])
 
 
 def pat_table(*records, haptic=None):
@@ -100,11 +100,12 @@ CASES = {
     "too long": (with_crc(b"OS\x01\x01" + struct.pack("<H", 8196) + bytes(8186)), E_LENGTH),
     "magic": (patch(GOOD, 0, ord("P")), E_MAGIC),
     "version": (patch(GOOD, 2, 0), E_VERSION),
-    "v2 read as v1": (patch(GOOD, 2, 1), E_DIRECTORY),
+    "v2 read as v1": (patch(POOLED, 2, 1), E_DIRECTORY),
     "crc": (patch(GOOD, 60, GOOD[60] ^ 1, crc=False), E_CRC),
     "N zero": (patch(GOOD, 3, 0), E_DIRECTORY),
     "S zero": (patch(GOOD, 6, 0), E_DIRECTORY),
-    "P below what styles use": (patch(GOOD, 7, 1), E_LIMIT),
+    "P below what styles use": (patch(POOLED, 7, 7), E_LIMIT),
+    "P over records": (patch(GOOD, 7, 1), E_DIRECTORY),
     "id 0": (patch(GOOD, 8, 0), E_DIRECTORY),
     "id 255": (patch(GOOD, 8, 255), E_DIRECTORY),
     "duplicate id": (patch(GOOD, 14, 7), E_DIRECTORY),
@@ -124,7 +125,9 @@ CASES = {
     "version 3": (patch(GOOD, 2, 3), E_VERSION),
     # format 2 motor patterns: layout (E_DIRECTORY), style slots and rules (E_LIMIT)
     "no patterns": (table([PMR], styles=[style(pattern=0)], patterns=[]), E_OK),
-    "P 129": (patch(GOOD, 7, 129), E_DIRECTORY),
+    "built-in patterns, no records": (GOOD, E_OK),
+    "records of the built-in patterns": (POOLED, E_OK),
+    "P 129": (patch(POOLED, 7, 129), E_DIRECTORY),
     "P past the table": (patch(pat_table(record((255, 10))), 7, 200), E_DIRECTORY),
     "segments 0": (pat_table(b"\x00"), E_DIRECTORY),
     "segments 9": (pat_table(record(*[(255, 10), (0, 10)] * 4 + [(255, 10)])), E_DIRECTORY),
@@ -132,8 +135,11 @@ CASES = {
     "style reserved 27": (patch(GOOD, 8 + 18 + 27, 1), E_LIMIT),
     "position slot 2": (patch(GOOD, 8 + 18 + 28, 2), E_LIMIT),
     "pause slot": (patch(GOOD, 8 + 18 + 28 + 6, 1), E_LIMIT),
-    "pattern number > P": (patch(GOOD, 8 + 18 + 28 + 9, 9), E_LIMIT),
-    "pattern number P": (patch(GOOD, 8 + 18 + 28 + 9, 8), E_OK),
+    "pattern number > P": (patch(POOLED, 8 + 6 + 28 + 9, 9), E_LIMIT),
+    "pattern number P": (patch(POOLED, 8 + 6 + 28 + 9, 8), E_OK),
+    "pattern number 254": (patch(POOLED, 8 + 6 + 28 + 9, 254), E_LIMIT),
+    "built-in for the pause": (patch(GOOD, 8 + 18 + 28 + 6, 255), E_LIMIT),
+    "built-in for position": (patch(GOOD, 8 + 18 + 28, 255), E_LIMIT),
     "position tap without patterns": (pat_table(haptic=bytes([1] + [0] * 9)), E_OK),
     "level 64": (pat_table(record((64, 8))), E_OK),
     "level 63": (pat_table(record((63, 10))), E_LIMIT),

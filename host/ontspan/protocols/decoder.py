@@ -168,8 +168,9 @@ def _check_style(raw: bytes, v1: bool, npat: int, at: int) -> None:
     slots = raw[C.STYLE_HAPTIC :]
     if raw[C.STYLE_PATTERNS] or slots[C.K_POSITION - 1] > 1 or slots[C.K_PAUSE - 1]:
         raise TableError(E_LIMIT, f"style at {at}: reserved byte, position or pause slot not 0/1")
-    if max(slots[1:]) > npat:
-        raise TableError(E_LIMIT, f"style at {at}: pattern number {max(slots[1:])} > P={npat}")
+    nums = [v for v in slots[1:] if v != C.PAT_BUILTIN]
+    if max(nums) > npat:
+        raise TableError(E_LIMIT, f"style at {at}: pattern number {max(nums)} > P={npat}")
 
 
 def _decode_style(raw: bytes, v1: bool, pats: list[Pattern]) -> Style:
@@ -181,11 +182,15 @@ def _decode_style(raw: bytes, v1: bool, pats: list[Pattern]) -> Style:
         position = bool(bits & C.PATTERN_TAPS)
     else:
         slots = raw[C.STYLE_HAPTIC :]
-        motor = tuple(
-            pats[slots[KIND_CODES[k] - 1] - 1] if slots[KIND_CODES[k] - 1] else None for k in KINDS
-        )
+        motor = tuple(_pattern(slots[KIND_CODES[k] - 1], k, pats) for k in KINDS)
         position = bool(slots[C.K_POSITION - 1])
     return Style(tuple(cols[:4]), tuple(cols[4:]), day_b, night_b, strength, motor, position)  # type: ignore[arg-type]
+
+
+def _pattern(num: int, kind: str, pats: list[Pattern]) -> Pattern | None:
+    if num == C.PAT_BUILTIN:
+        return BUILTIN[kind]
+    return pats[num - 1] if num else None
 
 
 def _decode_program(data: bytes, pos: int, end: int, pid: int) -> tuple[Op, ...]:

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ..shared import C, code_names
-from .haptics import KIND_CODES, KINDS, Pattern, default_motor
+from .haptics import BUILTIN, KIND_CODES, KINDS, Pattern, default_motor
 
 MAX_FILE_BYTES = 256 * 1024
 MAX_SESSION_MS = C.SESSION_MS_MAX
@@ -99,10 +99,11 @@ class Style:
     position: bool = True  # POSITION edges tap the body region
 
     def patterns(self) -> list[Pattern]:
-        """The distinct motor patterns, in kind order."""
+        """The distinct motor patterns the table stores, in kind order: a kind's
+        built-in pattern is referred to (PAT_BUILTIN), not stored."""
         out: list[Pattern] = []
-        for p in self.motor:
-            if p is not None and p not in out:
+        for name, p in zip(KINDS, self.motor, strict=True):
+            if p is not None and p != BUILTIN[name] and p not in out:
                 out.append(p)
         return out
 
@@ -118,7 +119,8 @@ class Style:
         slots = bytearray(10)
         slots[C.K_POSITION - 1] = 1 if self.position else 0
         for name, p in zip(KINDS, self.motor, strict=True):
-            slots[KIND_CODES[name] - 1] = 0 if p is None else numbers[p]
+            num = C.PAT_BUILTIN if p == BUILTIN[name] else (0 if p is None else numbers[p])
+            slots[KIND_CODES[name] - 1] = num
         return bytes(out + slots)
 
 
