@@ -169,3 +169,14 @@ def _toml(v) -> str:
     if isinstance(v, str):
         return '"' + "".join(c for c in v if c.isalnum()) + '"'
     return "[" + ", ".join(_toml(x) for x in v) + "]"
+
+
+def test_a_pattern_longer_than_its_cue_warns() -> None:
+    breath = '\n[[block]]\ntype = "breath"\nin_s = 4\nhold_s = 1\nout_s = 6\ncycles = 3\n'
+    text = HEAD + '[style.haptic]\npreset = "duidelijk"\nhold = [[255, 800], [0, 100], [255, 300]]\n' + breath
+    proto, diags = parse_protocol(text, "t.toml")
+    assert proto is not None
+    assert [str(d) for d in diags] == [
+        "t.toml:6: warning: style.haptic.hold: the hold pattern lasts 1200 ms but the shortest hold "
+        "of this protocol lasts 1000 ms; the next cue cuts it short: keep it shorter"
+    ]

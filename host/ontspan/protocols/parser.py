@@ -17,6 +17,7 @@ from typing import Any
 
 from .blocks import GroupNumbers, parse_blocks
 from .checker import Checker, Diagnostic, show
+from .haptics import KIND_CODES, KINDS
 from .model import (
     LIM_PROTOCOL_ID,
     MAX_BLOCKS,
@@ -33,7 +34,7 @@ from .model import (
 )
 from .ops import MAX_PROGRAM_BYTES, encode_ops, protocol_ops
 from .style import parse_style
-from .timeline import duration_ms
+from .timeline import END, END_MS, duration_ms, edges
 
 
 def read_source(path: str | Path) -> tuple[str | None, list[Diagnostic]]:
@@ -160,6 +161,27 @@ def _ends_with_rest(blocks: Sequence[Block]) -> bool:
     return isinstance(last, RestBlock)
 
 
+def _patterns_fit(ck: Checker, proto: Protocol) -> None:
+    """Warn when a motor pattern outlasts the shortest cue of its kind: the next
+    edge cuts it short, so the patient never feels its end."""
+    es = edges(proto)
+    shortest = {END: END_MS}
+    for a, b in zip(es, es[1:], strict=False):
+        shortest[a.kind] = min(b.t_ms - a.t_ms, shortest.get(a.kind, b.t_ms - a.t_ms))
+    for name in KINDS:
+        p = proto.style.pattern_of(name)
+        code = KIND_CODES[name]
+        if p is None or code not in shortest:
+            continue
+        ms = sum(t for _, t in p)
+        if ms > shortest[code]:
+            ck.warn(
+                ("style", "haptic", name),
+                f"the {name} pattern lasts {ms} ms but the shortest {name} of this protocol "
+                f"lasts {shortest[code]} ms; the next cue cuts it short: keep it shorter",
+            )
+
+
 def _whole(ck: Checker, proto: Protocol) -> None:
     n = sum(1 for _ in iter_blocks(proto.blocks))
     if n > MAX_BLOCKS:
@@ -175,6 +197,7 @@ def _whole(ck: Checker, proto: Protocol) -> None:
             ("block",),
             f"the session lasts {total / 60000:.1f} min; at most {MAX_SESSION_MS // 60000} min allowed",
         )
+    _patterns_fit(ck, proto)
     has_pmr = any(isinstance(b, PmrBlock) for b in iter_blocks(proto.blocks))
     if has_pmr and not _ends_with_rest(proto.blocks):
         last = len(proto.blocks) - 1
