@@ -35,7 +35,8 @@ except ImportError:
 FIRMWARE_VERSION = "0.2.0"
 LINK_MAJOR = const(1)  # a host refuses a device with another major version
 LINK_MINOR = const(1)  # 1.1: INFO is binary (INFO_*); a 1.1 host still reads 1.0 JSON
-TABLE_VERSION = const(1)  # table format (docs/table-format.md)
+TABLE_VERSION = const(2)  # table format the host writes (docs/table-format.md)
+TABLE_VERSION_1 = const(1)  # still read and played, with the built-in motor patterns
 
 # ---------------------------------------------------------------- link framing (docs/link.md)
 
@@ -132,7 +133,8 @@ FLAG_CONFIG_DEFAULT = const(0x08)  # the config was bad: defaults in use
 TABLE_MAGIC = b"OS"
 TABLE_HEADER = const(8)
 TABLE_DIR_ENTRY = const(6)
-TABLE_STYLE = const(28)  # bytes per style record
+TABLE_STYLE = const(38)  # bytes per style record (format 2)
+TABLE_STYLE_1 = const(28)  # bytes per style record (format 1)
 TABLE_CRC = const(4)
 TABLE_MIN = const(16)
 TABLE_MAX = const(8192)
@@ -172,6 +174,18 @@ PATTERN_TAPS = const(0x01)  # taps on tense
 PATTERN_PULSE = const(0x02)  # pulse on release
 PATTERN_SWELL = const(0x04)  # swell on breath in
 PATTERN_DOUBLE = const(0x08)  # double pulse at the end
+# format 2: STYLE_PATTERNS is reserved (0); STYLE_HAPTIC + kind - 1 holds the motor
+# pattern number (1..P, 0 = silent, PAT_BUILTIN = the kind's built-in pattern) of
+# cue kind 1..10; POSITION's byte is 0 or 1 (counted taps, built in) and PAUSE's
+# is 0. Patterns follow the styles.
+STYLE_HAPTIC = const(28)
+PAT_BUILTIN = const(255)  # a style's pattern number: the built-in pattern of that kind
+MAX_PATTERNS = const(128)  # patterns per table (16 styles x 8 kinds)
+PAT_SEGMENTS_MAX = const(8)  # segments (level u8, time in 10 ms u8) per pattern
+PAT_LEVEL_MIN = const(64)  # an on segment's level 64..255 (0 = gap); lower barely spins
+PAT_ON_MIN = const(8)  # 10 ms: on segments >= 80 ms (an ERM needs 50-100 ms to spin up)
+PAT_GAP_MIN = const(10)  # 10 ms: gaps >= 100 ms, or two pulses merge into one
+PAT_RUN_MAX = const(150)  # 10 ms: continuous on-time <= 1500 ms
 
 # field limits, in table units (ds = 0.1 s)
 GROUP_MAX = const(254)  # group numbers 0..254; 255 means none
@@ -339,6 +353,7 @@ FEEL_PAUSE = const(20)  # kinds besides the cue kinds 1..10 (TENSE, IN, ...)
 FEEL_RESUME = const(21)
 FEEL_RATING = const(22)  # the rating played back: `count` taps
 FEEL_SAVE = const(1)  # flags: keep `strength` as the patient's (config touch_strength)
+FEEL_STYLE = const(2)  # flags: play it as the style of protocol id `count` in the loaded table
 # -- the wall clock on a 31-bit port -----------------------------------------
 # Unix seconds (about 1.8e9 in 2027) are a heap int on the rp2, whose small ints
 # are 31-bit. The device keeps seconds from its own epoch, 2024-01-01 00:00 UTC

@@ -9,7 +9,6 @@ from contract import (
     STYLE_DAY,
     STYLE_MOTOR,
     STYLE_NIGHT,
-    STYLE_PATTERNS,
 )
 from light import Light
 from micropython import const
@@ -56,6 +55,7 @@ class Engine:
         self.cap = 0
         self._table = None
         self._style = 0
+        self._si = 0
         self._reset_counters()
 
     def _reset_counters(self):
@@ -89,7 +89,8 @@ class Engine:
         self.stop()
         self._reset_counters()
         self._table = table
-        self._style = table.style_at(table.style_index(index))
+        self._si = table.style_index(index)
+        self._style = table.style_at(self._si)
         self.prog.reset(table.buf, table.program(index))
         self.set_night(night)
         now = self.clock.ticks_ms()
@@ -126,7 +127,7 @@ class Engine:
             cap = min(cap, self.night_cap)
         self.cap = cap
         self.ring.set_cap(cap)
-        self.touch.setup(b[so + STYLE_MOTOR], b[so + STYLE_PATTERNS])
+        self.touch.setup(b[so + STYLE_MOTOR], t, self._si)
 
     def tick(self):
         if self.state != PLAYING:

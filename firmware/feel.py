@@ -1,18 +1,28 @@
 # `ontspan feel`: one cue played on the motor now, so therapist and patient can
 # tune the strength together; the chosen strength is kept in the config and
-# every session uses it. Only while no session or rating runs.
+# every session uses it. Only while no session or rating runs. With FEEL_STYLE
+# the cue plays as the style of protocol `count` in the loaded table would.
 import link
 import touch as tc
-from contract import FEEL_PAUSE, FEEL_RATING, FEEL_RESUME, FEEL_SAVE
-from program import K_POSITION
+from contract import FEEL_PAUSE, FEEL_RATING, FEEL_RESUME, FEEL_SAVE, FEEL_STYLE
+from program import K_PAUSE, K_POSITION
 
 
-def _pattern(kind):
+def _record(dev, t, kind, count, flags):
+    # (buffer, offset) of the cue's record; offset -1: this cue has none (silent)
     if kind == FEEL_PAUSE:
-        return tc.PAUSE
+        return tc.PAUSE, 0
     if kind == FEEL_RESUME:
-        return tc.RESUME
-    return tc.edge_pattern(kind, 0xFF)
+        return tc.RESUME, 0
+    if flags & FEEL_STYLE:
+        table = getattr(getattr(dev, "storage", None), "table", None)
+        i = table.index_of(count) if table is not None else -1
+        if table is None or i < 0:
+            return None, -1
+        t.setup(1, table, table.style_index(i))  # strength is set after this
+    else:
+        t.setup_builtin()
+    return t.edge_record(kind)
 
 
 def play(dev, kind, count, strength, flags):
@@ -20,10 +30,12 @@ def play(dev, kind, count, strength, flags):
     if dev.busy():  # never over a session, a pause or a rating
         return link.ERR_BUSY, 0, 0
     counted = kind == K_POSITION or kind == FEEL_RATING
-    pat = None if counted else _pattern(kind)
-    if pat is None and not counted:
+    if not counted and kind != FEEL_PAUSE and kind != FEEL_RESUME and (kind < 1 or kind > 10 or kind == K_PAUSE):
         return link.ERR_VALUE, 0, 0
     t = dev.engine.touch
+    buf, at = (None, 0) if counted else _record(dev, t, kind, count, flags)
+    if buf is None and not counted:
+        return link.ERR_NO_PROTOCOL, 0, 0
     if flags & FEEL_SAVE:
         bad = dev.set_config({"touch_strength": strength})  # flash: only here, while idle
         if bad:
@@ -36,8 +48,10 @@ def play(dev, kind, count, strength, flags):
     if counted:
         t.play_count(count, now)
         ms = tc.count_ms(count)
+    elif at < 0:
+        ms = 0  # silent in this style: nothing to feel
     else:
-        t.play(pat, now)
-        ms = tc.pattern_ms(pat)
+        t.play(buf, now, 0, at)
+        ms = tc.pattern_ms(buf, at)
     t.service(now)  # the app's loop services it from here on
     return 0, t.strength, ms

@@ -27,6 +27,8 @@ from contract import (  # noqa: F401  (light.py)
     FEEL_DS_MIN,
     GAP_DS_MAX,
     GROUP_MAX,
+    K_PAUSE,
+    MAX_PATTERNS,
     MAX_PROTOCOLS,
     MAX_STYLES,
     OP_BREATH,
@@ -37,6 +39,8 @@ from contract import (  # noqa: F401  (light.py)
     OP_PMR,
     OP_REPEAT,
     OP_REST,
+    PAT_BUILTIN,
+    PATTERN_TAPS,
     POSITION_MS,
     PROMPT_MAX,
     PROTOCOL_ID_MAX,
@@ -58,6 +62,7 @@ from contract import (  # noqa: F401  (light.py)
     STYLE_CAP_DAY,
     STYLE_CAP_NIGHT,
     STYLE_DAY,
+    STYLE_HAPTIC,
     STYLE_MOTOR,
     STYLE_NIGHT,
     STYLE_PATTERNS,
@@ -68,10 +73,13 @@ from contract import (  # noqa: F401  (light.py)
     TABLE_MAX,
     TABLE_MIN,
     TABLE_STYLE,
+    TABLE_STYLE_1,
     TABLE_VERSION,
+    TABLE_VERSION_1,
     TENSE_DS_MAX,
     TENSE_DS_MIN,
 )
+from haptic import BUILTIN, builtin_at, family, pattern_ok, pool_end
 
 
 def _u16(mv, i):
@@ -257,8 +265,22 @@ def scan(mv, pc, end):
         pc += n
 
 
+def _style_ok(mv, st, v2, p):
+    if mv[st + STYLE_CAP_DAY] == 0 or mv[st + STYLE_CAP_NIGHT] == 0:
+        return False
+    if not v2:
+        return mv[st + STYLE_PATTERNS] & 0xF0 == 0
+    if mv[st + STYLE_PATTERNS] or mv[st + STYLE_HAPTIC] > 1 or mv[st + STYLE_HAPTIC + K_PAUSE - 1]:
+        return False
+    for k in range(1, 10):
+        v = mv[st + STYLE_HAPTIC + k]
+        if v > p and v != PAT_BUILTIN:
+            return False
+    return True
+
+
 def _directory(mv, n, s, start, end):
-    if n < 1 or n > MAX_PROTOCOLS or s < 1 or s > MAX_STYLES or mv[7] != 0 or start >= end:
+    if n < 1 or n > MAX_PROTOCOLS or s < 1 or s > MAX_STYLES or start < 0 or start >= end:
         return E_DIRECTORY
     for i in range(n):
         d = TABLE_HEADER + i * TABLE_DIR_ENTRY
@@ -286,7 +308,8 @@ def validate(buf):
         return E_LENGTH
     if mv[0] != TABLE_MAGIC[0] or mv[1] != TABLE_MAGIC[1]:
         return E_MAGIC
-    if mv[2] != TABLE_VERSION:
+    v2 = mv[2] == TABLE_VERSION
+    if not v2 and mv[2] != TABLE_VERSION_1:
         return E_VERSION
     if size > TABLE_MAX or _u16(mv, 4) != size:
         return E_LENGTH
@@ -294,15 +317,25 @@ def validate(buf):
         return E_CRC
     n = mv[3]
     s = mv[6]
-    start = TABLE_HEADER + n * TABLE_DIR_ENTRY + s * TABLE_STYLE
+    p = mv[7]  # format 2: pattern count; format 1: reserved, 0
     end = size - TABLE_CRC
+    styles = TABLE_HEADER + n * TABLE_DIR_ENTRY
+    pool = styles + s * (TABLE_STYLE if v2 else TABLE_STYLE_1)
+    if v2:
+        start = pool_end(mv, pool, p, end) if p <= MAX_PATTERNS else -1
+    else:
+        start = -1 if p else pool
     err = _directory(mv, n, s, start, end)
     if err:
         return err
     for i in range(s):
-        st = TABLE_HEADER + n * TABLE_DIR_ENTRY + i * TABLE_STYLE
-        if mv[st + STYLE_CAP_DAY] == 0 or mv[st + STYLE_CAP_NIGHT] == 0 or mv[st + STYLE_PATTERNS] & 0xF0:
+        if not _style_ok(mv, styles + i * (TABLE_STYLE if v2 else TABLE_STYLE_1), v2, p):
             return E_LIMIT
+    at = pool
+    for _ in range(p if v2 else 0):
+        if not pattern_ok(mv, at):
+            return E_LIMIT
+        at += 1 + 2 * mv[at]
     for i in range(n):
         err = scan(mv, _u16(mv, TABLE_HEADER + i * TABLE_DIR_ENTRY + 4), end)
         if err:
@@ -318,6 +351,12 @@ class Table:
     def __init__(self, buf):
         self.buf = memoryview(buf)
         self.err = validate(self.buf)
+        b = self.buf
+        v2 = not self.err and b[2] == TABLE_VERSION
+        self.version = b[2] if not self.err else 0
+        self.style_size = TABLE_STYLE if v2 else TABLE_STYLE_1
+        self.patterns = b[7] if v2 else 0  # motor pattern records (format 2)
+        self.pool = TABLE_HEADER + b[3] * TABLE_DIR_ENTRY + b[6] * self.style_size if v2 else 0
 
     def count(self):
         return 0 if self.err else self.buf[3]
@@ -348,10 +387,45 @@ class Table:
 
     def style_at(self, si):
         # byte offset of style si; fields at ST_* from there
-        return TABLE_HEADER + self.buf[3] * TABLE_DIR_ENTRY + si * TABLE_STYLE
+        return TABLE_HEADER + self.buf[3] * TABLE_DIR_ENTRY + si * self.style_size
 
     def style_byte(self, si, field):
         return self.buf[self.style_at(si) + field]
+
+    def pattern_at(self, num):
+        # byte offset of motor pattern record num (1..patterns); -1 for 0 (silent)
+        if num < 1 or num > self.patterns:
+            return -1
+        at = self.pool
+        b = self.buf
+        for _ in range(num - 1):
+            at += 1 + 2 * b[at]
+        return at
+
+    def _slot(self, si, kind):
+        # style si's pattern number for cue kind `kind` (format 1: PAT_BUILTIN or 0 by its bits)
+        at = self.style_at(si)
+        if kind < 1 or kind > 10:
+            return 0
+        if self.version == TABLE_VERSION:
+            return self.buf[at + STYLE_HAPTIC + kind - 1]
+        return PAT_BUILTIN if self.buf[at + STYLE_PATTERNS] & family(kind) else 0
+
+    def motor_buf(self, si, kind):
+        # the buffer motor_pattern(si, kind) points into: this table, or the built-in records
+        return BUILTIN if self._slot(si, kind) == PAT_BUILTIN else self.buf
+
+    def motor_pattern(self, si, kind):
+        # offset in motor_buf() of style si's pattern for cue kind `kind`, -1 if silent
+        num = self._slot(si, kind)
+        return builtin_at(kind) if num == PAT_BUILTIN else self.pattern_at(num)
+
+    def position_taps(self, si):
+        # whether style si taps the body region at each POSITION edge
+        at = self.style_at(si)
+        if self.version == TABLE_VERSION:
+            return self.buf[at + STYLE_HAPTIC] != 0
+        return self.buf[at + STYLE_PATTERNS] & PATTERN_TAPS != 0
 
     def crc(self):
         return struct.unpack_from("<I", self.buf, len(self.buf) - 4)[0]

@@ -3,28 +3,19 @@
 # lying in the dark. Levels are 0..255 of the session's strength; the board's
 # motor model applies the device's motor cap and kick-starts the ERM.
 # Integers only, no allocation (tick runs under heap_lock in the tests).
-from contract import PATTERN_DOUBLE, PATTERN_PULSE, PATTERN_SWELL, PATTERN_TAPS, TOUCH_STRENGTH
+from contract import TOUCH_STRENGTH
+from haptic import BUILTIN, builtin_at, left_at, level_at, pattern_ms
 from micropython import const
-from program import K_CHECK, K_END, K_HOLD, K_IN, K_OUT, K_POSITION, K_RELEASE, K_REST, K_TENSE
+from program import K_POSITION
 
-# style pattern bits (contract PATTERN_*): which cue families are felt
-
-# A pattern is pairs of (level, time in 10 ms); level 255 = the session's
-# strength, 0 = a gap. Pulses >= 100 ms and gaps >= 100 ms: an ERM coin needs
-# 50-100 ms to spin up, and shorter gaps merge two pulses into one.
-TENSE = b"\xff\x0a\x00\x0a\xff\x0a\x00\x0a\xff\x1e"  # . . -  short, short, long: tension builds
-RELEASE = b"\xff\x1e\xc0\x1e\x80\x1e"  # one long pulse that steps down: letting go
-IN = b"\xff\x14"  # .  one pulse, 200 ms
-HOLD = b"\xff\x32"  # -  one steady pulse, 500 ms
-OUT = b"\xff\x0c\x00\x0f\xff\x0c"  # . .  two pulses, 120 ms (breath pacers: in 1, out 2)
-REST = b"\xff\x28\x00\x1e\xff\x28"  # - -  two long, slow
-CHECK = b"\xff\x0a\x00\x0f\xff\x28"  # . -  a short and a long: look inward
-END = b"\xff\x1e\x00\x1e\xff\x1e\x00\x1e\xff\x1e"  # - - -  three long
-PAUSE = b"\xff\x3c"  # one long 600 ms: paused
-RESUME = b"\xff\x0a\x00\x0a\xff\x0a"  # . .  quick pair: going on
-STEP_UP = b"\xff\x0a"  # rating one up: one tap
-STEP_DOWN = b"\xff\x0a\x00\x0c\xff\x0a"  # rating one down: two taps
-STEP_EDGE = b"\xff\x28"  # rating reached 0 or 10: one long
+# Edge patterns come from the style (haptic.py, table.motor_pattern); the
+# one-shots below are records of the same form: a segment count, then
+# (level, time in 10 ms) pairs; level 255 = the session's strength, 0 = a gap.
+PAUSE = b"\x01\xff\x3c"  # one long 600 ms: paused
+RESUME = b"\x03\xff\x0a\x00\x0a\xff\x0a"  # . .  quick pair: going on
+STEP_UP = b"\x01\xff\x0a"  # rating one up: one tap
+STEP_DOWN = b"\x03\xff\x0a\x00\x0c\xff\x0a"  # rating one down: two taps
+STEP_EDGE = b"\x01\xff\x28"  # rating reached 0 or 10: one long
 
 # counted taps: position (body region 1..4) and the rating played back
 _COUNT_ON_MS = const(120)
@@ -45,53 +36,6 @@ def region(number, group, groups):
     if groups < 2:
         return 1
     return 1 + group * 3 // (groups - 1)
-
-
-def edge_pattern(kind, bits):
-    # the pattern an edge of this kind plays under style bits, or None
-    if kind == K_TENSE:
-        return TENSE if bits & PATTERN_TAPS else None
-    if kind == K_RELEASE:
-        return RELEASE if bits & PATTERN_PULSE else None
-    if kind == K_IN:
-        return IN if bits & PATTERN_SWELL else None
-    if kind == K_HOLD:
-        return HOLD if bits & PATTERN_SWELL else None
-    if kind == K_OUT:
-        return OUT if bits & PATTERN_SWELL else None
-    if kind == K_REST:
-        return REST if bits & PATTERN_DOUBLE else None
-    if kind == K_CHECK:
-        return CHECK if bits & PATTERN_DOUBLE else None
-    if kind == K_END:
-        return END if bits & PATTERN_DOUBLE else None
-    return None
-
-
-def level_at(pat, el):
-    # 0..255 of pattern `pat` el ms after its start; 0 once it is over
-    i = 0
-    n = len(pat)
-    while i < n:
-        ms = pat[i + 1] * 10
-        if el < ms:
-            return pat[i]
-        el -= ms
-        i += 2
-    return 0
-
-
-def left_at(pat, el):
-    # ms until pattern `pat` next changes level, el ms after its start (0 when over)
-    i = 0
-    n = len(pat)
-    while i < n:
-        ms = pat[i + 1] * 10
-        if el < ms:
-            return ms - el
-        el -= ms
-        i += 2
-    return 0
 
 
 def count_left(count, el):
@@ -140,12 +84,16 @@ class Touch:
         self.on_max_ms = on_max_ms  # longest continuous on-time, whatever a pattern says
         self.strength = 0  # of this session (or of the rating), 0..255
         self.device_strength = -1  # the patient's own (config touch_strength); -1 = not set
-        self.pattern = 0  # style bits
         self.level = 0
-        self._edge = None  # the current edge's pattern
+        self._bufs = [BUILTIN] * 11  # per cue kind 1..10: where its record is (the table or BUILTIN)
+        self._pat = [-1] * 11  # per cue kind 1..10: offset of its record there, -1 = silent
+        self._ebuf = BUILTIN  # the current edge's buffer
+        self.taps = False  # POSITION edges tap the body region
+        self._edge = -1  # offset of the current edge's record in _ebuf
         self._edge_count = -1  # or its counted taps (position)
         self._edge_t = 0  # ticks when the current edge was handled
-        self._shot = None  # a one-shot pattern
+        self._shot = None  # a one-shot record (bytes)
+        self._shot_at = 0  # its offset in _shot
         self._shot_count = -1  # or counted taps
         self._shot_t = 0
         self._shot_lead = 0  # ms of quiet before the one-shot
@@ -153,19 +101,38 @@ class Touch:
         self._locked = False
         self.left = 0  # ms until the pattern next changes (0: nothing due); the loop wakes then
 
-    def setup(self, style_strength, pattern):
-        # a session: the patient's strength if set, else the style's; a style of 0 stays off
+    def setup(self, style_strength, table, si):
+        # a session: the patient's strength if set, else the style's; a style of 0
+        # stays off; the style's pattern per cue kind (table.motor_pattern)
         d = self.device_strength
         self.strength = 0 if style_strength == 0 else (d if d >= 0 else style_strength)
-        self.pattern = pattern
+        pat = self._pat
+        bufs = self._bufs
+        for k in range(1, 11):
+            pat[k] = table.motor_pattern(si, k)
+            bufs[k] = table.motor_buf(si, k)
+        self.taps = table.position_taps(si)
+
+    def setup_builtin(self):
+        # the built-in patterns for every kind (feel without a protocol)
+        for k in range(1, 11):
+            self._bufs[k] = BUILTIN
+            self._pat[k] = builtin_at(k)
+        self.taps = True
 
     def setup_ui(self):
         # outside a session (rating, feel): the patient's strength, else the default
         d = self.device_strength
         self.strength = d if d >= 0 else TOUCH_STRENGTH
 
+    def edge_record(self, kind):
+        # (buffer, offset) of cue kind `kind` under the current style; offset -1: silent
+        if kind < 1 or kind > 10:
+            return BUILTIN, -1
+        return self._bufs[kind], self._pat[kind]
+
     def off(self):
-        self._edge = None
+        self._edge = -1
         self._edge_count = -1
         self._shot = None
         self._shot_count = -1
@@ -180,17 +147,19 @@ class Touch:
         self._edge_t = -1
         self._shot = None
         self._shot_count = -1
-        self._edge = None
+        self._edge = -1
         self._edge_count = -1
         if kind == K_POSITION:
-            if self.pattern & PATTERN_TAPS:
+            if self.taps:
                 self._edge_count = count
-        else:
-            self._edge = edge_pattern(kind, self.pattern)
+        elif 1 <= kind <= 10:
+            self._edge = self._pat[kind]
+            self._ebuf = self._bufs[kind]
 
-    def play(self, pat, now, lead_ms=0):
-        # a one-shot cue now (or after lead_ms of quiet)
+    def play(self, pat, now, lead_ms=0, at=0):
+        # a one-shot cue now (or after lead_ms of quiet): the record at `at` in `pat`
         self._shot = pat
+        self._shot_at = at
         self._shot_count = -1
         self._shot_t = now
         self._shot_lead = lead_ms
@@ -207,7 +176,7 @@ class Touch:
             return False
         el = self.clock.ticks_diff(now, self._shot_t) - self._shot_lead
         if self._shot is not None:
-            return el < pattern_ms(self._shot)
+            return el < pattern_ms(self._shot, self._shot_at)
         return el < count_ms(self._shot_count)
 
     def _shot_level(self, now):
@@ -218,10 +187,12 @@ class Touch:
         if el < 0:
             self.left = -el
             return 0
-        if self._shot is not None:
-            if el < pattern_ms(self._shot):
-                self.left = left_at(self._shot, el)
-                return level_at(self._shot, el)
+        sh = self._shot
+        if sh is not None:
+            at = self._shot_at
+            if el < pattern_ms(sh, at):
+                self.left = left_at(sh, at, el)
+                return level_at(sh, at, el)
             self._shot = None
         elif el < count_ms(self._shot_count):
             self.left = count_left(self._shot_count, el)
@@ -236,9 +207,9 @@ class Touch:
             if self._edge_t < 0:
                 self._edge_t = now
             el = self.clock.ticks_diff(now, self._edge_t)
-            if self._edge is not None:
-                lv = level_at(self._edge, el)
-                self.left = left_at(self._edge, el)
+            if self._edge >= 0:
+                lv = level_at(self._ebuf, self._edge, el)
+                self.left = left_at(self._ebuf, self._edge, el)
             elif self._edge_count >= 0:
                 lv = count_at(self._edge_count, el)
                 self.left = count_left(self._edge_count, el) if el < count_ms(self._edge_count) else 0
@@ -267,10 +238,3 @@ class Touch:
         if lv != self.level:
             self.level = lv
             self.motor.set(lv)
-
-
-def pattern_ms(pat):
-    ms = 0
-    for i in range(1, len(pat), 2):
-        ms += pat[i] * 10
-    return ms

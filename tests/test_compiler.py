@@ -24,6 +24,7 @@ from ontspan.protocols.decoder import (
     TableError,
     decode_table,
 )
+from ontspan.protocols.haptics import BUILTIN, KINDS
 from ontspan.protocols.model import (
     BreathBlock,
     CheckBlock,
@@ -76,16 +77,29 @@ def _reseal(body: bytes | bytearray) -> bytes:
     return bytes(body) + struct.pack("<I", zlib.crc32(body))
 
 
+def _pool(t: bytes) -> int:
+    """Offset of the first motor pattern record of a format 2 table."""
+    return 8 + 6 * t[3] + 38 * t[6]
+
+
+def _programs(t: bytes) -> int:
+    """Offset of the first program byte: after the pattern records."""
+    at = _pool(t)
+    for _ in range(t[7]):
+        at += 1 + 2 * t[at]
+    return at
+
+
 def _bad_tables() -> dict[str, tuple[int, bytes]]:
     """One fault per table, each refused with one documented code."""
     good = compile_table(_vector_protocols())
     n, s = good[3], good[6]
-    prog = 8 + 6 * n + 28 * s  # first program: v1-pmr, PMR op first
+    prog = _programs(good)  # first program: v1-pmr, PMR op first
     bad: dict[str, tuple[int, bytes]] = {}
     bad["short"] = (E_LENGTH, good[:15])
     bad["length-field"] = (E_LENGTH, good[:4] + struct.pack("<H", len(good) + 1) + good[6:])
     bad["magic"] = (E_MAGIC, b"OX" + good[2:])
-    bad["version"] = (E_VERSION, good[:2] + b"\x02" + good[3:])
+    bad["version"] = (E_VERSION, good[:2] + b"\x03" + good[3:])
     flipped = bytearray(good)
     flipped[prog + 3] ^= 0x01
     bad["crc"] = (E_CRC, bytes(flipped))
@@ -120,16 +134,42 @@ def _bad_tables() -> dict[str, tuple[int, bytes]]:
     bad["duration"] = (E_DURATION, compile_table([rest]))
     rep = Protocol(id=5, name="r", title="r", blocks=(RepeatBlock(2, (RestBlock(10),)),))
     t = bytearray(compile_table([rep]))
-    t[8 + 6 + 28 + 1] = 1  # REPEAT count 1
+    t[_programs(t) + 1] = 1  # REPEAT count 1
     bad["repeat-count"] = (E_STRUCTURE, _reseal(t))
     one = compile_table([Protocol(id=5, name="r", title="r", blocks=(RestBlock(10),))])
     bad["no-end"] = (E_OPCODE, _reseal(one[:-5] + one[-4:]))  # END dropped
+    # motor patterns (format 2): the first record is v4-haptic's tense ("zacht": 5 segments)
+    pool = _pool(good)
+    t = bytearray(good)
+    t[7] = 200  # more pattern records than the table holds
+    bad["pattern-count"] = (E_DIRECTORY, _reseal(t))
+    t = bytearray(good)
+    t[pool] = 9  # nine segments
+    bad["pattern-segments"] = (E_DIRECTORY, _reseal(t))
+    t = bytearray(good)
+    t[pool + 4] = 9  # tense's first gap 90 ms
+    bad["pattern-gap"] = (E_LIMIT, _reseal(t))
+    t = bytearray(good)
+    t[pool + 2] = 7  # tense's first pulse 70 ms
+    bad["pattern-short"] = (E_LIMIT, _reseal(t))
+    t = bytearray(good)
+    t[pool + 1] = 63  # tense's first level below 64
+    bad["pattern-level"] = (E_LIMIT, _reseal(t))
+    t = bytearray(good)
+    t[pool + 10] = 151  # tense's last pulse 1510 ms: longer than the motor is on at a time
+    bad["pattern-on"] = (E_LIMIT, _reseal(t))
+    t = bytearray(good)
+    t[8 + 6 * n + 28 + 1] = good[7] + 1  # first style's tense: a pattern number past P
+    bad["pattern-number"] = (E_LIMIT, _reseal(t))
+    t = bytearray(good)
+    t[8 + 6 * n + 27] = 1  # first style's reserved byte
+    bad["style-reserved"] = (E_LIMIT, _reseal(t))
     return bad
 
 
 def test_vectors_are_pinned() -> None:
     protos = _vector_protocols()
-    assert len(protos) == 3
+    assert len(protos) == 4
     files: dict[str, bytes] = {}
     for p in protos:
         files[f"{p.name}.bin"] = compile_table([p])
@@ -173,12 +213,24 @@ def test_bad_tables_get_their_error_code(name: str) -> None:
 def test_layout_of_a_small_table() -> None:
     proto = Protocol(id=3, name="x", title="x", blocks=(CheckBlock(1, 10), RestBlock(300)))
     data = compile_table([proto])
-    assert data[:2] == b"OS" and data[2] == 1 and data[3] == 1 and data[6] == 1 and data[7] == 0
-    assert struct.unpack_from("<H", data, 4)[0] == len(data) == 8 + 6 + 28 + 3 + 3 + 1 + 4
-    assert data[8:14] == bytes([3, 0, 0, 0]) + struct.pack("<H", 42)
-    assert data[42:49] == bytes([0x40, 1, 10, 0x30]) + struct.pack("<H", 300) + b"\x01"
+    # the default style plays built-in patterns only: no pattern records
+    assert data[:2] == b"OS" and data[2] == 2 and data[3] == 1 and data[6] == 1 and data[7] == 0
+    assert struct.unpack_from("<H", data, 4)[0] == len(data) == 8 + 6 + 38 + 3 + 3 + 1 + 4
+    start = 8 + 6 + 38
+    assert data[8:14] == bytes([3, 0, 0, 0]) + struct.pack("<H", start)
+    assert data[start : start + 7] == bytes([0x40, 1, 10, 0x30]) + struct.pack("<H", 300) + b"\x01"
     assert table_crc(data) == f"{zlib.crc32(data[:-4]):08x}"
-    assert data[14:42] == proto.style.to_bytes()
+    numbers = {p: i + 1 for i, p in enumerate(proto.style.patterns())}
+    assert data[14:52] == proto.style.to_bytes(numbers)
+    # style bytes 28..37: a pattern number per cue kind 1..10 (position: taps on;
+    # 255: the kind's built-in pattern; 0: not felt)
+    assert data[14 + 28 : 52] == bytes([1, 255, 255, 0, 0, 0, 0, 255, 255, 255])
+    soft = Protocol(id=3, name="x", title="x", blocks=(RestBlock(300),),
+                    style=Style(proto.style.day, proto.style.night,
+                                motor=(((160, 100), (0, 100), (160, 300)),) + (None,) * 7))
+    data = compile_table([soft])
+    assert data[7] == 1 and data[14 + 28 : 52] == bytes([1, 1] + [0] * 8)
+    assert data[52:59] == bytes([3, 160, 10, 0, 10, 160, 30])  # the one record: tense
 
 
 def test_op_sizes_match_the_format() -> None:
@@ -199,7 +251,7 @@ def test_op_sizes_match_the_format() -> None:
 def test_identical_styles_are_stored_once_and_order_is_by_id() -> None:
     a = Protocol(id=9, name="a", title="a", blocks=(RestBlock(10),))
     b = Protocol(id=2, name="b", title="b", blocks=(RestBlock(20),), rating=1)
-    other = Style(a.style.day, a.style.night, 10, 10, 0, 0)
+    other = Style(a.style.day, a.style.night, 10, 10, 0, (None,) * 8, False)
     c = Protocol(id=5, name="c", title="c", blocks=(RestBlock(30),), style=other)
     t = decode_table(compile_table([a, b, c]))
     assert [p.id for p in t.programs] == [2, 5, 9]
@@ -223,7 +275,7 @@ def test_compile_refuses_what_does_not_fit() -> None:
             name=f"p{i}",
             title="t",
             blocks=(RestBlock(10),),
-            style=Style(p.style.day, p.style.night, i, 1, 0, 0),
+            style=Style(p.style.day, p.style.night, i, 1, 0, (None,) * 8, False),
         )
         for i in range(1, 18)
     ]
@@ -279,7 +331,7 @@ def test_breath_cycles_mode_counts_cycles() -> None:
 def test_table_names_is_json_and_indexes_blocks_once() -> None:
     protos = _vector_protocols()
     names = json.loads(json.dumps(table_names(protos)))
-    assert set(names) == {"7", "8", "9"}
+    assert set(names) == {"7", "8", "9", "10"}
     assert names["7"]["blocks"][0]["groups"][0]["name"] == "rechter voet"
     assert names["7"]["blocks"][0]["groups"][1]["number"] == 17
     assert [b["type"] for b in names["9"]["blocks"]] == ["check", "breath", "check", "rest"]
@@ -330,6 +382,13 @@ block_lists = st.lists(
     min_size=1,
     max_size=4,
 ).map(tuple)
+# patterns the device plays, a few of each shape (the rules are tested on their own)
+PATTERN_POOL = [
+    *BUILTIN.values(),
+    ((64, 80),),
+    ((255, 1500),),
+    ((200, 80), (0, 100), (64, 1500), (0, 2550), (255, 80)),
+]
 rgb = st.tuples(st.integers(0, 255), st.integers(0, 255), st.integers(0, 255))
 styles = st.builds(
     Style,
@@ -338,7 +397,8 @@ styles = st.builds(
     st.integers(1, 255),
     st.integers(1, 255),
     st.integers(0, 255),
-    st.integers(0, 15),
+    st.tuples(*[st.none() | st.sampled_from(PATTERN_POOL) for _ in KINDS]),
+    st.booleans(),
 )
 
 

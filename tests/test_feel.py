@@ -60,3 +60,41 @@ def test_feel_refuses_bad_input(sim, capsys):
     assert main(["feel", "position", "--count", "7", "--port", p]) == 2
     assert main(["feel", "in", "--strength", "300", "--port", p]) == 2
     assert main(["feel", "in", "--protocol", "no-such", "--port", p]) == 2
+
+
+OWN = """id = 40
+name = "eigen"
+title = "Eigen patronen"
+
+[style.haptic]
+preset = "duidelijk"
+hold = [[255, 700], [0, 200], [255, 200]]
+end = "uit"
+
+[[block]]
+type = "breath"
+in_s = 4
+hold_s = 4
+out_s = 6
+cycles = 2
+"""
+
+
+def test_feel_plays_the_protocols_own_pattern(sim, capsys, tmp_path):
+    p = sim.port
+    own = tmp_path / "eigen.toml"
+    own.write_text(OWN)
+    assert main(["flash", str(own), "--port", p]) == 0
+    capsys.readouterr()
+    n = len(sim.trace_lines())
+    assert main(["feel", "hold", "--protocol", str(own), "--strength", "150", "--port", p]) == 0
+    assert "1100 ms" in capsys.readouterr().out
+    got = wait_for(lambda: len(_pulses(sim, n)) >= 2 and _pulses(sim, n), timeout=10)
+    assert [round(ms / 100) for ms, _ in got] == [7, 2]  # the file's hold, not the built-in 500 ms
+
+    assert main(["feel", "end", "--protocol", str(own), "--port", p]) == 0
+    assert "not felt" in capsys.readouterr().out
+    # the device's table no longer matches the file: said, not played
+    own.write_text(OWN.replace("[255, 700]", "[255, 800]"))
+    assert main(["feel", "hold", "--protocol", str(own), "--port", p]) == 2
+    assert "ontspan flash" in capsys.readouterr().err

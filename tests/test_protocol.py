@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ontspan.protocols.checker import Diagnostic
 from ontspan.protocols.files import check_paths
+from ontspan.protocols.haptics import BUILTIN, KINDS
 from ontspan.protocols.model import MAX_FILE_BYTES, BreathBlock, PmrBlock, RepeatBlock
 from ontspan.protocols.ops import protocol_ops
 from ontspan.protocols.parser import load_protocol, parse_protocol
@@ -34,7 +35,9 @@ def test_minimal_protocol_and_defaults() -> None:
     proto, diags = ok(HEAD + REST)
     assert diags == []
     assert proto.language == "nl" and proto.version == 1 and proto.rating == 0
-    assert proto.style.day_brightness == 160 and proto.style.patterns == 0b1011
+    assert proto.style.day_brightness == 160 and proto.style.position
+    # the patterns of before patterns became data: breathing not felt
+    assert proto.style.motor == tuple(None if k in ("in", "hold", "out") else BUILTIN[k] for k in KINDS)
     assert protocol_ops(proto) == [(0x30, 300), (0x01,)]
 
 

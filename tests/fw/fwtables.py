@@ -56,29 +56,69 @@ def op_end_repeat():
     return bytes([END_REPEAT])
 
 
-def style(day=DAY, night=NIGHT, cap_day=200, cap_night=60, motor=180, pattern=0x0F):
-    return bytes(day) + bytes(night) + bytes([cap_day, cap_night, motor, pattern])
+def record(*segments):
+    """A motor pattern record: segment count, then (level, time in 10 ms) pairs."""
+    return bytes([len(segments)]) + b"".join(bytes([lv, t]) for lv, t in segments)
+
+
+# the built-in patterns of docs/table-format.md, in kind order TENSE, RELEASE, IN,
+# HOLD, OUT, REST, CHECK, END (a style refers to them as 255, BUILTIN)
+DEFAULT_PATTERNS = [
+    record((255, 10), (0, 10), (255, 10), (0, 10), (255, 30)),
+    record((255, 30), (192, 30), (128, 30)),
+    record((255, 20)),
+    record((255, 50)),
+    record((255, 12), (0, 15), (255, 12)),
+    record((255, 40), (0, 30), (255, 40)),
+    record((255, 10), (0, 15), (255, 40)),
+    record((255, 30), (0, 30), (255, 30), (0, 30), (255, 30)),
+]
+
+
+BUILTIN = 255
+
+
+def haptic_slots(bits):
+    """Format 2 pattern numbers per cue kind 1..10 for the format 1 pattern bits: the
+    built-in patterns (bit0 tense+position, bit1 release, bit2 breath, bit3 rest/check/end)."""
+    t, r, b, d = (BUILTIN if bits & m else 0 for m in (1, 2, 4, 8))
+    return bytes([1 if t else 0, t, r, b, b, b, 0, d, d, d])
+
+
+def style(day=DAY, night=NIGHT, cap_day=200, cap_night=60, motor=180, pattern=0x0F, haptic=None,
+          version=2):
+    """A style record; format 2: byte 27 keeps only pattern bits 4-7 (0 when valid) and
+    `haptic` (10 pattern numbers) defaults to the slots the bits ask for."""
+    head = bytes(day) + bytes(night) + bytes([cap_day, cap_night, motor])
+    if version == 1:
+        return head + bytes([pattern])
+    return head + bytes([pattern & 0xF0]) + bytes(haptic_slots(pattern) if haptic is None else haptic)
 
 
 def with_crc(body):
     return body + struct.pack("<I", zlib.crc32(body))
 
 
-def table(programs, styles=None, ids=None, style_idx=None, flags=None):
-    """A table with one directory entry per program (bytes), programs laid out in order."""
-    styles = styles or [style()]
+def table(programs, styles=None, ids=None, style_idx=None, flags=None, patterns=None, version=2):
+    """A table with one directory entry per program (bytes), programs laid out in order;
+    format 2 with `patterns` (records; default none) after the styles."""
+    styles = styles or [style(version=version)]
     n, s = len(programs), len(styles)
     ids = ids or list(range(1, n + 1))
     style_idx = style_idx or [0] * n
     flags = flags or [0] * n
-    start = 8 + 6 * n + 28 * s
+    pool = b""
+    if version == 2:
+        pool = b"".join(patterns or [])
+    start = 8 + 6 * n + sum(len(x) for x in styles) + len(pool)
     directory, body = b"", b""
     for i, prog in enumerate(programs):
         directory += struct.pack("<BBBBH", ids[i], style_idx[i], flags[i], 0, start + len(body))
         body += prog
     length = start + len(body) + 4
-    head = b"OS" + bytes([1, n]) + struct.pack("<H", length) + bytes([s, 0])
-    return with_crc(head + directory + b"".join(styles) + body)
+    p = len(patterns or []) if version == 2 else 0
+    head = b"OS" + bytes([version, n]) + struct.pack("<H", length) + bytes([s, p])
+    return with_crc(head + directory + b"".join(styles) + pool + body)
 
 
 def program(*ops):

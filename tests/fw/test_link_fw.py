@@ -269,7 +269,7 @@ def call(code, payload=b""):
     return got[0][2], got[0][3]
 
 st, p = call(0x01, b"\\x01\\x00")
-assert st == 0 and p[:6] == bytes([1, link.LINK_MINOR, 1, 0, 0, 2]) and p[6:] == dev.fw_version.encode(), p
+assert st == 0 and p[:6] == bytes([1, link.LINK_MINOR, 2, 0, 0, 2]) and p[6:] == dev.fw_version.encode(), p  # table format 2
 st, p = call(0x02)
 assert st == 0 and p[0] == 1 and struct.unpack_from("<I", p, 20)[0] == 2, p  # INFO v1, link rx
 assert p.endswith(bytes([len(dev.fw_version)]) + dev.fw_version.encode() + b"\\x00"), p  # no fault, no ids

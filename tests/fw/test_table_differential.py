@@ -26,6 +26,7 @@ from fwtables import (
     op_rest,
     pmr17,
     program,
+    record,
     style,
     table,
 )
@@ -46,6 +47,7 @@ def _seeds() -> list[bytes]:
     assert not [d for d in diags if d.severity == "error"], diags
     out = [compile_table(protos), compile_table(protos[:1])]
     out += [p.read_bytes() for p in sorted(VECTORS.glob("*.bin"))]
+    out += [p.read_bytes() for p in sorted((VECTORS / "format1").glob("*.bin"))]
     out += [
         table([program(op_pmr(2), op_group(0, 30, 200, 2), op_group(1, 60, 250, 1)),
                program(op_breath(40, 0, 60, 0, 40, 20, 80, 10, ramp_s=60, length=300)),
@@ -58,6 +60,13 @@ def _seeds() -> list[bytes]:
                        op_breath(40, 0, 40, 0, length=5, cycles=True))]),
         # close to the 90-minute limit: small changes cross it
         table([program(op_repeat(9), op_rest(590), op_end_repeat(), op_rest(30))]),
+        # motor patterns at their limits: 8 segments, 80 ms on, 100 ms gaps, 1500 ms on
+        table([program(op_rest(60))], styles=[style(haptic=bytes([1, 1, 2, 3, 1, 2, 0, 3, 1, 2]))],
+              patterns=[record((64, 8), (0, 10), (255, 8), (0, 5), (0, 5), (200, 92), (64, 50), (255, 8)),
+                        record((255, 150)), record((255, 8), (0, 255), (128, 150))]),
+        # a format 1 table with two styles
+        table([program(op_rest(60)), program(op_check(1, 10))], version=1, style_idx=[0, 1],
+              styles=[style(version=1), style(pattern=0x05, version=1)]),
     ]
     return out
 
@@ -82,7 +91,20 @@ def _arg_bytes(t: bytes) -> list[int]:
     return out
 
 
-ARGS = [_arg_bytes(s) for s in SEEDS]
+def _pattern_bytes(t: bytes) -> list[int]:
+    """Offsets of every pattern record byte and style pattern slot (format 2)."""
+    if t[2] != 2:
+        return []
+    styles = 8 + 6 * t[3]
+    out = [styles + 38 * k + 28 + j for k in range(t[6]) for j in range(10)]
+    at = styles + 38 * t[6]
+    for _ in range(t[7]):
+        out += range(at, at + 1 + 2 * t[at])
+        at += 1 + 2 * t[at]
+    return out
+
+
+ARGS = [_arg_bytes(s) + _pattern_bytes(s) for s in SEEDS]
 
 
 def host_code(data: bytes) -> int:
@@ -157,8 +179,8 @@ def reseal(b: bytearray, length: bool = True) -> bytes:
 
 # values either side of the format's limits (docs/table-format.md), where an
 # off-by-one in one validator would show
-EDGE_U8 = (0, 1, 2, 3, 4, 5, 9, 10, 11, 19, 20, 21, 32, 33, 49, 50, 51, 100, 101, 119, 120, 121,
-           199, 200, 201, 254, 255)
+EDGE_U8 = (0, 1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 19, 20, 21, 32, 33, 49, 50, 51, 63, 64, 65, 100, 101,
+           119, 120, 121, 128, 129, 149, 150, 151, 199, 200, 201, 254, 255)
 EDGE_U16 = (0, 1, 9, 10, 11, 49, 50, 51, 599, 600, 601, 1199, 1200, 1201, 1799, 1800, 1801,
             3599, 3600, 3601, 8192, 65535)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from fwtables import (
+    DEFAULT_PATTERNS,
     mp_bytes,
     op_breath,
     op_check,
@@ -18,6 +19,7 @@ from fwtables import (
     op_rest,
     pmr17,
     program,
+    record,
     style,
     table,
     with_crc,
@@ -63,7 +65,7 @@ print([t.err, t.count(), [t.proto_id(i) for i in range(3)], [t.style_index(i) fo
        [t.duration_ms(i) for i in range(3)]])
 """)
     res = ast.literal_eval(out.strip())
-    start = 8 + 6 * 3 + 28 * 2
+    start = 8 + 6 * 3 + 38 * 2
     assert res[:6] == [0, 3, [7, 3, 200], [0, 1, 0], [1, 2, 0],
                        [start, start + len(PMR), start + len(PMR) + len(BREATH)]]
     assert res[6:13] == [1, 2, -1, 2, 90, 180, 180]
@@ -78,7 +80,17 @@ def test_bad_table_has_no_protocols(mpy):
     assert out.split() == [str(E_LENGTH), "0"]
 
 
-HEAD = 8 + 6 + 28  # first program byte of a one-protocol table
+HEAD = 8 + 6 + 38  # first program byte of a one-protocol table (no pattern records)
+POOLED = table([PMR], patterns=DEFAULT_PATTERNS, styles=[style(haptic=bytes([1, 1, 2, 3, 4, 5, 0, 6, 7, 8]))])
+
+
+def pat_table(*records, haptic=None):
+    """A one-protocol table whose style plays `records` (TENSE gets the first)."""
+    slots = haptic or bytes([1, 1] + [0] * 8)
+    return table([program(op_rest(10))], styles=[style(haptic=slots)], patterns=list(records))
+
+
+V1 = dict(version=1, styles=[style(version=1)])
 
 
 CASES = {
@@ -87,11 +99,13 @@ CASES = {
     "length field": (patch(GOOD, 4, GOOD[4] + 1, crc=False), E_LENGTH),
     "too long": (with_crc(b"OS\x01\x01" + struct.pack("<H", 8196) + bytes(8186)), E_LENGTH),
     "magic": (patch(GOOD, 0, ord("P")), E_MAGIC),
-    "version": (patch(GOOD, 2, 2), E_VERSION),
+    "version": (patch(GOOD, 2, 0), E_VERSION),
+    "v2 read as v1": (patch(POOLED, 2, 1), E_DIRECTORY),
     "crc": (patch(GOOD, 60, GOOD[60] ^ 1, crc=False), E_CRC),
     "N zero": (patch(GOOD, 3, 0), E_DIRECTORY),
     "S zero": (patch(GOOD, 6, 0), E_DIRECTORY),
-    "header reserved": (patch(GOOD, 7, 1), E_DIRECTORY),
+    "P below what styles use": (patch(POOLED, 7, 7), E_LIMIT),
+    "P over records": (patch(GOOD, 7, 1), E_DIRECTORY),
     "id 0": (patch(GOOD, 8, 0), E_DIRECTORY),
     "id 255": (patch(GOOD, 8, 255), E_DIRECTORY),
     "duplicate id": (patch(GOOD, 14, 7), E_DIRECTORY),
@@ -104,6 +118,42 @@ CASES = {
     "style day cap 0": (patch(table([PMR], styles=[style(cap_day=1)]), 8 + 6 + 24, 0), E_LIMIT),
     "style night cap 0": (table([PMR], styles=[style(cap_night=0)]), E_LIMIT),
     "style pattern bits": (table([PMR], styles=[style(pattern=0x10)]), E_LIMIT),
+    # format 1 tables still play; their reserved header byte and pattern bits as before
+    "v1 ok": (table([PMR], **V1), E_OK),
+    "v1 reserved": (patch(table([PMR], **V1), 7, 1), E_DIRECTORY),
+    "v1 pattern bits": (table([PMR], version=1, styles=[style(pattern=0x10, version=1)]), E_LIMIT),
+    "version 3": (patch(GOOD, 2, 3), E_VERSION),
+    # format 2 motor patterns: layout (E_DIRECTORY), style slots and rules (E_LIMIT)
+    "no patterns": (table([PMR], styles=[style(pattern=0)], patterns=[]), E_OK),
+    "built-in patterns, no records": (GOOD, E_OK),
+    "records of the built-in patterns": (POOLED, E_OK),
+    "P 129": (patch(POOLED, 7, 129), E_DIRECTORY),
+    "P past the table": (patch(pat_table(record((255, 10))), 7, 200), E_DIRECTORY),
+    "segments 0": (pat_table(b"\x00"), E_DIRECTORY),
+    "segments 9": (pat_table(record(*[(255, 10), (0, 10)] * 4 + [(255, 10)])), E_DIRECTORY),
+    "segments 8": (pat_table(record(*[(255, 10), (0, 10)] * 3 + [(255, 10), (255, 10)])), E_OK),
+    "style reserved 27": (patch(GOOD, 8 + 18 + 27, 1), E_LIMIT),
+    "position slot 2": (patch(GOOD, 8 + 18 + 28, 2), E_LIMIT),
+    "pause slot": (patch(GOOD, 8 + 18 + 28 + 6, 1), E_LIMIT),
+    "pattern number > P": (patch(POOLED, 8 + 6 + 28 + 9, 9), E_LIMIT),
+    "pattern number P": (patch(POOLED, 8 + 6 + 28 + 9, 8), E_OK),
+    "pattern number 254": (patch(POOLED, 8 + 6 + 28 + 9, 254), E_LIMIT),
+    "built-in for the pause": (patch(GOOD, 8 + 18 + 28 + 6, 255), E_LIMIT),
+    "built-in for position": (patch(GOOD, 8 + 18 + 28, 255), E_LIMIT),
+    "position tap without patterns": (pat_table(haptic=bytes([1] + [0] * 9)), E_OK),
+    "level 64": (pat_table(record((64, 8))), E_OK),
+    "level 63": (pat_table(record((63, 10))), E_LIMIT),
+    "on 80 ms": (pat_table(record((255, 8))), E_OK),
+    "on 70 ms": (pat_table(record((255, 7))), E_LIMIT),
+    "gap 100 ms": (pat_table(record((255, 10), (0, 10), (255, 10))), E_OK),
+    "gap 90 ms": (pat_table(record((255, 10), (0, 9), (255, 10))), E_LIMIT),
+    "gap of two": (pat_table(record((255, 10), (0, 5), (0, 5), (255, 10))), E_OK),
+    "gap 0 ms": (pat_table(record((255, 10), (0, 0), (0, 10), (255, 10))), E_LIMIT),
+    "starts with a gap": (pat_table(record((0, 10), (255, 10))), E_LIMIT),
+    "ends with a gap": (pat_table(record((255, 10), (0, 10))), E_LIMIT),
+    "on 1500 ms": (pat_table(record((255, 100), (128, 50), (0, 10), (255, 150))), E_OK),
+    "on 1510 ms": (pat_table(record((255, 100), (128, 51))), E_LIMIT),
+    "unused pattern checked": (pat_table(record((255, 10)), record((255, 7))), E_LIMIT),
     "opcode 0x00": (patch(prog_table(op_rest(10)), HEAD, 0x00), E_OPCODE),
     "opcode 0xFF": (patch(prog_table(op_rest(10)), HEAD, 0xFF), E_OPCODE),
     "missing END": (table([op_rest(10)]), E_OPCODE),
@@ -269,7 +319,10 @@ BAD = sorted((VECTORS / "bad").glob("*.bin"))
 
 def test_golden_tables_validate(mpy):
     good = sorted(VECTORS.glob("*.bin"))
-    assert VECTORS / "all.bin" in good and len(BAD) >= 10  # the vectors are there to check
+    old = sorted((VECTORS / "format1").glob("*.bin"))  # written before format 2: still played
+    assert VECTORS / "all.bin" in good and len(old) == 4 and len(BAD) >= 10  # the vectors are there
+    assert {p.read_bytes()[2] for p in good} == {2} and {p.read_bytes()[2] for p in old} == {1}
+    good += old
     for path in good:
         assert validate(mpy, path.read_bytes()) == E_OK, path.name
 

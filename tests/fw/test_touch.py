@@ -3,6 +3,8 @@ under MicroPython with the fakes: each rating step felt, the confirmed value
 played back as taps before it counts, pause and resume felt, nothing allocated."""
 
 import ast
+import json
+from pathlib import Path
 
 from fwtables import mp_bytes, op_breath, program, style, table
 
@@ -90,10 +92,12 @@ def test_pause_and_resume_are_felt(mpy):
 
 def test_counts_and_patterns_keep_erm_minimums(mpy):
     code = """
-import touch as tc
-pats = [tc.TENSE, tc.RELEASE, tc.IN, tc.HOLD, tc.OUT, tc.REST, tc.CHECK, tc.END, tc.PAUSE, tc.RESUME,
-        tc.STEP_UP, tc.STEP_DOWN, tc.STEP_EDGE]
-segs = [[(p[i], p[i + 1] * 10) for i in range(0, len(p), 2)] for p in pats]
+import touch as tc, haptic
+b = haptic.BUILTIN
+recs = [(b, haptic.builtin_at(k)) for k in (2, 3, 4, 5, 6, 8, 9, 10)]
+recs += [(p, 0) for p in (tc.PAUSE, tc.RESUME, tc.STEP_UP, tc.STEP_DOWN, tc.STEP_EDGE)]
+segs = [[(p[at + 1 + 2 * i], p[at + 2 + 2 * i] * 10) for i in range(p[at])] for p, at in recs]
+assert all(haptic.pattern_ok(p, at) for p, at in recs)
 counts = [[tc.count_at(n, el) for el in range(0, tc.count_ms(n) + 50, 5)] for n in (0, 1, 4, 7, 10)]
 print((segs, counts, [tc.region(n, 0, 17) for n in range(17)], [tc.region(17 + g, g, 3) for g in range(3)]))
 """
@@ -110,3 +114,71 @@ print((segs, counts, [tc.region(n, 0, 17) for n in range(17)], [tc.region(17 + g
         assert len(runs) == max(n, 1)
     assert regions == [1] * 6 + [2, 2] + [3] * 4 + [2] + [4] * 4
     assert custom == [1, 2, 4]  # custom groups: first 1, last 4
+
+
+VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "table"
+
+MOTOR_LOG = """
+import micropython
+from enginerun import Run
+r = Run(BUF, INDEX)
+log = []
+m = r.motor
+orig = m.set
+
+def rec(lv):
+    log.append((r.clock.ticks_diff(r.clock.now, r.t0), lv))
+    orig(lv)
+
+m.set = rec
+r.engine.stop()  # and again from the start, now with every motor change logged
+del log[:]
+r.engine.start(r.table, INDEX)
+r.play((5,))
+# the same session again under heap_lock: the cue loop allocates nothing
+r2 = Run(BUF, INDEX)
+r2.engine.on_edge = None
+c = r2.clock
+e = r2.engine
+micropython.heap_lock()
+while e.state != 3:
+    c.advance(5)
+    e.tick()
+micropython.heap_unlock()
+print(log)
+"""
+
+
+def motor_log(mpy, data, index):
+    """[(session ms, motor level)] of every motor change playing protocol `index`."""
+    code = MOTOR_LOG.replace("BUF", mp_bytes(data)).replace("INDEX", str(index))
+    return ast.literal_eval(mpy.check(code, timeout=300).strip())
+
+
+def test_format1_tables_play_the_built_in_patterns_as_before(mpy):
+    """A table of format 1 (made before patterns were data) still plays, and a patient
+    feels exactly what the same protocols compiled to format 2 with default styles give."""
+    old = (VECTORS / "format1" / "all.bin").read_bytes()
+    new = (VECTORS / "all.bin").read_bytes()
+    assert old[2] == 1 and new[2] == 2
+    for index in range(3):  # ids 7, 8, 9 in both
+        a = motor_log(mpy, old, index)
+        b = motor_log(mpy, new, index)
+        assert a and a == b, index
+
+
+def test_style_patterns_are_played_as_written(mpy):
+    # v4-haptic: in [[255,200],[0,100],[160,200]], hold [[255,1500]], out "duidelijk", end off
+    data = (VECTORS / "v4-haptic.bin").read_bytes()
+    log = motor_log(mpy, data, 0)
+    pulses = []
+    for (t, lv), (t2, _) in zip(log, log[1:] + [(None, 0)], strict=True):
+        if lv:
+            pulses.append((t, (t2 - t) if t2 is not None else None, lv))
+    strength = 140
+    first_in = [p for p in pulses if p[0] < 400]
+    assert [(d, lv) for _, d, lv in first_in] == [(200, strength), (200, 160 * strength // 255)]
+    assert any(d == 1500 for _, d, _ in pulses)  # hold: one 1.5 s pulse
+    edges = json.loads((VECTORS / "v4-haptic.edges.json").read_text())["edges"]
+    end_t = edges[-1][0]
+    assert all(t < end_t for t, _, _ in pulses)  # the end is silent in this style

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import InputError
-from .model import BreathBlock, CheckBlock, PmrBlock, Protocol, RestBlock, iter_blocks
+from .haptics import Pattern, to_units
+from .model import BreathBlock, CheckBlock, PmrBlock, Protocol, RestBlock, Style, iter_blocks
 from .ops import (
     CRC_SIZE,
     DIR_ENTRY,
@@ -37,16 +38,20 @@ def compile_table(protocols: Sequence[Protocol]) -> bytes:
     dup = sorted({i for i in ids if ids.count(i) > 1})
     if dup:
         raise CompileError(f"duplicate protocol id(s) {dup}; ids are unique in a table")
-    styles: list[bytes] = []
+    styles: list[Style] = []
     style_index = []
     for p in protos:
-        sb = p.style.to_bytes()
-        if sb not in styles:
-            styles.append(sb)
-        style_index.append(styles.index(sb))
+        if p.style not in styles:
+            styles.append(p.style)
+        style_index.append(styles.index(p.style))
     if len(styles) > MAX_STYLES:
         raise CompileError(f"{len(styles)} different styles; a table holds at most {MAX_STYLES}")
-    prog_start = HEADER + DIR_ENTRY * len(protos) + STYLE_SIZE * len(styles)
+    numbers: dict[Pattern, int] = {}
+    for st in styles:
+        for pat in st.patterns():
+            numbers.setdefault(pat, len(numbers) + 1)
+    pool = b"".join(to_units(pat) for pat in numbers)
+    prog_start = HEADER + DIR_ENTRY * len(protos) + STYLE_SIZE * len(styles) + len(pool)
     programs = bytearray()
     directory = bytearray()
     for p, si in zip(protos, style_index, strict=True):
@@ -57,9 +62,10 @@ def compile_table(protocols: Sequence[Protocol]) -> bytes:
         raise CompileError(f"the table would be {total} bytes; at most {MAX_TABLE} fit")
     body = (
         MAGIC
-        + struct.pack("<BBHBB", VERSION, len(protos), total, len(styles), 0)
+        + struct.pack("<BBHBB", VERSION, len(protos), total, len(styles), len(numbers))
         + bytes(directory)
-        + b"".join(styles)
+        + b"".join(st.to_bytes(numbers) for st in styles)
+        + pool
         + bytes(programs)
     )
     return body + struct.pack("<I", zlib.crc32(body))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from ..errors import InputError
 from ..shared import C, code_names
 from .compiler import table_crc
+from .haptics import BUILTIN, FAMILY_BITS, KIND_CODES, KINDS, Pattern, from_units, problems
 from .model import Style
 from .ops import (
     BLOCK_OPS,
@@ -79,23 +80,32 @@ def decode_table(data: bytes) -> DecodedTable:
         raise TableError(E_LENGTH, f"{size} bytes; a table is at least {C.TABLE_MIN}")
     if data[:2] != MAGIC:
         raise TableError(E_MAGIC, f"starts with {data[:2]!r}, not {MAGIC!r}")
-    if data[2] != VERSION:
-        raise TableError(E_VERSION, f"format version {data[2]}; this host reads {VERSION}")
-    n, length, s, reserved = struct.unpack_from("<BHBB", data, 3)
+    version = data[2]
+    if version not in (VERSION, C.TABLE_VERSION_1):
+        raise TableError(
+            E_VERSION, f"format version {version}; this host reads {C.TABLE_VERSION_1} and {VERSION}"
+        )
+    n, length, s, npat = struct.unpack_from("<BHBB", data, 3)
     if length != size or size > MAX_TABLE:
         raise TableError(E_LENGTH, f"length field {length}, actual {size}, limit {MAX_TABLE}")
     stored = struct.unpack_from("<I", data, size - 4)[0]
     if zlib.crc32(data[:-CRC_SIZE]) != stored:
         raise TableError(E_CRC, f"CRC {zlib.crc32(data[:-CRC_SIZE]):08x} != stored {stored:08x}")
-    if not 1 <= n <= MAX_PROTOCOLS or not 1 <= s <= MAX_STYLES or reserved:
+    v1 = version == C.TABLE_VERSION_1
+    most = 0 if v1 else C.MAX_PATTERNS
+    if not 1 <= n <= MAX_PROTOCOLS or not 1 <= s <= MAX_STYLES or npat > most:
         raise TableError(
             E_DIRECTORY,
-            f"N={n} (1..{MAX_PROTOCOLS}), S={s} (1..{MAX_STYLES}), reserved={reserved} (0)",
+            f"N={n} (1..{MAX_PROTOCOLS}), S={s} (1..{MAX_STYLES}), "
+            f"{'reserved' if v1 else 'P'}={npat} (0..{most})",
         )
-    prog_start = HEADER + DIR_ENTRY * n + STYLE_SIZE * s
+    style_size = C.TABLE_STYLE_1 if v1 else STYLE_SIZE
+    pool = HEADER + DIR_ENTRY * n + style_size * s
     prog_end = size - CRC_SIZE
+    records = _pattern_records(data, pool, npat, prog_end)
+    prog_start = pool + sum(len(r) for r in records)
     if prog_start >= prog_end:
-        raise TableError(E_DIRECTORY, "directory and styles leave no room for programs")
+        raise TableError(E_DIRECTORY, "directory, styles and patterns leave no room for programs")
     entries: list[tuple[int, int, int, int]] = []
     for i in range(n):
         pid, si, flags, res, off = struct.unpack_from("<BBBBH", data, HEADER + DIR_ENTRY * i)
@@ -109,7 +119,16 @@ def decode_table(data: bytes) -> DecodedTable:
         if not prog_start <= off < prog_end:
             raise TableError(E_DIRECTORY, f"{where}: program offset {off} outside programs area")
         entries.append((pid, si, flags & 3, off))
-    styles = tuple(_decode_style(data, HEADER + DIR_ENTRY * n + STYLE_SIZE * k) for k in range(s))
+    raw_styles = [data[HEADER + DIR_ENTRY * n + style_size * k :][:style_size] for k in range(s)]
+    for k, raw in enumerate(raw_styles):
+        _check_style(raw, v1, npat, HEADER + DIR_ENTRY * n + style_size * k)
+    pats = []
+    for k, r in enumerate(records):
+        bad = problems(from_units(r))
+        if bad:
+            raise TableError(E_LIMIT, f"motor pattern {k + 1}: {bad[0][1]}")
+        pats.append(from_units(r))
+    styles = tuple(_decode_style(raw, v1, pats) for raw in raw_styles)
     programs = []
     for pid, si, rating, off in entries:
         ops = _decode_program(data, off, prog_end, pid)
@@ -121,17 +140,57 @@ def decode_table(data: bytes) -> DecodedTable:
             raise TableError(
                 E_DURATION, f"protocol {prog.id} lasts {total} ms > {C.SESSION_MS_MAX}"
             )
-    return DecodedTable(VERSION, table_crc(data), styles, tuple(programs))
+    return DecodedTable(version, table_crc(data), styles, tuple(programs))
 
 
-def _decode_style(data: bytes, at: int) -> Style:
-    raw = data[at : at + STYLE_SIZE]
+def _pattern_records(data: bytes, at: int, count: int, end: int) -> list[bytes]:
+    """The raw pattern records after the styles (format 2), as the device walks them."""
+    out = []
+    for k in range(count):
+        if at >= end or not 1 <= data[at] <= C.PAT_SEGMENTS_MAX or at + 1 + 2 * data[at] > end:
+            raise TableError(
+                E_DIRECTORY,
+                f"motor pattern {k + 1} at {at}: segment count outside 1..{C.PAT_SEGMENTS_MAX} "
+                "or past the table",
+            )
+        out.append(data[at : at + 1 + 2 * data[at]])
+        at += len(out[-1])
+    return out
+
+
+def _check_style(raw: bytes, v1: bool, npat: int, at: int) -> None:
+    if not raw[C.STYLE_CAP_DAY] or not raw[C.STYLE_CAP_NIGHT]:
+        raise TableError(E_LIMIT, f"style at {at}: brightness cap 0")
+    if v1:
+        if raw[C.STYLE_PATTERNS] & 0xF0:
+            raise TableError(E_LIMIT, f"style at {at}: pattern bits 4-7 set")
+        return
+    slots = raw[C.STYLE_HAPTIC :]
+    if raw[C.STYLE_PATTERNS] or slots[C.K_POSITION - 1] > 1 or slots[C.K_PAUSE - 1]:
+        raise TableError(E_LIMIT, f"style at {at}: reserved byte, position or pause slot not 0/1")
+    nums = [v for v in slots[1:] if v != C.PAT_BUILTIN]
+    if max(nums) > npat:
+        raise TableError(E_LIMIT, f"style at {at}: pattern number {max(nums)} > P={npat}")
+
+
+def _decode_style(raw: bytes, v1: bool, pats: list[Pattern]) -> Style:
     cols = [tuple(raw[i : i + 3]) for i in range(C.STYLE_DAY, C.STYLE_CAP_DAY, 3)]
-    day_b, night_b = raw[C.STYLE_CAP_DAY], raw[C.STYLE_CAP_NIGHT]
-    motor, patterns = raw[C.STYLE_MOTOR], raw[C.STYLE_PATTERNS]
-    if not day_b or not night_b or patterns & 0xF0:
-        raise TableError(E_LIMIT, f"style at {at}: brightness cap 0 or pattern bits 4-7 set")
-    return Style(tuple(cols[:4]), tuple(cols[4:]), day_b, night_b, motor, patterns)  # type: ignore[arg-type]
+    day_b, night_b, strength = raw[C.STYLE_CAP_DAY], raw[C.STYLE_CAP_NIGHT], raw[C.STYLE_MOTOR]
+    if v1:  # the built-in patterns, as the pattern bits switch them on
+        bits = raw[C.STYLE_PATTERNS]
+        motor = tuple(BUILTIN[k] if bits & FAMILY_BITS[k] else None for k in KINDS)
+        position = bool(bits & C.PATTERN_TAPS)
+    else:
+        slots = raw[C.STYLE_HAPTIC :]
+        motor = tuple(_pattern(slots[KIND_CODES[k] - 1], k, pats) for k in KINDS)
+        position = bool(slots[C.K_POSITION - 1])
+    return Style(tuple(cols[:4]), tuple(cols[4:]), day_b, night_b, strength, motor, position)  # type: ignore[arg-type]
+
+
+def _pattern(num: int, kind: str, pats: list[Pattern]) -> Pattern | None:
+    if num == C.PAT_BUILTIN:
+        return BUILTIN[kind]
+    return pats[num - 1] if num else None
 
 
 def _decode_program(data: bytes, pos: int, end: int, pid: int) -> tuple[Op, ...]:

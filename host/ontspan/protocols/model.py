@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ..shared import C, code_names
+from .haptics import BUILTIN, KIND_CODES, KINDS, Pattern, default_motor
 
 MAX_FILE_BYTES = 256 * 1024
 MAX_SESSION_MS = C.SESSION_MS_MAX
@@ -82,34 +83,45 @@ LIM_CHECK_S = (C.CHECK_S_MIN, C.CHECK_S_MAX)
 LIM_REPEAT = (C.REPEAT_MIN, C.REPEAT_MAX)
 LIM_PROTOCOL_ID = (C.PROTOCOL_ID_MIN, C.PROTOCOL_ID_MAX)
 
-# style pattern switches, by their contract bit
-PATTERN_BITS = {
-    "taps_on_tense": C.PATTERN_TAPS,
-    "pulse_on_release": C.PATTERN_PULSE,
-    "swell_on_breath": C.PATTERN_SWELL,
-    "double_pulse_at_end": C.PATTERN_DOUBLE,
-}
-
 
 @dataclass(frozen=True)
 class Style:
-    """Cue style; identical styles share one 28-byte record in the table."""
+    """Cue style; identical styles share one style record in the table, identical
+    motor patterns one pattern record."""
 
     day: tuple[tuple[int, int, int], ...]
     night: tuple[tuple[int, int, int], ...]
     day_brightness: int = 160
     night_brightness: int = 24
     motor_strength: int = 110
-    patterns: int = C.PATTERN_TAPS | C.PATTERN_PULSE | C.PATTERN_DOUBLE
+    # per kind of haptics.KINDS its motor pattern, None = not felt
+    motor: tuple[Pattern | None, ...] = field(default_factory=default_motor)
+    position: bool = True  # POSITION edges tap the body region
 
-    def to_bytes(self) -> bytes:
+    def patterns(self) -> list[Pattern]:
+        """The distinct motor patterns the table stores, in kind order: a kind's
+        built-in pattern is referred to (PAT_BUILTIN), not stored."""
+        out: list[Pattern] = []
+        for name, p in zip(KINDS, self.motor, strict=True):
+            if p is not None and p != BUILTIN[name] and p not in out:
+                out.append(p)
+        return out
+
+    def pattern_of(self, kind: str) -> Pattern | None:
+        return self.motor[KINDS.index(kind)]
+
+    def to_bytes(self, numbers: dict[Pattern, int]) -> bytes:
+        """The style record; `numbers` gives each motor pattern its number (1..P)."""
         out = bytearray()
         for rgb in (*self.day, *self.night):
             out += bytes(rgb)
-        out += bytes(
-            (self.day_brightness, self.night_brightness, self.motor_strength, self.patterns)
-        )
-        return bytes(out)
+        out += bytes((self.day_brightness, self.night_brightness, self.motor_strength, 0))
+        slots = bytearray(10)
+        slots[C.K_POSITION - 1] = 1 if self.position else 0
+        for name, p in zip(KINDS, self.motor, strict=True):
+            num = C.PAT_BUILTIN if p == BUILTIN[name] else (0 if p is None else numbers[p])
+            slots[KIND_CODES[name] - 1] = num
+        return bytes(out + slots)
 
 
 @dataclass(frozen=True)

@@ -17,29 +17,24 @@ from typing import Any
 
 from .blocks import GroupNumbers, parse_blocks
 from .checker import Checker, Diagnostic, show
+from .haptics import KIND_CODES, KINDS
 from .model import (
-    CUE_KINDS,
-    DEFAULT_DAY,
-    DEFAULT_NIGHT,
     LIM_PROTOCOL_ID,
     MAX_BLOCKS,
     MAX_FILE_BYTES,
     MAX_SESSION_MS,
-    PATTERN_BITS,
     RATINGS,
     Block,
     PmrBlock,
     Protocol,
     RepeatBlock,
     RestBlock,
-    Style,
     default_style,
     iter_blocks,
-    rgb,
 )
 from .ops import MAX_PROGRAM_BYTES, encode_ops, protocol_ops
-from .positions import KeyPath
-from .timeline import duration_ms
+from .style import parse_style
+from .timeline import END, END_MS, duration_ms, edges
 
 
 def read_source(path: str | Path) -> tuple[str | None, list[Diagnostic]]:
@@ -131,7 +126,7 @@ def _protocol(ck: Checker, data: dict[str, Any]) -> Protocol | None:
         ck.error(("language",), f"`language` is {lang!r}; use a language code such as 'nl'")
     version = ck.int_in(data, (), "version", 1, 65535) if "version" in data else 1
     rating = ck.choice(data, (), "rating", RATINGS) if "rating" in data else 0
-    style = _style(ck, data["style"]) if "style" in data else default_style()
+    style = parse_style(ck, data["style"]) if "style" in data else default_style()
     blocks: tuple[Block, ...] = ()
     if "block" in data:
         raw = data["block"]
@@ -159,73 +154,32 @@ def _protocol(ck: Checker, data: dict[str, Any]) -> Protocol | None:
     )
 
 
-STYLE_KEYS = ("day", "night", "day_brightness", "night_brightness", "motor_strength", *PATTERN_BITS)
-
-
-def _style(ck: Checker, raw: Any) -> Style | None:
-    key: KeyPath = ("style",)
-    t = ck.table(raw, key, "`style`")
-    if t is None:
-        return None
-    ck.keys(t, key, STYLE_KEYS)
-    base = default_style()
-    palettes = []
-    for which, defaults in (("day", DEFAULT_DAY), ("night", DEFAULT_NIGHT)):
-        colours = [rgb(c) for c in defaults]
-        if which in t:
-            pal = ck.table(t[which], key + (which,), f"`style.{which}`")
-            if pal is not None:
-                ck.keys(pal, key + (which,), CUE_KINDS)
-                for i, kind in enumerate(CUE_KINDS):
-                    if kind in pal:
-                        c = _colour(ck, pal, key + (which,), kind)
-                        if c is not None:
-                            colours[i] = c
-                if which == "night":
-                    blue = [k for i, k in enumerate(CUE_KINDS) if colours[i][2] and k in pal]
-                    if blue:
-                        ck.warn(
-                            key + ("night", blue[0]),
-                            "the device plays night colours with blue set to 0; "
-                            "use warm colours such as '#b42800' so the preview matches",
-                        )
-        palettes.append(tuple(colours))
-
-    def level(name: str, lo: int, default: int) -> int:
-        if name not in t:
-            return default
-        v = ck.int_in(t, key, name, lo, 255)
-        return default if v is None else v
-
-    patterns = 0
-    for name, bit in PATTERN_BITS.items():
-        if ck.boolean(t, key, name, bool(base.patterns & bit)):
-            patterns |= bit
-    return Style(
-        day=palettes[0],
-        night=palettes[1],
-        day_brightness=level("day_brightness", 1, base.day_brightness),
-        night_brightness=level("night_brightness", 1, base.night_brightness),
-        motor_strength=level("motor_strength", 0, base.motor_strength),
-        patterns=patterns,
-    )
-
-
-def _colour(
-    ck: Checker, table: dict[str, Any], key: KeyPath, name: str
-) -> tuple[int, int, int] | None:
-    v = table.get(name)
-    if not isinstance(v, str) or not re.fullmatch(r"#[0-9a-fA-F]{6}", v):
-        ck.error(key + (name,), f'colour `{name}` is {show(v)}; write it as "#rrggbb"')
-        return None
-    return rgb(v)
-
-
 def _ends_with_rest(blocks: Sequence[Block]) -> bool:
     last = blocks[-1]
     if isinstance(last, RepeatBlock):
         return _ends_with_rest(last.blocks)
     return isinstance(last, RestBlock)
+
+
+def _patterns_fit(ck: Checker, proto: Protocol) -> None:
+    """Warn when a motor pattern outlasts the shortest cue of its kind: the next
+    edge cuts it short, so the patient never feels its end."""
+    es = edges(proto)
+    shortest = {END: END_MS}
+    for a, b in zip(es, es[1:], strict=False):
+        shortest[a.kind] = min(b.t_ms - a.t_ms, shortest.get(a.kind, b.t_ms - a.t_ms))
+    for name in KINDS:
+        p = proto.style.pattern_of(name)
+        code = KIND_CODES[name]
+        if p is None or code not in shortest:
+            continue
+        ms = sum(t for _, t in p)
+        if ms > shortest[code]:
+            ck.warn(
+                ("style", "haptic", name),
+                f"the {name} pattern lasts {ms} ms but the shortest {name} of this protocol "
+                f"lasts {shortest[code]} ms; the next cue cuts it short: keep it shorter",
+            )
 
 
 def _whole(ck: Checker, proto: Protocol) -> None:
@@ -243,6 +197,7 @@ def _whole(ck: Checker, proto: Protocol) -> None:
             ("block",),
             f"the session lasts {total / 60000:.1f} min; at most {MAX_SESSION_MS // 60000} min allowed",
         )
+    _patterns_fit(ck, proto)
     has_pmr = any(isinstance(b, PmrBlock) for b in iter_blocks(proto.blocks))
     if has_pmr and not _ends_with_rest(proto.blocks):
         last = len(proto.blocks) - 1
