@@ -1,9 +1,9 @@
 # Ring frames for each cue (see docs/cues.md). Runs every frame: integers only,
 # no allocation. We write perceived levels; pixels.render applies gamma, the
 # brightness cap and the floor that keeps a lit LED visible at night.
+from contract import SLOT_BREATH, SLOT_RELEASE, SLOT_REST, SLOT_TENSE
 from micropython import const
 from program import K_CHECK, K_END, K_HOLD, K_IN, K_OUT, K_POSITION, K_RELEASE, K_REST, K_TENSE
-from table import SLOT_BREATH, SLOT_RELEASE, SLOT_REST, SLOT_TENSE
 
 # cosine ease-in-out: EASE[i] = round(127.5 - 127.5 * cos(pi * i / 255)); a literal,
 # so nothing is computed at import (tests/fw/test_pixels.py checks the formula)

@@ -26,7 +26,7 @@ from contract import (
     POSITION_MS,
 )
 from micropython import const
-from table import phase_ms
+from programtime import phase_ms
 
 # where next() resumes
 _S_OP = const(0)

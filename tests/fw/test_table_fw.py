@@ -218,18 +218,19 @@ def test_worst_case_work_is_bounded(mpy):
                    op_breath(10, 0, 10, 0, 200, 200, 200, 200, ramp_s=3600, length=1800),
                    op_end_repeat(), op_end_repeat())
     # The work is counted, not timed (the time is in `python -m bench protocols`): every
-    # breath cycle the validator works out goes through table._cycle_ms. Refusing this
+    # breath cycle the validator works out goes through programtime._cycle_ms. Refusing this
     # table takes one breath op's ramp, at most 1800 cycles (each is >= 2 s of a 3600 s
     # budget), not one per repeat (x 400) nor one per protocol (x 32).
     data = table([prog] * 32, ids=list(range(1, 33)))
     out = mpy.check(f"""
+import programtime
 import table
 calls = [0]
-cycle_ms = table._cycle_ms
+cycle_ms = programtime._cycle_ms
 def counting(*args):
     calls[0] += 1
     return cycle_ms(*args)
-table._cycle_ms = counting
+programtime._cycle_ms = counting
 good = table.validate({mp_bytes(table([program(op_breath(40, 0, 60, 0, length=10))]))})
 n_good = calls[0]
 print(good, n_good, table.validate({mp_bytes(data)}), calls[0] - n_good)
