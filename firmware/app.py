@@ -158,9 +158,9 @@ class Device(service.Contract):
             e.set_night(night)
 
     def set_night_cap(self):
-        """The ring's device cap for now (day or night); returns whether it is night."""
+        """The ring's device cap for now (day or night, and the room); returns whether it is night."""
         night = self.is_night()
-        self.board.ring.set_device_cap(self.cfg["night_cap"] if night else self.cfg["day_cap"])
+        self.board.ring.set_device_cap(self.daynight.cap(self.cfg["day_cap"], self.cfg["night_cap"]))
         return night
 
     # -- what service.py asks of the device (service.Contract) -----------------

@@ -1,6 +1,7 @@
 # Day or night, decided again every second so the caps follow the clock during
 # a session: by the clock the host set, else by the light sensor, else night
-# (dim and warm is the safe guess at a bedside). Pure decisions, no hardware:
+# (dim and warm is the safe guess at a bedside). With a sensor the day cap also
+# follows the room, smoothed. Pure decisions, no hardware:
 # tested under MicroPython and CPython alike.
 #
 # Wall time is past 2^30 s, a big int on the Pico (small ints are 31-bit), so
@@ -12,6 +13,11 @@ DARK_BELOW = 2000  # light sensor (0..65535) below this is night...
 LIGHT_ABOVE = 3000  # ...and day again only above this (hysteresis)
 ROOM_S = 5  # the room counts as changed once a reading has held this long: headlights,
 # a phone screen or a hand over the sensor do not switch the ring
+# By day the ring dims with the room (a nap with the curtains closed), between the
+# night cap (a dark room) and the day cap (a room this light or lighter):
+BRIGHT_AT = 20000
+SMOOTH_SHIFT = 4  # each second the smoothed room moves 1/16 of the way (~16 s to follow)
+CAP_STEP = 8  # the cap moves only by this much or more, or to either end: no flicker
 
 
 def day_offset(epoch_s, tz_min, up_s):
@@ -32,6 +38,9 @@ class DayNight:
         self._day0 = 0  # local seconds into the day at uptime 0
         self.night = True
         self._room_s = -1  # uptime of the last reading on the side of .night (-1: none yet)
+        self._smooth = -1  # the room's light, smoothed (-1: no sensor)
+        self._smooth_s = 0  # uptime of its last step
+        self._cap = -1  # the cap last given (-1: none yet)
 
     def set_clock(self, epoch_s, tz_min, up_s):
         self._day0 = day_offset(epoch_s, tz_min, up_s)
@@ -50,8 +59,42 @@ class DayNight:
             night = True
         if light < 0 or self.clock_set:
             self._room_s = -1  # the sensor starts afresh when the clock or sensor goes
+        self._follow(up_s, light)
         self.night = night
         return night
+
+    def _follow(self, up_s, light):
+        # one smoothing step per second of uptime, however often decide() is asked
+        if light < 0:
+            self._smooth = -1
+            return
+        n = up_s - self._smooth_s
+        if self._smooth < 0 or n > 64:  # a new sensor, or a long gap: the room is what it reads
+            self._smooth = light
+            self._smooth_s = up_s
+            return
+        if n <= 0:
+            return
+        self._smooth_s = up_s
+        v = self._smooth
+        for _ in range(n):
+            v += (light - v) >> SMOOTH_SHIFT
+        self._smooth = v
+
+    def cap(self, day_cap, night_cap):
+        """The ring's cap after the last decide(): the night cap at night; by day the day
+        cap dimmed with a dark room, never below the night cap nor above the day cap."""
+        if self.night:
+            want = night_cap
+        elif self._smooth < 0 or night_cap >= day_cap:
+            want = day_cap
+        else:
+            f = min(max(self._smooth - DARK_BELOW, 0), BRIGHT_AT - DARK_BELOW)
+            want = night_cap + (day_cap - night_cap) * f // (BRIGHT_AT - DARK_BELOW)
+        c = self._cap
+        if c < 0 or want == day_cap or want == night_cap or abs(want - c) >= CAP_STEP:
+            self._cap = want
+        return self._cap
 
     def _room(self, up_s, light):
         # dark or light by the sensor, with hysteresis; a change only once it has

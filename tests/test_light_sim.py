@@ -2,7 +2,8 @@
 gives the light sensor a room level through the control FIFO, and the ring's
 brightness (the chosen protocol shown by a hold: its LED is at the device cap)
 follows the room: a change must last before it counts (a passing light does
-not), hysteresis between dark and light, never above the caps. Night is
+not), hysteresis between dark and light, by day dimmed with a darker room
+(smoothed, never below the night cap), never above the caps. Night is
 decided by the clock once it is set, else by the sensor, else assumed.
 Device time moves on only by jumps (the sim runs at 1x), so the machine's load
 changes nothing the device sees."""
@@ -67,10 +68,12 @@ def test_brightness_follows_the_room_and_night_the_clock(sim):
     assert _night(dev)
     _room(dev, 50000, 10)  # the light is switched on and stays on: day
     assert not _night(dev) and _shown(dev) == DAY_CAP
-    _room(dev, 2500, 30)  # dimmer, but above the dark threshold: still day (hysteresis)
-    assert not _night(dev) and _shown(dev) == DAY_CAP
-    dev.set_light(1000)  # a shadow passing over the sensor
-    assert _shown(dev) == DAY_CAP
+    _room(dev, 2500, 30)  # dimmer, but above the dark threshold: still day (hysteresis),
+    dimmed = _shown(dev)  # and the ring dims with the room, smoothed
+    assert not _night(dev) and NIGHT_CAP < dimmed < DAY_CAP
+    dev.set_light(1000)  # a shadow passing over the sensor: still day, hardly dimmer
+    shaded = _shown(dev)  # (2 s on, when the hold shows the choice)
+    assert dimmed * 2 // 3 <= shaded <= dimmed and shaded > NIGHT_CAP
     _room(dev, 50000, 1)
     assert not _night(dev)
     _room(dev, 1000, 10)  # lights out: night
@@ -87,7 +90,9 @@ def test_brightness_follows_the_room_and_night_the_clock(sim):
         lk.hello()
         lk.set_clock(int(noon.timestamp()), tz)
     dev.jump(2)
-    assert not _night(dev) and _shown(dev) == DAY_CAP  # a dark room at 14:00 is day
+    assert not _night(dev) and _shown(dev) == NIGHT_CAP  # a dark room at 14:00: day, dim
+    _room(dev, 50000, 30)  # the curtains open: the full day cap
+    assert not _night(dev) and _shown(dev) == DAY_CAP
     _room(dev, 50000, 8 * 3600)  # 22:00 in a lit room: night by the clock
     assert _night(dev) and _shown(dev) == NIGHT_CAP
     # never above the caps: the ring's brightest byte over the whole trace

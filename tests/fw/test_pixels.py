@@ -4,6 +4,7 @@ clock. Run under MicroPython; daynight also under CPython (it has no hardware)."
 
 import ast
 import importlib.util
+import inspect
 import math
 from pathlib import Path
 
@@ -122,3 +123,41 @@ def _decisions_src():
 @pytest.mark.parametrize("hour,night", [(20, False), (21, True), (0, True), (6, True), (7, False)])
 def test_night_hours_wrap_midnight(hour, night):
     assert _daynight_cpython().in_night_hours(hour, 21, 7) is night
+
+
+def _caps(dn):
+    d = dn.DayNight()
+    d.decide(0, 21, 7, -1)
+    out = [d.cap(160, 24)]  # no clock, no sensor: night
+    d.decide(1, 21, 7, 50000)  # a sensor in a lit room: day, the full day cap
+    out.append(d.cap(160, 24))
+    for up in range(2, 62):  # a dimmer room (still day by the hysteresis), read 5x a second
+        for _ in range(5):
+            d.decide(up, 21, 7, 2500)
+        out.append(d.cap(160, 24))
+    d.decide(200, 21, 7, 500)  # much later, dark: night
+    out += [d.cap(160, 24), int(d.night)]
+    d.decide(201, 21, 7, -1)  # the sensor gone: night is assumed
+    out.append(d.cap(160, 24))
+    d.set_clock(EPOCH, 60, 300)  # 20:59 local: day by the clock, in a dark room
+    d.decide(300, 21, 7, 500)
+    out += [d.cap(160, 24), int(d.night)]
+    return out
+
+
+def test_day_cap_follows_the_room():
+    got = _caps(_daynight_cpython())
+    assert got[:2] == [24, 160]
+    dimming = got[1:62]
+    assert all(24 <= c <= 160 for c in dimming)
+    assert all(a >= b for a, b in zip(dimming, dimming[1:], strict=False))  # never brighter
+    steps = [a - b for a, b in zip(dimming, dimming[1:], strict=False) if a != b]
+    assert steps and all(s >= 8 for s in steps)  # no flicker: moves of at least CAP_STEP
+    assert dimming[10] > dimming[-1] > 24  # smoothed: it takes its time, stops above night
+    assert got[62:] == [24, 1, 24, 24, 0]  # night; no sensor: night; a dark room by day: dim
+
+
+def test_day_cap_follows_the_room_the_same_under_micropython(mpy):
+    src = "\n".join(inspect.getsource(_caps).splitlines())
+    code = f"import daynight as dn\nEPOCH = {EPOCH}\n{src}\nprint(_caps(dn))"
+    assert mp_eval(mpy, code) == _caps(_daynight_cpython())
