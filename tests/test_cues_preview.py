@@ -64,3 +64,39 @@ def test_gentle_by_default(played):
 
     for (name, _), s in played.items():
         assert motor_on_ms(s) * 10 < s.end_ms, name
+
+
+def test_differences_catch_what_a_patient_would_notice(played):
+    # cue_trace.differences is what holds the sim to the preview: it must pass
+    # the preview against itself and a transition up to late_ms late, and catch
+    # the RELEASE pulse 300 ms too long that a stalled sim once wrote
+    from dataclasses import replace
+
+    from ontspan.cue_trace import differences
+
+    s = played[("pmr-kort", False)]
+    assert not differences(s, s, late_ms=60)
+    t_rel = next(t for t, k, _, _ in s.edges if KIND_NAMES[k] == "RELEASE")
+    off = next(i for i, (t, lv) in enumerate(s.motor) if t > t_rel and lv == 0)
+
+    def moved(i, ms):
+        m = list(s.motor)
+        m[i] = (m[i][0] + ms, m[i][1])
+        return replace(s, motor=m)
+
+    assert not differences(moved(off, 59), s, late_ms=60)
+    assert [d for d in differences(moved(off, 300), s, late_ms=60) if d.startswith(f"RELEASE at {t_rel}")]
+    assert differences(moved(off, -10), s, late_ms=60)  # never earlier than the device
+    on = next(i for i, (t, lv) in enumerate(s.motor) if t >= t_rel and lv)
+    louder = list(s.motor)
+    louder[on] = (louder[on][0], louder[on][1] + 20)
+    assert differences(replace(s, motor=louder), s, late_ms=60)
+    # light: a frame brighter than the preview's on a steady ring (hold), or an edge begun early
+    b = played[("adem-4-7-8", False)]
+    t_hold = next(t for t, k, _, _ in b.edges if KIND_NAMES[k] == "HOLD")
+    frames = list(b.frames)
+    i = max(j for j, (t, _) in enumerate(frames) if t <= t_hold)
+    frames.insert(i + 1, (t_hold + 1000, bytes(min(255, v + 9) for v in frames[i][1])))
+    assert [d for d in differences(replace(b, frames=frames), b, late_ms=60) if "HOLD" in d]
+    early = [(t - 5 if KIND_NAMES[k] == "HOLD" else t, k, bl, g) for t, k, bl, g in b.edges]
+    assert differences(replace(b, edges=early), b, late_ms=60)
