@@ -100,3 +100,31 @@ def test_differences_catch_what_a_patient_would_notice(played):
     assert [d for d in differences(replace(b, frames=frames), b, late_ms=60) if "HOLD" in d]
     early = [(t - 5 if KIND_NAMES[k] == "HOLD" else t, k, bl, g) for t, k, bl, g in b.edges]
     assert differences(replace(b, edges=early), b, late_ms=60)
+
+
+@pytest.mark.parametrize("name", ["pmr-17", "pmr-kort", "adem-4-7-8"])
+def test_picture_labels_never_overlap(name):
+    # the motor track under the light track; block labels and group names
+    # overlap neither each other nor either track; pmr-17's 17 groups all fit
+    import matplotlib.pyplot as plt
+    from ontspan.preview_picture import figure
+    from ontspan.terminal_preview import block_names
+
+    proto = next(p for p in PROTOS if p.name == name)
+    names = block_names(proto)
+    fig, labels = figure(proto, night=True, names=names)
+    try:
+        r = fig.canvas.get_renderer()
+        ax_light, ax_motor = fig.axes[0], fig.axes[1]
+        light, motor = ax_light.get_window_extent(r), ax_motor.get_window_extent(r)
+        assert motor.y1 < light.y0  # under it
+        boxes = [t.get_window_extent(r) for t in labels]
+        for i, b in enumerate(boxes):
+            assert not b.overlaps(light) and not b.overlaps(motor), labels[i].get_text()
+            assert not any(b.overlaps(c) for c in boxes[i + 1 :]), labels[i].get_text()
+        texts = {t.get_text() for t in labels}
+        groups = [g for _, gs in names for g in gs]
+        assert {label for label, _ in names} <= texts
+        assert set(groups) <= texts, set(groups) - texts
+    finally:
+        plt.close(fig)
