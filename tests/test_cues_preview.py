@@ -64,3 +64,67 @@ def test_gentle_by_default(played):
 
     for (name, _), s in played.items():
         assert motor_on_ms(s) * 10 < s.end_ms, name
+
+
+def test_differences_catch_what_a_patient_would_notice(played):
+    # cue_trace.differences is what holds the sim to the preview: it must pass
+    # the preview against itself and a transition up to late_ms late, and catch
+    # the RELEASE pulse 300 ms too long that a stalled sim once wrote
+    from dataclasses import replace
+
+    from ontspan.cue_trace import differences
+
+    s = played[("pmr-kort", False)]
+    assert not differences(s, s, late_ms=60)
+    t_rel = next(t for t, k, _, _ in s.edges if KIND_NAMES[k] == "RELEASE")
+    off = next(i for i, (t, lv) in enumerate(s.motor) if t > t_rel and lv == 0)
+
+    def moved(i, ms):
+        m = list(s.motor)
+        m[i] = (m[i][0] + ms, m[i][1])
+        return replace(s, motor=m)
+
+    assert not differences(moved(off, 59), s, late_ms=60)
+    assert [d for d in differences(moved(off, 300), s, late_ms=60) if d.startswith(f"RELEASE at {t_rel}")]
+    assert differences(moved(off, -10), s, late_ms=60)  # never earlier than the device
+    on = next(i for i, (t, lv) in enumerate(s.motor) if t >= t_rel and lv)
+    louder = list(s.motor)
+    louder[on] = (louder[on][0], louder[on][1] + 20)
+    assert differences(replace(s, motor=louder), s, late_ms=60)
+    # light: a frame brighter than the preview's on a steady ring (hold), or an edge begun early
+    b = played[("adem-4-7-8", False)]
+    t_hold = next(t for t, k, _, _ in b.edges if KIND_NAMES[k] == "HOLD")
+    frames = list(b.frames)
+    i = max(j for j, (t, _) in enumerate(frames) if t <= t_hold)
+    frames.insert(i + 1, (t_hold + 1000, bytes(min(255, v + 9) for v in frames[i][1])))
+    assert [d for d in differences(replace(b, frames=frames), b, late_ms=60) if "HOLD" in d]
+    early = [(t - 5 if KIND_NAMES[k] == "HOLD" else t, k, bl, g) for t, k, bl, g in b.edges]
+    assert differences(replace(b, edges=early), b, late_ms=60)
+
+
+@pytest.mark.parametrize("name", ["pmr-17", "pmr-kort", "adem-4-7-8"])
+def test_picture_labels_never_overlap(name):
+    # the motor track under the light track; block labels and group names
+    # overlap neither each other nor either track; pmr-17's 17 groups all fit
+    import matplotlib.pyplot as plt
+    from ontspan.preview_picture import figure
+    from ontspan.terminal_preview import block_names
+
+    proto = next(p for p in PROTOS if p.name == name)
+    names = block_names(proto)
+    fig, labels = figure(proto, night=True, names=names)
+    try:
+        r = fig.canvas.get_renderer()
+        ax_light, ax_motor = fig.axes[0], fig.axes[1]
+        light, motor = ax_light.get_window_extent(r), ax_motor.get_window_extent(r)
+        assert motor.y1 < light.y0  # under it
+        boxes = [t.get_window_extent(r) for t in labels]
+        for i, b in enumerate(boxes):
+            assert not b.overlaps(light) and not b.overlaps(motor), labels[i].get_text()
+            assert not any(b.overlaps(c) for c in boxes[i + 1 :]), labels[i].get_text()
+        texts = {t.get_text() for t in labels}
+        groups = [g for _, gs in names for g in gs]
+        assert {label for label, _ in names} <= texts
+        assert set(groups) <= texts, set(groups) - texts
+    finally:
+        plt.close(fig)

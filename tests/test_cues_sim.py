@@ -1,22 +1,46 @@
-"""Cues for the dark, on the simulated device (the real firmware on a pty), clock
-in night hours and in day hours: adem-4-7-8 and pmr-kort (between them all five
-phase kinds) played and recorded with --trace, a day sim and a night sim side by
-side. Every lit phase reaches LED byte 3 and never shows blue at night, in
-brightens and out dims; every tense/release/in/hold/out edge has the motor on
-within 150 ms (device time, from the trace) and the five kinds feel different.
-The device preview (the same firmware on a virtual clock) gives the same light
-and motor at every edge. tests/test_cues_preview.py checks every standard
-protocol the same way on the preview, in exact device time.
+"""Cues for the dark, on the simulated device (the real firmware on a pty, with
+--trace), a day sim and a night sim side by side: adem-4-7-8 and pmr-kort
+whole (between them all five phase kinds, rest and end), and the opening of
+every other standard protocol (each of its phase kinds once, in its own style),
+then stopped. Every lit phase reaches LED byte 3 and never shows blue at night,
+in brightens and out dims; every phase edge is felt and the five kinds feel
+different. At every edge, the same light and motor as the device preview (the
+same firmware on a virtual clock, cue_trace.differences): the same pulses at
+the same levels, each no earlier and at most LATE_MS later, and the light off
+by no more than the preview's own light moves in that time.
+
+LATE_MS: the sim's clock is the wall clock times SPEED, and the firmware acts
+on an edge, a motor step or a frame at its first loop pass at or after the
+time it is due (it sleeps exactly to the next one). On the sim that pass comes
+late by its wake-up latency plus the pass's own work, in wall time, times
+SPEED: 60 ms of device time is 6 ms of wall time at SPEED 10 (measured: up to
+15 ms with four sims at once, 39 ms on a loaded 2-core machine). It is under
+the shortest pulse and gap (100 ms), so within it no pulse can merge with the
+next or vanish: what is felt is the same. The sim's state lives on tmpfs when
+there is one: a trace line is a write to it in the cue loop, and a disk that
+other processes keep busy would stall the loop (tmpfs makes no disk round trip).
 
 The sim runs at SPEED: pulses and gaps of 100 ms must stay several loop passes
 long on a busy machine, so it is not faster."""
 
+import math
+import shutil
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from conftest import hello_or_none, wait_for
-from ontspan.cue_trace import PHASES, light_faults, parse, signatures, summarise, touch_faults
+from ontspan.cue_trace import (
+    PHASES,
+    differences,
+    light_faults,
+    parse,
+    signatures,
+    summarise,
+    touch_faults,
+)
 from ontspan.device import client as L
 from ontspan.device_preview import play
 from ontspan.paths import PROTOCOLS_DIR
@@ -26,51 +50,83 @@ from ontspan.protocols.timeline import KIND_NAMES, edges
 from ontspan.sim import SimDevice
 
 SPEED = 10
-PLAYED = ("adem-4-7-8", "pmr-kort")
-SLACK = 60  # ms of device time a sim loop pass may take on a loaded machine
-STALLS = 0.05
+WHOLE = ("adem-4-7-8", "pmr-kort")
+OPENING_MS = 15_000  # at least, and until each phase kind has played once
+OPENING_MAX_MS = 40_000  # avondritueel's breathing block comes after minutes of PMR
+LATE_MS = 60
 DAY = 1_796_000_000 - 1_796_000_000 % 86400 + 12 * 3600  # 12:00 UTC
 NIGHT = DAY + 11 * 3600  # 23:00 UTC
+SHM = Path("/dev/shm")
 
 
 def _library():
     protos, diags = check_paths([PROTOCOLS_DIR])
     assert not [d for d in diags if d.severity == "error"]
-    return [p for p in sorted(protos, key=lambda p: p.id) if p.name in PLAYED]
+    return sorted(protos, key=lambda p: p.id)
+
+
+def opening_ms(proto) -> int | None:
+    """How long the sim plays `proto` before STOP (None: whole): until the edge
+    after the first of each of its phase kinds has begun."""
+    if proto.name in WHOLE:
+        return None
+    es = edges(proto)
+    kinds = {e[1] for e in es if KIND_NAMES[e[1]] not in ("REST", "END")}
+    seen: set[int] = set()
+    need = OPENING_MS
+    for e, after in zip(es, es[1:], strict=False):
+        if e[1] in kinds and e[1] not in seen:
+            seen.add(e[1])
+            need = max(need, after[0])
+    return min(need, OPENING_MAX_MS)
 
 
 def _record(state, epoch, protos):
-    """Play every protocol on one sim whose clock says `epoch`; its trace sessions by id."""
+    """Play every protocol on one sim whose clock says `epoch`; its sessions by id."""
     with SimDevice(state, speed=SPEED, trace=True) as dev:
         wait_for(lambda: hello_or_none(dev.port), timeout=20)
         return _play_all(dev, epoch, protos)
 
 
 def _play_all(dev, epoch, protos):
+    out = {}
     with L.Link(dev.port) as lk:
         lk.hello()
         lk.put_table(compile_table(protos))
         for p in protos:
+            upto = opening_ms(p)
+            first = len(dev.trace_lines())
             # the clock is set again before each session (the sim's clock runs SPEED times fast)
             lk.set_clock(epoch, 0)
             lk.start(p.id)
-            night_flag = []
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
-                st = lk.status()
-                night_flag.append(bool(st.flags & 4))
-                if st.state_name == "rating":
-                    dev.inject("hold")  # confirms 0; its playback ends the rating
-                    wait_for(lambda: lk.status().state_name != "rating", timeout=20)
-                elif st.state_name == "idle" and len(night_flag) > 1:
-                    break
-                time.sleep(0.5)
-            else:
-                pytest.fail(f"{p.name} did not end")
-            assert set(night_flag) == {epoch == NIGHT}
-    sessions = parse(dev.trace_lines())
-    assert len(sessions) == len(protos)
-    return {p.id: s for p, s in zip(protos, sessions, strict=True)}
+            night_flags = _until_over(dev, lk, upto, p.name)
+            lines = dev.trace_lines()[first:]
+            sessions = parse(lines, stopped=upto is not None)
+            assert len(sessions) == 1, p.name
+            out[p.id] = sessions[0]
+            assert set(night_flags) == {epoch == NIGHT}, p.name
+    return out
+
+
+def _until_over(dev, lk, upto, name):
+    """Wait for the session's end (a rating confirmed at 0), or STOP it once
+    `upto` ms of it have passed (the edge after has begun); its night flags."""
+    flags = []
+    stop_s = None if upto is None else math.ceil(upto / 1000) + 1
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        st = lk.status()
+        flags.append(bool(st.flags & 4))
+        if st.state_name == "rating":
+            dev.inject("hold")  # confirms 0; its playback ends the rating
+            wait_for(lambda: lk.status().state_name != "rating", timeout=20)
+        elif st.state_name == "idle" and len(flags) > 1:
+            return flags
+        elif stop_s is not None and st.state_name == "playing" and st.elapsed_s >= stop_s:
+            lk.stop()
+            return flags
+        time.sleep(0.1 if stop_s is not None else 0.5)
+    pytest.fail(f"{name} did not end")
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +137,8 @@ def protos():
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory, protos):
     out: dict[str, object] = {}
-    base = tmp_path_factory.mktemp("cues")
+    shm = SHM.is_dir() and shutil.disk_usage(SHM).free > 64 << 20
+    base = Path(tempfile.mkdtemp(prefix="ontspan-cues-", dir=SHM)) if shm else tmp_path_factory.mktemp("cues")
 
     def rec(mode, epoch):
         try:
@@ -90,10 +147,14 @@ def recorded(tmp_path_factory, protos):
             out[mode] = e
 
     threads = [threading.Thread(target=rec, args=m) for m in (("day", DAY), ("night", NIGHT))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        if shm:
+            shutil.rmtree(base, ignore_errors=True)
     for v in out.values():
         if isinstance(v, BaseException):
             raise v
@@ -109,68 +170,47 @@ def test_cues_day_and_night_on_the_sim(recorded, protos):
         night = mode == "night"
         for p in protos:
             s = sessions[p.id]
-            assert [e[1:] for e in s.edges] == [tuple(e[1:]) for e in edges(p)], p.name
+            want = [tuple(e[1:]) for e in edges(p)]
+            assert [e[1:] for e in s.edges] == want[: len(s.edges)], p.name
+            assert p.name not in WHOLE or len(s.edges) == len(want), p.name
             got = summarise(s)
-            # phases must be lit here; the block cues' fades (rest, end) are short
-            # enough for a busy machine to skip their frames: the device preview
-            # proves them on its exact clock (tests/test_cues_preview.py)
+            # phases must be lit here; the block cues' fades (rest, end) are
+            # proven on the preview's exact clock (tests/test_cues_preview.py)
             lit = [e for e in got if e["kind"] in phase_names]
             assert not light_faults(lit, night=night), (p.name, mode)
-            late = touch_faults(got)
+            if night:
+                assert all(not any(f[2::3]) for _, f in s.frames), p.name  # no blue byte at all
+            if p.name not in WHOLE:
+                continue
+            stalled += touch_faults(got)
             phase_edges += sum(e["kind"] in phase_names for e in got)
-            stalled += late
             for k, sig in signatures(got).items():
                 if k in phase_names:
                     sigs.setdefault(k, set()).add(tuple(sig))
-            if night:
-                assert all(not any(f[2::3]) for _, f in s.frames), p.name  # no blue byte at all
-    # a scaled wall clock turns any pause of this process (a busy machine) into
-    # device time: 70 ms without a trace line is 700 ms here. The firmware sets
-    # the motor in the tick of the edge (the device preview proves "within 150 ms"
-    # in exact device time: tests/test_cues_preview.py), so here lateness is not
-    # judged: every phase edge must be felt, and no two kinds may feel alike
+    # lateness is held to LATE_MS against the preview below; here: every phase
+    # edge is felt, and no two kinds feel alike
     unfelt = [f for f in stalled if "motor on at None" in f or "share" in f]
     assert not unfelt and phase_edges > 0, unfelt
     assert set(sigs) == phase_names
-    # one signature per kind over every protocol, day and night, and five different ones
+    # one signature per kind over both protocols, day and night, and five different ones
     assert all(len(v) == 1 for v in sigs.values()), sigs
     assert len({next(iter(v)) for v in sigs.values()}) == 5
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="open: on the merged firmware the sim's RELEASE pulse lasts ~1.2 s where the "
-    "device preview plays 0.9 s (8 of 62 edges); light and every other kind match",
-)
 def test_preview_matches_the_sim(recorded, protos):
-    # the same light and motor at every edge: the preview is the device. The sim
-    # keeps time by a scaled wall clock, so a loop pass stalled by the machine
-    # (another process, a flash write) can stretch or cut one pulse or skip the
-    # frame at the top of a ramp: at most STALLS of the edges may differ so, none
-    # in kind, in being lit or in blue.
-    off: list[tuple] = []
-    n = 0
+    # the same light and motor at every edge, day and night: the preview is the device
+    bad = []
+    compared = 0
     for mode, sessions in recorded.items():
         for p in protos:
-            want = summarise(play(p, night=mode == "night"))
-            got = summarise(sessions[p.id])
-            assert len(got) == len(want)
-            for g, w in zip(got, want, strict=True):
-                where = (p.name, mode, w["kind"], w["t_ms"])
-                n += 1
-                assert g["kind"] == w["kind"], where
-                gl, wl = g["light"], w["light"]
-                assert (gl["peak"] >= 3) == (wl["peak"] >= 3), where
-                assert mode == "day" or gl["blue"] == wl["blue"] == 0, where
-                if abs(gl["peak"] - wl["peak"]) > max(2, wl["peak"] // 8):
-                    off.append((where, "light", gl["peak"], wl["peak"]))  # a frame the sim missed
-                gp, wp = g["motor"]["pulses"], w["motor"]["pulses"]
-                same = len(gp) == len(wp) and all(
-                    a[2] == b[2] and abs(a[1] - b[1]) <= SLACK for a, b in zip(gp, wp, strict=True)
-                )
-                if not same:
-                    off.append((where, "motor", gp, wp))
-    assert len(off) <= STALLS * n, off
+            got = sessions[p.id]
+            until = None if p.name in WHOLE else got.end_ms + 10_000  # past the sim's last edge
+            want = play(p, night=mode == "night", until_ms=until)
+            assert len(want.edges) >= len(got.edges) >= 1, (p.name, mode)
+            compared += len(got.edges)
+            bad += [f"{p.name} {mode}: {d}" for d in differences(got, want, late_ms=LATE_MS)]
+    assert not bad, bad
+    assert compared > 100
 
 
 def test_night_follows_the_clock_during_a_session(make_sim, protos):

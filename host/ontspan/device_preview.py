@@ -1,7 +1,8 @@
 """The preview that is the device: one protocol played by the firmware's own
 engine, light, touch and pixels under MicroPython, on a virtual clock that the
 loop advances the way the device's main loop sleeps (to the next frame or
-edge), with the device's default caps from firmware/config.py. It prints the
+edge), with the device's default caps from firmware/config.py and the boards'
+motor model (firmware/motor.py: cap, kick, trip). It prints the
 sim's trace lines (E, F, M), so the picture, `--json` and the tests read the
 preview exactly as they read a trace of the sim.
 """
@@ -19,8 +20,9 @@ from .protocols.compiler import compile_table
 from .protocols.model import Protocol
 
 PLAYER = """
-import config, engine, pixels, table
+import config, engine, motor, pixels, table
 NIGHT = %(night)r
+UNTIL = %(until)r  # session ms to stop at (None: to the end)
 CFG = config.DEFAULTS
 w = print
 PERIOD = 0x40000000
@@ -46,15 +48,9 @@ class Ring(pixels.Ring):
             self.last[:] = self.out
             w('F %%d %%s' %% (clock.now, self.out.hex()))
 
-class Motor:
-    # as hal_sim's motor model (firmware/motor.py): the level clipped at the device's motor cap
-    def __init__(self):
-        self.level = 0
-    def set(self, level):
-        level = max(0, min(255, level))
-        if level != self.level:
-            self.level = level
-            w('M %%d %%d' %% (clock.now, min(level, CFG['motor_cap'])))
+def traced(duty):
+    # as hal_sim's trace: a line whenever the board's duty changes, with the level after the cap
+    w('M %%d %%d %%d' %% (clock.now, mot.level, duty))
 
 def on_edge(e):
     w('E %%d %%d %%d %%d 0' %% (clock.now, e.kind, e.block, e.group))
@@ -62,7 +58,8 @@ def on_edge(e):
 clock = Clock()
 ring = Ring(CFG['ring_leds'])
 ring.set_device_cap(CFG['night_cap'] if NIGHT else CFG['day_cap'])  # as the app does
-eng = engine.Engine(ring, Motor(), clock, device_cap=CFG['day_cap'], night_cap=CFG['night_cap'])
+mot = motor.Motor(traced, clock, CFG['motor_cap'])  # the one motor model both boards use
+eng = engine.Engine(ring, mot, clock, device_cap=CFG['day_cap'], night_cap=CFG['night_cap'])
 eng.on_edge = on_edge
 with open(%(path)r, 'rb') as f:
     t = table.Table(f.read())
@@ -71,23 +68,29 @@ if t.err:
     raise SystemExit(2)
 eng.start(t, 0, NIGHT)
 while eng.state != engine.DONE:
+    if UNTIL is not None and clock.now >= UNTIL:
+        eng.stop()  # as STOP does: motor off, ring dark
+        break
     ms = eng.ms_to_next(clock.now)
     clock.now += ms if ms > 0 else 1
     eng.tick()
+    mot.service()  # as the app's loop does after every pass: ends the kick
 w('D %%d' %% clock.now)
 """
 
 
-def play(proto: Protocol, *, night: bool) -> Session:
-    """The session as the device plays it: edges, frames and motor levels."""
+def play(proto: Protocol, *, night: bool, until_ms: int | None = None) -> Session:
+    """The session as the device plays it: edges, frames and motor levels; with
+    `until_ms`, stopped then (the edge it cuts is left out, see cue_trace.parse)."""
     data = compile_table([proto])
     with tempfile.TemporaryDirectory(prefix="ontspan-preview-") as tmp:
         path = Path(tmp) / "table.bin"
         path.write_bytes(data)
-        res = run_code(PLAYER % {"night": night, "path": str(path)}, timeout=600, heapsize="512K")
+        code = PLAYER % {"night": night, "path": str(path), "until": until_ms}
+        res = run_code(code, timeout=600, heapsize="512K")
     if not res.ok:
         raise OntspanError(f"the firmware could not play {proto.name}: {res.output.strip()[-300:]}")
-    sessions = parse(res.stdout.splitlines())
+    sessions = parse(res.stdout.splitlines(), stopped=until_ms is not None)
     if len(sessions) != 1:
         raise OntspanError(f"the firmware played {len(sessions)} sessions of {proto.name}, not 1")
     return sessions[0]

@@ -18,6 +18,9 @@ from .protocols.timeline import KIND_NAMES, POSITION
 
 COLUMNS = 1600  # time samples across the picture
 LABEL_ROWS = 3
+ROW = 1.35  # a label row, in font sizes
+BLOCK_PT = 8  # block labels over the light track
+GROUP_PT = 6.5  # group names between the light and the motor track
 
 
 def _ring_image(s: Session, n_leds: int) -> tuple[Any, int]:
@@ -52,23 +55,39 @@ def _steps(points: list[tuple[int, int]], end: int) -> tuple[list[float], list[f
     return xs, ys
 
 
-def _place(ax: Any, fig: Any, items: list[tuple[float, str]], y0: float, dy: float, size: float) -> None:
-    """Put each (x, text) in the first row where it overlaps nothing; else leave it out."""
+def _place(ax: Any, fig: Any, items: list[tuple[float, str]], size: float) -> list[Any]:
+    """Put each (x, text) above `ax` in the first of LABEL_ROWS rows where it
+    overlaps nothing; else leave it out. Rows are offset in points, so the
+    band they need (LABEL_ROWS * row) is the same whatever the figure's size.
+    The texts placed."""
     renderer = fig.canvas.get_renderer()
+    right = ax.get_window_extent(renderer).x1
     rows: list[list[Any]] = [[] for _ in range(LABEL_ROWS)]
+    placed = []
     for x, text in items:
         for r in range(LABEL_ROWS):
-            t = ax.text(x, y0 + r * dy, text, fontsize=size, va="bottom", ha="left",
-                        transform=ax.get_xaxis_transform(), clip_on=False)
+            t = ax.annotate(text, (x, 1.0), xycoords=("data", "axes fraction"),
+                            xytext=(1, 2 + r * size * ROW), textcoords="offset points",
+                            fontsize=size, va="bottom", ha="left", annotation_clip=False)
             box = t.get_window_extent(renderer).expanded(1.05, 1.0)
-            right = ax.get_window_extent(renderer).x1
             if box.x1 <= right + 40 and not any(box.overlaps(b) for b in rows[r]):
                 rows[r].append(box)
+                placed.append(t)
                 break
             t.remove()
+    return placed
 
 
 def draw(proto: Protocol, out: Path, *, night: bool, names: list[tuple[str, list[str]]]) -> None:
+    import matplotlib.pyplot as plt
+
+    fig, _ = figure(proto, night=night, names=names)
+    fig.savefig(out)
+    plt.close(fig)
+
+
+def figure(proto: Protocol, *, night: bool, names: list[tuple[str, list[str]]]) -> tuple[Any, list[Any]]:
+    """The picture as a matplotlib figure, and the labels placed on it."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -78,10 +97,15 @@ def draw(proto: Protocol, out: Path, *, night: bool, names: list[tuple[str, list
     n_leds = len(s.frames[0][1]) // 3 if s.frames else 12
     img, top = _ring_image(s, n_leds)
     minutes = s.end_ms / 60000
+    height = 5.2  # inches
     fig, (ax_l, ax_m) = plt.subplots(
-        2, 1, figsize=(13, 5.2), sharex=True, gridspec_kw={"height_ratios": [3, 1.2]}
+        2, 1, figsize=(13, height), sharex=True, gridspec_kw={"height_ratios": [3, 1.2]}
     )
-    fig.subplots_adjust(left=0.07, right=0.93, top=0.80, bottom=0.11, hspace=0.12)
+    # the gap between the tracks holds the group names' rows (in points, 72 an inch)
+    above, below = 0.80, 0.11
+    band = (LABEL_ROWS * ROW * GROUP_PT + 4) / 72 / height  # figure fraction
+    mean_axes = (above - below - band) / 2
+    fig.subplots_adjust(left=0.07, right=0.93, top=above, bottom=below, hspace=band / mean_axes)
     ax_l.imshow(img, aspect="auto", extent=(0, minutes, n_leds, 0), interpolation="nearest")
     ax_l.set_facecolor("black")
     ax_l.set_ylabel("ring LED")
@@ -107,8 +131,7 @@ def draw(proto: Protocol, out: Path, *, night: bool, names: list[tuple[str, list
             blocks.append((x, names[block][0]))
         if kind == POSITION and block < len(names) and group < len(names[block][1]):
             groups.append((x, names[block][1][group]))
-    _place(ax_l, fig, blocks, 1.01, 0.075, 8)
-    _place(ax_m, fig, groups, 1.02, 0.16, 6.5)
+    placed = _place(ax_l, fig, blocks, BLOCK_PT) + _place(ax_m, fig, groups, GROUP_PT)
     mins, secs = divmod(round(s.end_ms / 1000), 60)
     mode = "night" if night else "day"
     kinds = sorted({KIND_NAMES[k] for _, k, _, _ in s.edges})
@@ -118,5 +141,4 @@ def draw(proto: Protocol, out: Path, *, night: bool, names: list[tuple[str, list
         f"cues: {', '.join(kinds)}",
         fontsize=9,
     )
-    fig.savefig(out)
-    plt.close(fig)
+    return fig, placed
