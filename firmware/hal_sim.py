@@ -99,10 +99,12 @@ class Trace:
         self._f = open(path, "a") if path else None
 
     def write(self, line):
+        # no flush(): on the unix port it is an fsync(), a disk round trip inside the
+        # cue loop (a stall SPEED times longer in device time); the port's file
+        # writes are unbuffered, so a reader sees the line at once
         if self._f:
             self._f.write(line)
             self._f.write("\n")
-            self._f.flush()
 
 
 class Ring(pixels.Ring):
