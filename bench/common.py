@@ -3,13 +3,9 @@
 import statistics
 from pathlib import Path
 
+from ontspan.mpy import HEAPSIZE as PICO_FREE_HEAP  # noqa: F401  (the sim's and the tests' heap)
+
 REPO = Path(__file__).resolve().parents[1]  # the checkout: bench/ runs from it, never installed
-
-
-# The Pico leaves ~190 KiB free with the firmware running (240 KiB heap, 50 KB in use);
-# the 64-bit unix port's objects are about twice as large, so this heap leaves the
-# firmware the same free heap (tests/fw/test_app_memory.py uses the same figure)
-PICO_FREE_HEAP = "310K"
 
 
 def metric(name: str, value, unit: str, goal: str = "", ok: bool | None = None) -> dict:

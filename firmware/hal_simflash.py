@@ -28,8 +28,9 @@ class FileBlockDev:
             self.ioctl(6, n)
             off = 0
         self._f.seek(n * _BLOCK + off)
-        self._f.write(buf)
-        self._f.flush()  # a kill -9 after this keeps the bytes, as flash would
+        self._f.write(buf)  # unbuffered on the unix port: a kill -9 after this keeps the
+        # bytes, as flash would; no flush(), which is an fsync() there (a disk round trip
+        # per block that a power cut of the process does not need)
 
     def ioctl(self, op, arg):
         if op == 4:
@@ -39,6 +40,5 @@ class FileBlockDev:
         if op == 6:
             self._f.seek(arg * _BLOCK)
             self._f.write(b"\xff" * _BLOCK)
-            self._f.flush()
             return 0
         return None

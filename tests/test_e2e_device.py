@@ -294,7 +294,9 @@ def test_install_upgrade_and_repair_after_a_cut(make_sim, capsys, tmp_path):
     # left over from some older install
     subprocess.run(
         [sys.executable, "-m", "mpremote", "connect", p, "resume", "exec",
-         "open('/flash/pixels.py', 'w').write('raise ImportError(\"stale\")')"],
+         # closed at once: littlefs keeps open files in a list, and a file object the GC
+         # frees while still open leaves it pointing into freed heap
+         "with open('/flash/pixels.py', 'w') as f: f.write('raise ImportError(\"stale\")')"],
         check=True, capture_output=True, timeout=30,
     )  # fmt: skip
 

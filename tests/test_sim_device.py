@@ -60,7 +60,7 @@ def test_bad_config_falls_back_and_blinks(make_sim, mpy, tmp_path):
     state.mkdir()
     mpy.check(
         "import hal_sim\nhal_sim.Board.mount_flash()\n"
-        "open('/flash/config.json','w').write('{\"ring_leds\": 99')",
+        "with open('/flash/config.json','w') as f: f.write('{\"ring_leds\": 99')",
         env={"ONTSPAN_SIM_STATE": str(state)},
     )
     dev = make_sim("cfg", speed=10)

@@ -9,9 +9,11 @@ REPL, a crash) the launcher starts it again.
 """
 
 import fcntl
+import hashlib
 import os
 import pty
 import select
+import shutil
 import subprocess
 import tempfile
 import termios
@@ -23,11 +25,10 @@ from pathlib import Path
 from typing import TypeVar
 
 from .errors import OntspanError
+from .mpy import HEAP_KIB, HEAPSIZE  # noqa: F401  (HEAPSIZE: the benches)
 from .paths import FIRMWARE_DIR, micropython_binary
 
 T = TypeVar("T")
-HEAP_KIB = 240  # the rp2 port's heap; the 64-bit unix port's objects are larger, so less is left
-HEAPSIZE = f"{HEAP_KIB}K"
 RESTART_BACKOFF_S = 0.5
 RELAY_BUFFER = 65536  # bytes held per direction while a side does not read
 GESTURES = ("tap", "double", "hold")
@@ -61,6 +62,28 @@ hal_sim.Board.mount_flash = lambda: None
 del _before
 exec(open(_main).read(), {"__name__": "__main__"})
 """
+
+
+def compiled_firmware(src: Path) -> Path:
+    """The firmware in `src` compiled to .mpy, as a Pico runs it from its flash: made once
+    per content in the temp folder and shared. From source, every import would compile
+    on the sim's Pico-sized heap, which the Pico never does (and which does not fit)."""
+    from . import install
+
+    sources = install.firmware_sources(src)
+    digest = hashlib.sha256()
+    for py in sources:
+        digest.update(py.name.encode() + b"\0" + py.read_bytes() + b"\0")
+    out = Path(tempfile.gettempdir()) / f"ontspan-sim-mpy-{digest.hexdigest()[:20]}"
+    if (out / "main.py").exists():
+        return out
+    tmp = Path(tempfile.mkdtemp(prefix=out.name + "-", dir=out.parent))
+    install.build(src, tmp)
+    try:
+        os.rename(tmp, out)
+    except OSError:  # another sim built it meanwhile
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
 
 
 def poll_until(predicate: Callable[[], T], timeout: float, interval: float = 0.02) -> T | None:
@@ -137,7 +160,7 @@ class SimDevice:
         self.speed = speed
         self.trace_path = self.state / "trace.log" if trace else None
         self.draw = draw
-        self.firmware_dir = Path(firmware_dir or FIRMWARE_DIR)
+        self.firmware_dir = compiled_firmware(Path(firmware_dir or FIRMWARE_DIR))
         self.device_id = device_id or self._stored_device_id()
         self.ticks0 = ticks0
         self.boot_from_flash = boot_from_flash

@@ -4,11 +4,12 @@ with a heap like the Pico's, and the whole loop pass allocation-free under heap_
 import pytest
 from conftest import MP_HELPERS
 from fwtables import op_breath, op_group, op_pmr, op_rest, pmr17, program, table
+from ontspan.mpy import HEAPSIZE
 
 # The Pico leaves about 190 KiB free with the firmware running (rp2 port: 240 KiB heap,
 # 50 KB in use). The 64-bit unix port's objects are about twice as large: the same
 # firmware takes ~120 KB here, so this heap leaves the app the Pico's free heap.
-HEAP = "310K"
+HEAP = HEAPSIZE  # the sim's heap: what a Pico leaves free
 ROUNDS = 150
 
 

@@ -4,6 +4,7 @@ ticks from the firmware's own clock, compared with the greeting's length)."""
 
 import pytest
 from conftest import MP_HELPERS
+from ontspan.mpy import HEAPSIZE
 
 BOOT_MS = 1200  # app._BOOT_MS
 FRAME_MS = 20  # app._FRAME_MS
@@ -14,7 +15,7 @@ def _run(mpy, tmp_path, talk):
         f"import boot_link\nboot_link.run({talk})",
         path=[MP_HELPERS + "/quiet_rp2"],
         env={"ONTSPAN_SIM_STATE": str(tmp_path)},
-        heapsize="310K",
+        heapsize=HEAPSIZE,
         stdin=b"",
     )
     assert res.ok, res.output[-3000:]

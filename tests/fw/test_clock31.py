@@ -9,6 +9,7 @@ import pytest
 from conftest import MP_HELPERS
 from fwtables import op_breath, op_group, op_pmr, program, table
 from ontspan.firmware import contract as C
+from ontspan.mpy import HEAPSIZE
 
 EPOCH_2027 = calendar.timegm((2027, 3, 14, 23, 30, 0))  # local 00:30 at tz +60: night
 
@@ -31,7 +32,7 @@ def test_clock_past_2026_keeps_every_value_a_31_bit_small_int(mpy, tmp_path, epo
         f"import clock31\nclock31.run({data!r}, {epoch}, 60)",
         path=[MP_HELPERS + "/quiet_rp2"],
         env={"ONTSPAN_SIM_STATE": str(tmp_path)},
-        heapsize="310K",
+        heapsize=HEAPSIZE,
         stdin=b"",
     )
     assert res.ok, res.output[-3000:]
@@ -62,7 +63,7 @@ def test_a_clock_no_host_sends_is_refused(mpy, tmp_path):
         f"import clock31\nclock31.run({data!r}, 0xFFFF0000, 0, seconds=0)",
         path=[MP_HELPERS + "/quiet_rp2"],
         env={"ONTSPAN_SIM_STATE": str(tmp_path)},
-        heapsize="310K",
+        heapsize=HEAPSIZE,
         stdin=b"",
     )
     assert res.ok, res.output[-3000:]

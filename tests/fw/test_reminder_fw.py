@@ -3,6 +3,8 @@
 import ast
 from pathlib import Path
 
+from ontspan.mpy import HEAPSIZE
+
 VECTORS = Path(__file__).parent.parent / "vectors" / "plan"
 DAILY = (VECTORS / "daily.bin").read_bytes()  # 13:00 protocol 2, 21:30 protocol 20
 START = 1065
@@ -131,7 +133,7 @@ def test_app_loop_with_a_glowing_reminder_allocates_nothing(mpy, tmp_path):
         f"import locked_reminder\nlocked_reminder.run({table([pmr17(), pmr17()], ids=[2, 20])!r},"
         f" {DAILY!r}, {epoch})",
         path=[MP_HELPERS + "/quiet_rp2"],
-        heapsize="240K",
+        heapsize=HEAPSIZE,
         stdin=b"",
         env={"ONTSPAN_SIM_STATE": str(tmp_path)},  # its own flash image
     )
