@@ -27,7 +27,7 @@ from ontspan.protocols.compiler import compile_table
 from ontspan.protocols.files import check_paths
 from ontspan.sim import SimDevice
 
-from .common import PICO_FREE_HEAP, REPO, library, metric, sim_link
+from .common import PICO_FREE_HEAP, REPO, PortProxy, library, metric, sim_link
 
 PICO_SLOWER = 150  # the Pico runs bytecode 100-150x slower than this port here
 FRAME_MS = 16
@@ -63,24 +63,13 @@ minutes = 1
 """
 
 
-class CountingPort:
+class CountingPort(PortProxy):
     """A serial port that counts round trips: the host writing after it has read."""
 
     def __init__(self, ser):
-        self._ser = ser
+        super().__init__(ser)
         self.round_trips = 0
         self._read = True
-
-    def __getattr__(self, name):
-        return getattr(self._ser, name)
-
-    @property
-    def timeout(self):
-        return self._ser.timeout
-
-    @property
-    def in_waiting(self):
-        return self._ser.in_waiting
 
     def write(self, data):
         if self._read:
@@ -126,21 +115,26 @@ def flash_round_trips(port: str) -> int:
     return sum(p.round_trips for p in ports) - 1
 
 
+def _run_on_sim_board(tmp: Path, code: str):
+    """`code` under MicroPython with the tests' helpers, the sim board and its own flash image."""
+    state = tmp / "state"
+    state.mkdir()
+    return run_code(
+        code,
+        path=[MP_HELPERS],
+        env={"ONTSPAN_SIM_STATE": str(state), "ONTSPAN_SIM_SPEED": "1", "ONTSPAN_SIM_TRACE": ""},
+        heapsize=PICO_FREE_HEAP,
+        timeout=600,
+        stdin=b"",
+    )
+
+
 def _handler_times(calls: int) -> list[tuple[str, str, int, int, int]]:
     with tempfile.TemporaryDirectory(prefix="ontspan-bench-budget-") as tmp:
         path = Path(tmp) / "t.bin"
         protos = library()
         path.write_bytes(compile_table(protos))
-        state = Path(tmp) / "state"
-        state.mkdir()
-        pid = protos[0].id
-        res = run_code(
-            f"import handler_times\nhandler_times.run({str(path)!r}, {pid}, {calls})",
-            path=[MP_HELPERS],
-            env={"ONTSPAN_SIM_STATE": str(state), "ONTSPAN_SIM_SPEED": "1", "ONTSPAN_SIM_TRACE": ""},
-            heapsize=PICO_FREE_HEAP,
-            timeout=600,
-        )
+        res = _run_on_sim_board(Path(tmp), f"import handler_times\nhandler_times.run({str(path)!r}, {protos[0].id}, {calls})")
     if not res.ok or "done" not in res.stdout:
         raise SystemExit(f"bench budget: handler timing failed:\n{res.output[-2000:]}")
     out = []
@@ -165,16 +159,7 @@ def _frame_gaps(seconds: int) -> dict[str, tuple[int, int, int, int]]:
     with tempfile.TemporaryDirectory(prefix="ontspan-bench-budget-") as tmp:
         path = Path(tmp) / "t.bin"
         path.write_bytes(compile_table([_fast_breath(Path(tmp))]))
-        state = Path(tmp) / "state"
-        state.mkdir()
-        res = run_code(
-            f"import frame_gaps\nframe_gaps.run({str(path)!r}, {seconds})",
-            path=[MP_HELPERS],
-            env={"ONTSPAN_SIM_STATE": str(state), "ONTSPAN_SIM_SPEED": "1", "ONTSPAN_SIM_TRACE": ""},
-            heapsize=PICO_FREE_HEAP,
-            timeout=600,
-            stdin=b"",
-        )
+        res = _run_on_sim_board(Path(tmp), f"import frame_gaps\nframe_gaps.run({str(path)!r}, {seconds})")
     if not res.ok or "done True" not in res.stdout:
         raise SystemExit(f"bench budget: frame gaps failed:\n{res.output[-2000:]}")
     out = {}

@@ -8,6 +8,24 @@ from ontspan.mpy import HEAPSIZE as PICO_FREE_HEAP  # noqa: F401  (the sim's and
 REPO = Path(__file__).resolve().parents[1]  # the checkout: bench/ runs from it, never installed
 
 
+class PortProxy:
+    """A pyserial port passed through, for benches that count what goes over it."""
+
+    def __init__(self, ser):
+        self._ser = ser
+
+    def __getattr__(self, name):
+        return getattr(self._ser, name)
+
+    @property
+    def timeout(self):
+        return self._ser.timeout
+
+    @property
+    def in_waiting(self) -> int:
+        return self._ser.in_waiting
+
+
 def metric(name: str, value, unit: str, goal: str = "", ok: bool | None = None) -> dict:
     m = {"name": name, "value": value, "unit": unit}
     if goal:

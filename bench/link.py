@@ -19,7 +19,7 @@ from ontspan.device.codec import MAX_PAYLOAD, Cmd, encode_body, encode_frame
 from ontspan.protocols.compiler import compile_table
 from ontspan.sim import SimDevice
 
-from .common import REPO, by_name, edge_lines, library, metric, percentile, sim_link
+from .common import REPO, PortProxy, by_name, edge_lines, library, metric, percentile, sim_link
 
 PAYLOAD = 64 * 1024
 STAGE = 8192  # the device takes tables up to 8 KiB: 64 KiB = 8 staged uploads
@@ -34,24 +34,13 @@ FLOOD_PROTOCOL = "vertragen-8"  # the densest cue edges of the library (no ratin
 MPREMOTE = str(REPO / ".venv" / "bin" / "mpremote")
 
 
-class Counting:
+class Counting(PortProxy):
     """A pyserial port that counts the bytes each way (what Link puts on the wire)."""
 
     def __init__(self, ser: serial.Serial):
-        self._ser = ser
+        super().__init__(ser)
         self.tx = 0
         self.rx = 0
-
-    def __getattr__(self, name):
-        return getattr(self._ser, name)
-
-    @property
-    def timeout(self):
-        return self._ser.timeout
-
-    @property
-    def in_waiting(self) -> int:
-        return self._ser.in_waiting
 
     def write(self, data: bytes) -> int | None:
         self.tx += len(data)

@@ -298,22 +298,13 @@ class Device(service.Contract):
         """A warm dot runs once around the ring and fades: 'I am alive', never startling."""
         ring = self.board.ring
         clock = self.clk
-        buf = ring.buf
-        n = ring.n
         self.set_night_cap()
         t0 = clock.ticks_ms()
         while True:
             e = clock.ticks_diff(clock.ticks_ms(), t0)
             if e >= _BOOT_MS:
                 break
-            pos = e * n // _BOOT_MS
-            level = 255 - e * 255 // _BOOT_MS
-            for i in range(n):
-                j = 3 * i
-                on = level if i == pos else 0
-                buf[j] = on
-                buf[j + 1] = on * 2 // 5
-                buf[j + 2] = 0
+            ui.greeting(ring.buf, ring.n, e, _BOOT_MS)
             ring.show()
             # The link is read every frame: a host that talks ends the greeting and
             # gets its answer now. Read bytes leave stdin, so idle() sleeps instead

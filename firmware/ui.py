@@ -113,3 +113,15 @@ class Rating:
             buf[3 * i] = _AMBER_R
             buf[3 * i + 1] = _AMBER_G
         ring.show()
+
+
+def greeting(buf, n, e, total_ms):
+    """The boot greeting e ms in: a warm dot once around the ring, fading out."""
+    pos = e * n // total_ms
+    level = 255 - e * 255 // total_ms
+    for i in range(n):
+        j = 3 * i
+        on = level if i == pos else 0
+        buf[j] = on
+        buf[j + 1] = on * 2 // 5
+        buf[j + 2] = 0

@@ -10,8 +10,6 @@ import hal_sim
 hal_sim.Board.mount_flash()
 
 import app  # noqa: E402
-import fake_stream  # noqa: E402
-import link  # noqa: E402
 import reflash  # noqa: E402
 
 app._prepared = True
@@ -49,11 +47,7 @@ def _phase(dev, rd, ms, frames):
 def run(table_path, seconds=10):
     with open(table_path, "rb") as f:
         data = f.read()
-    with open("/flash/table.bin", "wb") as f:
-        f.write(data)
-    dev = app.boot()
-    rd = fake_stream.Reader(size=4096)
-    dev.link = link.Link(rd, reflash.Sink(), dev.clk)
+    dev, rd = reflash.boot_linked(data, reflash.Sink())
     f = reflash._frame
     reqs = [(0x32, b""), (0x02, b""), (0x21, b""), (0x01, b"\x01\x01"), (0x50, b"\x00\x00\x00\x00\x0f"),
             (0x13, b"\x00\x00\x00\x00\xfc\x01"), (0x41, b""), (0x61, b"")]

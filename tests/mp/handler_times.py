@@ -14,26 +14,9 @@ import hal_sim
 hal_sim.Board.mount_flash()
 
 import app  # noqa: E402
-import fake_stream  # noqa: E402
-import link  # noqa: E402
+import reflash  # noqa: E402
 
 app._prepared = True  # mounted above, before the table was written
-
-
-class Sink:
-    def write(self, b, n=-1):
-        return len(b) if n < 0 else n
-
-
-_ids = [0]
-
-
-def _frame(cmd, payload):
-    _ids[0] = _ids[0] % 250 + 1  # never the last id: no answer from the resend cache
-    raw = struct.pack("<HBBB", len(payload), _ids[0], cmd, 0) + payload
-    raw += struct.pack("<I", binascii.crc32(raw))
-    enc = bytearray(len(raw) * 2 + 8)
-    return bytes(enc[: link.encode(raw, len(raw), enc)])
 
 
 def _alloc(dev, rd, fr):
@@ -54,7 +37,7 @@ def _time(dev, rd, name, payload, cmd, calls, mode, after=None):
     fr = None
     gc.collect()
     for i in range(calls):
-        fr = _frame(cmd, payload)  # a new id each call
+        fr = reflash._frame(cmd, payload)  # a new id each call
         rd.feed(fr)
         req = dev.link.poll(600)
         if req is None:
@@ -67,7 +50,7 @@ def _time(dev, rd, name, payload, cmd, calls, mode, after=None):
             after()
         dev.step()
     times.sort()
-    alloc = _alloc(dev, rd, _frame(cmd, payload))
+    alloc = _alloc(dev, rd, reflash._frame(cmd, payload))
     if after:
         after()
     print("t", mode, name, calls, times[len(times) // 2], times[-1], alloc)
@@ -76,11 +59,7 @@ def _time(dev, rd, name, payload, cmd, calls, mode, after=None):
 def run(table_path, pid, calls=200):
     with open(table_path, "rb") as f:
         data = f.read()
-    with open("/flash/table.bin", "wb") as f:
-        f.write(data)
-    dev = app.boot()
-    rd = fake_stream.Reader(size=4096)
-    dev.link = link.Link(rd, Sink(), dev.clk)
+    dev, rd = reflash.boot_linked(data, reflash.Sink())
     for _ in range(20):
         dev.step()
     clock = struct.pack("<Ih", 1767225600, 60)
@@ -136,7 +115,7 @@ def run(table_path, pid, calls=200):
     ts = []
     for _ in range(few):
         for k, (cmd, p) in enumerate(((0x10, upload[0]), (0x11, upload[1]), (0x12, b""))):
-            rd.feed(_frame(cmd, p))
+            rd.feed(reflash._frame(cmd, p))
             req = dev.link.poll(600)
             t0 = time.ticks_us()
             dev.disp.handle(dev.link, req)

@@ -30,6 +30,17 @@ def _frame(cmd, payload):
     return bytes(enc[: link.encode(raw, len(raw), enc)])
 
 
+def boot_linked(table_bytes, sink, reader_size=4096):
+    """(device, reader): the app booted with table_bytes on /flash, its link on a fake
+    reader (fed with frames) and `sink` (replies)."""
+    with open("/flash/table.bin", "wb") as f:
+        f.write(table_bytes)
+    dev = app.boot()
+    rd = fake_stream.Reader(size=reader_size)
+    dev.link = link.Link(rd, sink, dev.clk)
+    return dev, rd
+
+
 def _upload(data):
     out = [_frame(0x10, struct.pack("<II", len(data), binascii.crc32(data)))]
     for off in range(0, len(data), 508):

@@ -10,9 +10,6 @@ hal_rp2.Board.fs_root = "/flash"
 hal.impl = hal_rp2
 hal.FS_ROOT = "/flash"
 
-import app  # noqa: E402
-import fake_stream  # noqa: E402
-import link  # noqa: E402
 import reflash  # noqa: E402
 
 frame = reflash._frame  # a request frame as the host sends it
@@ -38,12 +35,8 @@ class Sink:
 
 def boot(table_bytes, sink_size=4096):
     """(device, reader, sink): the app booted with table_bytes, its link on a fake reader and a Sink."""
-    with open("/flash/table.bin", "wb") as f:
-        f.write(table_bytes)
-    dev = app.boot()
-    rd = fake_stream.Reader(size=2048)
     sink = Sink(sink_size)
-    dev.link = link.Link(rd, sink, dev.clk)
+    dev, rd = reflash.boot_linked(table_bytes, sink, 2048)
     return dev, rd, sink
 
 
