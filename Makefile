@@ -60,12 +60,13 @@ install: $(STAMP)
 wheel: $(STAMP)
 	rm -rf build/dist && $(BIN)/pip wheel -q --no-deps -w build/dist .
 
-# a fresh venv outside the checkout, the wheel and its declared dependencies (pinned
-# versions as constraints), then the therapist's commands from an empty folder
+# a fresh venv outside the checkout (a temp folder), the wheel and its declared
+# dependencies (pinned versions as constraints), then the therapist's commands from
+# an empty folder
 wheel-smoke: wheel
-	rm -rf build/wheel-venv && $(PYTHON) -m venv build/wheel-venv
-	build/wheel-venv/bin/pip install -q -c requirements-dev.txt "$$(ls build/dist/ontspan-*.whl)[sim]"
-	build/wheel-venv/bin/python -I .ci/wheel_smoke.py
+	venv=$$(mktemp -d)/venv && $(PYTHON) -m venv $$venv && \
+	$$venv/bin/pip install -q -c requirements-dev.txt "$$(ls build/dist/ontspan-*.whl)[sim]" && \
+	$$venv/bin/python -I .ci/wheel_smoke.py && rm -rf "$$(dirname $$venv)"
 
 clean:
 	rm -rf build .pytest_cache .hypothesis

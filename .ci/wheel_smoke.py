@@ -40,7 +40,9 @@ def main() -> int:
     ontspan("new", "mijn-kort", "--from", "pmr-kort", env=env)
     ontspan("preview", "adem-4-6", "-o", "adem.png", env=env)
 
-    # a simulated Pico whose flash holds no firmware until `ontspan install` puts it there
+    # a simulated Pico with an empty flash image: until `ontspan install` puts firmware
+    # there it runs the package's own (a sim must answer something); afterwards it
+    # boots what install wrote, as a Pico does, so the files on /flash are checked
     sim = subprocess.Popen(
         [ONTSPAN, "sim", "--from-flash", "--headless", "--speed", "60", "--state", str(work / "dev")],
         stdout=subprocess.PIPE, text=True, env=env,
@@ -50,7 +52,8 @@ def main() -> int:
         port = sim.stdout.readline().strip()
         assert port, "the sim printed no port"
         env["ONTSPAN_PORT"] = port
-        ontspan("install", env=env)
+        out = ontspan("install", env=env)
+        assert f"installed firmware {version}" in out, out
         ontspan("flash", "pmr-kort", "adem-4-6", env=env)
         info = json.loads(ontspan("info", "--json", env=env))
         assert info["firmware"] == version, (info, version)
@@ -62,6 +65,13 @@ def main() -> int:
             time.sleep(1)
         pulled = json.loads(ontspan("logs", "pull", "--json", env=env))
         assert pulled["new"] >= 2, pulled  # START and END of the session
+        # last, as it leaves the device at the REPL: install wrote the firmware to flash
+        listing = subprocess.run(
+            [sys.executable, "-m", "mpremote", "connect", port, "resume", "exec",
+             "import os; print(sorted(os.listdir('/flash')))"],
+            capture_output=True, text=True, timeout=60, check=True,
+        ).stdout  # fmt: skip
+        assert "'main.py'" in listing and "'app.mpy'" in listing, listing
     finally:
         sim.terminate()
         sim.wait(timeout=30)

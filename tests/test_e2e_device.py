@@ -274,6 +274,14 @@ def test_install_upgrade_and_repair_after_a_cut(make_sim, capsys, tmp_path):
     assert rc == 0 and "installed firmware 0.0.9" in out, err
     files = device_files(p)
     assert "main.py" in files and "app.mpy" in files and ".install" not in files
+    # the commands a therapist runs name the older firmware and the way to update it
+    assert reset(p).firmware == "0.0.9"  # the listing left it at the REPL
+    for cmd in (["info"], ["flash", "pmr-kort"]):
+        rc, out, err = run(capsys, *cmd, "--port", p)
+        assert rc == 0, err
+        assert "firmware 0.0.9, older than this" in err and "`ontspan install`" in err, err
+    rc, out, err = run(capsys, "info", "--port", p, "--json")
+    assert json.loads(out)["firmware"] == "0.0.9"
 
     # the upgrade is cut off half-way through the copy (mpremote killed)
     copied = []

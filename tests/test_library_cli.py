@@ -22,6 +22,10 @@ def test_library_lists_every_shipped_protocol(capsys):
     assert by_name["pmr-17"]["kind"] == "pmr" and by_name["adem-4-6"]["kind"] == "breathing"
     assert by_name["avondritueel"]["kind"] == "ritual"
     assert 20 < by_name["pmr-17"]["minutes"] < 30  # 17 groups, seed: tense 5-7 s, feel 20-30 s
+    for path in catalog.library_files():
+        assert by_name[path.stem]["title"] == load_protocol(path)[0].title
+    rc, out, _ = run(capsys, "library")  # the table a therapist reads
+    assert rc == 0 and load_protocol(catalog.resolve("pmr-17"))[0].title in out
 
 
 def test_names_work_where_files_do_and_a_local_file_wins(capsys, tmp_path, monkeypatch):
