@@ -4,21 +4,14 @@ whole (between them all five phase kinds, rest and end), and the opening of
 every other standard protocol (each of its phase kinds once, in its own style),
 then stopped. Every lit phase reaches LED byte 3 and never shows blue at night,
 in brightens and out dims; every phase edge is felt and the five kinds feel
-different. At every edge, the same light and motor as the device preview (the
-same firmware on a virtual clock, cue_trace.differences): the same pulses at
-the same levels, each no earlier and at most LATE_MS later, and the light off
-by no more than the preview's own light moves in that time.
+different. That the same firmware on exact device time plays every protocol
+as the device preview does, to the ms, is tests/test_cues_exact_sim.py.
 
-LATE_MS: the sim's clock is the wall clock times SPEED, and the firmware acts
-on an edge, a motor step or a frame at its first loop pass at or after the
-time it is due (it sleeps exactly to the next one). On the sim that pass comes
-late by its wake-up latency plus the pass's own work, in wall time, times
-SPEED: 60 ms of device time is 6 ms of wall time at SPEED 10 (measured: up to
-15 ms with four sims at once, 39 ms on a loaded 2-core machine). It is under
-the shortest pulse and gap (100 ms), so within it no pulse can merge with the
-next or vanish: what is felt is the same. The sim's state lives on tmpfs when
-there is one: a trace line is a write to it in the cue loop, and a disk that
-other processes keep busy would stall the loop (tmpfs makes no disk round trip).
+The sim's clock is the wall clock times SPEED, so a loaded machine makes a cue
+a loop pass late; what is judged here is what is felt, which such lateness does
+not change. The sim's state lives on tmpfs when there is one: a trace line is a
+write to it in the cue loop, and a disk that other processes keep busy would
+stall the loop (tmpfs makes no disk round trip).
 
 The sim runs at SPEED: pulses and gaps of 100 ms must stay several loop passes
 long on a busy machine, so it is not faster."""
@@ -34,7 +27,6 @@ import pytest
 from conftest import hello_or_none, wait_for
 from ontspan.cue_trace import (
     PHASES,
-    differences,
     light_faults,
     parse,
     signatures,
@@ -42,7 +34,6 @@ from ontspan.cue_trace import (
     touch_faults,
 )
 from ontspan.device import client as L
-from ontspan.device_preview import play
 from ontspan.paths import PROTOCOLS_DIR
 from ontspan.protocols.compiler import compile_table
 from ontspan.protocols.files import check_paths
@@ -53,7 +44,6 @@ SPEED = 10
 WHOLE = ("adem-4-7-8", "pmr-kort")
 OPENING_MS = 15_000  # at least, and until each phase kind has played once
 OPENING_MAX_MS = 40_000  # avondritueel's breathing block comes after minutes of PMR
-LATE_MS = 60
 DAY = 1_796_000_000 - 1_796_000_000 % 86400 + 12 * 3600  # 12:00 UTC
 NIGHT = DAY + 11 * 3600  # 23:00 UTC
 SHM = Path("/dev/shm")
@@ -187,33 +177,13 @@ def test_cues_day_and_night_on_the_sim(recorded, protos):
             for k, sig in signatures(got).items():
                 if k in phase_names:
                     sigs.setdefault(k, set()).add(tuple(sig))
-    # lateness is held to LATE_MS against the preview below; here: every phase
-    # edge is felt, and no two kinds feel alike
+    # every phase edge is felt, and no two kinds feel alike
     unfelt = [f for f in stalled if "motor on at None" in f or "share" in f]
     assert not unfelt and phase_edges > 0, unfelt
     assert set(sigs) == phase_names
     # one signature per kind over both protocols, day and night, and five different ones
     assert all(len(v) == 1 for v in sigs.values()), sigs
     assert len({next(iter(v)) for v in sigs.values()}) == 5
-
-
-@pytest.mark.xfail(strict=False, reason="the 60 ms window is device time on a scaled wall clock: "
-                   "a stall of over 6 ms on a loaded machine widens it; the bench and the "
-                   "comparison's own test hold the rule")
-def test_preview_matches_the_sim(recorded, protos):
-    # the same light and motor at every edge, day and night: the preview is the device
-    bad = []
-    compared = 0
-    for mode, sessions in recorded.items():
-        for p in protos:
-            got = sessions[p.id]
-            until = None if p.name in WHOLE else got.end_ms + 10_000  # past the sim's last edge
-            want = play(p, night=mode == "night", until_ms=until)
-            assert len(want.edges) >= len(got.edges) >= 1, (p.name, mode)
-            compared += len(got.edges)
-            bad += [f"{p.name} {mode}: {d}" for d in differences(got, want, late_ms=LATE_MS)]
-    assert not bad, bad
-    assert compared > 100
 
 
 def test_night_follows_the_clock_during_a_session(make_sim, protos):
