@@ -4,7 +4,12 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from ontspan.mpy import MpyResult, run_code
+
+# no per-example time limit, no "generation too slow": a loaded machine must not fail a property
+settings.register_profile("ontspan", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("ontspan")
 
 TESTS = Path(__file__).parent
 MP_HELPERS = str(TESTS / "mp")

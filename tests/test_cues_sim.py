@@ -199,7 +199,8 @@ def test_night_follows_the_clock_during_a_session(make_sim, protos):
         lk.start(breath.id)
         assert not lk.status().flags & 4
         wait_for(lambda: lk.status().flags & 4, timeout=10)
-        time.sleep(0.8)  # 16 s of device time at night
+        at_night = lk.status().elapsed_s
+        wait_for(lambda: lk.status().elapsed_s >= at_night + 16, timeout=30)  # 16 s of it at night
         assert lk.status().state_name == "playing"
         lk.stop()
     frames = [bytes.fromhex(line.split()[2]) for line in dev.trace_lines() if line.startswith("F ")]

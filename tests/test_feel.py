@@ -1,7 +1,6 @@
 """`ontspan feel`: one cue on the simulated device's motor now; a --strength is
 kept in the device's config and used by every session after it."""
 
-import time
 
 import pytest
 from conftest import hello_or_none, wait_for
@@ -49,8 +48,12 @@ def test_feel_plays_one_cue_and_keeps_the_strength(sim, capsys):
     n = len(sim.trace_lines())
     assert main(["feel", "rating", "--count", "3", "--port", p]) == 0
     assert "strength 90" in capsys.readouterr().out
-    time.sleep(3 / SPEED + 0.5)
-    assert len(_pulses(sim, n)) == 3  # the value played back as taps
+    taps = wait_for(lambda: len(_pulses(sim, n)) >= 3 and _pulses(sim, n), timeout=10)
+    # the value played back as taps, three and no more: the next cue's pulses follow them
+    assert main(["feel", "tense", "--port", p]) == 0
+    got = wait_for(lambda: len(_pulses(sim, n)) >= 6 and _pulses(sim, n), timeout=10)
+    assert got[:3] == taps[:3]
+    assert [round(ms / 100) for ms, _ in got[3:6]] == [1, 1, 3]  # a fourth tap would be here
 
 
 def test_feel_refuses_bad_input(sim, capsys):
