@@ -15,6 +15,7 @@ import importlib
 import json
 import math
 import platform
+import subprocess
 import sys
 import time
 import traceback
@@ -58,6 +59,18 @@ def _print(short: str, metrics: list[dict], quick: bool) -> int:
     return missed
 
 
+def _code_version() -> str:
+    """The commit the figures describe, marked when the checkout has changes beside it."""
+    def git(*a: str) -> str:
+        try:
+            return subprocess.run(["git", *a], cwd=BENCH.parent, capture_output=True,
+                                  text=True, timeout=30).stdout.strip()
+        except OSError:
+            return ""
+    head = git("rev-parse", "--short=12", "HEAD") or "unknown"
+    return head + ("+changes" if git("status", "--porcelain", "--", "firmware", "host") else "")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         prog="python -m bench", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -98,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
             "suite": short,
             "quick": args.quick,
             "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "code": _code_version(),
             "machine": platform.machine(),
             "python": platform.python_version(),
             "seconds": round(time.monotonic() - t0, 2),
