@@ -119,8 +119,18 @@ class Archive(SessionQueries):
         db.execute("UPDATE devices SET last_seen = ? WHERE device_id = ?", (pulled, device_id))
         if not db.execute("SELECT 1 FROM epochs WHERE device_id = ? AND epoch = ? AND reported = ?",
                           (device_id, epoch, reported)).fetchone():
-            db.execute("INSERT INTO epochs VALUES (?, ?, ?, ?, ?)",
-                       (device_id, epoch, reported, pulled, note))
+            db.execute("INSERT INTO epochs (device_id, epoch, reported, first_pulled, note, shown) "
+                       "VALUES (?, ?, ?, ?, ?, ?)",
+                       (device_id, epoch, reported, pulled, note, 0 if note else 1))
+
+    def take_notes(self, device_id: str) -> list[str]:
+        """The device's epoch notes not yet said, oldest first; from now on they count
+        as said (the caller prints them)."""
+        with self.db as db:
+            rows = db.execute("SELECT rowid, note FROM epochs WHERE device_id = ? AND shown = 0 "
+                              "ORDER BY rowid", (device_id,)).fetchall()
+            db.executemany("UPDATE epochs SET shown = 1 WHERE rowid = ?", [(r[0],) for r in rows])
+        return [str(r[1]) for r in rows if r[1]]
 
     # -- storing
 

@@ -201,8 +201,6 @@ def pull(
     st = log_state(link)
     key, note = choose_log(link, archive, dev, st)
     res = PullResult(dev, epoch=key)
-    if note:
-        res.notes.append(note)
     nxt = archive.last_seq(dev, key) + 1
     # storing a batch overlaps the request for the next one (_ahead); what arrived
     # is kept, even when the device went away mid-pull
@@ -213,6 +211,8 @@ def pull(
                 progress(len(recs))
     stored = w.stored
     res.new, res.duplicate, res.clashes = stored.new, stored.duplicate, stored.clashes
+    # the line about a new log, also when the pull that found it was cut before saying it
+    res.notes.extend(archive.take_notes(dev))
     if res.clashes:
         res.notes.append(f"{dev}: {res.clashes} record(s) clash with archived ones and are "
                          "kept aside: see `ontspan logs conflicts`")
