@@ -5,7 +5,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from ontspan.archive import Archive
+from ontspan.archive import SCHEMA_VERSION, Archive
 from ontspan.cli import main
 from ontspan.logformat import encode
 from ontspan.pull import pull
@@ -147,7 +147,7 @@ def test_migration_from_a_schema_1_archive_keeps_every_session(tmp_path, capsys)
     p = tmp_path / "old.sqlite3"
     shutil.copy(DATA / "schema1.sqlite3", p)
     with Archive(p) as a:
-        assert a.schema_version == 2
+        assert a.schema_version == SCHEMA_VERSION
         a_sess = a.sessions("patiënt A")
         assert [(s.seq, s.outcome, s.epoch) for s in a_sess] == [
             (1, "COMPLETED", ""), (3, "COMPLETED", ""), (5, "STOPPED", ""),
@@ -185,3 +185,19 @@ def test_missed_moments_are_kept_apart_from_sessions(ar):
     assert len(ar.sessions()) == 1
     (m,) = ar.missed()
     assert (m["seq"], m["moment"], m["protocol"], m["epoch"]) == (3, 1, 4, "e1")
+
+
+def test_new_epoch_line_is_said_once_even_when_the_first_pull_was_cut(ar):
+    link = FakeLink("pico", days(0, 2), epoch="aaaa0001")
+    pull(link, ar)
+    link.wipe("bbbb0002", days(5, 2))
+    link.fail_after = link.calls + 1  # the first GET_LOGS of the next pull answers, then the cable goes
+    with pytest.raises(ConnectionError):
+        pull(link, ar, batch=2)
+    assert len(ar.sessions("pico")) == 3  # what arrived is kept
+    link.fail_after = None
+    res = pull(link, ar, batch=2)
+    (note,) = res.notes
+    assert "new log epoch bbbb0002 (was aaaa0001)" in note
+    assert (res.new, res.epoch) == (2, "bbbb0002") and len(ar.sessions("pico")) == 4
+    assert pull(link, ar).notes == []

@@ -135,7 +135,7 @@ def test_after_only_ratings_count_in_the_tension_summary(tmp_path):
         s = summarize(ar.sessions())
     assert (s.rated_after, s.mean_after, s.rated, s.mean_before) == (2, 4.0, 0, None)
     text = terminal_summary(s)
-    assert "tension after averaged 4.0 over 2 session(s)" in text
+    assert "Tension after a session averaged 4.0 over 2 sessions" in text
     assert "No session was rated both before and after" in text
     assert " - " not in text and "over 0" not in text
 
@@ -190,3 +190,28 @@ def test_outcomes_are_named_in_both_languages(tmp_path):
     for name in OUTCOMES["nl"].values():
         if name != "bezig":
             assert f"<td>{name}</td>" in page_nl
+
+
+@pytest.mark.parametrize("lang, after_only, one", [
+    ("en", "Tension after a session averaged 2.0 over 2 sessions",
+     ["Tension before the session was 6.0", "tension after was 2.0 in 1 session",
+      "1 session, a drop of 4.0 points"]),
+    ("nl", "De spanning na een sessie was gemiddeld 2,0 over 2 sessies",
+     ["De spanning vóór de sessie was 6,0", "erna was ze 2,0 in 1 sessie",
+      "1 sessie, 4,0 punten lager"]),
+])
+def test_tension_words_start_a_sentence_and_say_one_session(tmp_path, lang, after_only, one):
+    from ontspan.report import tension_text
+    from ontspan.report_text import Words
+
+    w = Words(lang)
+    with Archive(tmp_path / "a.sqlite3") as ar:
+        ar.store("d", session(1, T0, after=2) + session(3, T0 + dt.timedelta(days=1), after=2))
+        ar.store("e", session(1, T0, before=6, after=2))
+        two_after, single = summarize(ar.sessions("d")), summarize(ar.sessions("e"))
+    text = " ".join(tension_text(two_after, w))
+    assert text.startswith(after_only), text
+    text = " ".join(tension_text(single, w))
+    for part in one:
+        assert part in text, text
+    assert "(s)" not in text and "1 sessions" not in text and "1 sessies" not in text

@@ -71,3 +71,72 @@ def test_labels_are_checked_and_printed_safely(tmp_path, capsys):
     assert main(["device", "list", "--db", db]) == 0
     out = capsys.readouterr().out
     assert "B\\x1b[2J" in out and "\x1b" not in out
+
+
+BAD = "Slecht\\u0007\\u001b[31m rood"  # as written in TOML: BEL, ESC
+
+
+@pytest.mark.parametrize("old, field", [
+    ('label = "benen, schouders, gezicht"', "label"),
+    ('name = "benen"', "name"),
+    ('instruction = "trek je tenen naar je toe en span je onder- en bovenbenen aan"',
+     "instruction"),
+])
+def test_checker_refuses_control_characters_in_blocks_and_groups(tmp_path, capsys, old, field):
+    src = (PROTOCOLS_DIR / "pmr-kort.toml").read_text(encoding="utf-8")
+    assert old in src
+    p = tmp_path / "bad.toml"
+    p.write_text(src.replace(old, f'{field} = "{BAD}"', 1), encoding="utf-8")
+    assert main(["check", str(p)]) == 2
+    out = capsys.readouterr()
+    text = out.out + out.err
+    assert "U+0007" in text and field in text and "\x07" not in text and "\x1b" not in text
+
+
+def test_plan_note_with_control_characters_is_refused():
+    from ontspan.plan_check import parse_plan
+
+    plan, diags = parse_plan(f'[plan]\nstart = "2026-12-01"\nweeks = 3\ntrial_sessions = 4\nnote = "{BAD}"\n[[moment]]\n'
+                             'time = "21:30"\nprotocol = "pmr-kort"\n', "p.toml")
+    errors = [str(d) for d in diags if d.severity == "error"]
+    assert plan is None and any("U+0007" in e and "note" in e for e in errors), errors
+    assert all("\x07" not in e and "\x1b" not in e for e in errors)
+
+
+def test_check_escapes_a_key_and_a_file_name(tmp_path, capsys):
+    src = (PROTOCOLS_DIR / "pmr-kort.toml").read_text(encoding="utf-8")
+    p = tmp_path / "slecht\x07.toml"
+    p.write_text('"ro\\u001bod" = 1\n' + src, encoding="utf-8")
+    main(["check", str(p)])
+    out = capsys.readouterr()
+    text = out.out + out.err
+    assert "slecht\\x07.toml" in text and "ro\\x1bod" in text, text
+    assert "\x07" not in text and "\x1b" not in text
+
+
+def test_top_level_error_is_escaped(capsys):
+    assert main(["preview", "geen\x07bestand\x1b[2J.toml"]) != 0
+    err = capsys.readouterr().err.splitlines()[-1]
+    assert err.startswith("ontspan: ") and "geen\\x07bestand\\x1b[2J" in err, err
+    assert "\x07" not in err and "\x1b" not in err
+
+
+def test_info_and_status_escape_names_from_the_device(monkeypatch, capsys):
+    import contextlib
+    import types
+
+    from ontspan import cmd_device
+
+    st = types.SimpleNamespace(state_name="IDLE", flags=0, log_count=2, protocol=0)
+    lk = types.SimpleNamespace(status=lambda: st)
+    monkeypatch.setattr(cmd_device, "connect", lambda args: contextlib.nullcontext(lk))
+    monkeypatch.setattr(cmd_device, "device_summary", lambda lk: {
+        "device_id": "pico\x1b[2J", "port": "/dev/tty\x07", "firmware": "0.3",
+        "link_version": "1.0", "table_format": 2, "device": {},
+        "table": {"crc": "5eed5eed", "size": 100},
+        "protocols": [{"id": 2, "name": "pmr\x1b[31m", "title": "Kort\u202e"}]})
+    args = types.SimpleNamespace(json=False)
+    assert cmd_device.cmd_info(args) == 0
+    out = capsys.readouterr().out
+    assert "pmr\\x1b[31m" in out and "Kort\\u202e" in out and "pico\\x1b[2J" in out, out
+    assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out

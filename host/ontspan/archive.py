@@ -15,15 +15,14 @@ import datetime as dt
 import os
 import sqlite3
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .archive_rows import INSERT_MISSED, INSERT_START, UPSERT_END, missed_row, session_row
 from .archive_schema import SCHEMA_VERSION, migrate
 from .archive_sessions import EXPORT_FIELDS, Session, SessionQueries, reconstruct
+from .archive_writer import LogWriter, Stored, insert_records
 from .errors import InputError, OntspanError
-from .logformat import Record, RecordError, RecordType, decode, encode
+from .logformat import Record, RecordError, decode
 
 __all__ = ["SCHEMA_VERSION", "EXPORT_FIELDS", "Archive", "Session", "Stored", "reconstruct",
            "default_path", "epoch_name"]
@@ -46,17 +45,6 @@ def _now() -> str:
 def epoch_name(epoch: str) -> str:
     """How an epoch reads in messages: "" is the log pulled before epochs."""
     return epoch or "v1"
-
-
-@dataclass
-class Stored:
-    """What one store() did."""
-
-    new: int = 0
-    duplicate: int = 0  # already archived (same bytes)
-    clashes: int = 0  # same seq, other bytes: kept aside in `conflicts`
-    moved: int = 0  # identical records found under another epoch, now under this one
-    seqs: list[int] = field(default_factory=list)  # seqs of the new records
 
 
 class Archive(SessionQueries):
@@ -131,8 +119,18 @@ class Archive(SessionQueries):
         db.execute("UPDATE devices SET last_seen = ? WHERE device_id = ?", (pulled, device_id))
         if not db.execute("SELECT 1 FROM epochs WHERE device_id = ? AND epoch = ? AND reported = ?",
                           (device_id, epoch, reported)).fetchone():
-            db.execute("INSERT INTO epochs VALUES (?, ?, ?, ?, ?)",
-                       (device_id, epoch, reported, pulled, note))
+            db.execute("INSERT INTO epochs (device_id, epoch, reported, first_pulled, note, shown) "
+                       "VALUES (?, ?, ?, ?, ?, ?)",
+                       (device_id, epoch, reported, pulled, note, 0 if note else 1))
+
+    def take_notes(self, device_id: str) -> list[str]:
+        """The device's epoch notes not yet said, oldest first; from now on they count
+        as said (the caller prints them)."""
+        with self.db as db:
+            rows = db.execute("SELECT rowid, note FROM epochs WHERE device_id = ? AND shown = 0 "
+                              "ORDER BY rowid", (device_id,)).fetchall()
+            db.executemany("UPDATE epochs SET shown = 1 WHERE rowid = ?", [(r[0],) for r in rows])
+        return [str(r[1]) for r in rows if r[1]]
 
     # -- storing
 
@@ -170,92 +168,25 @@ class Archive(SessionQueries):
         device from before epochs is moved to this one (when this log is from
         before epochs too: without epochs the bytes are all there is to go by).
         """
+        with self.writer(device_id, names, epoch=epoch, reported=reported, note=note) as w:
+            w.add(records)
+        return w.stored
+
+    def writer(
+        self,
+        device_id: str,
+        names: Mapping[int, Mapping[int, str]] | None = None,
+        *,
+        epoch: str = "",
+        reported: str | None = None,
+        note: str | None = None,
+    ) -> LogWriter:
+        """A LogWriter: records of one log added batch by batch, as they arrive,
+        in one transaction (see store_batch)."""
         if not device_id:
             raise InputError("empty device id")
-        pulled = _now()
-        decoded: dict[int, tuple[bytes, Record]] = {}
-        for item in records:
-            if isinstance(item, Record):
-                rec, raw = item, encode(item)
-            else:
-                raw = bytes(item)
-                try:
-                    rec = decode(raw)
-                except RecordError as e:
-                    raise OntspanError(f"device {device_id}: {e}") from e
-            decoded[rec.seq] = (raw, rec)
-        res = Stored()
-        with self.db as db:  # one transaction: commit on success, roll back on error
-            self._register(db, device_id, epoch, epoch if reported is None else reported,
-                           note, pulled)
-            if names:
-                self._put_names(db, names)
-            if decoded:
-                self._insert(db, device_id, epoch, decoded, pulled, res)
-                self._fill_names(db)
-                self._reconstruct_wall(db, device_id)
-        return res
-
-    def _insert(self, db: sqlite3.Connection, dev: str, epoch: str,
-                decoded: dict[int, tuple[bytes, Record]], pulled: str, res: Stored) -> None:
-        lo, hi = min(decoded), max(decoded)
-        have: dict[int, bytes] = {}
-        elsewhere: dict[tuple[int, bytes], str] = {}
-        # logs from before epochs can only be told apart by their bytes: a record
-        # of such a log found byte for byte in another one of them is the same record
-        legacy = {str(r[0]) for r in db.execute(
-            "SELECT epoch FROM epochs WHERE device_id = ? GROUP BY epoch "
-            "HAVING MAX(reported) = ''", (dev,))}
-        for ep, seq, raw in db.execute(
-            "SELECT epoch, seq, raw FROM records WHERE device_id = ? AND seq BETWEEN ? AND ?",
-            (dev, lo, hi),
-        ):
-            if ep == epoch:
-                have[seq] = bytes(raw)
-            elif ep in legacy and epoch in legacy:
-                elsewhere[(seq, bytes(raw))] = ep
-        moves: list[tuple[str, int]] = []
-        fresh: list[tuple[bytes, Record]] = []
-        clashes: list[tuple[Any, ...]] = []
-        for seq, (raw, rec) in decoded.items():
-            old = have.get(seq)
-            if old is not None:
-                if old == raw:
-                    res.duplicate += 1
-                else:
-                    res.clashes += 1
-                    clashes.append((dev, epoch, seq, raw, pulled))
-                continue
-            other = elsewhere.get((seq, raw))
-            if other is not None:
-                moves.append((other, seq))
-                res.moved += 1
-                res.duplicate += 1
-            else:
-                res.new += 1
-                res.seqs.append(seq)
-            fresh.append((raw, rec))
-        for other, seq in moves:
-            db.execute("DELETE FROM records WHERE device_id = ? AND epoch = ? AND seq = ?",
-                       (dev, other, seq))
-            db.execute("DELETE FROM sessions WHERE device_id = ? AND epoch = ? AND "
-                       "(seq = ? OR end_seq = ?)", (dev, other, seq, seq))
-            db.execute("DELETE FROM missed WHERE device_id = ? AND epoch = ? AND seq = ?",
-                       (dev, other, seq))
-        db.executemany("INSERT OR IGNORE INTO conflicts VALUES (?, ?, ?, ?, ?)", clashes)
-        db.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?)",
-                       [(dev, epoch, r.seq, raw, pulled) for raw, r in fresh])
-        by_type: dict[RecordType, list[Record]] = {t: [] for t in RecordType}
-        for _, r in fresh:
-            by_type[r.rtype].append(r)
-        # a START whose END came in the same pull adds nothing the END does not carry
-        ended = {r.seq - 1 for r in by_type[RecordType.END]}
-        db.executemany(INSERT_START, [session_row(dev, epoch, r, pulled)
-                                       for r in by_type[RecordType.START] if r.seq not in ended])
-        db.executemany(UPSERT_END, [session_row(dev, epoch, r, pulled)
-                                     for r in by_type[RecordType.END]])
-        db.executemany(INSERT_MISSED, [missed_row(dev, epoch, r, pulled)
-                                       for r in by_type[RecordType.MISSED]])
+        return LogWriter(self, device_id, names, epoch, epoch if reported is None else reported,
+                         note)
 
     def _recover_conflicts(self, db: sqlite3.Connection, rows: list[Any]) -> None:
         # schema 1 conflicts: each device's clashing records, oldest first, go to
@@ -276,7 +207,7 @@ class Archive(SessionQueries):
             for n, log in enumerate(chain, start=2):
                 ep = f"v1-{n}"
                 self._register(db, dev, ep, "", "recovered from the clashes of schema 1", pulled)
-                self._insert(db, dev, ep, log, pulled, Stored())
+                insert_records(db, dev, ep, log, pulled, Stored())
             self._reconstruct_wall(db, dev)
         self._fill_names(db)
 
@@ -300,23 +231,32 @@ class Archive(SessionQueries):
             self._put_names(db, names)
             self._fill_names(db)
 
-    def _reconstruct_wall(self, db: sqlite3.Connection, device_id: str) -> None:
-        # within one boot of one log, uptime and wall clock advance together
+    def _reconstruct_wall(self, db: sqlite3.Connection, device_id: str,
+                          boots: set[tuple[str, int]] | None = None) -> None:
+        # within one boot of one log, uptime and wall clock advance together; only
+        # the boots a pull touched (`boots`) can have changed, and only those with
+        # a session of unknown start need the anchors
+        todo = [r for r in db.execute(
+            "SELECT epoch, seq, boot, uptime_s FROM sessions "
+            "WHERE device_id = ? AND (wall_s IS NULL OR wall_source = 'uptime')", (device_id,),
+        ).fetchall() if boots is None or (r[0], r[2]) in boots]
+        if not todo:
+            return
+        want = {(ep, boot) for ep, _, boot, _ in todo}
         anchors: dict[tuple[str, int], list[tuple[int, int]]] = {}
         for ep, boot, up, wall in db.execute(
             "SELECT epoch, boot, uptime_s, wall_s FROM sessions "
             "WHERE device_id = ? AND wall_source = 'device'", (device_id,)):
-            anchors.setdefault((ep, boot), []).append((up, wall))
+            if (ep, boot) in want:
+                anchors.setdefault((ep, boot), []).append((up, wall))
         updates = []
-        for ep, seq, boot, up in db.execute(
-            "SELECT epoch, seq, boot, uptime_s FROM sessions "
-            "WHERE device_id = ? AND (wall_s IS NULL OR wall_source = 'uptime')", (device_id,),
-        ).fetchall():
+        for ep, seq, boot, up in todo:
             wall = reconstruct(up, anchors.get((ep, boot), []))
             if wall is not None:
                 updates.append((wall, device_id, ep, seq))
-        db.executemany("UPDATE sessions SET wall_s = ?, wall_source = 'uptime' "
-                       "WHERE device_id = ? AND epoch = ? AND seq = ?", updates)
+        if updates:
+            db.executemany("UPDATE sessions SET wall_s = ?, wall_source = 'uptime' "
+                           "WHERE device_id = ? AND epoch = ? AND seq = ?", updates)
 
     def add_clock_anchor(self, device_id: str, boot: int, uptime_s: int, wall_s: int,
                          epoch: str | None = None) -> None:

@@ -3,6 +3,7 @@
 Schema 2 (log format v2) keys records and sessions by device, log epoch and
 seq: a reformatted device starts its seqs again under a new epoch, and both
 logs are kept. Records pulled before epochs existed belong to epoch "".
+Schema 3 remembers whether the line about a new log has been said.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _V1 = """
 CREATE TABLE devices (
@@ -69,6 +70,7 @@ CREATE TABLE epochs (
     reported TEXT NOT NULL,    -- the epoch the device reports for it ("" = firmware before v2)
     first_pulled TEXT NOT NULL,
     note TEXT,                 -- why this log was started, as the pull said it
+    shown INTEGER NOT NULL DEFAULT 1,  -- the note has been said (schema 3, see _to_v3)
     PRIMARY KEY (device_id, epoch, reported)
 );
 CREATE TABLE records2 (
@@ -139,7 +141,8 @@ CREATE TABLE conflicts2 (
 );
 DROP TABLE conflicts;
 ALTER TABLE conflicts2 RENAME TO conflicts;
-INSERT INTO epochs SELECT DISTINCT device_id, '', '', MIN(pulled_at), 'pulled before log epochs'
+INSERT INTO epochs (device_id, epoch, reported, first_pulled, note)
+    SELECT DISTINCT device_id, '', '', MIN(pulled_at), 'pulled before log epochs'
     FROM records GROUP BY device_id;
 """
 
@@ -156,9 +159,17 @@ def _to_v2(db: sqlite3.Connection, recover: Callable[[sqlite3.Connection, list],
     recover(db, old)
 
 
+# schema 3: whether the pull has said an epoch's note yet (a pull cut before it
+# printed the note says it the next time); notes of older archives were said
+def _to_v3(db: sqlite3.Connection, recover: Callable[[sqlite3.Connection, list], None]) -> None:
+    # an archive migrated from schema 1 in this run has the column already
+    if "shown" not in {str(r[1]) for r in db.execute("PRAGMA table_info(epochs)")}:
+        db.execute("ALTER TABLE epochs ADD COLUMN shown INTEGER NOT NULL DEFAULT 1")
+
+
 # MIGRATIONS[n] takes an archive from user_version n to n + 1; an SQL script,
 # or a function of (connection, recover) for steps SQL alone cannot do
-MIGRATIONS: list[str | Callable[..., None]] = [_V1, _to_v2]
+MIGRATIONS: list[str | Callable[..., None]] = [_V1, _to_v2, _to_v3]
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 

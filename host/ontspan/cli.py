@@ -11,6 +11,7 @@ import sys
 
 from . import __version__
 from .errors import EXIT_FAIL, EXIT_USAGE, DeviceLost, OntspanError
+from .textsafe import for_terminal
 
 # one line per command module, in the order `--help` lists them
 COMMAND_MODULES = [
@@ -47,10 +48,11 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.handler(args) or 0)
     except DeviceLost as e:
         what = " ".join(str(v) for v in (args.command, getattr(args, f"{args.command}_command", None)) if v)
-        print(f"ontspan: lost the device during {what} ({e}); run it again to continue", file=sys.stderr)
+        print(for_terminal(f"ontspan: lost the device during {what} ({e}); run it again to continue"),
+              file=sys.stderr)
         return e.exit_code
     except OntspanError as e:
-        print(f"ontspan: {e}", file=sys.stderr)
+        print(for_terminal(f"ontspan: {e}"), file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
         print("ontspan: interrupted", file=sys.stderr)

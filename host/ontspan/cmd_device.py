@@ -34,9 +34,15 @@ from .device.names import (
 from .device.replies import FLAG_NAMES, LinkError
 from .errors import EXIT_OK, OntspanError
 from .ports import ENV_PORT, list_ports
+from .textsafe import for_terminal
 
 # --- ports -----------------------------------------------------------------------
 
+
+
+def _say(text: str) -> None:
+    """A line of output; names and labels come from devices and files: escaped."""
+    print(for_terminal(text))
 
 def cmd_ports(args: argparse.Namespace) -> int:
     found = list_ports()
@@ -60,13 +66,13 @@ def cmd_ports(args: argparse.Namespace) -> int:
         )
         return EXIT_OK
     for p in found:
-        print(("* " if p.is_pico else "  ") + p.label())
+        _say(("* " if p.is_pico else "  ") + p.label())
     if not found:
-        print("no USB serial ports found")
+        _say("no USB serial ports found")
     else:
-        print("(* = Raspberry Pi Pico running MicroPython, 2E8A:0005)")
+        _say("(* = Raspberry Pi Pico running MicroPython, 2E8A:0005)")
     if env:
-        print(f"{ENV_PORT}={env} (used when --port is not given)")
+        _say(f"{ENV_PORT}={env} (used when --port is not given)")
     return EXIT_OK
 
 
@@ -107,26 +113,26 @@ def cmd_info(args: argparse.Namespace) -> int:
         _print_json(doc)
         return EXIT_OK
     t = doc["table"]
-    print(f"device    {doc['device_id']} on {doc['port']}")
-    print(
+    _say(f"device    {doc['device_id']} on {doc['port']}")
+    _say(
         f"firmware  {doc['firmware']} (link {doc['link_version']}, table format {doc['table_format']})"
     )
     if t["crc"]:
-        print(f"table     {t['size']} bytes, CRC {t['crc']}, {len(doc['protocols'])} protocol(s)")
+        _say(f"table     {t['size']} bytes, CRC {t['crc']}, {len(doc['protocols'])} protocol(s)")
         for p in doc["protocols"]:
             title = f"  {p['title']}" if p.get("title") else ""
-            print(f"  {p['id']:>3}  {p['name'] or '(name unknown: flashed elsewhere)'}{title}")
+            _say(f"  {p['id']:>3}  {p['name'] or '(name unknown: flashed elsewhere)'}{title}")
     else:
-        print("table     none loaded (ontspan flash protocols/)")
-    print(f"state     {st.state_name}; {flag_names(st.flags)}; {st.log_count} log record(s)")
+        _say("table     none loaded (ontspan flash protocols/)")
+    _say(f"state     {st.state_name}; {flag_names(st.flags)}; {st.log_count} log record(s)")
     if doc["reminders_wait_for_clock"]:
-        print(f"plan      {WAIT_TEXT}")
+        _say(f"plan      {WAIT_TEXT}")
     heap = doc["device"].get("heap")
     if heap:  # firmware before 0.2 does not report it
-        print(f"heap      {heap['free']} bytes free, {heap['used']} in use (after a collect)")
+        _say(f"heap      {heap['free']} bytes free, {heap['used']} in use (after a collect)")
     faults = doc["device"].get("faults") or {}
     if faults.get("count"):
-        print(f"faults    {faults['count']} restart(s) after an error, last: {faults.get('last')}")
+        _say(f"faults    {faults['count']} restart(s) after an error, last: {faults.get('last')}")
     return EXIT_OK
 
 
@@ -146,7 +152,7 @@ def cmd_flash(args: argparse.Namespace) -> int:
     b = flashing.build(args.files, report=lambda d: print(d, file=sys.stderr))
     size = f"{len(b.table)} bytes, CRC {b.crc}, {len(b.protocols)} protocol(s)"
     if args.dry_run:
-        print(f"would flash {size}: {b.listing()}")
+        _say(f"would flash {size}: {b.listing()}")
         return EXIT_OK
     with connect(args) as lk:
         bar = _progress_bar(len(b.table))
@@ -154,7 +160,7 @@ def cmd_flash(args: argparse.Namespace) -> int:
             dev_id = flashing.flash(lk, b, progress=lambda done, _total: bar.update(done - bar.n))
         finally:
             bar.close()
-    print(f"flashed {size} to {dev_id}: {b.listing()}")
+    _say(f"flashed {size} to {dev_id}: {b.listing()}")
     return EXIT_OK
 
 
@@ -174,14 +180,14 @@ def cmd_start(args: argparse.Namespace) -> int:
                 have = ", ".join(map(str, ids)) or "none: flash a table first"
                 raise OntspanError(f"no protocol {pid} on the device (it has: {have})") from e
             raise
-    print(f"started {_label(named(pid, names))}")
+    _say(f"started {_label(named(pid, names))}")
     return EXIT_OK
 
 
 def cmd_stop(args: argparse.Namespace) -> int:
     with connect(args) as lk:
         lk.stop()
-    print("stopped")
+    _say("stopped")
     return EXIT_OK
 
 
@@ -207,10 +213,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     line = st.state_name
     if proto:
         line += f" {_label(proto)}, {_mmss(st.elapsed_s)} in, {_mmss(st.remaining_s)} to go"
-    print(line)
-    print(f"{flag_names(st.flags)}; {st.log_count} log record(s)")
+    _say(line)
+    _say(f"{flag_names(st.flags)}; {st.log_count} log record(s)")
     if reminders_wait(st.flags):
-        print(WAIT_TEXT)
+        _say(WAIT_TEXT)
     return EXIT_OK
 
 

@@ -17,6 +17,7 @@ from .protocols.compiler import CompileError, compile_table, table_crc, table_na
 from .protocols.files import check_paths
 from .protocols.model import Protocol
 from .protocols.parser import load_protocol
+from .textsafe import for_terminal
 
 
 def register(sub: Any) -> None:
@@ -83,7 +84,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
     try:
         table = compile_table(protos)
     except CompileError as e:
-        print(f"ontspan: {e}", file=sys.stderr)
+        print(for_terminal(f"ontspan: {e}"), file=sys.stderr)
         return EXIT_USAGE
     out = Path(args.output)
     names_path = out.with_name(out.stem + ".names.json")

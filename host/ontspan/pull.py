@@ -6,14 +6,16 @@ epoch, first and last seq, from INFO) and `last_log_epoch` (the epoch of the
 last GET_LOGS reply) lets the pull tell a reformatted device from new sessions
 (docs/log-format.md, "In the archive").
 
-The whole pull is stored in one transaction; if the device is lost midway,
-what arrived is stored before the error goes up, so a repeated pull continues
-after it. The device is cleared only up to what is committed.
+The whole pull is stored in one transaction, batch by batch while the next
+GET_LOGS is on its way; if the device is lost midway, what arrived is stored
+before the error goes up, so a repeated pull continues after it. The device is cleared only up to what is committed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -115,6 +117,72 @@ def choose_log(link: Any, archive: Archive, dev: str, st: LogState) -> tuple[str
                  f"its records are archived as log {new}, next to the earlier ones")
 
 
+def _batches(link: LogLink, dev: str, epoch: str, nxt: int, batch: int) -> Iterator[list[bytes]]:
+    """The device's records from seq `nxt` on, one GET_LOGS reply at a time."""
+    for _ in range(MAX_BATCHES):
+        recs = _records(link.get_logs(nxt, batch))
+        seen = getattr(link, "last_log_epoch", None)
+        if seen is not None and seen != epoch:
+            raise OntspanError(
+                f"device {dev}: its log changed during the pull (epoch "
+                f"{epoch_name(epoch)} -> {epoch_name(seen)}); run it again")
+        if not recs:
+            return
+        top = max(seq_of(r) for r in recs)
+        if top < nxt:
+            raise OntspanError(
+                f"device {dev} answered GET_LOGS({nxt}) with older records (seq {top})")
+        yield recs
+        nxt = top + 1
+    raise OntspanError(f"device {dev} keeps sending logs; stopped after {MAX_BATCHES} batches")
+
+
+_DONE = object()
+
+
+def _ahead(items: Iterator[list[bytes]], depth: int = 64) -> Iterator[list[bytes]]:
+    """`items` run in a thread of their own, up to `depth` ahead of the consumer: the
+    link waits for the device while the caller stores (both release the GIL while
+    waiting on the port and on SQLite). An error in the thread comes out here, after
+    the items before it; leaving early stops the thread after its current item."""
+    q: queue.Queue[Any] = queue.Queue(depth)
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            for item in items:
+                if stop.is_set():
+                    return
+                q.put(item)
+            q.put(_DONE)
+        except BaseException as e:  # noqa: BLE001  (handed to the consumer)
+            q.put(_Failed(e))
+
+    t = threading.Thread(target=run, name="ontspan-pull", daemon=True)
+    t.start()
+    try:
+        while True:
+            item = q.get()
+            if item is _DONE:
+                return
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item
+    finally:
+        stop.set()
+        while t.is_alive():  # unblock a full queue so the thread can see `stop`
+            try:
+                q.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        t.join()
+
+
+@dataclass
+class _Failed:
+    error: BaseException
+
+
 def pull(
     link: LogLink,
     archive: Archive,
@@ -133,35 +201,18 @@ def pull(
     st = log_state(link)
     key, note = choose_log(link, archive, dev, st)
     res = PullResult(dev, epoch=key)
-    if note:
-        res.notes.append(note)
     nxt = archive.last_seq(dev, key) + 1
-    got: list[bytes] = []
-    try:
-        for _ in range(MAX_BATCHES):
-            recs = _records(link.get_logs(nxt, batch))
-            seen = getattr(link, "last_log_epoch", None)
-            if seen is not None and seen != st.epoch:
-                raise OntspanError(
-                    f"device {dev}: its log changed during the pull (epoch "
-                    f"{epoch_name(st.epoch)} -> {epoch_name(seen)}); run it again")
-            if not recs:
-                break
-            top = max(seq_of(r) for r in recs)
-            if top < nxt:
-                raise OntspanError(
-                    f"device {dev} answered GET_LOGS({nxt}) with older records (seq {top})")
-            got.extend(recs)
+    # storing a batch overlaps the request for the next one (_ahead); what arrived
+    # is kept, even when the device went away mid-pull
+    with archive.writer(dev, names, epoch=key, reported=st.epoch, note=note) as w:
+        for recs in _ahead(_batches(link, dev, st.epoch, nxt, batch)):
+            w.add(recs)
             if progress is not None:
                 progress(len(recs))
-            nxt = top + 1
-        else:
-            raise OntspanError(
-                f"device {dev} keeps sending logs; stopped after {MAX_BATCHES} batches")
-    finally:
-        # what arrived is kept, even when the device went away mid-pull
-        stored = archive.store_batch(dev, got, names, epoch=key, reported=st.epoch, note=note)
+    stored = w.stored
     res.new, res.duplicate, res.clashes = stored.new, stored.duplicate, stored.clashes
+    # the line about a new log, also when the pull that found it was cut before saying it
+    res.notes.extend(archive.take_notes(dev))
     if res.clashes:
         res.notes.append(f"{dev}: {res.clashes} record(s) clash with archived ones and are "
                          "kept aside: see `ontspan logs conflicts`")

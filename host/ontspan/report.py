@@ -157,7 +157,8 @@ def tension_text(s: Summary, w: Words) -> list[str]:
     if s.rated_before and s.mean_before is not None:
         parts.append(w("tension_before", v=w.num(s.mean_before), n=s.rated_before))
     if s.rated_after and s.mean_after is not None:
-        parts.append(w("tension_after", v=w.num(s.mean_after), n=s.rated_after))
+        key = "tension_after" if parts else "tension_after_only"  # a sentence of its own
+        parts.append(w(key, v=w.num(s.mean_after), n=s.rated_after))
     out = ["; ".join(parts) + " " + w("tension_scale")]
     if s.rated and s.mean_drop is not None:
         out.append(w("tension_drop", n=s.rated, v=w.num(s.mean_drop)))

@@ -29,13 +29,19 @@ _T: dict[str, dict[str, str]] = {
         "in_short": "In short",
         "no_sessions": "No finished sessions in this selection yet.",
         "sessions_line": "{n} sessions, {completed} played to the end ({pct}).",
+        "sessions_line_1": "1 session, {completed} played to the end ({pct}).",
         "outcomes_line": "How they ended: {list}.",
         "adherence_line": "Adherence to the plan: {pct} of {planned} planned sessions.",
         "tension_none": "No tension ratings yet.",
-        "tension_before": "Tension before a session averaged {v} over {n} session(s)",
-        "tension_after": "tension after averaged {v} over {n} session(s)",
+        "tension_before": "Tension before a session averaged {v} over {n} sessions",
+        "tension_before_1": "Tension before the session was {v}",
+        "tension_after": "tension after averaged {v} over {n} sessions",
+        "tension_after_1": "tension after was {v} in 1 session",
+        "tension_after_only": "Tension after a session averaged {v} over {n} sessions",
+        "tension_after_only_1": "Tension after the session was {v}",
         "tension_scale": "(0 = none, 10 = very high).",
-        "tension_drop": "Rated before and after: {n} session(s), a mean drop of {v} points.",
+        "tension_drop": "Rated before and after: {n} sessions, a mean drop of {v} points.",
+        "tension_drop_1": "Rated before and after: 1 session, a drop of {v} points.",
         "tension_no_pairs": "No session was rated both before and after, so no drop can be given.",
         "trend": "Tension at the start of a session is {dir} over the period ({v} points per session).",
         "trend_down": "going down", "trend_up": "going up", "trend_level": "about level",
@@ -81,13 +87,19 @@ _T: dict[str, dict[str, str]] = {
         "in_short": "In het kort",
         "no_sessions": "Nog geen afgeronde sessies in deze selectie.",
         "sessions_line": "{n} sessies, {completed} tot het eind gespeeld ({pct}).",
+        "sessions_line_1": "1 sessie, {completed} tot het eind gespeeld ({pct}).",
         "outcomes_line": "Hoe ze eindigden: {list}.",
         "adherence_line": "Therapietrouw: {pct} van {planned} geplande sessies.",
         "tension_none": "Nog geen spanningscijfers.",
-        "tension_before": "De spanning vóór een sessie was gemiddeld {v} over {n} sessie(s)",
-        "tension_after": "erna gemiddeld {v} over {n} sessie(s)",
+        "tension_before": "De spanning vóór een sessie was gemiddeld {v} over {n} sessies",
+        "tension_before_1": "De spanning vóór de sessie was {v}",
+        "tension_after": "erna was ze gemiddeld {v} over {n} sessies",
+        "tension_after_1": "erna was ze {v} in 1 sessie",
+        "tension_after_only": "De spanning na een sessie was gemiddeld {v} over {n} sessies",
+        "tension_after_only_1": "De spanning na de sessie was {v}",
         "tension_scale": "(0 = geen, 10 = heel hoog).",
-        "tension_drop": "Vóór en na beoordeeld: {n} sessie(s), gemiddeld {v} punten lager.",
+        "tension_drop": "Vóór en na beoordeeld: {n} sessies, gemiddeld {v} punten lager.",
+        "tension_drop_1": "Vóór en na beoordeeld: 1 sessie, {v} punten lager.",
         "tension_no_pairs": "Geen sessie is vóór én na beoordeeld, dus een daling is nog niet te geven.",
         "trend": "De spanning bij het begin van een sessie {dir} over de periode ({v} punten per sessie).",
         "trend_down": "daalt", "trend_up": "stijgt", "trend_level": "blijft ongeveer gelijk",
@@ -146,7 +158,10 @@ class Words:
         self.lang = lang
 
     def __call__(self, key: str, **kw: object) -> str:
-        return _T[self.lang][key].format(**kw)
+        words = _T[self.lang]
+        if kw.get("n") == 1 and key + "_1" in words:
+            key += "_1"  # the singular: "1 session", "1 sessie"
+        return words[key].format(**kw)
 
     def outcome(self, name: str) -> str:
         return OUTCOMES[self.lang].get(name, name)

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..textsafe import control_char_error
+from ..textsafe import control_char_error, for_terminal
 from .positions import KeyPath, locate_keys
 
 
@@ -28,7 +28,8 @@ class Diagnostic:
     def __str__(self) -> str:
         loc = f"{self.path}:{self.line}" if self.line else self.path
         where = f"{self.key}: " if self.key else ""
-        return f"{loc}: {self.severity}: {where}{self.message}"
+        # keys and paths come from files: printed escaped wherever a diagnostic goes
+        return for_terminal(f"{loc}: {self.severity}: {where}{self.message}")
 
     def to_json(self) -> dict[str, Any]:
         return {
