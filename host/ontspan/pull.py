@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .archive import Archive, epoch_name
+from .device.client import LOG_BATCH
 from .errors import OntspanError
 from .logformat import SIZE, decode, seq_of, split
 
@@ -117,23 +118,44 @@ def choose_log(link: Any, archive: Archive, dev: str, st: LogState) -> tuple[str
                  f"its records are archived as log {new}, next to the earlier ones")
 
 
+WINDOW = 3  # GET_LOGS requests per round trip
+
+
 def _batches(link: LogLink, dev: str, epoch: str, nxt: int, batch: int) -> Iterator[list[bytes]]:
-    """The device's records from seq `nxt` on, one GET_LOGS reply at a time."""
+    """The device's records from seq `nxt` on, a window of GET_LOGS replies per round
+    trip where the link has one (consecutive slices of the log), else one at a time.
+    A short reply (the end, or a device answering briefly while a session plays)
+    ends the window: the next one starts after what it held, so nothing is skipped;
+    a record already passed is dropped."""
+    window = getattr(link, "get_logs_window", None)
+    n = min(batch, LOG_BATCH)
     for _ in range(MAX_BATCHES):
-        recs = _records(link.get_logs(nxt, batch))
-        seen = getattr(link, "last_log_epoch", None)
-        if seen is not None and seen != epoch:
-            raise OntspanError(
-                f"device {dev}: its log changed during the pull (epoch "
-                f"{epoch_name(epoch)} -> {epoch_name(seen)}); run it again")
-        if not recs:
-            return
-        top = max(seq_of(r) for r in recs)
-        if top < nxt:
-            raise OntspanError(
-                f"device {dev} answered GET_LOGS({nxt}) with older records (seq {top})")
-        yield recs
-        nxt = top + 1
+        if callable(window):
+            replies = window(nxt, n, WINDOW)
+        else:
+            replies = [("", link.get_logs(nxt, n))]
+        first = True
+        for seen_epoch, raw in replies:
+            seen = seen_epoch or getattr(link, "last_log_epoch", None)
+            if seen and seen != epoch:
+                raise OntspanError(
+                    f"device {dev}: its log changed during the pull (epoch "
+                    f"{epoch_name(epoch)} -> {epoch_name(seen)}); run it again")
+            recs = _records(raw)
+            full = len(recs) >= n
+            if not recs:
+                return
+            top = max(seq_of(r) for r in recs)
+            if first and top < nxt:
+                raise OntspanError(
+                    f"device {dev} answered GET_LOGS({nxt}) with older records (seq {top})")
+            first = False
+            recs = [r for r in recs if seq_of(r) >= nxt]
+            if recs:
+                yield recs
+                nxt = top + 1
+            if not full:
+                break  # short: ask again from here
     raise OntspanError(f"device {dev} keeps sending logs; stopped after {MAX_BATCHES} batches")
 
 

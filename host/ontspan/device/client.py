@@ -236,6 +236,15 @@ class Link(Transport):
         self.last_log_epoch, recs = split_reply(data)
         return recs
 
+    def get_logs_window(self, from_seq: int, max_count: int, depth: int) -> list[tuple[str, list[bytes]]]:
+        """`depth` GET_LOGS in one round trip, from_seq, from_seq + n, ... (n = the
+        records one reply holds): a log's seqs follow each other, so the replies are
+        consecutive slices of it. Each as (log epoch, records)."""
+        n = min(max_count, LOG_BATCH)
+        payloads = self.pipeline(
+            [(Cmd.GET_LOGS, struct.pack(C.GET_LOGS_REQ, from_seq + k * n, n)) for k in range(depth)])
+        return [split_reply(p) for p in payloads]
+
     def log_state(self) -> tuple[str, int, int]:
         """(log epoch, first seq, last seq) from INFO; epoch "" from firmware before v2."""
         logs = self.info().get("logs") or {}
