@@ -31,7 +31,9 @@ DEVICE = "be0c4a7c1e55a001"  # both images are the same device
 
 def _rates(state: Path, db: Path, runs: int, n: int) -> tuple[float, float]:
     """(GET_LOGS loop records/s, pull() records/s), best of `runs` each, on one sim;
-    every pull goes into a copy of `db` as it was (or a fresh archive)."""
+    every pull goes into a copy of `db` as it was before these runs (a fresh archive
+    when there was none; the first such pull is then kept as `db`)."""
+    held = db.exists()
     sim = SimDevice(state, speed=1, device_id=DEVICE)
     sim.start()
     raw, stored = [], []
@@ -41,7 +43,7 @@ def _rates(state: Path, db: Path, runs: int, n: int) -> tuple[float, float]:
             took, _, _, recs = _pull_raw(sim.port)
             raw.append(len(recs) / took)
             target = db.with_name(f"{db.stem}-{i}.sqlite3")
-            if db.exists():
+            if held:
                 shutil.copy(db, target)
             lk = Link(sim.port)
             try:
