@@ -97,6 +97,7 @@ def _report_png():
     """The report of a two-week trial rendered by headless chromium."""
     from ontspan.report import build_html
     from render_report import chromium, render_png
+    from ontspan.logformat import Outcome
     from synth_logs import session
 
     browser = chromium()
@@ -112,8 +113,21 @@ def _report_png():
                     continue  # days without practice
                 recs += session(1 + 2 * d, t0 + dt.timedelta(days=d), before=7 - d // 3,
                                 after=max(0, 4 - d // 3), uptime_s=100 + d)
+            recs += session(40, t0 + dt.timedelta(days=6, hours=-8), before=6,
+                            outcome=Outcome.PAUSED_TOO_LONG, actual_s=300)
+            recs += session(42, t0 + dt.timedelta(days=11, hours=-9), before=5,
+                            outcome=Outcome.STOPPED, actual_s=200)
             ar.store("e6614103e7a1b2c3", recs, {0x5EED5EED: {1: "pmr-kort"}})
             ar.label("e6614103e7a1b2c3", "patiënt A")
+            # a second patient, one day so far: a breathing protocol rated after only,
+            # a session stopped and one the device cut by a fault
+            day = t0 + dt.timedelta(days=13)
+            recs = (session(1, day.replace(hour=8), after=3, protocol=2)
+                    + session(3, day.replace(hour=13), after=4, protocol=2,
+                              outcome=Outcome.STOPPED, actual_s=120)
+                    + session(5, day, after=2, protocol=2, outcome=Outcome.FAULT, actual_s=60))
+            ar.store("e6614103e7a1d4e5", recs, {0x5EED5EED: {2: "adem-4-6"}})
+            ar.label("e6614103e7a1d4e5", "patiënt B")
             page = build_html(ar.sessions(), lang="nl")
         png = RESULTS / "report.png"
         render_png(browser, page, png, tmp)

@@ -215,3 +215,12 @@ def test_tension_words_start_a_sentence_and_say_one_session(tmp_path, lang, afte
     for part in one:
         assert part in text, text
     assert "(s)" not in text and "1 sessions" not in text and "1 sessies" not in text
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_a_plan_of_one_session_a_day_reads_in_the_singular(tmp_path, lang):
+    with Archive(tmp_path / "a.sqlite3") as ar:
+        ar.store("d", session(1, T0, before=6, after=2))
+        page = re.sub(r"data:image/png;base64,[^\"]*", "", build_html(ar.sessions(), lang=lang))
+    assert "(s)" not in page and "1 sessions" not in page and "1 sessies" not in page
+    assert ("1 sessie per dag" if lang == "nl" else "1 session a day") in page

@@ -243,7 +243,7 @@ def _section(sessions: Sequence[Session], plan: str, trial_size: int, w: Words) 
         for i, x in enumerate(done)
     )
     undated = f"<p class='note'>{e(w('undated', n=s.undated))}</p>" if s.undated else ""
-    adher = (f"<p>{e(w('adherence_line', pct=w.pct(s.adherence), planned=s.planned))}</p>"
+    adher = (f"<p>{e(w('adherence_line', pct=w.pct(s.adherence), planned=s.planned, n=s.planned))}</p>"
              if s.adherence is not None else "")
     tension = " ".join(e(t) for t in tension_text(s, w)) + e(trend)
     f, la = s.first_day, s.last_day
