@@ -95,9 +95,9 @@ def run(quick: bool = False):
 
 def _report_png():
     """The report of a two-week trial rendered by headless chromium."""
+    from ontspan.logformat import Outcome
     from ontspan.report import build_html
     from render_report import chromium, render_png
-    from ontspan.logformat import Outcome
     from synth_logs import session
 
     browser = chromium()
