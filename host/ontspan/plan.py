@@ -188,7 +188,7 @@ def check_bytes(data: bytes) -> int:
         return C.PLAN_E_HEADER
     moments = [_MOMENT.unpack_from(data, C.PLAN_HEADER + i * C.PLAN_MOMENT) for i in range(n)]
     for minute, pid, days, window, reserved in moments:
-        if not (minute < DAY_MINUTES and 1 <= pid <= 254 and 1 <= days <= 0x7F
+        if not (minute < DAY_MINUTES and C.PROTOCOL_ID_MIN <= pid <= C.PROTOCOL_ID_MAX and 1 <= days <= 0x7F
                 and C.PLAN_WINDOW_MIN <= window <= C.PLAN_WINDOW_MAX
                 and minute + window <= DAY_MINUTES and reserved == 0):
             return C.PLAN_E_MOMENT
