@@ -242,6 +242,7 @@ K_PAUSE = const(7)
 K_REST = const(8)
 K_CHECK = const(9)
 K_END = const(10)
+KIND_COUNT = const(10)  # cue kinds are 1..KIND_COUNT (a style has a motor slot for each)
 NO_GROUP = const(255)  # an edge's block or group when it has none
 
 

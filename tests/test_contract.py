@@ -3,6 +3,7 @@ exactly what MicroPython sees, host tables cover every code, and no module
 defines a contract name a second time."""
 
 import ast
+import re
 from pathlib import Path
 
 from ontspan.device import codec, replies
@@ -11,7 +12,8 @@ from ontspan.paths import FIRMWARE_DIR
 from ontspan.protocols import decoder, ops, timeline
 from ontspan.shared import code_names
 
-HOST_DIR = Path(__file__).parents[1] / "host" / "ontspan"
+REPO = Path(__file__).parents[1]
+HOST_DIR = REPO / "host" / "ontspan"
 PUBLIC = sorted(k for k in vars(contract) if not k.startswith("_") and k != "const")
 
 DUMP = """
@@ -67,6 +69,8 @@ def test_host_tables_cover_every_code():
     assert set(replies.STATE_NAMES) == set(code_names("STATE_"))
     assert set(ops.OP_ARGS) == set(ops.OP_NAMES) == set(code_names("OP_"))
     assert set(timeline.KIND_NAMES) == set(code_names("K_"))
+    # per-kind tables (style motor slots, the firmware's pattern arrays) hold KIND_COUNT
+    assert sorted(code_names("K_")) == list(range(1, contract.KIND_COUNT + 1))
 
 
 def test_firmware_serves_every_command(mpy):
@@ -80,31 +84,108 @@ def test_firmware_serves_every_command(mpy):
     assert out[0] == out[1]
 
 
-def _defined(path: Path) -> dict[str, int]:
-    """Module-level NAME = <literal> or NAME = const(<literal>) assignments, with lines."""
-    found = {}
-    for node in ast.parse(path.read_text()).body:
-        if not isinstance(node, ast.Assign) or not isinstance(node.targets[0], ast.Name):
+def _literal(v: ast.expr) -> int | bytes | None:
+    if isinstance(v, ast.Call) and getattr(v.func, "id", "") == "const" and v.args:
+        v = v.args[0]
+    if isinstance(v, ast.Constant) and isinstance(v.value, int | bytes) and not isinstance(v.value, bool):
+        return v.value
+    return None
+
+
+def _defined(path: Path) -> list[tuple[str, int | bytes, int]]:
+    """Module-level constants with their lines: NAME = <literal>, NAME = const(<literal>),
+    and A, B = <literals> or range(...). A line marked `# oracle` (a deliberate
+    independent copy) or `# own` (the same word for another thing) is left out."""
+    text = path.read_text()
+    lines = text.splitlines()
+    found: list[tuple[str, int | bytes, int]] = []
+    for node in ast.parse(text).body:
+        if not isinstance(node, ast.Assign) or re.search(r"# (oracle|own)\b", lines[node.lineno - 1]):
             continue
-        v = node.value
-        if isinstance(v, ast.Call) and getattr(v.func, "id", "") == "const":
-            v = v.args[0]
-        if isinstance(v, ast.Constant) and isinstance(v.value, int | bytes):
-            found[node.targets[0].id] = node.lineno
+        target, v = node.targets[0], node.value
+        if isinstance(target, ast.Name):
+            names, values = [target.id], [_literal(v)]
+        elif isinstance(target, ast.Tuple):
+            names = [e.id if isinstance(e, ast.Name) else "" for e in target.elts]
+            if isinstance(v, ast.Tuple):
+                values = [_literal(e) for e in v.elts]
+            elif isinstance(v, ast.Call) and getattr(v.func, "id", "") == "range":
+                values = list(range(*(ast.literal_eval(a) for a in v.args)))
+            else:
+                continue
+        else:
+            continue
+        found += [(n, val, node.lineno) for n, val in zip(names, values, strict=False) if n and val is not None]
     return found
 
 
+def _words(name: str) -> list[str]:
+    return [w for w in name.split("_") if w]
+
+
+def _copied(name: str, value: int | bytes) -> list[str]:
+    """The contract names `name = value` copies: the same name (leading _ aside), or
+    a contract name of the same value whose words it reuses, in order (NOT_RATED,
+    LOG_NOT_RATED) or shuffled (RATING_STATE, STATE_RATING)."""
+    bare = name.lstrip("_")
+    if bare in CONTRACT:
+        return [bare]
+    w = _words(bare)
+    hits = []
+    for k, v in CONTRACT.items():
+        if type(v) is not type(value) or v != value:
+            continue
+        it = iter(_words(k))
+        if set(w) == set(_words(k)) or all(x in it for x in w):
+            hits.append(k)
+    return hits
+
+
+CONTRACT = {k: getattr(contract, k) for k in PUBLIC}
+ORACLE = REPO / "tests" / "fw" / "fwtables.py"  # the independent tables, from the docs
+
+
 def test_no_module_defines_a_contract_name_again():
-    names = set(PUBLIC)
     copies = []
     files = [p for p in FIRMWARE_DIR.glob("*.py") if p.name != "contract.py"]
     files += list(HOST_DIR.rglob("*.py"))
+    files += [p for p in (REPO / "tests").rglob("*.py") if p != ORACLE]
+    files += list((REPO / "bench").rglob("*.py"))
     for path in files:
-        for name, line in _defined(path).items():
-            if name.lstrip("_") in names:
-                copies.append(f"{path.name}:{line}: {name}")
+        for name, value, line in _defined(path):
+            hits = _copied(name, value)
+            if hits:
+                copies.append(f"{path.relative_to(REPO)}:{line}: {name} = {value!r} copies {hits}")
     assert copies == []
 
+
+def test_the_copy_guard_sees_copies(tmp_path):
+    """The guard above must fail on each way a copy has been written."""
+    f = tmp_path / "m.py"
+    f.write_text(
+        "from micropython import const\n"
+        "_SIZE = const(32)\n"  # LOG_RECORD_SIZE
+        "NOT_RATED = 255\n"  # LOG_NOT_RATED
+        "RATING_STATE = 3\n"  # STATE_RATING
+        "IDLE, PLAYING = 0, 1\n"  # STATE_IDLE, STATE_PLAYING
+        "TABLE_MAX = 9000\n"  # a contract name, whatever its value
+        "E_OK, E_LENGTH = range(2)\n"
+        "PLAYING_TOO = 1\n"  # not a copy: words the contract name has not
+        "PAUSED = 2  # own\n"  # marked: left out
+        "STATE_IDLE = 0  # oracle\n"
+    )
+    found = {n: _copied(n, v) for n, v, _ in _defined(f)}
+    assert found == {
+        "_SIZE": ["LOG_RECORD_SIZE"],
+        "NOT_RATED": ["LOG_NOT_RATED"],
+        "RATING_STATE": ["STATE_RATING"],
+        "IDLE": ["STATE_IDLE"],
+        "PLAYING": ["STATE_PLAYING"],
+        "TABLE_MAX": ["TABLE_MAX"],
+        "E_OK": ["E_OK"],
+        "E_LENGTH": ["E_LENGTH"],
+        "PLAYING_TOO": [],
+    }
 
 
 DOCS = Path(__file__).parents[1] / "docs"
