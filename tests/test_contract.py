@@ -9,7 +9,7 @@ from pathlib import Path
 from ontspan.device import codec, replies
 from ontspan.firmware import contract
 from ontspan.paths import FIRMWARE_DIR
-from ontspan.protocols import decoder, ops, timeline
+from ontspan.protocols import decoder, haptics, ops, timeline
 from ontspan.shared import code_names
 
 REPO = Path(__file__).parents[1]
@@ -225,3 +225,25 @@ def test_table_format_doc_states_the_contract_limits():
 def test_table_format_doc_states_the_cue_kinds():
     rows = _rows((DOCS / "table-format.md").read_text(), "| kind | code |")
     assert {int(code): kind for kind, code in rows.items()} == code_names("K_")
+
+
+def _firmware_literal(module: str, name: str):
+    """A module-level literal of a firmware file, read without running it."""
+    for node in ast.parse((FIRMWARE_DIR / module).read_text()).body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == name:
+            return ast.literal_eval(node.value)
+    raise AssertionError(f"{module}: no {name}")
+
+
+def test_host_builtin_patterns_are_the_firmware_records():
+    """protocols/haptics.py BUILTIN (what the host previews and compiles) equals the
+    records firmware/haptic.py plays for a style that says "built in"."""
+    records = _firmware_literal("haptic.py", "BUILTIN")
+    at = _firmware_literal("haptic.py", "BUILTIN_AT")
+    firmware = {}
+    for kind, off in enumerate(at, start=1):
+        if off != 255:
+            segs = [(records[off + 1 + 2 * i], records[off + 2 + 2 * i] * haptics.UNIT_MS)
+                    for i in range(records[off])]
+            firmware[timeline.KIND_NAMES[kind].lower()] = tuple(segs)
+    assert firmware == haptics.BUILTIN

@@ -11,7 +11,7 @@ import argparse
 import struct
 from pathlib import Path
 
-from .cmd_device import _common, connect
+from .cmd_common import _common, connect
 from .device.client import Link
 from .device.codec import Status
 from .device.replies import LinkError
