@@ -326,6 +326,9 @@ PLAN_M_PROTOCOL = const(2)
 PLAN_M_DAYS = const(3)
 PLAN_M_WINDOW = const(4)
 PLAN_M_RESERVED = const(5)
+# the same fields as struct layouts: the header from PLAN_H_COUNT on, one moment
+PLAN_HEADER_FIELDS = "<BHHHBB"  # count, length, start day, end day, weeks, trial sessions
+PLAN_MOMENT_FIELDS = "<HBBBB"  # minute, protocol, days, window, reserved
 # link commands (docs/link.md): a plan fits one frame
 CMD_PUT_PLAN = const(0x60)  # request: plan bytes; refused while a session plays
 CMD_GET_PLAN = const(0x61)  # reply: plan bytes, empty without a plan
@@ -350,6 +353,7 @@ TOUCH_STRENGTH = const(110)  # motor strength 0..255 unless the patient chose on
 # -- feel: play one cue on the device now (`ontspan feel`, docs/cues.md) -------
 # request: kind u8, count u8, strength u8, flags u8; reply: strength u8, ms u16
 CMD_FEEL = const(0x34)
+FEEL_REPLY = "<BH"  # strength used, ms the cue lasts
 FEEL_PAUSE = const(20)  # kinds besides the cue kinds 1..10 (TENSE, IN, ...)
 FEEL_RESUME = const(21)
 FEEL_RATING = const(22)  # the rating played back: `count` taps

@@ -4,6 +4,7 @@ defines a contract name a second time."""
 
 import ast
 import re
+import struct
 from pathlib import Path
 
 from ontspan.device import codec, replies
@@ -247,3 +248,29 @@ def test_host_builtin_patterns_are_the_firmware_records():
                     for i in range(records[off])]
             firmware[timeline.KIND_NAMES[kind].lower()] = tuple(segs)
     assert firmware == haptics.BUILTIN
+
+
+def test_op_sizes_are_the_host_op_layouts(mpy):
+    """firmware/programtime.py keeps op sizes as code (no table in RAM): each is the
+    opcode byte plus the host's argument layout (protocols/ops.py OP_ARGS)."""
+    out = mpy.check(f"import programtime\nprint([programtime.op_size(op) for op in {sorted(ops.OP_ARGS)}])")
+    assert ast.literal_eval(out.strip()) == [1 + struct.calcsize(ops.OP_ARGS[op]) for op in sorted(ops.OP_ARGS)]
+
+
+def _offsets(fmt: str, start: int) -> list[int]:
+    at, out = start, []
+    for code in fmt.lstrip("<"):
+        out.append(at)
+        at += struct.calcsize("<" + code)
+    return out
+
+
+def test_plan_layouts_are_the_plan_offsets():
+    """The host packs a plan with PLAN_*_FIELDS, the firmware reads it by PLAN_H_*/PLAN_M_*."""
+    c = contract
+    header = [c.PLAN_H_COUNT, c.PLAN_H_LENGTH, c.PLAN_H_START, c.PLAN_H_END, c.PLAN_H_WEEKS, c.PLAN_H_TRIAL]
+    assert _offsets(c.PLAN_HEADER_FIELDS, c.PLAN_H_COUNT) == header
+    assert c.PLAN_H_COUNT + struct.calcsize(c.PLAN_HEADER_FIELDS) == c.PLAN_HEADER
+    moment = [c.PLAN_M_MINUTE, c.PLAN_M_PROTOCOL, c.PLAN_M_DAYS, c.PLAN_M_WINDOW, c.PLAN_M_RESERVED]
+    assert _offsets(c.PLAN_MOMENT_FIELDS, 0) == moment
+    assert struct.calcsize(c.PLAN_MOMENT_FIELDS) == c.PLAN_MOMENT
