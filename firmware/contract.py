@@ -101,6 +101,9 @@ CLOCK_REPLY = "<IhB"  # Unix seconds UTC, UTC offset minutes, set since boot
 CLOCK_SIZE = const(7)
 SET_CLOCK_REQ = "<Ih"  # Unix seconds UTC, UTC offset minutes
 PUT_TABLE_BEGIN_REQ = "<II"  # total size, CRC-32
+# a PUT_TABLE_CHUNK request's offset; its ack and ERR_OFFSET / ERR_STATE: bytes taken
+# so far; ERR_TOO_LARGE: the largest table the device takes
+TABLE_U32 = "<I"
 GET_TABLE_REQ = "<IH"  # offset, bytes wanted
 GET_LOGS_REQ = "<IB"  # from seq, records wanted
 CLEAR_LOGS_REQ = "<I"  # up to seq
