@@ -8,6 +8,7 @@ import shutil
 import statistics
 import struct
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -17,12 +18,13 @@ import serial
 from ontspan.device.client import Link
 from ontspan.device.codec import MAX_PAYLOAD, Cmd, encode_body, encode_frame
 from ontspan.protocols.compiler import compile_table
+from ontspan.shared import C
 from ontspan.sim import SimDevice
 
-from .common import REPO, PortProxy, by_name, edge_lines, library, metric, percentile, sim_link
+from .common import PortProxy, by_name, edge_lines, library, metric, percentile, sim_link
 
 PAYLOAD = 64 * 1024
-STAGE = 8192  # the device takes tables up to 8 KiB: 64 KiB = 8 staged uploads
+STAGE = C.TABLE_MAX  # the largest table the device takes: 64 KiB = 8 staged uploads
 CHUNK = MAX_PAYLOAD - 4  # PUT_TABLE_CHUNK data bytes (offset u32 first)
 RUNS = 5  # repeats of each throughput measurement; the median is reported
 RT_SAMPLES = 300
@@ -31,7 +33,8 @@ FLOOD_SECONDS = 20  # the flood is spread over this long, so cue edges fall insi
 # --quick: the same steps, few repeats (a bench that still runs, not figures to read)
 QUICK = {"runs": 1, "rt_samples": 20, "flood_frames": 900, "flood_seconds": 4}
 FLOOD_PROTOCOL = "vertragen-8"  # the densest cue edges of the library (no rating first)
-MPREMOTE = str(REPO / ".venv" / "bin" / "mpremote")
+# the mpremote of the interpreter running the bench (its venv), wherever that lives
+MPREMOTE = [sys.executable, "-m", "mpremote"]
 
 
 class Counting(PortProxy):
@@ -227,8 +230,8 @@ def _mpremote(port: str, path: str, runs: int) -> tuple[float, float]:
     """`mpremote connect PORT resume cp -f FILE :/flash/bench.bin` (-f: no skip of an unchanged file) and a no-op
     `... resume exec pass` (its fixed cost), median seconds of RUNS each."""
     cmds = (
-        [MPREMOTE, "connect", port, "resume", "cp", "-f", path, ":/flash/bench.bin"],
-        [MPREMOTE, "connect", port, "resume", "exec", "pass"],
+        [*MPREMOTE, "connect", port, "resume", "cp", "-f", path, ":/flash/bench.bin"],
+        [*MPREMOTE, "connect", port, "resume", "exec", "pass"],
     )
     out = []
     for cmd in cmds:
@@ -239,12 +242,12 @@ def _mpremote(port: str, path: str, runs: int) -> tuple[float, float]:
             times.append(time.perf_counter() - t)
             if res.returncode:
                 raise SystemExit(
-                    f"bench link: {' '.join(cmd[3:])} failed: {res.stdout}{res.stderr}"
+                    f"bench link: {' '.join(cmd[len(MPREMOTE) + 2 :])} failed: {res.stdout}{res.stderr}"
                 )
         out.append(statistics.median(times))
     check = subprocess.run(
         [
-            MPREMOTE,
+            *MPREMOTE,
             "connect",
             port,
             "resume",
@@ -306,7 +309,7 @@ def run(quick: bool = False) -> list[dict]:
         alive = sim.proc.pid == pid and sim.boots == boots  # type: ignore[union-attr]
         st = lk.status()
         counters = lk.info()["link"]
-        playing = st.state == 1 and st.protocol == by_name(protos, FLOOD_PROTOCOL).id
+        playing = st.state == C.STATE_PLAYING and st.protocol == by_name(protos, FLOOD_PROTOCOL).id
         lk.stop()
         lk.close()
         t_bulk, t_byte = _raw_pumps(sim.port, data, runs)

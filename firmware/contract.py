@@ -101,6 +101,9 @@ CLOCK_REPLY = "<IhB"  # Unix seconds UTC, UTC offset minutes, set since boot
 CLOCK_SIZE = const(7)
 SET_CLOCK_REQ = "<Ih"  # Unix seconds UTC, UTC offset minutes
 PUT_TABLE_BEGIN_REQ = "<II"  # total size, CRC-32
+# a PUT_TABLE_CHUNK request's offset; its ack and ERR_OFFSET / ERR_STATE: bytes taken
+# so far; ERR_TOO_LARGE: the largest table the device takes
+TABLE_U32 = "<I"
 GET_TABLE_REQ = "<IH"  # offset, bytes wanted
 GET_LOGS_REQ = "<IB"  # from seq, records wanted
 CLEAR_LOGS_REQ = "<I"  # up to seq
@@ -242,6 +245,7 @@ K_PAUSE = const(7)
 K_REST = const(8)
 K_CHECK = const(9)
 K_END = const(10)
+KIND_COUNT = const(10)  # cue kinds are 1..KIND_COUNT (a style has a motor slot for each)
 NO_GROUP = const(255)  # an edge's block or group when it has none
 
 
@@ -325,6 +329,9 @@ PLAN_M_PROTOCOL = const(2)
 PLAN_M_DAYS = const(3)
 PLAN_M_WINDOW = const(4)
 PLAN_M_RESERVED = const(5)
+# the same fields as struct layouts: the header from PLAN_H_COUNT on, one moment
+PLAN_HEADER_FIELDS = "<BHHHBB"  # count, length, start day, end day, weeks, trial sessions
+PLAN_MOMENT_FIELDS = "<HBBBB"  # minute, protocol, days, window, reserved
 # link commands (docs/link.md): a plan fits one frame
 CMD_PUT_PLAN = const(0x60)  # request: plan bytes; refused while a session plays
 CMD_GET_PLAN = const(0x61)  # reply: plan bytes, empty without a plan
@@ -349,6 +356,7 @@ TOUCH_STRENGTH = const(110)  # motor strength 0..255 unless the patient chose on
 # -- feel: play one cue on the device now (`ontspan feel`, docs/cues.md) -------
 # request: kind u8, count u8, strength u8, flags u8; reply: strength u8, ms u16
 CMD_FEEL = const(0x34)
+FEEL_REPLY = "<BH"  # strength used, ms the cue lasts
 FEEL_PAUSE = const(20)  # kinds besides the cue kinds 1..10 (TENSE, IN, ...)
 FEEL_RESUME = const(21)
 FEEL_RATING = const(22)  # the rating played back: `count` taps

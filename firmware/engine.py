@@ -15,9 +15,10 @@ from micropython import const
 from program import K_END, K_POSITION, K_RELEASE, K_TENSE, NO_GROUP, Program
 from touch import Touch
 
-IDLE = const(0)
-PLAYING = const(1)
-PAUSED = const(2)
+# the engine's own states (STATUS reports contract STATE_*, mapped in app.py)
+IDLE = const(0)  # own
+PLAYING = const(1)  # own
+PAUSED = const(2)  # own
 DONE = const(3)
 
 FRAME_MS = const(16)  # 62.5 frames/s when ticked often enough

@@ -4,7 +4,7 @@
 # the cue plays as the style of protocol `count` in the loaded table would.
 import link
 import touch as tc
-from contract import FEEL_PAUSE, FEEL_RATING, FEEL_RESUME, FEEL_SAVE, FEEL_STYLE
+from contract import FEEL_PAUSE, FEEL_RATING, FEEL_RESUME, FEEL_SAVE, FEEL_STYLE, KIND_COUNT
 from program import K_PAUSE, K_POSITION
 
 
@@ -30,7 +30,7 @@ def play(dev, kind, count, strength, flags):
     if dev.busy():  # never over a session, a pause or a rating
         return link.ERR_BUSY, 0, 0
     counted = kind == K_POSITION or kind == FEEL_RATING
-    if not counted and kind != FEEL_PAUSE and kind != FEEL_RESUME and (kind < 1 or kind > 10 or kind == K_PAUSE):
+    if not counted and kind != FEEL_PAUSE and kind != FEEL_RESUME and (kind < 1 or kind > KIND_COUNT or kind == K_PAUSE):
         return link.ERR_VALUE, 0, 0
     t = dev.engine.touch
     buf, at = (None, 0) if counted else _record(dev, t, kind, count, flags)

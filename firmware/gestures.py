@@ -3,7 +3,7 @@
 # the main loop, never in an interrupt.
 from micropython import const
 
-NONE = const(0)
+NONE = const(0)  # own: no gesture
 TAP = const(1)
 DOUBLE = const(2)
 HOLD = const(3)

@@ -13,6 +13,7 @@ from contract import (
     K_RELEASE,
     K_REST,
     K_TENSE,
+    KIND_COUNT,
     PAT_GAP_MIN,
     PAT_LEVEL_MIN,
     PAT_ON_MIN,
@@ -42,7 +43,7 @@ BUILTIN_AT = b"\xff\x00\x0b\x12\x15\x18\xff\x1f\x26\x2d"  # kinds 1..10
 
 def builtin_at(kind):
     # offset of the built-in record of cue kind `kind` in BUILTIN, -1 if it has none
-    if kind < 1 or kind > 10:
+    if kind < 1 or kind > KIND_COUNT:
         return -1
     at = BUILTIN_AT[kind - 1]
     return -1 if at == 255 else at

@@ -64,7 +64,7 @@ _CODE_MAX = CODE_MAX
 _MAX_RAW = FRAME_HEAD + MAX_PAYLOAD + FRAME_TAIL  # 521
 _MAX_ENC = 2 + _MAX_RAW + _MAX_RAW // (FRAME_RUN - 1) + 1  # delimiters, bytes, code bytes
 
-_IDLE = const(0)  # between frames: ignore bytes until 0x00
+_IDLE = const(0)  # own (receiver state): between frames, ignore bytes until 0x00
 _BODY = const(1)  # inside a frame
 _SKIP = const(2)  # bad frame already answered: drop until 0x07 or 0x00
 

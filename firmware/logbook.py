@@ -14,9 +14,9 @@ import os
 import struct
 
 import logrecord as lr
+from contract import LOG_RECORD_SIZE as _SIZE
 from micropython import const
 
-_SIZE = const(32)
 _SEG_RECORDS = const(128)
 DEFAULT_CAPACITY = const(1536)  # > 2 sessions/day * 2 records * 365 days
 _META_FMT = "<II4sH"  # boot, cleared_upto, epoch, crc16

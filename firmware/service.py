@@ -22,6 +22,7 @@ from contract import (  # noqa: F401  (the app reads states and flags as service
     CLEAR_LOGS_REQ,
     CLOCK_REPLY_HALVES,
     CLOCK_SIZE,
+    FEEL_REPLY,
     FLAG_CLOCK,
     FLAG_CONFIG_DEFAULT,
     FLAG_NIGHT,
@@ -245,7 +246,7 @@ def feel(dev, lk, p, out):
     r, strength, ms = feel_cue.play(dev, p[0], p[1], p[2], p[3])
     if r:
         return fail(r)
-    struct.pack_into("<BH", out, 0, strength, min(ms, 0xFFFF))
+    struct.pack_into(FEEL_REPLY, out, 0, strength, min(ms, 0xFFFF))
     return ok(3)
 
 

@@ -9,9 +9,9 @@ import logrecord as lr
 from micropython import const
 
 # what the device is doing; anything but IDLE makes it busy (see busy())
-IDLE = const(0)
-PLAYING = const(1)
-PAUSED = const(2)
+IDLE = const(0)  # own: app.py maps modes to STATUS's STATE_*
+PLAYING = const(1)  # own
+PAUSED = const(2)  # own
 RATING_BEFORE = const(3)
 RATING_AFTER = const(4)
 

@@ -27,6 +27,7 @@ from contract import (
     GAP_DS_MAX,
     GROUP_MAX,
     K_PAUSE,
+    KIND_COUNT,
     MAX_PATTERNS,
     MAX_PROTOCOLS,
     MAX_STYLES,
@@ -160,7 +161,7 @@ def _style_ok(mv, st, v2, p):
         return mv[st + STYLE_PATTERNS] & 0xF0 == 0
     if mv[st + STYLE_PATTERNS] or mv[st + STYLE_HAPTIC] > 1 or mv[st + STYLE_HAPTIC + K_PAUSE - 1]:
         return False
-    for k in range(1, 10):
+    for k in range(1, KIND_COUNT):  # the slots of kinds 2..KIND_COUNT (kind 1 checked above)
         v = mv[st + STYLE_HAPTIC + k]
         if v > p and v != PAT_BUILTIN:
             return False
@@ -293,7 +294,7 @@ class Table:
     def _slot(self, si, kind):
         # style si's pattern number for cue kind `kind` (format 1: PAT_BUILTIN or 0 by its bits)
         at = self.style_at(si)
-        if kind < 1 or kind > 10:
+        if kind < 1 or kind > KIND_COUNT:
             return 0
         if self.version == TABLE_VERSION:
             return self.buf[at + STYLE_HAPTIC + kind - 1]

@@ -8,7 +8,7 @@ import struct
 
 import infolink
 import link
-from contract import GET_TABLE_REQ, PUT_TABLE_BEGIN_REQ
+from contract import GET_TABLE_REQ, PUT_TABLE_BEGIN_REQ, TABLE_U32
 from link import (
     ERR_NO_PROTOCOL,
     ERR_OFFSET,
@@ -52,7 +52,7 @@ def put_table_begin(dev, lk, p, out):
         return fail(ERR_PAYLOAD)
     total, crc = struct.unpack_from(PUT_TABLE_BEGIN_REQ, p, 0)
     if total == 0 or total > dev.max_table:
-        struct.pack_into("<I", out, 0, dev.max_table)
+        struct.pack_into(TABLE_U32, out, 0, dev.max_table)
         return fail(ERR_TOO_LARGE, 4)
     if _up.active:
         dev.stage_abort()
@@ -77,10 +77,10 @@ def put_table_chunk(dev, lk, p, out):
         return fail(ERR_PAYLOAD)
     if not _up.active:
         return fail(ERR_STATE)
-    off = struct.unpack_from("<I", p, 0)[0]
+    off = struct.unpack_from(TABLE_U32, p, 0)[0]
     data = p[4:]
     if off != _up.got:
-        struct.pack_into("<I", out, 0, _up.got)
+        struct.pack_into(TABLE_U32, out, 0, _up.got)
         return fail(ERR_OFFSET, 4)
     if off + len(data) > _up.total:
         return fail(ERR_PAYLOAD)
@@ -94,7 +94,7 @@ def put_table_chunk(dev, lk, p, out):
         return fail(r)
     _up.got += len(data)
     _up.run = binascii.crc32(data, _up.run)
-    struct.pack_into("<I", out, 0, _up.got)
+    struct.pack_into(TABLE_U32, out, 0, _up.got)
     return ok(4)
 
 
@@ -102,7 +102,7 @@ def put_table_commit(dev, lk, p, out):
     if not _up.active:
         return fail(ERR_STATE)
     if _up.got != _up.total:
-        struct.pack_into("<I", out, 0, _up.got)
+        struct.pack_into(TABLE_U32, out, 0, _up.got)
         return fail(ERR_STATE, 4)
     _up.active = False
     if _up.run != _up.crc:

@@ -3,7 +3,7 @@
 # lying in the dark. Levels are 0..255 of the session's strength; the board's
 # motor model applies the device's motor cap and kick-starts the ERM.
 # Integers only, no allocation (tick runs under heap_lock in the tests).
-from contract import TOUCH_STRENGTH
+from contract import KIND_COUNT, TOUCH_STRENGTH
 from haptic import BUILTIN, builtin_at, left_at, level_at, pattern_ms
 from micropython import const
 from program import K_POSITION
@@ -85,8 +85,8 @@ class Touch:
         self.strength = 0  # of this session (or of the rating), 0..255
         self.device_strength = -1  # the patient's own (config touch_strength); -1 = not set
         self.level = 0
-        self._bufs = [BUILTIN] * 11  # per cue kind 1..10: where its record is (the table or BUILTIN)
-        self._pat = [-1] * 11  # per cue kind 1..10: offset of its record there, -1 = silent
+        self._bufs = [BUILTIN] * (KIND_COUNT + 1)  # per cue kind 1..KIND_COUNT: where its record is (the table or BUILTIN)
+        self._pat = [-1] * (KIND_COUNT + 1)  # per cue kind 1..KIND_COUNT: offset of its record there, -1 = silent
         self._ebuf = BUILTIN  # the current edge's buffer
         self.taps = False  # POSITION edges tap the body region
         self._edge = -1  # offset of the current edge's record in _ebuf
@@ -108,14 +108,14 @@ class Touch:
         self.strength = 0 if style_strength == 0 else (d if d >= 0 else style_strength)
         pat = self._pat
         bufs = self._bufs
-        for k in range(1, 11):
+        for k in range(1, KIND_COUNT + 1):
             pat[k] = table.motor_pattern(si, k)
             bufs[k] = table.motor_buf(si, k)
         self.taps = table.position_taps(si)
 
     def setup_builtin(self):
         # the built-in patterns for every kind (feel without a protocol)
-        for k in range(1, 11):
+        for k in range(1, KIND_COUNT + 1):
             self._bufs[k] = BUILTIN
             self._pat[k] = builtin_at(k)
         self.taps = True
@@ -127,7 +127,7 @@ class Touch:
 
     def edge_record(self, kind):
         # (buffer, offset) of cue kind `kind` under the current style; offset -1: silent
-        if kind < 1 or kind > 10:
+        if kind < 1 or kind > KIND_COUNT:
             return BUILTIN, -1
         return self._bufs[kind], self._pat[kind]
 
@@ -152,7 +152,7 @@ class Touch:
         if kind == K_POSITION:
             if self.taps:
                 self._edge_count = count
-        elif 1 <= kind <= 10:
+        elif 1 <= kind <= KIND_COUNT:
             self._edge = self._pat[kind]
             self._ebuf = self._bufs[kind]
 

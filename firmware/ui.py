@@ -8,9 +8,9 @@
 # are as visible at night as the cues; each rating step is felt too.
 import gestures
 import touch as tc
+from contract import LOG_NOT_RATED as NOT_RATED
 from micropython import const
 
-NOT_RATED = const(255)
 WAITING = const(-1)
 _RATING_TIMEOUT_MS = const(30000)
 _PLAYBACK_LEAD_MS = const(600)  # quiet between the hold and the value played back

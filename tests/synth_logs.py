@@ -6,7 +6,7 @@ import datetime as dt
 
 from ontspan.logformat import NOT_RATED, Outcome, Record, RecordType, encode, end_of
 
-TABLE_CRC = 0x5EED5EED
+SYNTH_TABLE_CRC = 0x5EED5EED
 
 
 def session(seq: int, when: dt.datetime | None, before: int = NOT_RATED, after: int = NOT_RATED,
@@ -15,7 +15,7 @@ def session(seq: int, when: dt.datetime | None, before: int = NOT_RATED, after: 
             ) -> list[Record]:
     """START (seq) and END (seq + 1) of one session."""
     wall = int(when.timestamp()) if when else 0
-    start = Record(RecordType.START, seq, boot, uptime_s, wall, protocol, TABLE_CRC, planned_s,
+    start = Record(RecordType.START, seq, boot, uptime_s, wall, protocol, SYNTH_TABLE_CRC, planned_s,
                    0, 0, 0, Outcome.NONE, before, NOT_RATED)
     done = planned_s if actual_s is None else actual_s
     return [start, end_of(start, done, 3, 17, outcome, after)]

@@ -116,7 +116,7 @@ def test_report_with_a_plan_file(tmp_path, capsys) -> None:
     from ontspan.archive import Archive
     from ontspan.cli import main
     from ontspan.logformat import NOT_RATED, Outcome, Record, RecordType
-    from synth_logs import TABLE_CRC, session
+    from synth_logs import SYNTH_TABLE_CRC, session
 
     today = dt.date.today()
     start = today - dt.timedelta(days=3)
@@ -130,10 +130,10 @@ def test_report_with_a_plan_file(tmp_path, capsys) -> None:
     recs[0] = Record(**{**recs[0].__dict__, "moment": 0})  # answered on the device
     recs[1] = Record(**{**recs[1].__dict__, "moment": 0})
     missed_at = int(at[1].replace(minute=0).timestamp())
-    recs.append(Record(RecordType.MISSED, 5, 1, 0, missed_at, 2, TABLE_CRC, 900, 0, 0, 0,
+    recs.append(Record(RecordType.MISSED, 5, 1, 0, missed_at, 2, SYNTH_TABLE_CRC, 900, 0, 0, 0,
                        Outcome.NONE, NOT_RATED, NOT_RATED, moment=0))
     with Archive(tmp_path / "a.sqlite3") as ar:
-        ar.store("pico-7", recs, names={TABLE_CRC: {1: "pmr-kort"}}, epoch="5eed0001")
+        ar.store("pico-7", recs, names={SYNTH_TABLE_CRC: {1: "pmr-kort"}}, epoch="5eed0001")
     db = str(tmp_path / "a.sqlite3")
     out = tmp_path / "r.html"
     args = ["report", "--db", db, "-o", str(out), "--plan-file", str(plan)]

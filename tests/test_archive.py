@@ -103,12 +103,12 @@ def test_export_filters(ar):
 
 
 def test_protocol_names_resolved(ar):
-    from synth_logs import TABLE_CRC
-    ar.store("d", week(1), names={TABLE_CRC: {1: "PMR kort"}})
+    from synth_logs import SYNTH_TABLE_CRC
+    ar.store("d", week(1), names={SYNTH_TABLE_CRC: {1: "PMR kort"}})
     assert ar.sessions()[0].protocol_name == "PMR kort"
     ar.store("d", session(3, T0, protocol=2))
     assert ar.sessions()[1].protocol_name is None
-    ar.add_protocol_names({TABLE_CRC: {2: "Ademhaling 4-6"}})
+    ar.add_protocol_names({SYNTH_TABLE_CRC: {2: "Ademhaling 4-6"}})
     assert ar.sessions()[1].protocol_name == "Ademhaling 4-6"
 
 

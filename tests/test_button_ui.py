@@ -8,8 +8,9 @@ from ontspan.logformat import decode
 from ontspan.paths import PROTOCOLS_DIR
 from ontspan.protocols.compiler import compile_table
 from ontspan.protocols.files import check_paths
+from ontspan.shared import C
 
-PLAYING, PAUSED, IDLE = 1, 2, 0
+PLAYING, PAUSED, IDLE = C.STATE_PLAYING, C.STATE_PAUSED, C.STATE_IDLE
 
 
 @pytest.fixture

@@ -38,6 +38,7 @@ from ontspan.paths import PROTOCOLS_DIR
 from ontspan.protocols.compiler import compile_table
 from ontspan.protocols.files import check_paths
 from ontspan.protocols.timeline import KIND_NAMES, edges
+from ontspan.shared import C
 from ontspan.sim import SimDevice
 
 SPEED = 10
@@ -106,7 +107,7 @@ def _until_over(dev, lk, upto, name):
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         st = lk.status()
-        flags.append(bool(st.flags & 4))
+        flags.append(bool(st.flags & C.FLAG_NIGHT))
         if st.state_name == "rating":
             dev.inject("hold")  # confirms 0; its playback ends the rating
             wait_for(lambda: lk.status().state_name != "rating", timeout=20)
@@ -197,8 +198,8 @@ def test_night_follows_the_clock_during_a_session(make_sim, protos):
         lk.put_table(compile_table([breath]))
         lk.set_clock(DAY + 9 * 3600 - 20, 0)  # 20:59:40 UTC, 20 s of device time before night
         lk.start(breath.id)
-        assert not lk.status().flags & 4
-        wait_for(lambda: lk.status().flags & 4, timeout=10)
+        assert not lk.status().flags & C.FLAG_NIGHT
+        wait_for(lambda: lk.status().flags & C.FLAG_NIGHT, timeout=10)
         at_night = lk.status().elapsed_s
         wait_for(lambda: lk.status().elapsed_s >= at_night + 16, timeout=30)  # 16 s of it at night
         assert lk.status().state_name == "playing"

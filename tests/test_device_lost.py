@@ -18,8 +18,9 @@ from ontspan.device import client as L
 from ontspan.paths import PROTOCOLS_DIR
 from ontspan.protocols.compiler import compile_table
 from ontspan.protocols.files import check_paths
+from ontspan.shared import C
 
-IDLE, PLAYING = 0, 1
+IDLE, PLAYING = C.STATE_IDLE, C.STATE_PLAYING
 ONTSPAN = shutil.which("ontspan", path=str(Path(sys.executable).parent)) or "ontspan"
 SESSIONS = 8  # 16 records: two GET_LOGS batches
 

@@ -15,9 +15,10 @@ from ontspan.device import client, codec, replies
 from ontspan.paths import PROTOCOLS_DIR
 from ontspan.protocols.compiler import compile_table, table_crc
 from ontspan.protocols.files import check_paths
+from ontspan.shared import C
 
-IDLE, PLAYING, PAUSED = 0, 1, 2
-OUT_STOPPED, OUT_FAULT, OUT_PAUSED_LONG = 2, 4, 5
+IDLE, PLAYING, PAUSED = C.STATE_IDLE, C.STATE_PLAYING, C.STATE_PAUSED
+OUT_STOPPED, OUT_FAULT, OUT_PAUSED_LONG = C.LOG_OUT_STOPPED, C.LOG_OUT_FAULT, C.LOG_OUT_PAUSED_TOO_LONG
 KICK_DUTY = 45000  # firmware/motor.py
 
 

@@ -14,6 +14,7 @@ from ontspan.device.codec import LINK_MAJOR, MAX_PAYLOAD
 from ontspan.logformat import decode
 from ontspan.protocols.compiler import table_crc
 from ontspan.protocols.decoder import decode_table
+from ontspan.shared import code_names
 
 pytestmark = pytest.mark.hardware
 PORT = os.environ.get("ONTSPAN_PORT", "")
@@ -31,7 +32,7 @@ def test_hello_and_info_describe_the_device(lk):
     assert h.link_major == LINK_MAJOR and h.firmware and 0 < h.max_payload <= MAX_PAYLOAD
     info = lk.info()
     assert info["device_id"] == lk.device_id() and info["firmware"] == h.firmware
-    assert lk.status().state in (0, 1, 2, 3)
+    assert lk.status().state in code_names("STATE_")
 
 
 def test_echo_returns_every_byte_value_at_full_payload(lk):

@@ -8,8 +8,9 @@ from ontspan.device import client
 from ontspan.paths import PROTOCOLS_DIR
 from ontspan.protocols.compiler import compile_table
 from ontspan.protocols.files import check_paths
+from ontspan.shared import C
 
-IDLE, PLAYING = 0, 1
+IDLE, PLAYING = C.STATE_IDLE, C.STATE_PLAYING
 
 
 @pytest.fixture(autouse=True)

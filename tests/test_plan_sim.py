@@ -12,8 +12,9 @@ from conftest import hello_or_none, wait_for
 from ontspan.cli import main
 from ontspan.device import client
 from ontspan.paths import PROTOCOLS_DIR
+from ontspan.shared import C
 
-REMINDER, PLAYING, IDLE = 4, 1, 0
+REMINDER, PLAYING, IDLE = C.STATE_REMINDER, C.STATE_PLAYING, C.STATE_IDLE
 
 
 @pytest.fixture(autouse=True)

@@ -15,9 +15,10 @@ import pytest
 from conftest import hello_or_none, wait_for
 from ontspan.cli import main
 from ontspan.device import client
+from ontspan.shared import C
 
 DATA = Path(__file__).parent / "data" / "plan"
-IDLE, PLAYING, RATING, REMINDER = 0, 1, 3, 4
+IDLE, PLAYING, RATING, REMINDER = C.STATE_IDLE, C.STATE_PLAYING, C.STATE_RATING, C.STATE_REMINDER
 DAYS = 14
 MOMENTS = (("13:00", "oefen-dag"), ("21:30", "oefen-avond"))
 MINUTE = (13 * 60, 21 * 60 + 30)

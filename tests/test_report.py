@@ -11,7 +11,7 @@ from ontspan.cli import main
 from ontspan.errors import InputError
 from ontspan.logformat import Outcome
 from ontspan.report import build_html, summarize, terminal_summary
-from synth_logs import TABLE_CRC, session
+from synth_logs import SYNTH_TABLE_CRC, session
 
 T0 = dt.datetime(2025, 3, 3, 21, 0).astimezone()
 
@@ -35,7 +35,7 @@ def archive_with_plan(tmp_path):
                         protocol=1 if i % 2 == 0 else 2, actual_s=600 + 60 * i)
     # one session before the clock was set, another boot: undated
     recs += session(13, None, before=4, after=4, boot=9)
-    ar.store("pico-7", recs, names={TABLE_CRC: {1: "PMR kort", 2: "Ademhaling 4-6"}})
+    ar.store("pico-7", recs, names={SYNTH_TABLE_CRC: {1: "PMR kort", 2: "Ademhaling 4-6"}})
     ar.label("pico-7", "Patient A")
     return ar
 

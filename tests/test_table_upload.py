@@ -21,12 +21,13 @@ from ontspan.device.codec import Status
 from ontspan.device.replies import LinkError
 from ontspan.protocols.compiler import table_crc
 from ontspan.protocols.decoder import TableError, decode_table
+from ontspan.shared import C
 
 VECTORS = Path(__file__).parent / "vectors" / "table"
 CASES = 40
 SEED = 1312
-IDLE, PLAYING, RATING = 0, 1, 3
-RATE_BEFORE = 2  # rating mode "before and after": a session opens with the rating
+IDLE, PLAYING, RATING = C.STATE_IDLE, C.STATE_PLAYING, C.STATE_RATING
+RATE_BEFORE = C.RATING_MODE_BEFORE_AFTER  # a session opens with the rating
 
 
 def _reseal(b: bytearray) -> bytes:

@@ -11,7 +11,7 @@ import argparse
 import struct
 from pathlib import Path
 
-from .cmd_device import _common, connect
+from .cmd_common import _common, connect
 from .device.client import Link
 from .device.codec import Status
 from .device.replies import LinkError
@@ -130,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
             if e.status == Status.ERR_BUSY:
                 raise InputError("the device is playing a session or asking a rating; stop it first") from e
             raise
-    used, ms = struct.unpack_from("<BH", reply)
+    used, ms = struct.unpack_from(C.FEEL_REPLY, reply)
     kept_note = " (kept on the device)" if flags else ""
     print(f"{args.cue}: {ms} ms at strength {used}{kept_note}")
     return EXIT_OK

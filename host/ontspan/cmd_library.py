@@ -12,6 +12,7 @@ from .errors import EXIT_OK, InputError
 from .protocols.model import BreathBlock, CheckBlock, PmrBlock, Protocol, iter_blocks
 from .protocols.parser import load_protocol
 from .protocols.timeline import duration_ms
+from .shared import C
 
 
 def register(sub: Any) -> None:
@@ -110,6 +111,7 @@ def free_id(files: list[Path]) -> int:
     pid = 100
     while pid in used:
         pid += 1
-    if pid > 254:
-        raise InputError("no free protocol id left (1-254); give the copy an id by hand")
+    if pid > C.PROTOCOL_ID_MAX:
+        raise InputError(f"no free protocol id left ({C.PROTOCOL_ID_MIN}-{C.PROTOCOL_ID_MAX}); "
+                         "give the copy an id by hand")
     return pid

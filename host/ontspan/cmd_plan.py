@@ -12,7 +12,7 @@ import json
 import sys
 from typing import Any
 
-from .cmd_device import _common, connect
+from .cmd_common import _common, connect
 from .device.client import Link
 from .device.codec import Cmd, Status
 from .device.names import names_for, protocol_ids

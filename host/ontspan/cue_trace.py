@@ -14,9 +14,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .firmware.ticks import PERIOD  # the Pico's tick wrap: trace ticks are the sim's
 from .protocols.timeline import END, END_MS, HOLD, IN, KIND_NAMES, OUT, RELEASE, TENSE
 
-PERIOD = 1 << 30
 PHASES = (TENSE, RELEASE, IN, HOLD, OUT)  # the five kinds that must feel different
 
 

@@ -17,10 +17,10 @@ from . import cli
 from .device.client import Link
 from .errors import OntspanError
 from .paths import PROTOCOLS_DIR
+from .shared import C
 from .sim import SimDevice, poll_until
 
 DEMO_PROTOCOL = "pmr-zittend"  # six seated groups, rated before and after
-RATING_STATE = 3  # STATUS state while the ring shows the 0-10 scale
 
 
 def say(msg: str) -> None:
@@ -41,7 +41,7 @@ def wait_state(lk: Link, state: int, timeout: float) -> None:
 
 def rate(dev: SimDevice, lk: Link, value: int, when: str) -> None:
     """Tap `value` times and hold to confirm, as the patient would in the dark."""
-    wait_state(lk, RATING_STATE, 30)
+    wait_state(lk, C.STATE_RATING, 30)  # the ring shows the 0-10 scale
     print(f"   the ring shows the 0-10 scale ({when}); the patient taps {value}x and holds")
     for _ in range(value):
         dev.inject("tap")

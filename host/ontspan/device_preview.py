@@ -20,12 +20,11 @@ from .protocols.compiler import compile_table
 from .protocols.model import Protocol
 
 PLAYER = """
-import config, engine, motor, pixels, table
+import config, engine, motor, pixels, table, ticks
 NIGHT = %(night)r
 UNTIL = %(until)r  # session ms to stop at (None: to the end)
 CFG = config.DEFAULTS
 w = print
-PERIOD = 0x40000000
 
 class Clock:
     def __init__(self):
@@ -33,10 +32,9 @@ class Clock:
     def ticks_ms(self):
         return self.now
     def ticks_add(self, a, b):
-        return (a + b) & 0x3FFFFFFF
+        return ticks.ticks_add(a, b)  # the Pico's 2^30 wrap, firmware/ticks.py
     def ticks_diff(self, a, b):
-        d = (a - b) & 0x3FFFFFFF
-        return d - PERIOD if d >= 0x20000000 else d
+        return ticks.ticks_diff(a, b)
 
 class Ring(pixels.Ring):
     def __init__(self, n):

@@ -140,11 +140,11 @@ def encode_plan(plan: Plan, ids: Mapping[str, int]) -> bytes:
     n = len(plan.moments)
     size = C.PLAN_HEADER + n * C.PLAN_MOMENT + C.PLAN_CRC
     end = C.PLAN_NO_END if plan.end is None else day_number(plan.end)
-    buf = bytearray(C.PLAN_MAGIC + struct.pack("<BBHHHBB", C.PLAN_VERSION, n, size,
+    buf = bytearray(C.PLAN_MAGIC + bytes([C.PLAN_VERSION]) + struct.pack(C.PLAN_HEADER_FIELDS, n, size,
                                                 day_number(plan.start), end, plan.weeks,
                                                 plan.trial_sessions))
     for m in plan.moments:
-        buf += struct.pack("<HBBBB", m.minute, ids[m.protocol], m.days, m.window, 0)
+        buf += _MOMENT.pack(m.minute, ids[m.protocol], m.days, m.window, 0)
     buf += struct.pack("<I", binascii.crc32(buf))
     return bytes(buf)
 
@@ -165,7 +165,7 @@ def plan_error_text(code: int) -> str:
     return _DECODE_ERRORS.get(code, f"error code {code}")
 
 
-_MOMENT = struct.Struct("<HBBBB")  # minute, protocol, days, window, reserved
+_MOMENT = struct.Struct(C.PLAN_MOMENT_FIELDS)
 
 
 def check_bytes(data: bytes) -> int:
@@ -178,7 +178,7 @@ def check_bytes(data: bytes) -> int:
         return C.PLAN_E_MAGIC
     if data[2] != C.PLAN_VERSION:
         return C.PLAN_E_VERSION
-    n, length, start, end, weeks, trial = struct.unpack_from("<BHHHBB", data, C.PLAN_H_COUNT)
+    n, length, start, end, weeks, trial = struct.unpack_from(C.PLAN_HEADER_FIELDS, data, C.PLAN_H_COUNT)
     if length != size or size != C.PLAN_HEADER + n * C.PLAN_MOMENT + C.PLAN_CRC:
         return C.PLAN_E_LENGTH
     if binascii.crc32(data[:-C.PLAN_CRC]) != struct.unpack_from("<I", data, size - 4)[0]:
@@ -188,7 +188,7 @@ def check_bytes(data: bytes) -> int:
         return C.PLAN_E_HEADER
     moments = [_MOMENT.unpack_from(data, C.PLAN_HEADER + i * C.PLAN_MOMENT) for i in range(n)]
     for minute, pid, days, window, reserved in moments:
-        if not (minute < DAY_MINUTES and 1 <= pid <= 254 and 1 <= days <= 0x7F
+        if not (minute < DAY_MINUTES and C.PROTOCOL_ID_MIN <= pid <= C.PROTOCOL_ID_MAX and 1 <= days <= 0x7F
                 and C.PLAN_WINDOW_MIN <= window <= C.PLAN_WINDOW_MAX
                 and minute + window <= DAY_MINUTES and reserved == 0):
             return C.PLAN_E_MOMENT

@@ -79,13 +79,6 @@ cue = ''
 
 def draw():
     ring.render_out()
-    o = ring.out
-    k = 255 // max(1, ring.brightness_cap())
-    cells = []
-    for i in range(ring.n):
-        j = 3 * i
-        cells.append('\\x1b[38;2;%%d;%%d;%%dm\\u25cf' %% (
-            min(255, o[j] * k), min(255, o[j + 1] * k), min(255, o[j + 2] * k)))
     s = eng.elapsed_ms() // 1000
     w('\\r\\x1b[2K %%s  %%2d:%%02d  %%s' %% (
         hal_sim.ring_text(ring.out, ring.n, motor.level), s // 60, s %% 60, cue))

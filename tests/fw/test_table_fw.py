@@ -27,7 +27,7 @@ from fwtables import (
 
 # the error codes as docs/table-format.md numbers them, on purpose not from contract.py
 # (an independent oracle, like fwtables)
-E_OK, E_LENGTH, E_MAGIC, E_VERSION, E_CRC, E_DIRECTORY, E_OPCODE, E_STRUCTURE, E_LIMIT, E_DURATION = range(10)
+E_OK, E_LENGTH, E_MAGIC, E_VERSION, E_CRC, E_DIRECTORY, E_OPCODE, E_STRUCTURE, E_LIMIT, E_DURATION = range(10)  # oracle
 
 PMR = program(op_pmr(2), op_group(0, 30, 200, 2), op_group(1, 60, 250, 1))
 BREATH = program(op_breath(40, 0, 60, 0, 40, 20, 80, 10, ramp_s=60, length=300))

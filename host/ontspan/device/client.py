@@ -158,13 +158,13 @@ class Link(Transport):
         while off < total:
             piece = data[off : off + chunk]
             try:
-                ack = self.request(Cmd.PUT_TABLE_CHUNK, struct.pack("<I", off) + piece)
+                ack = self.request(Cmd.PUT_TABLE_CHUNK, struct.pack(C.TABLE_U32, off) + piece)
             except LinkError as e:
                 if e.status == Status.ERR_OFFSET and len(e.detail) >= 4:
-                    off = struct.unpack_from("<I", e.detail)[0]  # resume where it is
+                    off = struct.unpack_from(C.TABLE_U32, e.detail)[0]  # resume where it is
                     continue
                 raise
-            got = struct.unpack_from("<I", ack)[0]
+            got = struct.unpack_from(C.TABLE_U32, ack)[0]
             if got != off + len(piece):
                 raise OntspanError(f"device acknowledged offset {got}, expected {off + len(piece)}")
             off = got

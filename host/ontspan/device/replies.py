@@ -94,9 +94,9 @@ def describe_error(cmd: int, status: int, detail: bytes) -> str:
     if status == Status.ERR_TABLE_REFUSED and detail:
         text += f": table {TABLE_ERRORS.get(detail[0], f'error {detail[0]}')} check failed"
     elif status in (Status.ERR_OFFSET, Status.ERR_STATE) and len(detail) >= 4:
-        text += f" (device expects offset {struct.unpack_from('<I', detail)[0]})"
+        text += f" (device expects offset {struct.unpack_from(C.TABLE_U32, detail)[0]})"
     elif status == Status.ERR_TOO_LARGE and len(detail) >= 4:
-        text += f" (at most {struct.unpack_from('<I', detail)[0]} bytes)"
+        text += f" (at most {struct.unpack_from(C.TABLE_U32, detail)[0]} bytes)"
     elif status in (Status.ERR_VALUE, Status.ERR_INTERNAL) and detail:
         text += ": " + detail.decode("utf-8", "replace")
     elif status == Status.ERR_STORAGE and detail:
