@@ -11,13 +11,13 @@ only here, never on the device. Schema and migrations: archive_schema.py.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import sqlite3
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from .archive_rows import now_iso
 from .archive_schema import SCHEMA_VERSION, migrate
 from .archive_sessions import EXPORT_FIELDS, Session, SessionQueries, reconstruct
 from .archive_writer import LogWriter, Stored, insert_records
@@ -36,10 +36,6 @@ def default_path() -> Path:
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("ontspan", appauthor=False)) / "archive.sqlite3"
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def epoch_name(epoch: str) -> str:
@@ -202,7 +198,7 @@ class Archive(SessionQueries):
             if seq in chain[-1] and chain[-1][seq][0] != raw:
                 chain.append({})
             chain[-1][seq] = (raw, rec)
-        pulled = _now()
+        pulled = now_iso()
         for dev, chain in logs.items():
             for n, log in enumerate(chain, start=2):
                 ep = f"v1-{n}"
@@ -268,7 +264,7 @@ class Archive(SessionQueries):
         with self.db as db:
             db.execute(
                 "INSERT OR IGNORE INTO devices (device_id, first_seen, last_seen) "
-                "VALUES (?, ?, ?)", (device_id, _now(), _now()))
+                "VALUES (?, ?, ?)", (device_id, now_iso(), now_iso()))
             db.execute(
                 "UPDATE sessions SET wall_s = ? + uptime_s - ?, wall_source = 'uptime' "
                 "WHERE device_id = ? AND epoch = ? AND boot = ? AND wall_s IS NULL",

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from .logformat import NO_MOMENT, NOT_RATED, UNKNOWN_U8, UNKNOWN_U16, Outcome, Record, RecordType
+
+
+def now_iso() -> str:
+    """Now, in UTC, as the archive writes times (to the second)."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def _opt(v: int, unknown: int) -> int | None:

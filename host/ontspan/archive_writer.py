@@ -6,14 +6,28 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from .archive_rows import INSERT_MISSED, INSERT_START, UPSERT_END, missed_row, session_row
+from .archive_rows import INSERT_MISSED, INSERT_START, UPSERT_END, missed_row, now_iso, session_row
 from .errors import OntspanError
 from .logformat import Record, RecordError, RecordType, decode, encode
 
-if TYPE_CHECKING:
-    from .archive import Archive
+
+class Store(Protocol):
+    """What the writer needs of the archive (archive.Archive): its connection and the
+    steps of a pull it leaves to it. A protocol, so the writer does not import it."""
+
+    db: sqlite3.Connection
+
+    def _register(self, db: sqlite3.Connection, device_id: str, epoch: str, reported: str,
+                  note: str | None, pulled: str) -> None: ...
+
+    def _put_names(self, db: sqlite3.Connection, names: Mapping[int, Mapping[int, str]]) -> None: ...
+
+    def _fill_names(self, db: sqlite3.Connection) -> None: ...
+
+    def _reconstruct_wall(self, db: sqlite3.Connection, device_id: str,
+                          boots: set[tuple[str, int]] | None = None) -> None: ...
 
 
 @dataclass
@@ -35,14 +49,12 @@ class LogWriter:
     what arrived.
     """
 
-    def __init__(self, archive: Archive, device_id: str,
+    def __init__(self, archive: Store, device_id: str,
                  names: Mapping[int, Mapping[int, str]] | None, epoch: str, reported: str,
                  note: str | None):
-        from .archive import _now
-
         self.archive, self.db = archive, archive.db
         self.device_id, self.epoch = device_id, epoch
-        self.pulled = _now()
+        self.pulled = now_iso()
         self.stored = Stored()
         self._boots: set[tuple[str, int]] = set()
         self._start = (names, reported, note)
