@@ -7,6 +7,7 @@ import os
 import struct
 import threading
 import time
+import zlib
 
 import pytest
 from conftest import hello_or_none, wait_for
@@ -76,18 +77,23 @@ def test_flash_and_config_set_during_a_session_are_refused(make_sim, capsys):
     rc, _, err = run(capsys, "flash", str(PROTOCOLS_DIR / "pmr-kort.toml"), "--port", p)
     assert rc == 0, err
     before = json.loads(run(capsys, "info", "--port", p, "--json")[1])
+    other = _library("adem-4-6")
+    with _link(dev) as lk:  # an upload begun while idle...
+        lk.request(codec.Cmd.PUT_TABLE_BEGIN, struct.pack("<II", len(other), zlib.crc32(other)))
     rc, _, err = run(capsys, "start", "pmr-kort", "--port", p)
     assert rc == 0, err
     rc, _, err = run(capsys, "flash", str(PROTOCOLS_DIR), "--port", p)
     assert rc == 1 and "upload refused: a session is playing" in err and "previous table" in err
     rc, _, err = run(capsys, "config", "set", "night_cap=30", "--port", p)
     assert rc == 1 and "config not changed: a session is playing" in err
-    with _link(dev) as lk:  # a BEGIN sent before the session still cannot swap the table
+    with _link(dev) as lk:  # ...cannot go on once the session plays: its chunks and commit are refused
         st = lk.status()
         assert st.state == PLAYING and st.protocol == 2
-        with pytest.raises(replies.LinkError) as e:
-            lk.request(codec.Cmd.PUT_TABLE_COMMIT)
-        assert e.value.status == codec.Status.ERR_BUSY
+        for cmd, payload in ((codec.Cmd.PUT_TABLE_CHUNK, struct.pack("<I", 0) + other[:256]),
+                             (codec.Cmd.PUT_TABLE_COMMIT, b"")):
+            with pytest.raises(replies.LinkError) as e:
+                lk.request(cmd, payload)
+            assert e.value.status == codec.Status.ERR_BUSY
         with pytest.raises(replies.LinkError) as e:
             lk.clear_logs(99)
         assert e.value.status == codec.Status.ERR_BUSY
