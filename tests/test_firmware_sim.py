@@ -201,6 +201,11 @@ def test_a_fault_closes_the_session_and_the_app_restarts(make_sim, capsys):
     trace = dev.trace_lines()
     last_m = [ln for ln in trace if ln.startswith("M ")][-1]
     assert last_m.split()[3] == "0"  # the motor was left off
+    struck = max(i for i, ln in enumerate(trace) if ln.startswith("X ") and ln.endswith(" fault"))
+    lit = [ln.split()[2] for ln in trace[:struck] if ln.startswith("F ")]
+    after = [ln.split()[2] for ln in trace[struck:] if ln.startswith("F ")]
+    assert any(int(f, 16) for f in lit)  # the ring was lit while it played
+    assert after and not any(int(f, 16) for f in after)  # dark from the fault on, restart included
     rc, out, err = run(capsys, "info", "--port", dev.port, "--json")
     assert rc == 0 and json.loads(out)["device"]["faults"]["count"] == 1
     rc, out, err = run(capsys, "info", "--port", dev.port)
