@@ -291,3 +291,38 @@ def test_a_new_led_count_drives_the_ring_without_a_reboot(make_sim, capsys):
     frame = wait_for(lambda: [ln for ln in dev.trace_lines()[mark:] if ln.startswith("F ")])
     assert len(frame[-1].split()[2]) == 16 * 6
     assert dev.boots == 1
+
+
+NOON_2026 = 1767268800  # 2026-01-01 12:00 UTC
+
+
+def _ring_peak(dev, since):
+    frames = [ln.split()[2] for ln in dev.trace_lines()[since:] if ln.startswith("F ")]
+    return max((max(bytes.fromhex(f)) for f in frames), default=0)
+
+
+def test_night_hours_and_caps_take_effect_without_a_reboot(make_sim, capsys):
+    dev = _sim(make_sim, speed=10)
+    p = dev.port
+    boots = dev.boots
+    with _link(dev) as lk:
+        lk.put_table(_library("pmr-kort"))
+        lk.set_clock(NOON_2026, 0)
+        assert not lk.status().flags & codec.C.FLAG_NIGHT  # noon, night from 21 to 7
+    for start, night in ((11, True), (13, False)):  # night from 11: noon is night, at once
+        rc, _, err = run(capsys, "config", "set", f"night_start={start}", "--port", p)
+        assert rc == 0, err
+        assert bool(_status(dev).flags & codec.C.FLAG_NIGHT) is night, start
+    peaks = []
+    for cap in (30, 90):  # the ring's bytes follow a new day cap at the next session
+        rc, _, err = run(capsys, "config", "set", f"day_cap={cap}", "--port", p)
+        assert rc == 0, err
+        mark = len(dev.trace_lines())
+        with _link(dev) as lk:
+            lk.start(2)
+        wait_for(lambda m=mark: _ring_peak(dev, m) >= 20, timeout=30)
+        time.sleep(1.0)
+        run(capsys, "stop", "--port", p)
+        peaks.append(_ring_peak(dev, mark))
+    assert peaks[0] <= 30 < peaks[1] <= 90, peaks
+    assert dev.boots == boots  # no reboot along the way
