@@ -59,6 +59,15 @@ class Contract:
     fw_version = "0.0.0"  # str, the firmware release
     table_version = TABLE_VERSION  # table format version the decoder reads
     max_table = TABLE_MAX  # largest table accepted, bytes
+    # Objects a device sets on itself (None here: the contract test asks each is there).
+    # planlink.py: reminders.put(plan bytes, table) -> 0 or a code, .data() -> bytes, .clear()
+    reminders = None
+    # feel.py: engine.touch plays the cue; clk.ticks_ms() times it
+    engine = None
+    clk = None
+    # INFO's live fields (info_dict): storage .table/.selected, log .first_seq/.last_seq
+    storage = None
+    log = None
 
     def busy(self):
         """True while a session plays, is paused or waits for a rating: the busy
