@@ -368,7 +368,7 @@ def boot():
 
 
 def run():
-    recent = [time.ticks_ms()] * _FAULTS_TO_STOP  # ticks of the last faults, oldest first
+    window = faults.Window(time, _FAULTS_TO_STOP, _FAULT_WINDOW_MS)
     count = 0
     while True:
         dev = None
@@ -386,11 +386,8 @@ def run():
         except Exception as e:
             faults.note(dev, e)
             sys.print_exception(e)  # type: ignore[attr-defined]  # MicroPython only
-            now = time.ticks_ms()
-            recent.pop(0)
-            recent.append(now)
             count += 1
-            if count >= _FAULTS_TO_STOP and time.ticks_diff(now, recent[0]) < _FAULT_WINDOW_MS:
+            if window.fault(getattr(dev, "up_s", 0) * 1000):
                 print("ontspan: %d faults within a minute; staying at the REPL "
                       "(ontspan install repairs the firmware)" % _FAULTS_TO_STOP)
                 return

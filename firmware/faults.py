@@ -46,3 +46,42 @@ def note(dev, e):
     except Exception:
         pass
     _count(dev.root, type(e).__name__)
+
+
+_HALF_MS = 0x20000000  # half the ticks period: a wrapped diff means at least this long
+
+
+class Window:
+    """Whether `n` faults fell within `window_ms`, timed on a count that never wraps.
+
+    time.ticks_ms() wraps at 2^30 ms on the Pico (12.4 days): a ticks_diff over
+    more than half of that comes out negative, and faults 6.2-12.4 days apart
+    would look recent. Each gap is the ticks gap when it is plain, at least half
+    the period when it wrapped, and at least as long as the app ran in between.
+    """
+
+    def __init__(self, clock, n, window_ms):
+        self._clock = clock  # ticks_ms and ticks_diff: the time module on the board
+        self._n = n
+        self._window = window_ms
+        self._last = clock.ticks_ms()
+        self._t = 0  # ms since the first start, never wrapping (a heap int after 12 days)
+        self.recent = []  # never-wrapping ms of the last n faults, oldest first
+
+    def fault(self, ran_ms=0):
+        """Count a fault; ran_ms is how long the app ran since it last started.
+        True when this one is the n-th within the window."""
+        clock = self._clock
+        now = clock.ticks_ms()
+        gap = clock.ticks_diff(now, self._last)
+        self._last = now
+        if gap < 0:
+            gap = _HALF_MS
+        if ran_ms > gap:  # the ticks went all the way round at least once
+            gap = ran_ms
+        self._t += gap
+        r = self.recent
+        r.append(self._t)
+        if len(r) > self._n:
+            r.pop(0)
+        return len(r) == self._n and r[-1] - r[0] < self._window

@@ -1,6 +1,8 @@
 # `ontspan feel`: one cue played on the motor now, so therapist and patient can
 # tune the strength together; the chosen strength is kept in the config and
-# every session uses it. Only while no session or rating runs. With FEEL_STYLE
+# every session uses it. Only while idle: FEEL is in the busy guard
+# (service.WHEN_IDLE), saved or not, so it never plays over a session, a pause
+# or a rating and its config write is the guard's decision too. With FEEL_STYLE
 # the cue plays as the style of protocol `count` in the loaded table would.
 import link
 import touch as tc
@@ -27,8 +29,6 @@ def _record(dev, t, kind, count, flags):
 
 def play(dev, kind, count, strength, flags):
     """(status, strength used, ms the cue lasts); status 0 or a link.ERR_* code."""
-    if dev.busy():  # never over a session, a pause or a rating
-        return link.ERR_BUSY, 0, 0
     counted = kind == K_POSITION or kind == FEEL_RATING
     if not counted and kind != FEEL_PAUSE and kind != FEEL_RESUME and (kind < 1 or kind > KIND_COUNT or kind == K_PAUSE):
         return link.ERR_VALUE, 0, 0
@@ -37,7 +37,7 @@ def play(dev, kind, count, strength, flags):
     if buf is None and not counted:
         return link.ERR_NO_PROTOCOL, 0, 0
     if flags & FEEL_SAVE:
-        bad = dev.set_config({"touch_strength": strength})  # flash: only here, while idle
+        bad = dev.set_config({"touch_strength": strength})  # flash: idle only (the busy guard)
         if bad:
             return link.ERR_VALUE, 0, 0
     t.off()

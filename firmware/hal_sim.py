@@ -294,6 +294,7 @@ class Board:
             time.sleep_us(real_us)
 
     def _fault(self):
+        self.trace.write("X %d fault" % self.clock.ticks_ms())  # where it struck (tests read after it)
         raise RuntimeError("injected fault")  # sim only: the app's exception path
 
     def _read_control(self):

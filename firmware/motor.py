@@ -4,18 +4,20 @@
 #   level  0..255 from the cue (touch.py), clipped once to the configured
 #          motor_cap (here, and only here)
 #   duty   duty_u16 = level * 257 (0 -> 0 %, 255 -> 100 %; linear)
-#   kick   from standstill, a level below KICK_BELOW starts with KICK_MS at
-#          KICK_DUTY (about 69 %): a coin ERM does not start below ~2.3 V
+#   kick   from standstill, a level whose duty is below KICK_DUTY (the
+#          minimum start duty, about 69 %; levels below 176) starts with
+#          KICK_MS at KICK_DUTY: a coin ERM does not start below ~2.3 V
 #   trip   a motor on for MAX_ON_MS without a break is switched off until the
 #          cue lets go (set(0)), whatever asked for it
 # Integers only, no allocation: set() and service() run inside cues.
 from micropython import const
 
+DUTY_PER_LEVEL = const(257)  # 255 * 257 = 65535
 KICK_DUTY = const(45000)  # minimum start duty: ~69 % of 65535
 KICK_MS = const(30)
-KICK_BELOW = const(120)  # levels below this get the kick (duty < 30840, 47 %)
+# the lowest level that starts by itself: its duty reaches KICK_DUTY (176 -> 45232)
+KICK_BELOW = const((KICK_DUTY + DUTY_PER_LEVEL - 1) // DUTY_PER_LEVEL)
 MAX_ON_MS = const(8000)
-DUTY_PER_LEVEL = const(257)  # 255 * 257 = 65535
 
 
 def duty_of(level):

@@ -60,10 +60,20 @@ class Contract:
     fw_version = "0.0.0"  # str, the firmware release
     table_version = TABLE_VERSION  # table format version the decoder reads
     max_table = TABLE_MAX  # largest table accepted, bytes
+    # Objects a device sets on itself (None here: the contract test asks each is there).
+    # planlink.py: reminders.put(plan bytes, table) -> 0 or a code, .data() -> bytes, .clear()
+    reminders = None
+    # feel.py: engine.touch plays the cue; clk.ticks_ms() times it
+    engine = None
+    clk = None
+    # INFO's live fields (info_dict): storage .table/.selected, log .first_seq/.last_seq
+    storage = None
+    log = None
 
     def busy(self):
         """True while a session plays, is paused or waits for a rating: the busy
-        guard then refuses table uploads, SET_CONFIG and CLEAR_LOGS."""
+        guard then refuses every command in WHEN_IDLE (uploads, SET_CONFIG,
+        CLEAR_LOGS, the plan, FEEL)."""
         raise NotImplementedError
 
     def info_dict(self):
@@ -254,9 +264,10 @@ def feel(dev, lk, p, out):
 # Everything that writes flash or changes what plays. While dev.busy() (a
 # session plays, is paused or waits for a rating) these are answered ERR_BUSY
 # before they run: on the rp2 a flash erase halts everything for 45-400 ms,
-# and a swapped table would change the session under the patient.
+# and a swapped table would change the session under the patient. FEEL plays
+# on the motor and, with FEEL_SAVE, writes config.json: idle only, saved or not.
 WHEN_IDLE = ("put_table_begin", "put_table_chunk", "put_table_commit", "set_config", "clear_logs",
-             "put_plan", "clear_plan")
+             "put_plan", "clear_plan", "feel")
 
 
 def _when_idle(handler):

@@ -7,13 +7,14 @@ import os
 import struct
 import threading
 import time
+import zlib
 
 import pytest
 from conftest import hello_or_none, wait_for
 from ontspan.cli import main
 from ontspan.device import client, codec, replies
 from ontspan.paths import PROTOCOLS_DIR
-from ontspan.protocols.compiler import compile_table, table_crc
+from ontspan.protocols.compiler import compile_table
 from ontspan.protocols.files import check_paths
 from ontspan.shared import C
 
@@ -77,18 +78,23 @@ def test_flash_and_config_set_during_a_session_are_refused(make_sim, capsys):
     rc, _, err = run(capsys, "flash", str(PROTOCOLS_DIR / "pmr-kort.toml"), "--port", p)
     assert rc == 0, err
     before = json.loads(run(capsys, "info", "--port", p, "--json")[1])
+    other = _library("adem-4-6")
+    with _link(dev) as lk:  # an upload begun while idle...
+        lk.request(codec.Cmd.PUT_TABLE_BEGIN, struct.pack("<II", len(other), zlib.crc32(other)))
     rc, _, err = run(capsys, "start", "pmr-kort", "--port", p)
     assert rc == 0, err
     rc, _, err = run(capsys, "flash", str(PROTOCOLS_DIR), "--port", p)
     assert rc == 1 and "upload refused: a session is playing" in err and "previous table" in err
     rc, _, err = run(capsys, "config", "set", "night_cap=30", "--port", p)
     assert rc == 1 and "config not changed: a session is playing" in err
-    with _link(dev) as lk:  # a BEGIN sent before the session still cannot swap the table
+    with _link(dev) as lk:  # ...cannot go on once the session plays: its chunks and commit are refused
         st = lk.status()
         assert st.state == PLAYING and st.protocol == 2
-        with pytest.raises(replies.LinkError) as e:
-            lk.request(codec.Cmd.PUT_TABLE_COMMIT)
-        assert e.value.status == codec.Status.ERR_BUSY
+        for cmd, payload in ((codec.Cmd.PUT_TABLE_CHUNK, struct.pack("<I", 0) + other[:256]),
+                             (codec.Cmd.PUT_TABLE_COMMIT, b"")):
+            with pytest.raises(replies.LinkError) as e:
+                lk.request(cmd, payload)
+            assert e.value.status == codec.Status.ERR_BUSY
         with pytest.raises(replies.LinkError) as e:
             lk.clear_logs(99)
         assert e.value.status == codec.Status.ERR_BUSY
@@ -129,77 +135,32 @@ def test_motor_cap_set_while_idle_is_the_next_sessions_peak(make_sim, capsys):
     assert max(steady) == 60 * 257  # the duty the Pico's PWM gets: level * 257
 
 
-def test_reflashing_changing_tables_150_times_in_a_row(make_sim):
+def test_reflashing_changing_tables_150_times_in_a_row(make_sim, capsys):
+    from ontspan.device import flash
+
     dev = _sim(make_sim, speed=20)
     names = ["pmr-17", "adem-4-6", "lijf-check", "vertragen-8", "pmr-kort"]
-    tables = [_library(*names[: k + 1]) for k in range(len(names))]
-    with _link(dev) as lk:
+    paths = [[str(PROTOCOLS_DIR / f"{n}.toml") for n in names[: k + 1]] for k in range(len(names))]
+    builds = [flash.build(ps) for ps in paths]
+    ok = 0
+    lk = _link(dev)
+    try:
         for i in range(150):
-            t = tables[i % len(tables)]
-            lk.put_table(t)
+            b = builds[i % len(builds)]
+            if i % 25 == 0:  # the therapist's command itself, on its own connection
+                lk.close()
+                rc, _, err = run(capsys, "flash", *paths[i % len(paths)], "--port", dev.port)
+                assert rc == 0, (i, err)
+                lk = _link(dev)
+            else:  # the pipelined path `ontspan flash` takes (SET_CLOCK, INFO, BEGIN at once)
+                flash.flash(lk, b)
             info = lk.info()
-            assert info["table"]["crc"] == table_crc(t), i
-        assert lk.get_table() == tables[149 % len(tables)]
-
-
-def test_a_paused_minute_is_not_practice_time(make_sim, capsys):
-    dev = _sim(make_sim, speed=20)
-    with _link(dev) as lk:
-        lk.put_table(_library("pmr-kort"))  # no ratings: it plays at once
-        lk.start(2)
-    wait_for(lambda: _status(dev).elapsed_s >= 20, timeout=30)
-    dev.inject("tap")
-    wait_for(lambda: _status(dev).state == PAUSED)
-    with _link(dev) as lk:
-        info = lk.info()
-        t0 = info["clock"]["uptime_s"]
-        wait_for(lambda: lk.info()["clock"]["uptime_s"] >= t0 + 60, timeout=30)
-    dev.inject("tap")
-    wait_for(lambda: _status(dev).state == PLAYING)
-    played = _status(dev).elapsed_s
-    dev.inject("hold")
-    wait_for(lambda: _status(dev).state == IDLE, timeout=30)
-    end = _records(dev)[-1]
-    assert _outcome(end) == OUT_STOPPED
-    assert played <= _actual_s(end) <= played + 10  # the played time: the minute's pause left out
-    assert _actual_s(end) < 60
-
-
-def test_a_long_pause_stops_the_session_as_paused_too_long(make_sim):
-    dev = _sim(make_sim, speed=300)
-    with _link(dev) as lk:
-        lk.put_table(_library("pmr-kort"))  # no ratings: it plays at once
-        lk.start(2)
-    dev.inject("tap")
-    wait_for(lambda: _status(dev).state == PAUSED, timeout=10)
-    wait_for(lambda: _status(dev).state == IDLE, timeout=30)  # 15 device minutes: 3 s here
-    end = _records(dev)[-1]
-    assert _outcome(end) == OUT_PAUSED_LONG
-    assert _actual_s(end) < 60  # not the quarter of an hour it stood paused
-
-
-def test_a_fault_closes_the_session_and_the_app_restarts(make_sim, capsys):
-    dev = _sim(make_sim, speed=20)
-    with _link(dev) as lk:
-        lk.put_table(_library("pmr-kort"))  # no ratings: it plays at once
-        lk.start(2)
-    wait_for(lambda: _status(dev).elapsed_s >= 5, timeout=30)
-    boots = dev.boots
-    dev.inject_fault()
-    wait_for(lambda: (i := _info(dev)) and i["faults"]["count"] == 1, timeout=15)
-    assert dev.boots == boots  # restarted inside the firmware, not by the launcher
-    info = _info(dev)
-    assert info["faults"]["last"] == "RuntimeError"
-    end = _records(dev)[-1]
-    assert _outcome(end) == OUT_FAULT and _actual_s(end) >= 5  # not "cut by power"
-    assert _status(dev).state == IDLE
-    trace = dev.trace_lines()
-    last_m = [ln for ln in trace if ln.startswith("M ")][-1]
-    assert last_m.split()[3] == "0"  # the motor was left off
-    rc, out, err = run(capsys, "info", "--port", dev.port, "--json")
-    assert rc == 0 and json.loads(out)["device"]["faults"]["count"] == 1
-    rc, out, err = run(capsys, "info", "--port", dev.port)
-    assert rc == 0 and "1 restart(s) after an error, last: RuntimeError" in out
+            assert info["table"]["crc"] == b.crc, i
+            assert sorted(info["protocols"]) == sorted(p.id for p in b.protocols), i
+            ok += 1
+    finally:
+        lk.close()
+    assert ok == 150
 
 
 def _info(dev):
@@ -281,3 +242,38 @@ def test_a_new_led_count_drives_the_ring_without_a_reboot(make_sim, capsys):
     frame = wait_for(lambda: [ln for ln in dev.trace_lines()[mark:] if ln.startswith("F ")])
     assert len(frame[-1].split()[2]) == 16 * 6
     assert dev.boots == 1
+
+
+NOON_2026 = 1767268800  # 2026-01-01 12:00 UTC
+
+
+def _ring_peak(dev, since):
+    frames = [ln.split()[2] for ln in dev.trace_lines()[since:] if ln.startswith("F ")]
+    return max((max(bytes.fromhex(f)) for f in frames), default=0)
+
+
+def test_night_hours_and_caps_take_effect_without_a_reboot(make_sim, capsys):
+    dev = _sim(make_sim, speed=10)
+    p = dev.port
+    boots = dev.boots
+    with _link(dev) as lk:
+        lk.put_table(_library("pmr-kort"))
+        lk.set_clock(NOON_2026, 0)
+        assert not lk.status().flags & codec.C.FLAG_NIGHT  # noon, night from 21 to 7
+    for start, night in ((11, True), (13, False)):  # night from 11: noon is night, at once
+        rc, _, err = run(capsys, "config", "set", f"night_start={start}", "--port", p)
+        assert rc == 0, err
+        assert bool(_status(dev).flags & codec.C.FLAG_NIGHT) is night, start
+    peaks = []
+    for cap in (30, 90):  # the ring's bytes follow a new day cap at the next session
+        rc, _, err = run(capsys, "config", "set", f"day_cap={cap}", "--port", p)
+        assert rc == 0, err
+        mark = len(dev.trace_lines())
+        with _link(dev) as lk:
+            lk.start(2)
+        wait_for(lambda m=mark: _ring_peak(dev, m) >= 20, timeout=30)
+        time.sleep(1.0)
+        run(capsys, "stop", "--port", p)
+        peaks.append(_ring_peak(dev, mark))
+    assert peaks[0] <= 30 < peaks[1] <= 90, peaks
+    assert dev.boots == boots  # no reboot along the way

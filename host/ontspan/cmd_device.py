@@ -88,16 +88,13 @@ def device_summary(lk: Link) -> dict[str, Any]:
     crc = table_crc_of(info)
     names = load_names(dev_id, crc)
     protos = [named(i, names) for i in protocol_ids(info)]
-    table = info.get("table")
-    if not isinstance(table, dict):
-        table = {}
     return {
         "port": lk.port,
         "device_id": dev_id,
         "firmware": h.firmware,
         "link_version": f"{h.link_major}.{h.link_minor}",
         "table_format": h.table_version,
-        "table": {"crc": crc, "size": table.get("size"), "names_known": bool(names)},
+        "table": {"crc": crc, "size": info["table"]["size"], "names_known": bool(names)},
         "protocols": protos,
         "device": info,
     }
@@ -127,12 +124,11 @@ def cmd_info(args: argparse.Namespace) -> int:
     _say(f"state     {st.state_name}; {flag_names(st.flags)}; {st.log_count} log record(s)")
     if doc["reminders_wait_for_clock"]:
         _say(f"plan      {WAIT_TEXT}")
-    heap = doc["device"].get("heap")
-    if heap:  # firmware before 0.2 does not report it
-        _say(f"heap      {heap['free']} bytes free, {heap['used']} in use (after a collect)")
-    faults = doc["device"].get("faults") or {}
-    if faults.get("count"):
-        _say(f"faults    {faults['count']} restart(s) after an error, last: {faults.get('last')}")
+    heap = doc["device"]["heap"]
+    _say(f"heap      {heap['free']} bytes free, {heap['used']} in use (after a collect)")
+    faults = doc["device"]["faults"]
+    if faults["count"]:
+        _say(f"faults    {faults['count']} restart(s) after an error, last: {faults['last']}")
     return EXIT_OK
 
 

@@ -10,7 +10,7 @@ from ontspan.mpy import HEAPSIZE
 # 50 KB in use). The 64-bit unix port's objects are about twice as large: the same
 # firmware takes ~120 KB here, so this heap leaves the app the Pico's free heap.
 HEAP = HEAPSIZE  # the sim's heap: what a Pico leaves free
-ROUNDS = 150
+ROUNDS = 1000  # about 8 s on a 2-core machine; bench/firmware.py reports the same count
 
 
 def tables():

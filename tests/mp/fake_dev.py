@@ -5,6 +5,8 @@
 import binascii
 
 import config
+import engine
+import fakes
 import link
 import service
 from contract import FIRMWARE_VERSION, TABLE_MAX, TABLE_VERSION
@@ -35,6 +37,23 @@ class _Storage:
         return _Ids([1, 2]) if self._dev.table else None
 
 
+class _Reminders:
+    """The plan room's calls (planlink.py): a plan kept as bytes, never checked."""
+
+    def __init__(self):
+        self.plan = b""
+
+    def put(self, data, table):
+        self.plan = bytes(data)
+        return 0
+
+    def data(self):
+        return self.plan
+
+    def clear(self):
+        self.plan = b""
+
+
 class FakeDev(service.Contract):
     fw_version = FIRMWARE_VERSION
     table_version = TABLE_VERSION
@@ -43,6 +62,9 @@ class FakeDev(service.Contract):
     def __init__(self):
         self.log = _Calls()
         self.storage = _Storage(self)
+        self.clk = fakes.Clock()
+        self.engine = engine.Engine(fakes.Ring(), fakes.Motor(self.clk), self.clk)  # FEEL's touch
+        self.reminders = _Reminders()
         self.up_s = 0
         self.cfg_ok = True
         self.table = b""

@@ -62,21 +62,17 @@ def load_names(device_id: str, crc: str | None) -> dict[str, Any]:
 
 
 def table_crc_of(info: dict[str, Any]) -> str | None:
-    """The live table's CRC from an INFO reply, as 8 hex digits; None without a table."""
-    t = info.get("table")
-    crc = t.get("crc") if isinstance(t, dict) else info.get("table_crc")
-    if isinstance(crc, int):
-        return f"{crc:08x}"
-    return str(crc) if crc else None
+    """The live table's CRC from an INFO reply (replies.parse_info), 8 hex digits; None without a table."""
+    crc: str | None = info["table"]["crc"]
+    return crc
 
 
 def protocol_ids(info: dict[str, Any]) -> list[int]:
-    ids = info.get("protocols", info.get("ids", []))
-    return [int(i) for i in ids] if isinstance(ids, list) else []
+    return [int(i) for i in info["protocols"]]
 
 
 def device_id_of(info: dict[str, Any]) -> str:
-    return str(info.get("device_id") or info.get("id") or "unknown")
+    return str(info["device_id"])
 
 
 def named(pid: int, names: dict[str, Any]) -> dict[str, Any]:
