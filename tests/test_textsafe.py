@@ -132,7 +132,8 @@ def test_info_and_status_escape_names_from_the_device(monkeypatch, capsys):
     monkeypatch.setattr(cmd_device, "connect", lambda args: contextlib.nullcontext(lk))
     monkeypatch.setattr(cmd_device, "device_summary", lambda lk: {
         "device_id": "pico\x1b[2J", "port": "/dev/tty\x07", "firmware": "0.3",
-        "link_version": "1.0", "table_format": 2, "device": {},
+        "link_version": "1.0", "table_format": 2,
+            "device": {"heap": {"free": 90000, "used": 140000}, "faults": {"count": 0, "last": None}},
         "table": {"crc": "5eed5eed", "size": 100},
         "protocols": [{"id": 2, "name": "pmr\x1b[31m", "title": "Kort\u202e"}]})
     args = types.SimpleNamespace(json=False)
