@@ -1,11 +1,12 @@
 """Every standard protocol, whole, day and night, played by the real firmware on
 the sim on exact device time is the device preview's session: the same edges,
-none late, the same light at every frame and the same motor pulses to the ms
-(cue_trace.differences with no window at all).
+the same light at every frame and the same motor pulses, each within the
+trace's own resolution of 1 ms (cue_trace.differences with a 1 ms window).
 
 The session is started at 1x and at once lived through inside a jump (hal_sim:
 the clock is frozen and each sleep's time passes exactly as asked), so no stall of
-this machine can move a cue. That holds once the jump has begun before the first
+this machine can move a cue. (Its START edge is stamped at 1x, so the session's
+zero may sit up to a ms from the engine's: the 1 ms.) That holds once the jump has begun before the first
 thing the session does after its START edge; the trace shows whether it did, and
 a start that the machine let run ahead is played again. What the firmware does
 on a scaled wall clock, a loop pass late, is judged by what is felt in
@@ -23,6 +24,7 @@ from test_cues_sim import DAY, NIGHT, _library
 
 JUMP_S = 14 * 86400  # past the 2^30 ms tick wrap: the session's ticks may wrap too
 TRIES = 3
+MS = 1  # the trace's resolution
 
 
 def on_exact_time(lines: list[str]) -> bool:
@@ -90,8 +92,9 @@ def test_every_protocol_on_exact_time_is_the_preview(tmp_path):
         for p in protos:
             [s] = sessions[p.name]
             want = play(p, night=mode == "night")
-            assert s.edges == want.edges, (p.name, mode)
-            bad += [f"{p.name} {mode}: {d}" for d in differences(s, want, late_ms=0, early_ms=0)]
+            assert [e[1:] for e in s.edges] == [e[1:] for e in want.edges], (p.name, mode)
+            assert all(abs(a[0] - b[0]) <= MS for a, b in zip(s.edges, want.edges, strict=True)), p.name
+            bad += [f"{p.name} {mode}: {d}" for d in differences(s, want, late_ms=MS, early_ms=MS)]
     assert not bad, bad
 
 
