@@ -11,8 +11,10 @@ from ontspan.device import client
 from ontspan.device_preview import play
 from ontspan.paths import PROTOCOLS_DIR
 from ontspan.protocols.parser import load_protocol
+from ontspan.shared import C
 
 PERIOD = 1 << 30
+NOON = 1_796_000_000 - 1_796_000_000 % 86400 + 12 * 3600  # 12:00 UTC
 
 
 @pytest.fixture(autouse=True)
@@ -33,8 +35,13 @@ def test_a_session_inside_a_jump_plays_as_the_preview(make_sim):
             lk.hello()
             return fn(lk)
 
+    # noon, not this computer's time: a session across 07:00 would change from night to day
+    ask(lambda lk: lk.set_clock(NOON, 0))
+    dev.jump(10)  # the room's day/night decision settles before the session
+    dev.jump(10)
     before = ask(lambda lk: (lk.get_clock().epoch, lk.info()["clock"]["uptime_s"]))
-    night = ask(lambda lk: bool(lk.status().flags & 4))  # flash set the clock: by its hour
+    night = ask(lambda lk: bool(lk.status().flags & C.FLAG_NIGHT))
+    assert not night
     assert main(["start", "adem-4-6", "--port", dev.port]) == 0
     span = 20 * 86400  # past the 2^30 ms tick wrap, twice the ticks_diff range
     dev.jump(span)
