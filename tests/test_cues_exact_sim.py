@@ -12,15 +12,13 @@ a start that the machine let run ahead is played again. What the firmware does
 on a scaled wall clock, a loop pass late, is judged by what is felt in
 tests/test_cues_sim.py."""
 
-import threading
-
 from conftest import hello_or_none, wait_for
 from ontspan.cue_trace import differences, parse
 from ontspan.device import client as L
 from ontspan.device_preview import play
 from ontspan.protocols.compiler import compile_table
 from ontspan.sim import SimDevice
-from test_cues_sim import DAY, NIGHT, _library
+from test_cues_sim import _library, day_and_night
 
 JUMP_S = 14 * 86400  # past the 2^30 ms tick wrap: the session's ticks may wrap too
 TRIES = 3
@@ -71,23 +69,9 @@ def _play_exact(state, epoch, protos):
 
 def test_every_protocol_on_exact_time_is_the_preview(tmp_path):
     protos = _library()
-    got: dict[str, object] = {}
-
-    def run(mode, epoch):
-        try:
-            got[mode] = _play_exact(tmp_path / mode, epoch, protos)
-        except BaseException as e:  # noqa: BLE001  # reported below, in the test's thread
-            got[mode] = e
-
-    threads = [threading.Thread(target=run, args=m) for m in (("day", DAY), ("night", NIGHT))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    got = day_and_night(lambda mode, epoch: _play_exact(tmp_path / mode, epoch, protos))
     bad = []
     for mode, sessions in got.items():
-        if isinstance(sessions, BaseException):
-            raise sessions
         assert isinstance(sessions, dict)
         for p in protos:
             [s] = sessions[p.name]

@@ -125,31 +125,37 @@ def protos():
     return _library()
 
 
-@pytest.fixture(scope="module")
-def recorded(tmp_path_factory, protos):
+def day_and_night(play):
+    """play(mode, epoch) for a day sim and a night sim side by side; {mode: result}.
+    An error in either comes out here, in the caller's thread."""
     out: dict[str, object] = {}
-    shm = SHM.is_dir() and shutil.disk_usage(SHM).free > 64 << 20
-    base = Path(tempfile.mkdtemp(prefix="ontspan-cues-", dir=SHM)) if shm else tmp_path_factory.mktemp("cues")
 
-    def rec(mode, epoch):
+    def run(mode, epoch):
         try:
-            out[mode] = _record(base / mode, epoch, protos)
-        except BaseException as e:  # noqa: BLE001  # reported below, in the test's thread
+            out[mode] = play(mode, epoch)
+        except BaseException as e:  # noqa: BLE001  # raised below
             out[mode] = e
 
-    threads = [threading.Thread(target=rec, args=m) for m in (("day", DAY), ("night", NIGHT))]
-    try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    finally:
-        if shm:
-            shutil.rmtree(base, ignore_errors=True)
+    threads = [threading.Thread(target=run, args=m) for m in (("day", DAY), ("night", NIGHT))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
     for v in out.values():
         if isinstance(v, BaseException):
             raise v
     return out
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory, protos):
+    shm = SHM.is_dir() and shutil.disk_usage(SHM).free > 64 << 20
+    base = Path(tempfile.mkdtemp(prefix="ontspan-cues-", dir=SHM)) if shm else tmp_path_factory.mktemp("cues")
+    try:
+        return day_and_night(lambda mode, epoch: _record(base / mode, epoch, protos))
+    finally:
+        if shm:
+            shutil.rmtree(base, ignore_errors=True)
 
 
 def test_cues_day_and_night_on_the_sim(recorded, protos):
