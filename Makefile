@@ -30,7 +30,7 @@ $(STAMP): requirements-dev.txt requirements-stubs.txt pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m ontspan.demo --speed $(SPEED)
+	$(BIN)/python -m ontspan.cli.demo --speed $(SPEED)
 
 sim: $(STAMP)
 	$(BIN)/ontspan sim --speed $(SPEED)
@@ -45,7 +45,7 @@ lint: $(STAMP) firmware
 
 # bytecode-only .mpy (no -march): the files `ontspan install` ships, for the Pico and the sim alike
 firmware: $(STAMP)
-	$(BIN)/python -m ontspan.install build/firmware
+	$(BIN)/python -m ontspan.device.install build/firmware
 
 bench: $(STAMP) firmware
 	$(BIN)/python -m bench

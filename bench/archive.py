@@ -13,10 +13,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ontspan.archive import Archive
+from ontspan.archive.pull import pull
+from ontspan.archive.store import Archive
 from ontspan.device.client import Link
-from ontspan.pull import pull
-from ontspan.sim import SimDevice
+from ontspan.sim.device import SimDevice
 
 from .common import metric, sim_link
 from .logs import _prefill, _pull_raw
@@ -96,7 +96,7 @@ def run(quick: bool = False):
 def _report_png():
     """The report of a two-week trial rendered by headless chromium."""
     from ontspan.logformat import Outcome
-    from ontspan.report import build_html
+    from ontspan.report.page import build_html
     from render_report import chromium, render_png
     from synth_logs import session
 

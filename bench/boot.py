@@ -3,7 +3,7 @@
 import statistics
 import tempfile
 
-from ontspan import install
+from ontspan.device import install
 from ontspan.mpy import run_code
 from ontspan.paths import FIRMWARE_DIR
 

@@ -19,13 +19,13 @@ import os
 import tempfile
 from pathlib import Path
 
-from ontspan.cli import main as cli_main
+from ontspan.cli.main import main as cli_main
 from ontspan.device import transport
 from ontspan.mpy import run_code
 from ontspan.paths import PROTOCOLS_DIR
 from ontspan.protocols.compiler import compile_table
 from ontspan.protocols.files import check_paths
-from ontspan.sim import SimDevice
+from ontspan.sim.device import SimDevice
 
 from .common import PICO_FREE_HEAP, REPO, PortProxy, library, metric, sim_link
 

@@ -74,7 +74,7 @@ def sim_link(sim, timeout: float = 30.0):
     its boot animation); SystemExit if it never does."""
     from ontspan.device.client import Link
     from ontspan.errors import OntspanError
-    from ontspan.sim import poll_until
+    from ontspan.sim.device import poll_until
 
     def answered():
         try:

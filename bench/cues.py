@@ -8,10 +8,10 @@ time and stretches the pulse then playing)."""
 import tempfile
 from pathlib import Path
 
-from ontspan.cue_trace import motor_on_ms, summarise
-from ontspan.device_preview import play
 from ontspan.mpy import run_code
 from ontspan.paths import PROTOCOLS_DIR
+from ontspan.preview.device import play
+from ontspan.preview.trace import motor_on_ms, summarise
 from ontspan.protocols.files import check_paths
 
 from .common import metric

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ontspan.device.client import Link
 from ontspan.mpy import run_code
-from ontspan.sim import SimDevice
+from ontspan.sim.device import SimDevice
 
 from .common import PICO_FREE_HEAP, metric
 

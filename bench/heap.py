@@ -24,11 +24,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from ontspan import install
+from ontspan.device import install
 from ontspan.device.client import Link
 from ontspan.mpy import run_code
 from ontspan.paths import FIRMWARE_DIR
-from ontspan.sim import HEAPSIZE, SimDevice
+from ontspan.sim.device import HEAPSIZE, SimDevice
 
 from bench.common import metric
 

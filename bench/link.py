@@ -19,7 +19,7 @@ from ontspan.device.client import Link
 from ontspan.device.codec import MAX_PAYLOAD, Cmd, encode_body, encode_frame
 from ontspan.protocols.compiler import compile_table
 from ontspan.shared import C
-from ontspan.sim import SimDevice
+from ontspan.sim.device import SimDevice
 
 from .common import PortProxy, by_name, edge_lines, library, metric, percentile, sim_link
 

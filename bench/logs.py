@@ -9,12 +9,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import serial
-from ontspan.archive import Archive
+from ontspan.archive.pull import pull
+from ontspan.archive.store import Archive
 from ontspan.device.client import LOG_BATCH, Link
 from ontspan.logformat import decode
 from ontspan.mpy import run_code
-from ontspan.pull import pull
-from ontspan.sim import HEAPSIZE, SimDevice
+from ontspan.sim.device import HEAPSIZE, SimDevice
 
 from .boot import CODE as BOOT_CODE
 from .common import metric

@@ -12,7 +12,7 @@ from ontspan.mpy import run_code
 from ontspan.paths import FIRMWARE_DIR, micropython_binary
 from ontspan.protocols.compiler import compile_table
 from ontspan.protocols.timeline import edges as rule_edges
-from ontspan.sim import HEAPSIZE, SimDevice
+from ontspan.sim.device import HEAPSIZE, SimDevice
 
 from .common import (
     REPO,

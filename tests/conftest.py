@@ -56,7 +56,7 @@ def mpy() -> MicroPython:
 @pytest.fixture
 def make_sim(tmp_path):
     """Start simulated devices (real firmware, MicroPython, pty); all stopped at teardown."""
-    from ontspan.sim import SimDevice
+    from ontspan.sim.device import SimDevice
 
     started: list[SimDevice] = []
 
@@ -76,7 +76,7 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.05):
 
     The timeout only bounds the wait for something that should happen (generous, so
     a busy machine never fails a test); it never judges how fast it happened."""
-    from ontspan.sim import poll_until
+    from ontspan.sim.device import poll_until
 
     value = poll_until(predicate, timeout, interval)
     if value is None:

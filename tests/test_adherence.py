@@ -4,9 +4,9 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-from ontspan.adherence import LATE, MISSED, ON_TIME, PENDING, adherence
-from ontspan.archive import Session
-from ontspan.plan_check import parse_plan
+from ontspan.archive.store import Session
+from ontspan.plan.check import parse_plan
+from ontspan.report.adherence import LATE, MISSED, ON_TIME, PENDING, adherence
 
 PLAN, _ = parse_plan("""\
 [plan]
@@ -113,8 +113,8 @@ def test_a_window_that_closed_unanswered_is_missed_until_practice_comes() -> Non
 
 def test_report_with_a_plan_file(tmp_path, capsys) -> None:
     """Through the CLI: archive records (log v2, with moments and a MISSED record)."""
-    from ontspan.archive import Archive
-    from ontspan.cli import main
+    from ontspan.archive.store import Archive
+    from ontspan.cli.main import main
     from ontspan.logformat import NOT_RATED, Outcome, Record, RecordType
     from synth_logs import SYNTH_TABLE_CRC, session
 

@@ -7,10 +7,10 @@ import json
 import sqlite3
 
 import pytest
-from ontspan.archive import SCHEMA_VERSION, Archive, reconstruct
+from ontspan.archive.pull import pull
+from ontspan.archive.store import SCHEMA_VERSION, Archive, reconstruct
 from ontspan.errors import InputError, OntspanError
 from ontspan.logformat import Outcome, encode
-from ontspan.pull import pull
 from synth_logs import FakeLink, raw, session
 
 T0 = dt.datetime(2025, 3, 3, 21, 30).astimezone()
@@ -144,7 +144,7 @@ def test_schema_version_and_migration(tmp_path):
 
 
 def test_default_path_env(tmp_path, monkeypatch):
-    from ontspan.archive import default_path
+    from ontspan.archive.store import default_path
     monkeypatch.setenv("ONTSPAN_ARCHIVE", str(tmp_path / "x.db"))
     assert default_path() == tmp_path / "x.db"
 

@@ -5,10 +5,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from ontspan.archive import SCHEMA_VERSION, Archive
-from ontspan.cli import main
+from ontspan.archive.pull import pull
+from ontspan.archive.store import SCHEMA_VERSION, Archive
+from ontspan.cli.main import main
 from ontspan.logformat import encode
-from ontspan.pull import pull
 from synth_logs import FakeLink, raw, session
 
 T0 = dt.datetime(2026, 11, 2, 21, 30).astimezone()

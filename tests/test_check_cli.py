@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from ontspan.cli import main
+from ontspan.cli.main import main
 from ontspan.paths import PROTOCOLS_DIR
 from ontspan.protocols.compiler import table_crc
 from ontspan.protocols.decoder import decode_table

@@ -13,11 +13,11 @@ on a scaled wall clock, a loop pass late, is judged by what is felt in
 tests/test_cues_sim.py."""
 
 from conftest import hello_or_none, wait_for
-from ontspan.cue_trace import differences, parse
 from ontspan.device import client as L
-from ontspan.device_preview import play
+from ontspan.preview.device import play
+from ontspan.preview.trace import differences, parse
 from ontspan.protocols.compiler import compile_table
-from ontspan.sim import SimDevice
+from ontspan.sim.device import SimDevice
 from test_cues_sim import _library, day_and_night
 
 JUMP_S = 14 * 86400  # past the 2^30 ms tick wrap: the session's ticks may wrap too

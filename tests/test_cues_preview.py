@@ -5,9 +5,9 @@ out dims, tense fills, release fades; every phase edge felt at once, five
 rhythms, pulses and gaps long enough for an ERM coin motor to render."""
 
 import pytest
-from ontspan.cue_trace import PHASES, light_faults, signatures, summarise, touch_faults
-from ontspan.device_preview import play
 from ontspan.paths import PROTOCOLS_DIR
+from ontspan.preview.device import play
+from ontspan.preview.trace import PHASES, light_faults, signatures, summarise, touch_faults
 from ontspan.protocols.files import check_paths
 from ontspan.protocols.timeline import KIND_NAMES, edges
 
@@ -60,7 +60,7 @@ def test_five_rhythms_everywhere(played):
 
 def test_gentle_by_default(played):
     # a gentle device is mostly still: under 10 % of a session's time on
-    from ontspan.cue_trace import motor_on_ms
+    from ontspan.preview.trace import motor_on_ms
 
     for (name, _), s in played.items():
         assert motor_on_ms(s) * 10 < s.end_ms, name
@@ -72,7 +72,7 @@ def test_differences_catch_what_a_patient_would_notice(played):
     # the RELEASE pulse 300 ms too long that a stalled sim once wrote
     from dataclasses import replace
 
-    from ontspan.cue_trace import differences
+    from ontspan.preview.trace import differences
 
     s = played[("pmr-kort", False)]
     assert not differences(s, s, late_ms=60)
@@ -107,8 +107,8 @@ def test_picture_labels_never_overlap(name):
     # the motor track under the light track; block labels and group names
     # overlap neither each other nor either track; pmr-17's 17 groups all fit
     import matplotlib.pyplot as plt
-    from ontspan.preview_picture import figure
-    from ontspan.terminal_preview import block_names
+    from ontspan.preview.picture import figure
+    from ontspan.preview.terminal import block_names
 
     proto = next(p for p in PROTOS if p.name == name)
     names = block_names(proto)

@@ -25,7 +25,9 @@ from pathlib import Path
 
 import pytest
 from conftest import hello_or_none, wait_for
-from ontspan.cue_trace import (
+from ontspan.device import client as L
+from ontspan.paths import PROTOCOLS_DIR
+from ontspan.preview.trace import (
     PHASES,
     light_faults,
     parse,
@@ -33,13 +35,11 @@ from ontspan.cue_trace import (
     summarise,
     touch_faults,
 )
-from ontspan.device import client as L
-from ontspan.paths import PROTOCOLS_DIR
 from ontspan.protocols.compiler import compile_table
 from ontspan.protocols.files import check_paths
 from ontspan.protocols.timeline import KIND_NAMES, edges
 from ontspan.shared import C
-from ontspan.sim import SimDevice
+from ontspan.sim.device import SimDevice
 
 SPEED = 10
 WHOLE = ("adem-4-7-8", "pmr-kort")

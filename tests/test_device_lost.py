@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import hello_or_none, wait_for
-from ontspan.archive import Archive
+from ontspan.archive.store import Archive
 from ontspan.device import client as L
 from ontspan.paths import PROTOCOLS_DIR
 from ontspan.protocols.compiler import compile_table
@@ -178,7 +178,7 @@ class _Port:
 
 @pytest.mark.parametrize("fail", ["timeout", "eio", "termios", "in_waiting"])
 def test_loss_guard_makes_every_port_failure_one_device_lost(fail, capsys):
-    from ontspan.cli import main
+    from ontspan.cli.main import main
     from ontspan.device.lossguard import LossGuard
     from ontspan.errors import DeviceLost
 
@@ -187,7 +187,7 @@ def test_loss_guard_makes_every_port_failure_one_device_lost(fail, capsys):
         guard.write(b"x")
         guard.in_waiting  # noqa: B018  (the property itself fails)
     # and through the CLI: one line, exit 1
-    import ontspan.cmd_device as cd
+    import ontspan.cli.device as cd
 
     real = cd.connect
 

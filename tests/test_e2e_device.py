@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 from conftest import hello_or_none, wait_for
-from ontspan import install
-from ontspan.cli import main
-from ontspan.device import client, codec
+from ontspan.cli.main import main
+from ontspan.device import client, codec, install
 from ontspan.errors import OntspanError
 from ontspan.paths import FIRMWARE_DIR, PROTOCOLS_DIR
 from ontspan.protocols.compiler import compile_table, table_crc
@@ -133,7 +132,7 @@ def test_clock_and_config(sim, capsys):
 def test_cli_in_a_subprocess(sim):
     env = dict(os.environ, ONTSPAN_PORT=sim.port)
     res = subprocess.run(
-        [sys.executable, "-m", "ontspan.cli", "info", "--json"],
+        [sys.executable, "-m", "ontspan.cli.main", "info", "--json"],
         capture_output=True,
         text=True,
         env=env,
@@ -143,7 +142,7 @@ def test_cli_in_a_subprocess(sim):
     doc = json.loads(res.stdout)
     assert doc["table"]["crc"] is None and doc["protocols"] == []
     res = subprocess.run(
-        [sys.executable, "-m", "ontspan.cli", "start", "1"],
+        [sys.executable, "-m", "ontspan.cli.main", "start", "1"],
         capture_output=True,
         text=True,
         env=env,
@@ -155,7 +154,7 @@ def test_cli_in_a_subprocess(sim):
         == "ontspan: no protocol 1 on the device (it has: none: flash a table first)"
     )
     traced = subprocess.run(
-        [sys.executable, "-m", "ontspan.cli", "status", "--trace"],
+        [sys.executable, "-m", "ontspan.cli.main", "status", "--trace"],
         capture_output=True,
         text=True,
         env=env,

@@ -4,8 +4,8 @@ kept in the device's config and used by every session after it."""
 
 import pytest
 from conftest import hello_or_none, wait_for
-from ontspan.cli import main
-from ontspan.cue_trace import PERIOD
+from ontspan.cli.main import main
+from ontspan.preview.trace import PERIOD
 
 SPEED = 5
 

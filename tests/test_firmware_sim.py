@@ -11,7 +11,7 @@ import zlib
 
 import pytest
 from conftest import hello_or_none, wait_for
-from ontspan.cli import main
+from ontspan.cli.main import main
 from ontspan.device import client, codec, replies
 from ontspan.paths import PROTOCOLS_DIR
 from ontspan.protocols.compiler import compile_table

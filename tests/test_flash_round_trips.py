@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from conftest import hello_or_none, wait_for
-from ontspan.cli import main
+from ontspan.cli.main import main
 from ontspan.device import client
 from ontspan.device.codec import Cmd
 from ontspan.device.names import table_crc_of

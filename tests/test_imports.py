@@ -1,5 +1,6 @@
-"""No import circle, in the host package or the firmware: every import counts,
-the ones inside functions too (they hide a circle from Python, not from a reader)."""
+"""No import circle, in the host package or the firmware, and the host's layers
+import one way only: every import counts, the ones inside functions too (they
+hide a circle from Python, not from a reader)."""
 
 import ast
 from pathlib import Path
@@ -9,12 +10,12 @@ HOST = REPO / "host" / "ontspan"
 FIRMWARE = REPO / "firmware"
 
 
-def _host_graph() -> dict[str, set[str]]:
+def _host_graph(host: Path = HOST) -> dict[str, set[str]]:
     """ontspan.a.b -> the ontspan modules it imports (relative imports resolved;
     ontspan.firmware is the firmware folder)."""
     mods = {}
-    for p in HOST.rglob("*.py"):
-        parts = ["ontspan", *p.relative_to(HOST).with_suffix("").parts]
+    for p in host.rglob("*.py"):
+        parts = ["ontspan", *p.relative_to(host).with_suffix("").parts]
         mods[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = p
     mods |= {f"ontspan.firmware.{p.stem}": p for p in FIRMWARE.glob("*.py")}
     graph: dict[str, set[str]] = {m: set() for m in mods}
@@ -103,3 +104,55 @@ def test_firmware_has_no_import_circle():
 
 def test_a_circle_is_found():
     assert _circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+# The host's layers, lowest first (docs/architecture.md): a package imports its own
+# modules and those of lower rows only; two packages of one row never import each other.
+# "base" is every module directly in ontspan/ (contract, errors, paths, ...) and the firmware.
+LAYERS = [
+    {"base"},
+    {"protocols"},
+    {"plan", "preview", "device"},
+    {"sim", "archive"},
+    {"report"},
+    {"cli", "app"},
+]
+PACKAGES = set().union(*LAYERS) - {"base"}
+
+
+def _package(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[1] in PACKAGES else "base"
+
+
+def _layer_violations(graph: dict[str, set[str]]) -> list[str]:
+    row = {pkg: i for i, pkgs in enumerate(LAYERS) for pkg in pkgs}
+    bad = []
+    for m, targets in graph.items():
+        a = _package(m)
+        for t in sorted(targets):
+            b = _package(t)
+            if a != b and row[b] >= row[a]:
+                bad.append(f"{m} imports {t}: {a} may not import {b}")
+    return bad
+
+
+def test_every_host_package_has_a_layer():
+    packages = {p.name for p in HOST.iterdir() if (p / "__init__.py").exists()}
+    assert packages <= PACKAGES, packages - PACKAGES
+
+
+def test_host_imports_flow_down_the_layers():
+    assert _layer_violations(_host_graph()) == []
+
+
+def test_a_planted_cli_import_in_the_library_is_found(tmp_path):
+    import shutil
+
+    host = tmp_path / "ontspan"
+    shutil.copytree(HOST, host, ignore=shutil.ignore_patterns("__pycache__"))
+    page = host / "report" / "page.py"
+    page.write_text(page.read_text() + "\n\ndef _planted():\n    from ..cli import main  # noqa\n")
+    bad = _layer_violations(_host_graph(host))
+    assert "ontspan.report.page imports ontspan.cli.main: report may not import cli" in bad
+    assert {b.split(" imports ")[0] for b in bad} == {"ontspan.report.page"}

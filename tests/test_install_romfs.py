@@ -6,8 +6,8 @@ import subprocess
 import sys
 
 from conftest import hello_or_none, wait_for
-from ontspan import install
-from ontspan.cli import main
+from ontspan.cli.main import main
+from ontspan.device import install
 from ontspan.device.client import Link
 
 SPEED = 60

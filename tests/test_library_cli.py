@@ -3,7 +3,7 @@
 import json
 
 from ontspan import catalog
-from ontspan.cli import main
+from ontspan.cli.main import main
 from ontspan.protocols.parser import load_protocol
 
 

@@ -12,7 +12,7 @@ import datetime as dt
 
 import pytest
 from conftest import hello_or_none, wait_for
-from ontspan.cli import main
+from ontspan.cli.main import main
 from ontspan.device import client
 from ontspan.paths import PROTOCOLS_DIR
 from ontspan.shared import C

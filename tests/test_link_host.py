@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from ontspan import ports
-from ontspan.device import client, codec, replies
+from ontspan.device import client, codec, ports, replies
 from ontspan.errors import OntspanError
 from ontspan.firmware.contract import FIRMWARE_VERSION
 from ontspan.paths import FIRMWARE_DIR, micropython_binary

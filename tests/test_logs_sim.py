@@ -2,8 +2,8 @@
 
 import pytest
 from conftest import hello_or_none, wait_for
-from ontspan.archive import Archive
-from ontspan.cli import main
+from ontspan.archive.store import Archive
+from ontspan.cli.main import main
 from ontspan.device import client
 from ontspan.paths import PROTOCOLS_DIR
 from ontspan.protocols.compiler import compile_table

@@ -8,7 +8,8 @@ import zlib
 from pathlib import Path
 
 import pytest
-from ontspan.plan import (
+from ontspan.plan.check import is_plan_source, load_plan, parse_plan
+from ontspan.plan.model import (
     EPOCH,
     ERROR_NAMES,
     Moment,
@@ -19,7 +20,6 @@ from ontspan.plan import (
     decode_plan,
     encode_plan,
 )
-from ontspan.plan_check import is_plan_source, load_plan, parse_plan
 from ontspan.shared import C
 
 VECTORS = Path(__file__).parent / "vectors" / "plan"
@@ -295,7 +295,7 @@ def test_day_zero_is_a_monday() -> None:
 
 
 def test_check_command_tells_plans_from_protocols(tmp_path, capsys) -> None:
-    from ontspan.cli import main
+    from ontspan.cli.main import main
 
     good = tmp_path / "plan.toml"
     good.write_text(GOOD)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import hello_or_none, wait_for
-from ontspan.cli import main
+from ontspan.cli.main import main
 from ontspan.device import client
 from ontspan.shared import C
 

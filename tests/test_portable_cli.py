@@ -11,7 +11,7 @@ _BLOCKED = textwrap.dedent(
     import contextlib, io, json, sys
     for name in ("termios", "pty", "fcntl", "tty"):
         sys.modules[name] = None  # import raises ImportError, as on Windows
-    from ontspan import cli
+    from ontspan.cli import main as cli
 
     def run(*argv):
         out, err = io.StringIO(), io.StringIO()

@@ -38,14 +38,14 @@ from dataclasses import dataclass, field
 
 import pytest
 from conftest import wait_for
-from ontspan.archive import Archive
+from ontspan.archive.pull import pull
+from ontspan.archive.store import Archive
 from ontspan.device.client import Link
 from ontspan.errors import OntspanError
 from ontspan.logformat import UNKNOWN_U8, UNKNOWN_U16, Outcome, RecordType, decode
 from ontspan.protocols.compiler import compile_table
 from ontspan.protocols.parser import parse_protocol
 from ontspan.protocols.timeline import duration_ms
-from ontspan.pull import pull
 
 KILLS = int(os.environ.get("ONTSPAN_POWERCUT_KILLS", "40"))
 SEED = int(os.environ.get("ONTSPAN_POWERCUT_SEED", "20240611"))

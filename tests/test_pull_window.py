@@ -5,10 +5,10 @@ seqs that do not follow each other must neither skip nor repeat a record."""
 import datetime as dt
 
 import pytest
-from ontspan.archive import Archive
+from ontspan.archive.pull import pull
+from ontspan.archive.store import Archive
 from ontspan.device.client import LOG_BATCH
 from ontspan.logformat import seq_of
-from ontspan.pull import pull
 from synth_logs import FakeLink, session
 
 T0 = dt.datetime(2026, 11, 2, 21, 30).astimezone()

@@ -3,9 +3,9 @@ is felt as one pulse, and the confirmed value is played back as that many taps
 before it is logged."""
 
 from conftest import hello_or_none, wait_for
-from ontspan.cue_trace import PERIOD
 from ontspan.device import client as L
 from ontspan.logformat import decode
+from ontspan.preview.trace import PERIOD
 from ontspan.protocols.compiler import compile_table
 from ontspan.protocols.parser import load_protocol
 

@@ -6,11 +6,11 @@ import json
 import re
 
 import pytest
-from ontspan.archive import Archive
-from ontspan.cli import main
+from ontspan.archive.store import Archive
+from ontspan.cli.main import main
 from ontspan.errors import InputError
 from ontspan.logformat import Outcome
-from ontspan.report import build_html, summarize, terminal_summary
+from ontspan.report.page import build_html, summarize, terminal_summary
 from synth_logs import SYNTH_TABLE_CRC, session
 
 T0 = dt.datetime(2025, 3, 3, 21, 0).astimezone()
@@ -175,7 +175,7 @@ def test_dutch_and_english(tmp_path, capsys, monkeypatch):
 
 
 def test_outcomes_are_named_in_both_languages(tmp_path):
-    from ontspan.report_text import OUTCOMES
+    from ontspan.report.text import OUTCOMES
 
     with Archive(tmp_path / "a.sqlite3") as ar:
         recs = []
@@ -201,8 +201,8 @@ def test_outcomes_are_named_in_both_languages(tmp_path):
       "1 sessie, 4,0 punten lager"]),
 ])
 def test_tension_words_start_a_sentence_and_say_one_session(tmp_path, lang, after_only, one):
-    from ontspan.report import tension_text
-    from ontspan.report_text import Words
+    from ontspan.report.page import tension_text
+    from ontspan.report.text import Words
 
     w = Words(lang)
     with Archive(tmp_path / "a.sqlite3") as ar:

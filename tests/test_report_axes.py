@@ -6,9 +6,9 @@ import datetime as dt
 
 import matplotlib.dates as mdates
 import pytest
-from ontspan import report_plots as plots
-from ontspan.archive import Archive
-from ontspan.report_text import Words
+from ontspan.archive.store import Archive
+from ontspan.report import plots
+from ontspan.report.text import Words
 from synth_logs import session
 
 T0 = dt.datetime(2026, 11, 2, 21, 30).astimezone()

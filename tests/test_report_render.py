@@ -4,8 +4,8 @@
 import datetime as dt
 
 import pytest
-from ontspan.archive import Archive
-from ontspan.report import build_html
+from ontspan.archive.store import Archive
+from ontspan.report.page import build_html
 from render_report import chromium, render_png
 from synth_logs import session
 

@@ -72,7 +72,7 @@ def test_bad_config_falls_back_and_blinks(make_sim, mpy, tmp_path):
 
 def test_cli_prints_port_first_and_stops_on_sigterm(tmp_path):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ontspan.cli", "sim", "--headless", "--state", str(tmp_path / "s")],
+        [sys.executable, "-m", "ontspan.cli.main", "sim", "--headless", "--state", str(tmp_path / "s")],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -82,7 +82,7 @@ def test_cli_prints_port_first_and_stops_on_sigterm(tmp_path):
         with serial.Serial(port, timeout=0.5):
             pass
         second = subprocess.run(
-            [sys.executable, "-m", "ontspan.cli", "sim", "--headless", "--state", str(tmp_path / "s")],
+            [sys.executable, "-m", "ontspan.cli.main", "sim", "--headless", "--state", str(tmp_path / "s")],
             capture_output=True, text=True, timeout=60,
         )
         assert second.returncode == 1 and "in use" in second.stderr

@@ -5,11 +5,11 @@ late, the same light and touch), since both run the firmware on exact device tim
 
 import pytest
 from conftest import hello_or_none, wait_for
-from ontspan.cli import main
-from ontspan.cue_trace import parse, summarise
+from ontspan.cli.main import main
 from ontspan.device import client
-from ontspan.device_preview import play
 from ontspan.paths import PROTOCOLS_DIR
+from ontspan.preview.device import play
+from ontspan.preview.trace import parse, summarise
 from ontspan.protocols.parser import load_protocol
 from ontspan.shared import C
 

@@ -7,8 +7,8 @@ import subprocess
 import sys
 
 import pytest
-from ontspan import terminal_preview
 from ontspan.errors import InputError
+from ontspan.preview import terminal as terminal_preview
 from ontspan.protocols.parser import load_protocol
 from ontspan.protocols.timeline import KIND_NAMES, edges
 
@@ -75,7 +75,7 @@ def cue_sequence(out: str) -> list[str]:
 
 def test_cli_plays_every_cue_through_the_firmware_and_ends(tiny):
     proc = subprocess.run(
-        [sys.executable, "-m", "ontspan.cli", "preview", str(tiny), "--terminal", "--speed", "100"],
+        [sys.executable, "-m", "ontspan.cli.main", "preview", str(tiny), "--terminal", "--speed", "100"],
         capture_output=True,
         text=True,
         timeout=60,

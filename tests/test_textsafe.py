@@ -4,8 +4,8 @@ escaped in terminal output; a label for an unknown device is an error."""
 import datetime as dt
 
 import pytest
-from ontspan.archive import Archive
-from ontspan.cli import main
+from ontspan.archive.store import Archive
+from ontspan.cli.main import main
 from ontspan.errors import InputError
 from ontspan.paths import PROTOCOLS_DIR
 from ontspan.textsafe import control_char_error, for_terminal, refuse_control
@@ -94,7 +94,7 @@ def test_checker_refuses_control_characters_in_blocks_and_groups(tmp_path, capsy
 
 
 def test_plan_note_with_control_characters_is_refused():
-    from ontspan.plan_check import parse_plan
+    from ontspan.plan.check import parse_plan
 
     plan, diags = parse_plan(f'[plan]\nstart = "2026-12-01"\nweeks = 3\ntrial_sessions = 4\nnote = "{BAD}"\n[[moment]]\n'
                              'time = "21:30"\nprotocol = "pmr-kort"\n', "p.toml")
@@ -125,7 +125,7 @@ def test_info_and_status_escape_names_from_the_device(monkeypatch, capsys):
     import contextlib
     import types
 
-    from ontspan import cmd_device
+    from ontspan.cli import device as cmd_device
 
     st = types.SimpleNamespace(state_name="IDLE", flags=0, log_count=2, protocol=0)
     lk = types.SimpleNamespace(status=lambda: st)

@@ -7,7 +7,7 @@ import struct
 import zlib
 from pathlib import Path
 
-from ontspan.plan import check_bytes
+from ontspan.plan.model import check_bytes
 
 VECTORS = Path(__file__).parent.parent / "vectors" / "plan"
 DAILY = (VECTORS / "daily.bin").read_bytes()

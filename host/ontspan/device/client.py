@@ -269,7 +269,7 @@ class Link(Transport):
 
 def open_log_link(port: str | None) -> Link:
     """A checked link for `logs pull`: found port, HELLO, and the clock set to now."""
-    from ..ports import find_port  # late: ports imports pyserial
+    from .ports import find_port  # late: ports imports pyserial
 
     lk = Link(find_port(port))
     try:

@@ -1,0 +1,195 @@
+"""Reading the archive: sessions, missed moments, devices, exports."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import sqlite3
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from ..errors import InputError
+from ..logformat import outcome_label
+
+
+@dataclass(frozen=True)
+class Session:
+    """One practice session as the archive knows it; None = unknown."""
+
+    device_id: str
+    seq: int
+    end_seq: int | None
+    boot: int
+    uptime_s: int
+    wall_s: int | None  # unix seconds at start, None = unknown
+    wall_source: str | None  # "device" or "uptime" (reconstructed)
+    protocol: int
+    protocol_name: str | None
+    table_crc: int
+    planned_s: int
+    actual_s: int | None  # played, pauses left out (records of format v1: with pauses)
+    blocks: int | None
+    groups: int | None
+    outcome: str  # Outcome name; NONE = END not pulled yet
+    before: int | None
+    after: int | None
+    pulled_at: str
+    label: str | None = None
+    epoch: str = ""  # the device's log this session is in ("" = pulled before epochs)
+    moment: int | None = None  # the planned moment it answered
+    version: int = 1  # log format version of its records
+
+    @property
+    def start(self) -> dt.datetime | None:
+        """Local start time, if known."""
+        if self.wall_s is None:
+            return None
+        return dt.datetime.fromtimestamp(self.wall_s).astimezone()
+
+    @property
+    def drop(self) -> int | None:
+        """Tension drop (before - after), if both were rated."""
+        if self.before is None or self.after is None:
+            return None
+        return self.before - self.after
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["table_crc"] = f"{self.table_crc:08x}"
+        st = self.start
+        d["start_local"] = st.isoformat(timespec="seconds") if st else None
+        d["outcome"] = outcome_label(self.outcome)
+        return d
+
+
+EXPORT_FIELDS = [
+    "device_id", "label", "epoch", "seq", "end_seq", "start_local", "wall_s", "wall_source",
+    "boot", "uptime_s", "protocol", "protocol_name", "table_crc", "planned_s", "actual_s",
+    "blocks", "groups", "outcome", "before", "after", "moment", "pulled_at",
+]
+
+
+def reconstruct(uptime_s: int, anchors: list[tuple[int, int]]) -> int | None:
+    """Start time of a session of a boot from (uptime, wall) anchors of the same boot,
+    using the anchor nearest in uptime; None if the boot never saw the clock."""
+    if not anchors:
+        return None
+    up, wall = min(anchors, key=lambda a: abs(a[0] - uptime_s))
+    return wall + (uptime_s - up)
+
+
+def _local_midnight(d: dt.date) -> int:
+    return int(dt.datetime(d.year, d.month, d.day).astimezone().timestamp())
+
+
+# logs of a device in the order they were first pulled, then seq
+_ORDER = (" ORDER BY s.device_id, (SELECT MIN(e.rowid) FROM epochs e WHERE "
+          "e.device_id = s.device_id AND e.epoch = s.epoch), s.seq")
+
+
+class SessionQueries:
+    """Read side of Archive (needs `db` and `path`)."""
+
+    db: sqlite3.Connection
+    path: Path
+
+    def raw_at(self, device_id: str, epoch: str, seq: int) -> bytes | None:
+        row = self.db.execute(
+            "SELECT raw FROM records WHERE device_id = ? AND epoch = ? AND seq = ?",
+            (device_id, epoch, seq)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def conflicts(self, device: str | None = None) -> list[dict[str, Any]]:
+        """Records kept aside because their seq was archived with other bytes."""
+        sql, args = "SELECT * FROM conflicts", []
+        if device:
+            sql += " WHERE device_id = ?"
+            args.append(self.resolve_device(device))
+        out = []
+        for r in self.db.execute(sql + " ORDER BY device_id, epoch, seq", args):
+            d = dict(r)
+            d["archived"] = self.raw_at(d["device_id"], d["epoch"], d["seq"])
+            out.append(d)
+        return out
+
+    def devices(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.db.execute("SELECT * FROM devices ORDER BY device_id")]
+
+    def resolve_device(self, device: str) -> str:
+        """A device id from an id or a label."""
+        row = self.db.execute(
+            "SELECT device_id FROM devices WHERE device_id = ? OR label = ? "
+            "ORDER BY device_id = ? DESC",
+            (device, device, device),
+        ).fetchall()
+        if not row:
+            raise InputError(f"no device {device!r} in the archive {self.path}")
+        if len(row) > 1 and row[0][0] != device:
+            raise InputError(f"label {device!r} names {len(row)} devices: use the device id")
+        return str(row[0][0])
+
+    def _where(self, device: str | None, date_from: dt.date | None,
+               date_to: dt.date | None) -> tuple[str, list[Any]]:
+        where: list[str] = []
+        args: list[Any] = []
+        if device:
+            where.append("s.device_id = ?")
+            args.append(self.resolve_device(device))
+        if date_from:
+            where.append("s.wall_s >= ?")
+            args.append(_local_midnight(date_from))
+        if date_to:
+            where.append("s.wall_s < ?")
+            args.append(_local_midnight(date_to + dt.timedelta(days=1)))
+        return (" WHERE " + " AND ".join(where)) if where else "", args
+
+    def sessions(
+        self,
+        device: str | None = None,
+        date_from: dt.date | None = None,
+        date_to: dt.date | None = None,
+    ) -> list[Session]:
+        """Sessions per device, each device's logs in the order first pulled, then by
+        seq; dates are local and inclusive. With a date filter, sessions of unknown
+        time are left out."""
+        where, args = self._where(device, date_from, date_to)
+        sql = "SELECT s.*, d.label FROM sessions s JOIN devices d USING (device_id)" + where
+        return [Session(**dict(r)) for r in self.db.execute(sql + _ORDER, args)]
+
+    def missed(
+        self,
+        device: str | None = None,
+        date_from: dt.date | None = None,
+        date_to: dt.date | None = None,
+    ) -> list[dict[str, Any]]:
+        """Planned moments left alone (MISSED records), as rows."""
+        where, args = self._where(device, date_from, date_to)
+        sql = "SELECT s.*, d.label FROM missed s JOIN devices d USING (device_id)" + where
+        return [dict(r) for r in self.db.execute(sql + _ORDER, args)]
+
+    def export(
+        self,
+        fmt: str,
+        device: str | None = None,
+        date_from: dt.date | None = None,
+        date_to: dt.date | None = None,
+        out: TextIO | None = None,
+    ) -> str:
+        """Sessions as CSV or JSON text (also written to `out` if given)."""
+        rows = [s.to_dict() for s in self.sessions(device, date_from, date_to)]
+        if fmt == "json":
+            text = json.dumps([{k: r[k] for k in EXPORT_FIELDS} for r in rows], indent=1) + "\n"
+        elif fmt == "csv":
+            buf = io.StringIO()
+            w = csv.DictWriter(buf, EXPORT_FIELDS, extrasaction="ignore", lineterminator="\n")
+            w.writeheader()
+            w.writerows(rows)
+            text = buf.getvalue()
+        else:
+            raise InputError(f"unknown export format {fmt!r} (csv or json)")
+        if out is not None:
+            out.write(text)
+        return text

@@ -1,0 +1,1 @@
+"""The `ontspan` command line: argument parsing and printing over the library; nothing imports it."""

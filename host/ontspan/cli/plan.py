@@ -1,0 +1,128 @@
+"""`ontspan plan set FILE | show [--json] | clear`: the practice plan on the device.
+
+The device stores protocol ids; the plan file names protocols. `set` maps names
+to the ids of the table on the device (names recorded by `ontspan flash`) and
+refuses a plan that names a protocol the device lacks. See docs/plans.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from ..device.client import Link
+from ..device.codec import Cmd, Status
+from ..device.names import names_for, protocol_ids
+from ..device.replies import LinkError
+from ..errors import EXIT_OK, InputError, OntspanError
+from ..plan.check import load_plan
+from ..plan.model import Plan, PlanError, decode_plan, encode_plan, plan_error_text
+from .common import _common, connect
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("plan", help="the practice plan on the device (reminders, adherence)")
+    psub = p.add_subparsers(dest="plan_command", metavar="ACTION", required=True)
+    q = psub.add_parser("set", help="check a plan file and store it on the device")
+    q.add_argument("file", metavar="FILE", help="plan .toml file")
+    _common(q)
+    q.set_defaults(handler=cmd_set)
+    q = psub.add_parser("show", help="the plan the device holds")
+    _common(q, json_out=True)
+    q.set_defaults(handler=cmd_show)
+    q = psub.add_parser("clear", help="remove the plan from the device (no more reminders)")
+    _common(q)
+    q.set_defaults(handler=cmd_clear)
+
+
+def _device_ids(info: dict[str, Any]) -> dict[str, int]:
+    """Protocol name -> id for the device's table, from the names stored here."""
+    names = names_for(info)
+    on_device = set(protocol_ids(info))
+    return {
+        e["name"]: int(k) for k, e in names.items()
+        if isinstance(e, dict) and e.get("name") and k.isdigit() and int(k) in on_device
+    }
+
+
+def _id_names(info: dict[str, Any]) -> dict[int, str]:
+    return {v: k for k, v in _device_ids(info).items()}
+
+
+def _refused(e: LinkError) -> OntspanError:
+    if e.status == Status.ERR_PLAN_REFUSED and e.detail:
+        return OntspanError(f"the device refused the plan: {plan_error_text(e.detail[0])}")
+    if e.status == Status.ERR_NO_PROTOCOL:
+        return InputError("the plan names a protocol the device does not have "
+                          "(flash the table first)")
+    return e
+
+
+def cmd_set(args: argparse.Namespace) -> int:
+    plan, diags = load_plan(args.file)
+    for d in diags:
+        print(d, file=sys.stderr)
+    if plan is None:
+        raise InputError(f"{args.file} has errors; run `ontspan check {args.file}`")
+    with connect(args) as lk:
+        info = lk.info()
+        ids = _device_ids(info)
+        if not protocol_ids(info):
+            raise InputError("the device has no protocols yet: flash a table first")
+        try:
+            data = encode_plan(plan, ids)
+        except PlanError as e:
+            raise InputError(str(e)) from None
+        try:
+            lk.request(Cmd.PUT_PLAN, data)
+        except LinkError as e:
+            raise _refused(e) from None
+        clock_set = lk.get_clock().is_set
+    print(f"plan stored: {len(plan.moments)} moment(s) from {plan.start}, {len(data)} bytes")
+    if not clock_set:
+        print("the device clock is not set: reminders wait for it (ontspan clock --set)")
+    return EXIT_OK
+
+
+def _read(lk: Link) -> tuple[Plan | None, dict[str, Any]]:
+    info = lk.info()
+    data = lk.request(Cmd.GET_PLAN)
+    if not data:
+        return None, info
+    try:
+        return decode_plan(data, _id_names(info)), info
+    except PlanError as e:
+        raise OntspanError(str(e)) from None
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    with connect(args) as lk:
+        plan, _ = _read(lk)
+        clock_set = lk.get_clock().is_set
+    if args.json:
+        doc = {"plan": plan.to_json() if plan else None, "clock_set": clock_set}
+        print(json.dumps(doc, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    if plan is None:
+        print("no plan on the device")
+        return EXIT_OK
+    end = f" to {plan.end}" if plan.end else ""
+    print(f"plan from {plan.start}{end}: {plan.weeks} week(s) before judging, "
+          f"trial of {plan.trial_sessions} session(s)")
+    for i, m in enumerate(plan.moments):
+        print(f"  {i}: {m.time} {m.protocol} ({m.day_names}), reminder {m.window} min")
+    if not clock_set:
+        print("reminders wait for the clock (not set since the device started)")
+    return EXIT_OK
+
+
+def cmd_clear(args: argparse.Namespace) -> int:
+    with connect(args) as lk:
+        try:
+            lk.request(Cmd.CLEAR_PLAN)
+        except LinkError as e:
+            raise _refused(e) from None
+    print("plan cleared: no more reminders")
+    return EXIT_OK

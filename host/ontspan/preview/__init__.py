@@ -1,0 +1,1 @@
+"""What the device gives for a protocol, from the firmware's own cue code: traces, pictures, terminal."""

@@ -1,0 +1,1 @@
+"""The simulated device: the real firmware under the MicroPython unix port on a pseudo-terminal."""
