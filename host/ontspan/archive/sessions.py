@@ -119,17 +119,31 @@ class SessionQueries:
         return [dict(r) for r in self.db.execute("SELECT * FROM devices ORDER BY device_id")]
 
     def resolve_device(self, device: str) -> str:
-        """A device id from an id or a label."""
+        """A device id from a device id, a device label, or a patient (name or id:
+        the device linked to them now). The one resolver of every `--device`."""
         row = self.db.execute(
             "SELECT device_id FROM devices WHERE device_id = ? OR label = ? "
             "ORDER BY device_id = ? DESC",
             (device, device, device),
         ).fetchall()
         if not row:
-            raise InputError(f"no device {device!r} in the archive {self.path}")
+            return self._device_of_patient(device)
         if len(row) > 1 and row[0][0] != device:
             raise InputError(f"label {device!r} names {len(row)} devices: use the device id")
         return str(row[0][0])
+
+    def _device_of_patient(self, text: str) -> str:
+        p = self.db.execute("SELECT id, name FROM patients WHERE name = ? OR "
+                            "(? GLOB '[0-9]*' AND id = ?)", (text, text, text)).fetchone()
+        if p is None:
+            raise InputError(f"no device {text!r} (nor a patient of that name) in the archive {self.path} "
+                             "(`ontspan device list`, `ontspan patient list`)")
+        dev = self.db.execute("SELECT device_id FROM patient_links WHERE patient_id = ? "
+                              "AND end IS NULL", (p[0],)).fetchone()
+        if dev is None:
+            raise InputError(f"{p[1]} has no device linked now "
+                             f"(`ontspan patient link {p[1]} DEVICE`)")
+        return str(dev[0])
 
     def _where(self, device: str | None, date_from: dt.date | None,
                date_to: dt.date | None) -> tuple[str, list[Any]]:
