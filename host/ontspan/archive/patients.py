@@ -215,13 +215,10 @@ def sessions_of(archive: Archive, patient: Patient) -> list[Session]:
     """The patient's sessions: those whose start a link of the patient covered (of
     unknown start: whose log was first pulled while linked), in time order."""
     out: list[Session] = []
-    for link in links_of(archive, patient):
-        first_pulled = {str(e["epoch"]): parse_time(str(e["first_pulled"]))
-                        for e in archive.epochs(link.device_id)}
-        for s in archive.sessions(link.device_id):
-            when = s.start or first_pulled.get(s.epoch)
-            if when is not None and link.covers(when):
-                out.append(s)
+    for dev in dict.fromkeys(x.device_id for x in links_of(archive, patient)):
+        owners = archive.session_owners(dev)
+        out += [s for s in archive.sessions(dev)
+                if owners.get((s.device_id, s.epoch, s.seq), (None,))[0] == patient.id]
     return sorted(out, key=lambda s: (s.wall_s is None, s.wall_s or 0, s.device_id, s.seq))
 
 
