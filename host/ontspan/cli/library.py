@@ -9,6 +9,8 @@ from typing import Any
 
 from .. import catalog
 from ..errors import EXIT_OK, InputError
+from ..plan.model import RATING_NAMES
+from ..plan.ratings import ASKS
 from ..protocols.model import BreathBlock, CheckBlock, PmrBlock, Protocol, iter_blocks
 from ..protocols.parser import load_protocol
 from ..protocols.timeline import duration_ms
@@ -18,7 +20,7 @@ from ..shared import C
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "library",
-        help="list the standard protocols (name, kind, duration, title)",
+        help="list the standard protocols (name, kind, duration, what it rates, title)",
         description="The protocols shipped with ontspan. Use a name wherever a protocol file "
         "is asked for (ontspan check pmr-17, ontspan flash pmr-kort adem-4-6).",
     )
@@ -64,6 +66,7 @@ def cmd_library(args: argparse.Namespace) -> int:
             "id": proto.id,
             "kind": kind(proto),
             "minutes": round(duration_ms(proto) / 60000, 1),
+            "asks": ASKS[RATING_NAMES[proto.rating]],
             "title": proto.title,
         })
     if args.json:
@@ -71,7 +74,8 @@ def cmd_library(args: argparse.Namespace) -> int:
         return EXIT_OK
     width = max(len(r["name"]) for r in rows)
     for r in rows:
-        print(f"{r['name']:<{width}}  {r['kind']:<9}  {r['minutes']:>5.1f} min  {r['title']}")
+        print(f"{r['name']:<{width}}  {r['kind']:<9}  {r['minutes']:>5.1f} min  "
+              f"rates {r['asks']:<5}  {r['title']}")
     return EXIT_OK
 
 

@@ -21,6 +21,7 @@ from ..device.replies import LinkError
 from ..errors import EXIT_OK, InputError, OntspanError
 from ..plan.check import load_plan
 from ..plan.model import Plan, PlanError, decode_plan, encode_plan, plan_error_text
+from ..plan.ratings import trial_rating_warning
 from ..textsafe import for_terminal
 from .common import _common, connect
 
@@ -71,6 +72,9 @@ def cmd_set(args: argparse.Namespace) -> int:
         print(d, file=sys.stderr)
     if plan is None:
         raise InputError(f"{args.file} has errors; run `ontspan check {args.file}`")
+    warning = trial_rating_warning(plan)
+    if warning:
+        print(f"{args.file}: warning: {warning}", file=sys.stderr)
     with connect(args) as lk:
         info = lk.info()
         ids = _device_ids(info)
