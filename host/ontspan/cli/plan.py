@@ -103,8 +103,12 @@ def cmd_set(args: argparse.Namespace) -> int:
 def _record(args: argparse.Namespace, plan: Plan, device_id: str,
             at: dt.datetime | None) -> None:
     from ..archive import patients as pt
-    from ..archive.store import Archive
+    from ..archive.store import Archive, default_path
 
+    if args.db is None and not default_path().exists():
+        print("no patients on this PC yet: the plan is not recorded for a report "
+              "(`ontspan patient add NAME`, `ontspan patient link NAME`, then set it again)")
+        return
     with Archive(args.db) as ar:
         who = pt.patient_of(ar, device_id, at)
         if who is None:
