@@ -107,6 +107,7 @@ def build_patient_html(pm: PatientMoments, lang: str = "en") -> str:
     if pm.plans:
         parts.append(f"<h2>{e(w('p_trial_h'))}</h2><div class='key'>"
                      + "".join(f"<p>{e(x)}</p>" for x in _trial_lines(pm, w)) + "</div>")
+        unrated = any(not t.rated for t in pm.trial)
         trial_rows = "".join(
             f"<tr><td class='n'>{i + 1}</td>"
             f"<td>{e(t.session.start.strftime('%Y-%m-%d %H:%M')) if t.session.start else _DASH}</td>"
@@ -114,13 +115,14 @@ def build_patient_html(pm: PatientMoments, lang: str = "en") -> str:
             f"<td class='n'>{_DASH if t.session.before is None else t.session.before}</td>"
             f"<td class='n'>{_DASH if t.session.after is None else t.session.after}</td>"
             f"<td class='n'>{_DASH if t.session.drop is None else t.session.drop}</td>"
-            f"<td>{'' if t.rated else e(w('p_short_' + str(t.why_not)))}</td></tr>"
+            + (f"<td>{'' if t.rated else e(w('p_short_' + str(t.why_not)))}</td>"
+               if unrated else "") + "</tr>"
             for i, t in enumerate(pm.trial))
         if trial_rows:
             parts.append(f"<table><tr><th>#</th><th>{e(w('col_start'))}</th>"
                          f"<th>{e(w('col_exercise'))}</th><th>{e(w('col_before'))}</th>"
                          f"<th>{e(w('col_after'))}</th><th>{e(w('p_drop'))}</th>"
-                         f"<th>{e(w('p_why_h'))}</th></tr>"
+                         + (f"<th>{e(w('p_why_h'))}</th>" if unrated else "") + "</tr>"
                          f"{trial_rows}</table>")
         parts.append(f"<p class='note'>{e(w('trial_note'))}</p>")
         c = pm.counts()

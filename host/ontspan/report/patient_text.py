@@ -38,7 +38,7 @@ WORDS: dict[str, dict[str, str]] = {
         "p_extra": "outside the plan",
         "p_adh_note": "On time: started before the reminder window closed. Late: later, before the next planned moment of the day. Only the block's days count.",
         "p_moments_day": "moments a day",
-        "p_why_h": "Why not rated",
+        "p_why_h": "why not rated",
         "p_drop": "drop",
     },
     "nl": {
@@ -75,7 +75,7 @@ WORDS: dict[str, dict[str, str]] = {
         "p_extra": "buiten het plan",
         "p_adh_note": "Op tijd: begonnen voordat het herinneringsvenster sloot. Te laat: later, vóór het volgende geplande moment van de dag. Alleen de dagen van het blok tellen.",
         "p_moments_day": "momenten per dag",
-        "p_why_h": "Waarom geen cijfer",
+        "p_why_h": "waarom geen cijfer",
         "p_drop": "daling",
     },
 }
