@@ -110,6 +110,9 @@ def test_report_and_export_agree_moment_by_moment(ar, tmp_path, capsys):
                                          "All sessions")]
     assert order == sorted(order)
     assert rep.html.count("Trial treatment") == 1
+    # the plan changed on day 9: two periods, the first with its end
+    assert "(08:00 ochtend, 20:00 avond)" in rep.html and "(08:00 ochtend, 21:00 avond)" in rep.html
+    assert rep.html.count("In force until") == 1
     from ontspan.report.export import export_moments
 
     rows = json.loads(export_moments(ar, "json", "Anna", now=now))
