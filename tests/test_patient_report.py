@@ -149,6 +149,15 @@ def test_cli_report_all_and_exports(ar, tmp_path, capsys):
     assert "name the patient" in capsys.readouterr().err
     assert main(["report", "anna", "-o", str(tmp_path / "a.html"), "--lang", "nl", *db]) == 0
     assert "Anna" in capsys.readouterr().out
+    # what if: one moment a day at 08:00, judged from the plan file alone
+    other = tmp_path / "other.toml"
+    other.write_text(plan_text().split("[[moment]]")[0]
+                     + '[[moment]]\ntime = "08:00"\nprotocol = "ochtend"\n')
+    assert main(["report", "anna", "-o", str(tmp_path / "w.html"), "--plan-file", str(other),
+                 "--json", *db]) == 0
+    doc = json.loads(capsys.readouterr().out)[0]
+    assert doc["patient"] == "Anna" and {r["time"] for r in doc["moments"]} == {"08:00"}
+    assert "What if" in (tmp_path / "w.html").read_text()
     assert main(["logs", "export", "--moments", "--csv", "--patient", "Anna", *db]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("patient,date,time,protocol,status") and len(lines) == 43
