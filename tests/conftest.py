@@ -1,6 +1,8 @@
 """Shared fixtures: firmware code under real MicroPython, and simulated devices."""
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,62 @@ settings.load_profile("ontspan")
 TESTS = Path(__file__).parent
 MP_HELPERS = str(TESTS / "mp")
 VECTORS = TESTS / "vectors"
+
+
+# Where the user's things live, and what is in them, before the redirect below.
+REAL_USER_FOLDERS: list[Path] = []
+_REAL_BEFORE: dict[Path, tuple[int, int]] = {}
+_PRIVATE_HOME: list[Path] = []
+# every variable through which a test or a process it starts could find the user's folders
+_REDIRECTED = ("HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME",
+               "ONTSPAN_DATA", "ONTSPAN_ARCHIVE")
+
+
+def real_user_files() -> dict[Path, tuple[int, int]]:
+    """Every file under the user's real ontspan folders: path -> (size, mtime)."""
+    seen = {}
+    for root in REAL_USER_FOLDERS:
+        for p in [root] if root.is_file() else root.rglob("*"):
+            if p.is_file():
+                st = p.stat()
+                seen[p] = (st.st_size, st.st_mtime_ns)
+    return seen
+
+
+def pytest_configure(config):
+    """Before any fixture (module- and session-scoped ones too) and any process a test
+    starts: HOME, the XDG folders and ontspan's data and archive paths point at a
+    temporary home. Tests never touch the user's archive or stored protocol names."""
+    from platformdirs import user_data_dir
+
+    REAL_USER_FOLDERS[:] = [Path(user_data_dir("ontspan", appauthor=False))]
+    REAL_USER_FOLDERS.extend(Path(os.environ[k]) for k in ("ONTSPAN_DATA", "ONTSPAN_ARCHIVE")
+                             if os.environ.get(k))
+    _REAL_BEFORE.update(real_user_files())
+    home = Path(tempfile.mkdtemp(prefix="ontspan-tests-home-"))
+    _PRIVATE_HOME[:] = [home]
+    private = {k: str(home / k.lower()) for k in _REDIRECTED}
+    private.update(HOME=str(home), ONTSPAN_ARCHIVE=str(home / "archive.sqlite3"))
+    os.environ.update(private)
+
+
+def real_user_folders_changed() -> list[str]:
+    """What appeared in or changed under the user's real folders since the run began."""
+    now = real_user_files()
+    return sorted(str(p) for p, st in now.items() if _REAL_BEFORE.get(p) != st)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """The whole run, checked once more at its end: a run that wrote there fails."""
+    changed = real_user_folders_changed()
+    if changed:
+        print(f"\ntests wrote into the user's folders: {', '.join(changed)}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_unconfigure(config):
+    for home in _PRIVATE_HOME:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -41,9 +99,10 @@ class MicroPython:
 
 
 @pytest.fixture(autouse=True)
-def _private_data_dirs(tmp_path_factory, monkeypatch):
-    """Tests never touch the user's archive or stored protocol names."""
-    base = tmp_path_factory.mktemp("userdata")
+def _private_data_dirs(monkeypatch):
+    """Each test its own archive and stored protocol names, inside the run's private
+    home (pytest_configure)."""
+    base = Path(tempfile.mkdtemp(prefix="userdata-", dir=_PRIVATE_HOME[0]))
     monkeypatch.setenv("ONTSPAN_DATA", str(base / "data"))
     monkeypatch.setenv("ONTSPAN_ARCHIVE", str(base / "archive.sqlite3"))
 
