@@ -1,13 +1,15 @@
 """Tests never touch the user's folders: the run's private home (conftest.py,
 pytest_configure) is in place before any fixture, also for the processes tests
-start, and nothing appeared in the real folders (checked again at the run's end)."""
+start, and a write into the real folders fails where it is tried (and the run)."""
 
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import conftest
+import pytest
 from ontspan.archive import default_path
 from ontspan.device.names import data_dir, save_names
 from platformdirs import user_data_dir
@@ -39,18 +41,19 @@ def test_a_process_a_test_starts_sees_the_private_home_too():
 def test_stored_names_land_in_the_private_home():
     save_names("0123456789abcdef", "crc", {"1": "pmr-kort"})
     assert list(data_dir().glob("devices/*.names.json"))
-    assert not conftest.real_user_folders_changed()
+    assert not conftest.WRITES_REFUSED
 
 
-def test_nothing_appeared_in_the_real_folders_so_far():
-    assert not conftest.real_user_folders_changed()
-
-
-def test_the_check_sees_a_file_that_appears(tmp_path, monkeypatch):
-    real = tmp_path / "real"
-    (real / "devices").mkdir(parents=True)
-    monkeypatch.setattr(conftest, "REAL_USER_FOLDERS", [real])
-    monkeypatch.setattr(conftest, "_REAL_BEFORE", conftest.real_user_files())
-    assert not conftest.real_user_folders_changed()
-    (real / "devices" / "x.names.json").write_text("{}")
-    assert conftest.real_user_folders_changed() == [str(real / "devices" / "x.names.json")]
+def test_a_write_into_the_real_folders_is_refused_and_counted():
+    real = conftest.REAL_USER_FOLDERS[0] / "devices" / "probe-from-the-tests.names.json"
+    refused = len(conftest.WRITES_REFUSED)
+    try:
+        with pytest.raises(PermissionError, match="must not write the user's folders"):
+            real.open("w")
+        with pytest.raises(PermissionError):
+            sqlite3.connect(conftest.REAL_USER_FOLDERS[0] / "archive.sqlite3")
+        assert not real.exists()
+        assert conftest.WRITES_REFUSED[refused:] == [
+            str(real), str(conftest.REAL_USER_FOLDERS[0] / "archive.sqlite3")]
+    finally:
+        del conftest.WRITES_REFUSED[refused:]  # (this run did not really write there)
