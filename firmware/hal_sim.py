@@ -1,8 +1,8 @@
 # Board support for the simulated device: the same firmware on the MicroPython
 # unix port. Records each change of the LED frame (readers carry the last one
-# forward), of the motor level, each button event and cue edge in a trace file, draws the ring on a terminal, takes injected button gestures,
-# scales time, and keeps the flash filesystem in a littlefs image file
-# (hal_simflash.py).
+# forward) and of the motor level, each button event and cue edge in a trace
+# file, draws the ring on a terminal, takes injected button gestures, scales
+# time, and keeps the flash filesystem in a littlefs image file (hal_simflash.py).
 #
 # Environment (set by `ontspan sim`):
 #   ONTSPAN_SIM_STATE  directory holding flash.img, control FIFO, trace

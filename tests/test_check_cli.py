@@ -164,3 +164,15 @@ def test_check_as_a_real_command() -> None:
     assert ":8: error: block[0].tense: unknown key `tense` (did you mean `tense_s`?)" in res.stdout
     assert res.stdout.strip().endswith("2 file(s) checked: 1 error(s), 0 warning(s)")
     assert "Traceback" not in res.stderr
+
+
+def test_a_typo_of_a_flashed_name_gets_did_you_mean() -> None:
+    from ontspan.device.names import resolve
+    from ontspan.errors import InputError
+
+    names = {"1": {"name": "pmr-kort"}, "2": {"name": "adem-4-6"}}
+    assert resolve("pmr-kort", names, [1, 2]) == 1
+    with pytest.raises(InputError, match=r"no protocol named 'pmr-krot' on the device; did you mean pmr-kort\?$"):
+        resolve("pmr-krot", names, [1, 2])
+    with pytest.raises(InputError, match=r"; it has: pmr-kort \(1\), adem-4-6 \(2\)$"):
+        resolve("zzz", names, [1, 2])
