@@ -88,6 +88,8 @@ def toml_error(e: Exception, text: str, path: str) -> Diagnostic:
                 "and [lists] do not")
     elif raw.startswith(("Cannot overwrite a value", "Cannot declare")):
         what = "this key or table is given twice"
+    elif raw.startswith("Invalid date or datetime"):
+        what = "not a real date: write it as YYYY-MM-DD, e.g. 2026-12-01"
     elif raw.startswith("Expected ']' at the end of a table"):
         what = "a table header needs its closing `]`, as in `[plan]`"
     elif raw.startswith("Unclosed array"):
