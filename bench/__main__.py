@@ -11,12 +11,16 @@ number; a missed goal is a finding to read, not a broken run (exit 0).
 """
 
 import argparse
+import contextlib
 import importlib
 import json
 import math
+import os
 import platform
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -71,7 +75,30 @@ def _code_version() -> str:
     return head + ("+changes" if git("status", "--porcelain", "--", "firmware", "host") else "")
 
 
+@contextlib.contextmanager
+def private_user_data():
+    """The suites flash and pull as a therapist would; the protocol names and archives
+    that leaves go to a temporary folder, never the user's (nor do a suite's processes')."""
+    tmp = Path(tempfile.mkdtemp(prefix="ontspan-bench-data-"))
+    saved = {k: os.environ.get(k) for k in ("ONTSPAN_DATA", "ONTSPAN_ARCHIVE")}
+    os.environ.update(ONTSPAN_DATA=str(tmp / "data"), ONTSPAN_ARCHIVE=str(tmp / "archive.sqlite3"))
+    try:
+        yield tmp
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> int:
+    with private_user_data():
+        return _run(argv)
+
+
+def _run(argv: list[str] | None) -> int:
     ap = argparse.ArgumentParser(
         prog="python -m bench", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )

@@ -8,7 +8,7 @@ TAP = const(1)
 DOUBLE = const(2)
 HOLD = const(3)
 
-_DEBOUNCE_MS = const(30)
+DEBOUNCE_MS = const(30)  # a level must last this long to count (the sim's button waits for it)
 _HOLD_MS = const(2000)
 _DOUBLE_MS = const(350)  # a second press must start within this after the first release
 
@@ -32,7 +32,7 @@ class Gestures:
         if raw_pressed != self._raw:
             self._raw = raw_pressed
             self._raw_t = now
-        if raw_pressed != self._pressed and clock.ticks_diff(now, self._raw_t) >= _DEBOUNCE_MS:
+        if raw_pressed != self._pressed and clock.ticks_diff(now, self._raw_t) >= DEBOUNCE_MS:
             self._pressed = raw_pressed
             if raw_pressed:
                 self._press_t = now

@@ -1,8 +1,8 @@
 # Board support for the simulated device: the same firmware on the MicroPython
-# unix port. Records every LED frame, motor level, button event and cue edge in
-# a trace file, draws the ring on a terminal, takes injected button gestures,
-# scales time, and keeps the flash filesystem in a littlefs image file
-# (hal_simflash.py).
+# unix port. Records each change of the LED frame (readers carry the last one
+# forward) and of the motor level, each button event and cue edge in a trace
+# file, draws the ring on a terminal, takes injected button gestures, scales
+# time, and keeps the flash filesystem in a littlefs image file (hal_simflash.py).
 #
 # Environment (set by `ontspan sim`):
 #   ONTSPAN_SIM_STATE  directory holding flash.img, control FIFO, trace
@@ -20,7 +20,8 @@
 # A jump is time passing, not a clock change (docs/plans.md, The sim's clock):
 # the loop runs on a virtual clock, its sleeps pass at once: exactly as asked
 # while cues, a gesture or a motor pattern run, else up to 1 s (lit) or 30 s
-# (dark). Each finished jump adds one to STATE/jumps.
+# (dark). Each finished jump adds one to STATE/jumps. A held gesture paces the
+# clock the same way, its sleeps landing on the gesture's edges (class Button).
 import os
 import select
 import sys
@@ -153,18 +154,23 @@ class Motor(motor.Motor):
 
 
 class Button:
-    """Level schedule fed by injected gestures; each level is held for at
-    least its time *and* until the loop has seen it, so no press is lost
-    however fast time runs."""
+    """Injected gestures as levels of a real duration in device time. A level
+    starts at the loop pass that first reads it and ends at its time, but never
+    before a pass DEBOUNCE_MS after its start has read it too (the firmware's
+    debounce needs that second look). While a level is held the clock is paced:
+    device time passes only in the board's sleeps, each cut to land on the
+    level's next edge, so a loaded host or a high speed makes a gesture slower
+    in real time, never different in device time, and none is lost."""
 
     def __init__(self, board):
         self._board = board
         self._g = gestures.Gestures(board.clock)
         self._queue = []  # [(pressed, ms)]
         self._level = False
-        self._until = board.clock.ticks_ms()  # not 0: ticks start 10 s before the wrap
-        self._seen = True
-        self._holding = False
+        self._start = 0
+        self._until = 0
+        self._confirmed = False  # a pass DEBOUNCE_MS after the start has read the level
+        self._active = False  # a level is held (the clock is paced)
 
     def inject(self, name):
         q = self._queue
@@ -180,25 +186,37 @@ class Button:
         b.trace.write("B %d %s" % (b.clock.ticks_ms(), name))
 
     def busy(self):
-        """A gesture is still being pressed or released (its last level held)."""
-        if self._queue or not self._seen:
-            return True
-        if self._holding:  # not once it is over: ticks_diff of days ago would wrap
-            c = self._board.clock
-            self._holding = c.ticks_diff(c.ticks_ms(), self._until) < 0
-        return self._holding
+        """A gesture is waiting or still being pressed or released."""
+        return self._active or len(self._queue) > 0
+
+    def step_ms(self, ms):
+        """How much device time a sleep of ms may let pass: -1 when no level is held
+        (real time runs), else ms cut to the level's next edge; ms once the edge is
+        due (the next pass of the loop looks at it; sleeps outside the loop run)."""
+        if not self._active:
+            return -1
+        c = self._board.clock
+        edge = self._until if self._confirmed else c.ticks_add(self._start, gestures.DEBOUNCE_MS)
+        left = c.ticks_diff(edge, c.ticks_ms())
+        return left if 0 < left < ms else ms
 
     def poll(self):
         clock = self._board.clock
         now = clock.ticks_ms()
-        if self._queue and self._seen and clock.ticks_diff(now, self._until) >= 0:
+        if self._active:
+            if not self._confirmed:
+                self._confirmed = clock.ticks_diff(now, self._start) >= gestures.DEBOUNCE_MS
+            elif clock.ticks_diff(now, self._until) >= 0:
+                self._active = False  # over: this pass reads the next level, if any
+        if not self._active and self._queue:
+            if not clock.frozen:
+                clock.freeze()  # paced from the first edge on
             level, ms = self._queue.pop(0)
             self._level = level
+            self._start = now
             self._until = clock.ticks_add(now, ms)
-            self._seen = False
-            self._holding = True
-        else:
-            self._seen = True
+            self._confirmed = False
+            self._active = True
         ev = self._g.update(self._level)
         if ev:
             self._board.trace.write("G %d %d" % (now, ev))
@@ -276,11 +294,31 @@ class Board:
 
     def idle(self, ms):
         """Sleep up to ms of device time, waking on serial bytes or a control line.
-        A sleep that would round to 0 real ms is 1 ms when idle (ms >= _IDLE_FLOOR_MS)
-        so an idle fast sim does not spin, and a short one in sub-ms steps while cues run."""
+        While a gesture's level is held the clock stands still but for these sleeps,
+        each let pass in full unless a byte woke it (then the time waited)."""
         if self._jump_ms:
             self._jump_step(ms)
             return
+        clock = self.clock
+        step = self.button.step_ms(ms)
+        if step < 0:
+            if clock.frozen:
+                clock.thaw()
+            self._wait(ms)
+            return
+        if not clock.frozen:
+            clock.freeze()
+        t = time.ticks_us()
+        if self._wait(step):
+            waited = time.ticks_diff(time.ticks_us(), t) * self.speed // 1000
+            if waited < step:
+                step = waited
+        clock.advance(step)
+
+    def _wait(self, ms):
+        """Wait ms of device time in real time; True when input woke it early.
+        A sleep that would round to 0 real ms is 1 ms when idle (ms >= _IDLE_FLOOR_MS)
+        so an idle fast sim does not spin, and a short one in sub-ms steps while cues run."""
         real_us = ms * 1000 // self.speed
         if real_us >= 1000 or ms >= _IDLE_FLOOR_MS:
             wait = real_us // 1000 or 1
@@ -289,9 +327,10 @@ class Board:
         for obj, _ in self._poll.ipoll(wait):
             if obj is self._ctl:
                 self._read_control()
-            return
+            return True
         if not wait and real_us:
             time.sleep_us(real_us)
+        return False
 
     def _fault(self):
         self.trace.write("X %d fault" % self.clock.ticks_ms())  # where it struck (tests read after it)
@@ -333,8 +372,11 @@ class Board:
         for obj, _ in self._poll.ipoll(0):
             if obj is not self._ctl:
                 return  # the host spoke: answer it first, at this device time
-        if ms != _IDLE_FLOOR_MS or not self.motor.quiet() or self.button.busy():
-            step = ms  # cues, a blink, a motor pattern or a gesture: exactly as asked
+        held = self.button.step_ms(ms)
+        if held >= 0:
+            step = held  # a gesture's level: up to its next edge
+        elif ms != _IDLE_FLOOR_MS or not self.motor.quiet() or self.button.busy():
+            step = ms  # cues, a blink, a motor pattern or a waiting gesture: exactly as asked
         elif any(self.ring.out):
             step = _JUMP_LIT_MS
         else:
@@ -344,7 +386,8 @@ class Board:
         self.clock.advance(step)
         self._jump_ms -= step
         if not self._jump_ms:
-            self.clock.thaw()
+            if self.button.step_ms(step) < 0:
+                self.clock.thaw()  # (else a gesture's level still paces it)
             self._jumps += 1
             self.trace.write("J %d done" % self.clock.ticks_ms())
             try:

@@ -1,6 +1,9 @@
 """Shared fixtures: firmware code under real MicroPython, and simulated devices."""
 
 import os
+import shutil
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +17,77 @@ settings.load_profile("ontspan")
 TESTS = Path(__file__).parent
 MP_HELPERS = str(TESTS / "mp")
 VECTORS = TESTS / "vectors"
+
+
+# The user's real ontspan folders (before the redirect below), and any write this
+# run tried there.
+REAL_USER_FOLDERS: list[Path] = []
+WRITES_REFUSED: list[str] = []
+_PRIVATE_HOME: list[Path] = []
+# every variable through which a test or a process it starts could find the user's folders
+_REDIRECTED = ("HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME",
+               "ONTSPAN_DATA", "ONTSPAN_ARCHIVE")
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+
+
+def in_real_user_folder(path: object) -> bool:
+    if not isinstance(path, str | bytes | os.PathLike):
+        return False
+    try:
+        p = Path(os.fsdecode(path)).resolve()
+    except (OSError, ValueError):
+        return False
+    return any(p == r or p.is_relative_to(r) for r in REAL_USER_FOLDERS)
+
+
+def _refuse_real_writes(event: str, args: tuple) -> None:
+    """Audit hook: a write, a new folder or an SQLite file in the user's folders fails
+    where it is tried (the machine is shared: watching the folders would also see
+    other runs' files, so this run's own attempts are what count)."""
+    if event == "open":
+        path, mode, flags = args
+        writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
+            isinstance(flags, int) and flags & _WRITE_FLAGS)
+    elif event in ("os.mkdir", "sqlite3.connect", "os.rename", "os.remove", "shutil.rmtree"):
+        path, writing = args[0], True
+    else:
+        return
+    if writing and in_real_user_folder(path):
+        WRITES_REFUSED.append(os.fsdecode(path))
+        raise PermissionError(f"tests must not write the user's folders: {os.fsdecode(path)}")
+
+
+def pytest_configure(config):
+    """Before any fixture (module- and session-scoped ones too) and any process a test
+    starts: HOME, the XDG folders and ontspan's data and archive paths point at a
+    temporary home. Tests never touch the user's archive or stored protocol names;
+    in this process a write there is refused (the processes tests start inherit the
+    redirect: test_user_folders.py checks)."""
+    from platformdirs import user_data_dir
+
+    REAL_USER_FOLDERS[:] = [Path(user_data_dir("ontspan", appauthor=False)).resolve()]
+    REAL_USER_FOLDERS.extend(Path(os.environ[k]).resolve() for k in ("ONTSPAN_DATA", "ONTSPAN_ARCHIVE")
+                             if os.environ.get(k))
+    home = Path(tempfile.mkdtemp(prefix="ontspan-tests-home-"))
+    _PRIVATE_HOME[:] = [home]
+    private = {k: str(home / k.lower()) for k in _REDIRECTED}
+    private.update(HOME=str(home), ONTSPAN_ARCHIVE=str(home / "archive.sqlite3"))
+    os.environ.update(private)
+    if not getattr(sys, "_ontspan_audit", False):  # an audit hook stays for the process
+        sys.addaudithook(_refuse_real_writes)
+        sys._ontspan_audit = True  # type: ignore[attr-defined]
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """A write there that something swallowed still fails the run."""
+    if WRITES_REFUSED:
+        print(f"\ntests tried to write into the user's folders: {', '.join(WRITES_REFUSED)}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_unconfigure(config):
+    for home in _PRIVATE_HOME:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -41,9 +115,10 @@ class MicroPython:
 
 
 @pytest.fixture(autouse=True)
-def _private_data_dirs(tmp_path_factory, monkeypatch):
-    """Tests never touch the user's archive or stored protocol names."""
-    base = tmp_path_factory.mktemp("userdata")
+def _private_data_dirs(monkeypatch):
+    """Each test its own archive and stored protocol names, inside the run's private
+    home (pytest_configure)."""
+    base = Path(tempfile.mkdtemp(prefix="userdata-", dir=_PRIVATE_HOME[0]))
     monkeypatch.setenv("ONTSPAN_DATA", str(base / "data"))
     monkeypatch.setenv("ONTSPAN_ARCHIVE", str(base / "archive.sqlite3"))
 

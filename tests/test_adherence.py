@@ -149,4 +149,5 @@ def test_report_with_a_plan_file(tmp_path, capsys) -> None:
     assert "<h2>The practice plan</h2>" in out.read_text()
     plan.write_text("[plan]\nstart = 2026-02-30\n")
     assert main(args) == 2
-    assert capsys.readouterr().err.startswith(f"ontspan: {plan}:2: error: not valid TOML")
+    assert capsys.readouterr().err.startswith(
+        f"ontspan: {plan}:2:9: error: not valid TOML: not a real date: write it as YYYY-MM-DD")

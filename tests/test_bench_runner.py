@@ -68,3 +68,23 @@ def test_unknown_suite_is_an_input_error(capsys):
     with pytest.raises(SystemExit) as e:
         runner.main(["nosuch"])
     assert e.value.code == 2 and "no suite nosuch" in capsys.readouterr().err
+
+
+def test_suites_never_write_the_users_names_or_archive(monkeypatch, tmp_path):
+    from ontspan.archive.store import default_path
+    from ontspan.device.names import data_dir
+
+    before = (data_dir(), default_path())
+    seen = []
+
+    def flashes(quick):
+        seen.append((data_dir(), default_path()))
+        return [metric("x", 1.0, "ms")]
+
+    _suites(monkeypatch, flashes=flashes)
+    assert runner.main(["--quick", "--out", str(tmp_path)]) == 0
+    (names, archive), = seen
+    assert names.name == "data" and names.parent.name.startswith("ontspan-bench-data-")
+    assert archive.parent == names.parent
+    assert not names.parent.exists()  # gone after the run
+    assert (data_dir(), default_path()) == before

@@ -66,3 +66,36 @@ def test_tap_starts_pauses_resumes_and_hold_stops(dev):
         lk.hello()
         recs = [decode(r) for r in lk.get_logs(1, 16)]
     assert [r.outcome for r in recs][-1] == 2  # stopped by the user
+
+
+@pytest.fixture
+def two_busy_loops():
+    """Two spinning processes beside the test: a loaded 2-core machine."""
+    import subprocess
+    import sys
+
+    procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+    yield
+    for p in procs:
+        p.kill()
+        p.wait()
+
+
+def test_200_taps_at_120x_beside_two_busy_loops_are_200_taps(make_sim, two_busy_loops):
+    # A sim without protocols: each tap only blinks, so the taps never change mode.
+    d = make_sim("taps", speed=120)
+    wait_for(lambda: hello_or_none(d.port))
+    up0 = _state(d)[1]["clock"]["uptime_s"]
+    for _ in range(200):
+        d.inject("tap")
+
+    def gestures():
+        return [ln.split()[2] for ln in d.trace_lines() if ln.startswith("G ")]
+
+    # 200 taps and their blinks are under 250 s of device time: by 400 s all are seen
+    # (a gesture paces the clock, so they take longer in real time than 400 / 120 s)
+    wait_for(lambda: len(gestures()) >= 200 or _state(d)[1]["clock"]["uptime_s"] > up0 + 400,
+             timeout=600)
+    assert sum(ln.startswith("B ") for ln in d.trace_lines()) == 200
+    seen = gestures()
+    assert seen == ["1"] * 200, f"{len(seen)} gestures, not 200 taps: {sorted(set(seen))}"

@@ -56,7 +56,33 @@ def test_check_never_tracebacks_on_any_bad_file(
     assert main(["check", *files]) == 2
     captured = capsys.readouterr()
     assert "Traceback" not in captured.out + captured.err
-    assert "gone.toml: error: cannot read file" in captured.out
+    assert "gone.toml: error: no such file" in captured.out
+
+
+def test_toml_syntax_errors_say_line_column_and_what_is_wrong(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    cases = {
+        'id = 1\nname = "open\n': '2:8: error: not valid TOML: a quote is not closed: the text '
+                                   'that starts here needs a closing " on the same line',
+        "id = 1\ntense_s = 5s\n": "2:12: error: not valid TOML: `5s`: a number cannot have a unit "
+                                 "after it; write the number alone, the key's name says the unit",
+        'id = 1\nname "x"\n': "2:6: error: not valid TOML: missing `=` after `name`: write `key = value`",
+        "title = Rust\n": '1:9: error: not valid TOML: not a value: text needs quotes ("like this")',
+    }
+    for i, (text, said) in enumerate(cases.items()):
+        path = tmp_path / f"c{i}.toml"
+        path.write_text(text)
+        assert main(["check", str(path)]) == 2
+        assert capsys.readouterr().out.startswith(f"{path}:{said}"), text
+
+
+def test_a_typo_of_a_library_name_gets_did_you_mean(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "pmr-krot"]) == 2
+    assert capsys.readouterr().out.startswith(
+        "pmr-krot: error: no such file, nor a library protocol of that name; did you mean pmr-kort?")
+    assert main(["new", "mine", "--from", "adem46"]) == 2
+    assert "no such library protocol; did you mean adem-4-6?" in capsys.readouterr().err
 
 
 def test_compile_writes_table_and_names(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -138,3 +164,15 @@ def test_check_as_a_real_command() -> None:
     assert ":8: error: block[0].tense: unknown key `tense` (did you mean `tense_s`?)" in res.stdout
     assert res.stdout.strip().endswith("2 file(s) checked: 1 error(s), 0 warning(s)")
     assert "Traceback" not in res.stderr
+
+
+def test_a_typo_of_a_flashed_name_gets_did_you_mean() -> None:
+    from ontspan.device.names import resolve
+    from ontspan.errors import InputError
+
+    names = {"1": {"name": "pmr-kort"}, "2": {"name": "adem-4-6"}}
+    assert resolve("pmr-kort", names, [1, 2]) == 1
+    with pytest.raises(InputError, match=r"no protocol named 'pmr-krot' on the device; did you mean pmr-kort\?$"):
+        resolve("pmr-krot", names, [1, 2])
+    with pytest.raises(InputError, match=r"; it has: pmr-kort \(1\), adem-4-6 \(2\)$"):
+        resolve("zzz", names, [1, 2])

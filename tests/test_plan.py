@@ -137,7 +137,8 @@ def test_missing_parts_and_bad_toml() -> None:
         "p.toml: error: no moments: add at least one [[moment]] with time, protocol and days",
         'p.toml:1: error: plan: missing required key `start` (the first day, e.g. "2026-12-01")',
     ]
-    assert _errors("[plan\n")[0].startswith("p.toml:1: error: not valid TOML")
+    assert _errors("[plan\n") == [
+        "p.toml:1:6: error: not valid TOML: a table header needs its closing `]`, as in `[plan]`"]
     moments = "".join(f'[[moment]]\ntime = "{h:02d}:00"\nprotocol = "x"\n' for h in range(17))
     assert "a plan holds at most 16" in _errors(f"[plan]\nstart = 2026-12-01\n{moments}")[0]
 
@@ -338,3 +339,20 @@ def test_moment_rating_override_in_toml_and_bytes() -> None:
                      ('rating = "both"\nrating_days = 64\n', "rating_days")):
         plan, diags = parse_plan(base + bad)
         assert plan is None and msg in str(diags[0]), bad
+
+
+def test_a_protocol_given_as_a_plan_is_named_for_what_it_is() -> None:
+    from ontspan.paths import PROTOCOLS_DIR
+    from ontspan.protocols.parser import parse_protocol
+
+    protocol = (PROTOCOLS_DIR / "pmr-kort.toml").read_text(encoding="utf-8")
+    plan, diags = parse_plan(protocol, "pmr-kort.toml")
+    assert plan is None
+    assert [str(d) for d in diags] == [
+        "pmr-kort.toml: error: this is a protocol file ([[block]]), not a plan: a plan has "
+        "[plan] and [[moment]]; `ontspan check` and `ontspan flash` take protocols"]
+    proto, diags = parse_protocol(GOOD, "plan.toml")
+    assert proto is None
+    assert [str(d) for d in diags] == [
+        "plan.toml: error: this is a plan file ([plan] and [[moment]]), not a protocol: "
+        "`ontspan plan set` takes it"]

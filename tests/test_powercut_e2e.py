@@ -96,7 +96,6 @@ class Tally:
     boot_kills: int = 0  # kills while the firmware was booting
     started: dict[int, int] = field(default_factory=lambda: {LONG: 0, SHORT: 0})
     by_tap: int = 0
-    tap_retries: int = 0  # taps the time-scaled sim saw as a hold or double tap
     boot_ms: list[float] = field(default_factory=list)  # kill -> HELLO answered, real ms
 
 
@@ -117,28 +116,16 @@ def hello_after(dev, link: Link, old_proc, timeout: float = 60.0) -> None:
                 pytest.fail(f"the device did not answer HELLO {timeout}s after a power cut")
 
 
-def gestures_since_last_tap(dev) -> list[str]:
-    lines = [ln.split() for ln in dev.trace_lines() if ln[:2] in ("B ", "G ")]
-    last = max((i for i, ln in enumerate(lines) if ln[0] == "B"), default=-1)
-    return [ln[2] for ln in lines[last + 1 :] if ln[0] == "G"]
-
-
-def tap_starts(dev, link: Link, tally: Tally) -> int:
-    """Inject a tap and wait until the session plays. At 600x a host hiccup of 3 ms
-    while the button is down is a 2 s hold in device time: the firmware then rightly
-    sees a hold (or a double tap), not a tap; only then is the tap given again."""
-    for _ in range(3):
-        dev.inject("tap")
-        end = time.monotonic() + 30  # bounds the wait; a tap is seen in a few ms
-        while time.monotonic() < end:
-            st = link.status()
-            if st.state == 1:
-                return st.protocol
-            time.sleep(0.005)
-        seen = gestures_since_last_tap(dev)
-        if not seen or "1" in seen:
-            break  # no gesture at all, or a tap that did not start the session
-        tally.tap_retries += 1
+def tap_starts(dev, link: Link) -> int:
+    """Inject a tap and wait until the session plays. The sim's button paces its
+    clock while a gesture is held, so at 600x and on a busy host a tap stays a tap."""
+    dev.inject("tap")
+    end = time.monotonic() + 30  # bounds the wait; a tap is seen in a few ms
+    while time.monotonic() < end:
+        st = link.status()
+        if st.state == 1:
+            return st.protocol
+        time.sleep(0.005)
     events = [ln for ln in dev.trace_lines() if ln[:1] in "BGR"][-12:]
     pytest.fail(f"a tap did not start the session; trace: {events}")
     return 0
@@ -172,7 +159,7 @@ def one_round(dev, link: Link, rng: random.Random, tally: Tally, boots: list[int
         tally.started[LONG] += 1
         time.sleep(rng.uniform(0.0, 0.3))
     elif r < 0.6:
-        pid = tap_starts(dev, link, tally)  # the selected one: the first, LONG
+        pid = tap_starts(dev, link)  # the selected one: the first, LONG
         assert pid == LONG, f"a tap started protocol {pid}, not the selected one"
         tally.started[LONG] += 1
         tally.by_tap += 1
@@ -272,7 +259,6 @@ def test_power_cuts_lose_nothing_and_duplicate_nothing(make_sim, tmp_path):
             "kills_while_booting": tally.boot_kills,
             "sessions": len(sessions),
             "started_by_tap": tally.by_tap,
-            "tap_retries": tally.tap_retries,
             "cut_by_power": sum(s.outcome == Outcome.POWER_CUT for s in sessions),
             "completed": sum(s.outcome == Outcome.COMPLETED for s in sessions),
             "records": n,

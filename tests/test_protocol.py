@@ -271,7 +271,9 @@ def test_bad_files_give_the_expected_messages(path: Path) -> None:
 
 def test_missing_file_directory_and_binary(tmp_path: Path) -> None:
     _, diags = load_protocol(tmp_path / "nope.toml")
-    assert "cannot read file" in diags[0].message
+    assert diags[0].message == "no such file"
+    _, diags = load_protocol("pmr-krot")  # a typo of a library name
+    assert diags[0].message == "no such file, nor a library protocol of that name; did you mean pmr-kort?"
     _, diags = load_protocol(tmp_path)
     assert diags[0].severity == "error"
     bin_file = tmp_path / "x.toml"

@@ -6,6 +6,7 @@ folder of that name exists here: a therapist's own file always wins.
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 
 from .paths import PROTOCOLS_DIR
@@ -35,3 +36,18 @@ def resolve(arg: str | Path) -> Path:
     if path.exists():
         return path
     return find(str(arg)) or path
+
+
+def did_you_mean(name: str, names: list[str] | None = None) -> str:
+    """"; did you mean pmr-kort?" for a typo of a library name (or of `names`), else ""."""
+    stem = name[:-5] if name.endswith(".toml") else name
+    close = difflib.get_close_matches(stem, library_names() if names is None else names, n=1)
+    return f"; did you mean {close[0]}?" if close else ""
+
+
+def missing(arg: str) -> str:
+    """Why `arg` names nothing: no file, and (for a bare name) no library protocol."""
+    if "/" in arg or "\\" in arg:
+        return "no such file"
+    hint = did_you_mean(arg) or " (`ontspan library` lists them)"
+    return f"no such file, nor a library protocol of that name{hint}"

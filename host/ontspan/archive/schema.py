@@ -216,5 +216,6 @@ def migrate(db: sqlite3.Connection, recover: Callable[[sqlite3.Connection, list]
             db.execute(f"PRAGMA user_version = {n + 1}")
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:  # (a Ctrl-C can land after BEGIN failed or COMMIT ran)
+                db.execute("ROLLBACK")
             raise

@@ -82,8 +82,8 @@ def cmd_library(args: argparse.Namespace) -> int:
 def cmd_new(args: argparse.Namespace) -> int:
     src = catalog.find(args.source)
     if src is None:
-        names = ", ".join(catalog.library_names())
-        raise InputError(f"--from {args.source}: no such library protocol; choose one of {names}")
+        hint = catalog.did_you_mean(args.source) or f"; choose one of {', '.join(catalog.library_names())}"
+        raise InputError(f"--from {args.source}: no such library protocol{hint}")
     dest = Path(args.name if args.name.endswith(".toml") else f"{args.name}.toml")
     name = dest.stem
     if dest.exists() and not args.force:

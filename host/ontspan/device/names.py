@@ -106,7 +106,11 @@ def resolve(target: str, names: dict[str, Any], ids: list[int]) -> int:
             for k, e in sorted(names.items(), key=lambda kv: int(kv[0]))
             if isinstance(e, dict)
         )
-        raise InputError(f"no protocol named {target!r} on the device; it has: {known}")
+        from ..catalog import did_you_mean
+
+        flashed = [str(e.get("name")) for e in names.values() if isinstance(e, dict)]
+        hint = did_you_mean(target, flashed)
+        raise InputError(f"no protocol named {target!r} on the device{hint or '; it has: ' + known}")
     raise InputError(
         f"protocol names for this device's table are unknown here (flashed from another "
         f"computer?): start it by id ({', '.join(map(str, ids)) or 'no protocols loaded'}) "

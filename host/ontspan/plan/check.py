@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ..protocols.checker import Checker, Diagnostic, show
+from ..protocols.checker import Checker, Diagnostic, show, toml_error
 from ..protocols.files import expand_paths
 from ..protocols.parser import SLUG, read_source
 from ..protocols.positions import KeyPath
@@ -58,13 +58,12 @@ def parse_plan(text: str, path: str = "<string>") -> tuple[Plan | None, list[Dia
     """Check one plan's TOML source; the plan is None when there is any error."""
     try:
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        m = re.search(r"\(at line (\d+)", str(e))
-        msg = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(e))
-        line = int(m.group(1)) if m else None
-        return None, [Diagnostic("error", path, line, "", f"not valid TOML: {msg}")]
-    except (RecursionError, ValueError) as e:
-        return None, [Diagnostic("error", path, None, "", f"not valid TOML: {e}")]
+    except (tomllib.TOMLDecodeError, RecursionError, ValueError) as e:
+        return None, [toml_error(e, text, path)]
+    if "plan" not in data and "moment" not in data and ("block" in data or "id" in data):
+        return None, [Diagnostic("error", path, None, "", "this is a protocol file ([[block]]), "
+                                 "not a plan: a plan has [plan] and [[moment]]; `ontspan check` "
+                                 "and `ontspan flash` take protocols")]
     ck = Checker(path, text)
     plan = _plan(ck, data, path)
     diags = sorted(ck.diags, key=lambda d: d.line or 0)

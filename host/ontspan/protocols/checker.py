@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,9 +25,12 @@ class Diagnostic:
     line: int | None
     key: str
     message: str
+    column: int | None = None  # where the source shows it (TOML syntax errors)
 
     def __str__(self) -> str:
         loc = f"{self.path}:{self.line}" if self.line else self.path
+        if self.line and self.column:
+            loc += f":{self.column}"
         where = f"{self.key}: " if self.key else ""
         # keys and paths come from files: printed escaped wherever a diagnostic goes
         return for_terminal(f"{loc}: {self.severity}: {where}{self.message}")
@@ -38,7 +42,75 @@ class Diagnostic:
             "line": self.line,
             "key": self.key,
             "message": self.message,
+            "column": self.column,
         }
+
+
+_AT = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)")
+_UNIT = re.compile(r"([+-]?\d[\d_.]*)\s*([A-Za-z%]\w*)")
+_QUOTE = re.compile(r'"""|' + r"'''|" + r"""["']""")
+
+
+def toml_error(e: Exception, text: str, path: str) -> Diagnostic:
+    """A TOML syntax error as file:line:column and what is wrong in plain words."""
+    said = str(e)
+    m = _AT.search(said)
+    raw = _AT.sub("", said)
+    lines = text.splitlines() or [""]
+    if m and m.group(1):
+        line, col = int(m.group(1)), int(m.group(2))
+    elif m:  # at the end of the document
+        line, col = len(lines), len(lines[-1]) + 1
+    else:
+        return Diagnostic("error", path, None, "", f"not valid TOML: {raw}")
+    src = lines[line - 1] if 0 < line <= len(lines) else ""
+    key, eq, value = src.partition("=")
+    key, value = key.strip(), value.strip()
+    if raw.startswith(("Illegal character '\\n'", "Unterminated string", "Expected \"'\"")):
+        line, col, quote = _opening_quote(lines, line)
+        what = f"a quote is not closed: the text that starts here needs a closing {quote}"
+        if len(quote) == 1:
+            what += " on the same line"
+    elif raw.startswith("Expected newline or end of document"):
+        unit = _UNIT.match(value) if eq else None
+        if unit:
+            what = (f"`{unit.group(0)}`: a number cannot have a unit after it; write the "
+                    "number alone, the key's name says the unit (as in `tense_s = 5`)")
+        else:
+            what = ("something follows the value on the same line; write one `key = value` "
+                    "a line (a comment starts with #)")
+    elif raw.startswith("Expected '=' after a key"):
+        name = key.split()[0] if key else "the key"
+        what = f"missing `=` after `{name}`: write `key = value`"
+    elif raw == "Invalid value":
+        what = ("two `=`: write `key = value`" if value.startswith("=") else
+                'not a value: text needs quotes ("like this"); numbers (5, 2.5), true/false '
+                "and [lists] do not")
+    elif raw.startswith(("Cannot overwrite a value", "Cannot declare")):
+        what = "this key or table is given twice"
+    elif raw.startswith("Invalid date or datetime"):
+        what = "not a real date: write it as YYYY-MM-DD, e.g. 2026-12-01"
+    elif raw.startswith("Expected ']' at the end of a table"):
+        what = "a table header needs its closing `]`, as in `[plan]`"
+    elif raw.startswith("Unclosed array"):
+        what = "a list opened with `[` is not closed with `]`"
+    elif raw.startswith("Unclosed inline table"):
+        what = "a `{ ... }` table is not closed with `}`, or its items lack commas between them"
+    else:
+        what = raw[:1].lower() + raw[1:]
+    return Diagnostic("error", path, line, "", f"not valid TOML: {what}", col)
+
+
+def _opening_quote(lines: list[str], line: int) -> tuple[int, int, str]:
+    """(line, column, quote) of the last quote opened at or before `line` and not closed."""
+    for n in range(min(line, len(lines)), 0, -1):
+        src, pos = lines[n - 1], 0
+        while (q := _QUOTE.search(src, pos)) is not None:
+            end = src.find(q.group(0), q.end())
+            if end < 0:
+                return n, q.start() + 1, q.group(0)
+            pos = end + len(q.group(0))
+    return line, 1, '"'
 
 
 def format_key(path: KeyPath) -> str:

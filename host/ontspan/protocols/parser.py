@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .blocks import GroupNumbers, parse_blocks
-from .checker import Checker, Diagnostic, show
+from .checker import Checker, Diagnostic, show, toml_error
 from .haptics import KIND_CODES, KINDS
 from .model import (
     LIM_PROTOCOL_ID,
@@ -43,6 +43,10 @@ def read_source(path: str | Path) -> tuple[str | None, list[Diagnostic]]:
     try:
         with open(path, "rb") as f:
             data = f.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        from ..catalog import missing
+
+        return None, [Diagnostic("error", p, None, "", missing(p))]
     except OSError as e:
         return None, [Diagnostic("error", p, None, "", f"cannot read file: {e.strerror or e}")]
     return decode_source(data, p)
@@ -75,13 +79,11 @@ def parse_protocol(
         return None, [Diagnostic("error", path, None, "", msg)]
     try:
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        m = re.search(r"\(at line (\d+)", str(e))
-        line = int(m.group(1)) if m else None
-        msg = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(e))
-        return None, [Diagnostic("error", path, line, "", f"not valid TOML: {msg}")]
-    except (RecursionError, ValueError) as e:
-        return None, [Diagnostic("error", path, None, "", f"not valid TOML: {e}")]
+    except (tomllib.TOMLDecodeError, RecursionError, ValueError) as e:
+        return None, [toml_error(e, text, path)]
+    if "block" not in data and ("plan" in data or "moment" in data):
+        return None, [Diagnostic("error", path, None, "", "this is a plan file ([plan] and "
+                                 "[[moment]]), not a protocol: `ontspan plan set` takes it")]
     ck = Checker(path, text)
     try:
         proto = _protocol(ck, data)
