@@ -26,6 +26,7 @@ import hal
 import link
 import logbook
 import reminder
+import rtc
 import service
 import session as ss
 import ui
@@ -87,6 +88,7 @@ class Device(service.Contract):
         self.buttons = buttons.Buttons(self)
         self._build_cues()
         self.reminders = reminder.ReminderRoom(self.root, b.ring)  # the practice plan
+        self._clock_from_rtc()
         self._reboot = -1
         self._status = [0, 0, 0, 0, 0, 0]
         self._clock = [0, 0, 0, False]  # Unix seconds low half, high half, tz_min, set
@@ -200,11 +202,28 @@ class Device(service.Contract):
     def read_table(self, offset, buf):
         return self.storage.read_table(offset, buf)
 
+    def _clock_from_rtc(self):
+        # at boot only (never in the loop): the module's time, if one answers and its
+        # time is plausible (rtc.py); without one the clock waits for SET_CLOCK
+        s, tz = rtc.read(self.board, self.cfg["rtc"])
+        if s == rtc.ABSENT:
+            return
+        self.clock_rtc = service.FLAG_RTC
+        if s >= 0:
+            self._set_wall(s, tz)
+            self.clock_rtc = service.FLAG_RTC | service.FLAG_CLOCK_RTC
+
     def set_clock(self, lo, hi, tz_min):
         if not -_EPOCH_SPAN <= hi - DEVICE_EPOCH_HI <= _EPOCH_SPAN:
             return link.ERR_VALUE  # before 1990 or after 2058: not a clock a host sends
         self._tick_uptime()
         now = ((hi - DEVICE_EPOCH_HI) << 16) + lo - DEVICE_EPOCH_LO  # from the device epoch, a midnight
+        self._set_wall(now, tz_min)
+        # set this boot now; the module (if any) keeps it through the next power cut
+        self.clock_rtc = service.FLAG_RTC if now >= 0 and rtc.write(self.board, self.cfg["rtc"], now, tz_min) else 0
+        return 0
+
+    def _set_wall(self, now, tz_min):
         self.epoch_base = now - self.up_s
         self.tz_min = tz_min
         self._day_s0 = (now + tz_min * 60) % 86400
@@ -215,7 +234,6 @@ class Device(service.Contract):
         self.reminders.set_clock(now, tz_min)
         self.daynight.set_clock(now, tz_min, self.up_s)
         self._night_up_s = -1
-        return 0
 
     def clock(self):
         c = self._clock  # filled in place: no tuple per GET_CLOCK
@@ -246,6 +264,7 @@ class Device(service.Contract):
         s = self.session
         s.status_into(st)
         flags = (service.FLAG_TABLE if self.storage.table else 0) | (service.FLAG_CLOCK if self.clock_set else 0)
+        flags |= self.clock_rtc
         flags |= (service.FLAG_NIGHT if self.is_night() else 0) | (0 if self.cfg_ok else service.FLAG_CONFIG_DEFAULT)
         st[0] = _STATE_OF_MODE[s.mode]
         st[2] = flags

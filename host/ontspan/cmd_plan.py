@@ -20,6 +20,13 @@ from .device.replies import LinkError
 from .errors import EXIT_OK, InputError, OntspanError
 from .plan import Plan, PlanError, decode_plan, encode_plan, plan_error_text
 from .plan_check import load_plan
+from .shared import C
+
+NO_MODULE_TEXT = (
+    "the device has no battery-backed clock module: reminders need it to stay powered; "
+    "unplugged, they wait until the clock is set again (ontspan clock --set). "
+    "A DS3231 or PCF8563 module keeps the clock (README, Parts)"
+)
 
 
 def register(sub: Any) -> None:
@@ -80,9 +87,12 @@ def cmd_set(args: argparse.Namespace) -> int:
         except LinkError as e:
             raise _refused(e) from None
         clock_set = lk.get_clock().is_set
+        module = bool(lk.status().flags & C.FLAG_RTC)
     print(f"plan stored: {len(plan.moments)} moment(s) from {plan.start}, {len(data)} bytes")
     if not clock_set:
         print("the device clock is not set: reminders wait for it (ontspan clock --set)")
+    if not module:
+        print(NO_MODULE_TEXT)
     return EXIT_OK
 
 
