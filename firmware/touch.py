@@ -16,10 +16,17 @@ RESUME = b"\x03\xff\x0a\x00\x0a\xff\x0a"  # . .  quick pair: going on
 STEP_UP = b"\x01\xff\x0a"  # rating one up: one tap
 STEP_DOWN = b"\x03\xff\x0a\x00\x0c\xff\x0a"  # rating one down: two taps
 STEP_EDGE = b"\x01\xff\x28"  # rating reached 0 or 10: one long
+# states outside the cues, each a rhythm no cue kind has (docs/cues.md, Felt states)
+RATING_OPEN = b"\x05\xff\x28\x00\x14\xff\x0a\x00\x0f\xff\x0a"  # - . .  the scale waits: 400/200/100/150/100
+RATING_DONE = b"\x03\xff\x32\x00\x14\xff\x0a"  # - .  taken: 500/200/100, then the value
+RATING_TIMEOUT = b"\x05\xff\x0a\x00\x0f\xff\x32\x00\x0f\xff\x0a"  # . - .  not rated, going on: 100/150/500/150/100
+
+GAP_MS = const(100)  # silence before any pulse: an ERM merges pulses closer than this
 
 # counted taps: position (body region 1..4) and the rating played back
 _COUNT_ON_MS = const(120)
-_COUNT_PERIOD_MS = const(370)  # 120 on, 250 off
+COUNT_PERIOD_MS = const(370)  # 120 on, 250 off
+CHOICE_PERIOD_MS = const(470)  # the protocol chosen (slot n: n taps), slower: 120 on, 350 off
 _COUNT_GROUP = const(5)  # after every 5th tap a longer gap
 _COUNT_GROUP_GAP_MS = const(400)
 _ZERO_MS = const(500)  # a count of 0 is one long pulse
@@ -38,39 +45,39 @@ def region(number, group, groups):
     return 1 + group * 3 // (groups - 1)
 
 
-def count_left(count, el):
+def count_left(count, el, period=COUNT_PERIOD_MS):
     # ms until counted taps next change (on/off), el ms after they start
     if count <= 0:
         return _ZERO_MS - el if el < _ZERO_MS else 0
-    group_ms = _COUNT_GROUP * _COUNT_PERIOD_MS + _COUNT_GROUP_GAP_MS
+    group_ms = _COUNT_GROUP * period + _COUNT_GROUP_GAP_MS
     r = el % group_ms
-    k = r // _COUNT_PERIOD_MS
+    k = r // period
     if k >= _COUNT_GROUP:
         return group_ms - r
-    o = r - k * _COUNT_PERIOD_MS
-    return _COUNT_ON_MS - o if o < _COUNT_ON_MS else _COUNT_PERIOD_MS - o
+    o = r - k * period
+    return _COUNT_ON_MS - o if o < _COUNT_ON_MS else period - o
 
 
-def count_at(count, el):
+def count_at(count, el, period=COUNT_PERIOD_MS):
     # 0..255 of `count` counted taps el ms after they start
     if count <= 0:
         return 255 if el < _ZERO_MS else 0
-    group_ms = _COUNT_GROUP * _COUNT_PERIOD_MS + _COUNT_GROUP_GAP_MS
+    group_ms = _COUNT_GROUP * period + _COUNT_GROUP_GAP_MS
     g = el // group_ms
     el -= g * group_ms
-    k = el // _COUNT_PERIOD_MS
+    k = el // period
     if k >= _COUNT_GROUP or g * _COUNT_GROUP + k >= count:
         return 0
-    return 255 if el - k * _COUNT_PERIOD_MS < _COUNT_ON_MS else 0
+    return 255 if el - k * period < _COUNT_ON_MS else 0
 
 
-def count_ms(count):
+def count_ms(count, period=COUNT_PERIOD_MS):
     # how long `count` counted taps last
     if count <= 0:
         return _ZERO_MS
     g = (count - 1) // _COUNT_GROUP
     k = count - 1 - g * _COUNT_GROUP
-    return g * (_COUNT_GROUP * _COUNT_PERIOD_MS + _COUNT_GROUP_GAP_MS) + k * _COUNT_PERIOD_MS + _COUNT_ON_MS
+    return g * (_COUNT_GROUP * period + _COUNT_GROUP_GAP_MS) + k * period + _COUNT_ON_MS
 
 
 class Touch:
@@ -95,10 +102,13 @@ class Touch:
         self._shot = None  # a one-shot record (bytes)
         self._shot_at = 0  # its offset in _shot
         self._shot_count = -1  # or counted taps
+        self._shot_period = COUNT_PERIOD_MS  # their period
         self._shot_t = 0
         self._shot_lead = 0  # ms of quiet before the one-shot
         self._since = 0
         self._locked = False
+        self._off_t = 0  # ticks when the last pulse ended...
+        self._gap = False  # ...and GAP_MS have not yet passed since
         self.left = 0  # ms until the pattern next changes (0: nothing due); the loop wakes then
 
     def setup(self, style_strength, table, si):
@@ -132,6 +142,11 @@ class Touch:
         return self._bufs[kind], self._pat[kind]
 
     def off(self):
+        # the gap after a pulse cut here still holds for whatever plays next
+        if self.level:
+            now = self.clock.ticks_ms()
+            self._off_t = now
+            self._gap = self.clock.ticks_diff(now, self._since) > 0
         self._edge = -1
         self._edge_count = -1
         self._shot = None
@@ -164,9 +179,11 @@ class Touch:
         self._shot_t = now
         self._shot_lead = lead_ms
 
-    def play_count(self, count, now, lead_ms=0):
+    def play_count(self, count, now, lead_ms=0, period=COUNT_PERIOD_MS):
+        # `count` taps, one every `period` ms (the choice: CHOICE_PERIOD_MS)
         self._shot = None
         self._shot_count = count
+        self._shot_period = period
         self._shot_t = now
         self._shot_lead = lead_ms
 
@@ -177,7 +194,7 @@ class Touch:
         el = self.clock.ticks_diff(now, self._shot_t) - self._shot_lead
         if self._shot is not None:
             return el < pattern_ms(self._shot, self._shot_at)
-        return el < count_ms(self._shot_count)
+        return el < count_ms(self._shot_count, self._shot_period)
 
     def _shot_level(self, now):
         # 0..255 of the one-shot now, or -1 when none is playing
@@ -194,20 +211,26 @@ class Touch:
                 self.left = left_at(sh, at, el)
                 return level_at(sh, at, el)
             self._shot = None
-        elif el < count_ms(self._shot_count):
-            self.left = count_left(self._shot_count, el)
-            return count_at(self._shot_count, el)
+        elif el < count_ms(self._shot_count, self._shot_period):
+            self.left = count_left(self._shot_count, el, self._shot_period)
+            return count_at(self._shot_count, el, self._shot_period)
         self._shot_count = -1
         return -1
 
     def update(self, now):
         # every tick while a session plays
         lv = self._shot_level(now)
-        if lv < 0:
+        shot = lv >= 0
+        if not shot:
             if self._edge_t < 0:
                 self._edge_t = now
+                if self.level:  # a pulse the new edge cuts ends here; its gap comes first
+                    self._set(0, now, False)
             el = self.clock.ticks_diff(now, self._edge_t)
-            if self._edge >= 0:
+            if el < 0:  # moved on for a gap: not begun yet
+                lv = 0
+                self.left = -el
+            elif self._edge >= 0:
                 lv = level_at(self._ebuf, self._edge, el)
                 self.left = left_at(self._ebuf, self._edge, el)
             elif self._edge_count >= 0:
@@ -216,25 +239,42 @@ class Touch:
             else:
                 lv = 0
                 self.left = 0
-        self._set(lv, now)
+        self._set(lv, now, shot)
 
     def service(self, now):
         # outside a session's ticks (paused, rating): only one-shots play
         self.left = 0
         lv = self._shot_level(now)
-        self._set(lv if lv > 0 else 0, now)
+        self._set(lv if lv > 0 else 0, now, True)
 
-    def _set(self, lv, now):
+    def _set(self, lv, now, shot):
+        # every motor change passes here, so every felt sequence keeps its gaps: a
+        # pulse due less than GAP_MS after the last one ended waits, and the rest of
+        # its pattern (the edge's or the one-shot's, `shot`) moves on with it
+        clock = self.clock
         lv = lv * self.strength // 255
+        if self._gap and clock.ticks_diff(now, self._off_t) >= GAP_MS:
+            self._gap = False  # over (and forgotten: ticks_diff of an old off would wrap)
         if lv == 0:
             self._locked = False
         elif self._locked:
             lv = 0  # stays off until the cue itself lets go
         elif self.level == 0:
+            if self._gap:
+                wait = GAP_MS - clock.ticks_diff(now, self._off_t)
+                if shot:
+                    self._shot_t = clock.ticks_add(self._shot_t, wait)
+                else:
+                    self._edge_t = clock.ticks_add(self._edge_t, wait)
+                self.left = wait
+                return
             self._since = now
-        elif self.clock.ticks_diff(now, self._since) >= self.on_max_ms:
+        elif clock.ticks_diff(now, self._since) >= self.on_max_ms:
             lv = 0
             self._locked = True
         if lv != self.level:
+            if not lv:  # a pulse cut in the ms it began was never felt: no gap owed
+                self._off_t = now
+                self._gap = clock.ticks_diff(now, self._since) > 0
             self.level = lv
             self.motor.set(lv)
