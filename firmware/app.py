@@ -342,7 +342,8 @@ class Device(service.Contract):
     def _sleep_ms(self):
         """Time until the engine next needs the CPU (deadline or frame), at most _IDLE_MS."""
         if self.session.mode != ss.PLAYING:
-            return _IDLE_MS
+            c = self.engine.touch.left  # a one-shot's pulse (rating, choice, feel) begins or ends
+            return c if 0 < c < _IDLE_MS else _IDLE_MS
         ms = self.engine.ms_to_next(self.clk.ticks_ms())
         return ms if ms < _IDLE_MS else _IDLE_MS
 

@@ -26,7 +26,7 @@ GAP_MS = const(100)  # silence before any pulse: an ERM merges pulses closer tha
 # counted taps: position (body region 1..4) and the rating played back
 _COUNT_ON_MS = const(120)
 COUNT_PERIOD_MS = const(370)  # 120 on, 250 off
-CHOICE_PERIOD_MS = const(470)  # the protocol chosen (slot n: n taps), slower: 120 on, 350 off
+CHOICE_PERIOD_MS = const(500)  # the protocol chosen (slot n: n taps), slower: 120 on, 380 off
 _COUNT_GROUP = const(5)  # after every 5th tap a longer gap
 _COUNT_GROUP_GAP_MS = const(400)
 _ZERO_MS = const(500)  # a count of 0 is one long pulse
