@@ -114,3 +114,28 @@ def test_a_module_that_lost_its_battery_is_not_believed(make_sim, tmp_path, caps
     assert st["clock_source"] == "none" and st["reminders_wait_for_clock"]
     assert st["flags"]["clock module"]
     assert "the clock module has lost the time" in text
+
+
+def test_install_waits_its_turn_and_force_stops_the_session_first(make_sim, tmp_path, capsys):
+    from ontspan.logformat import Outcome, decode
+
+    dev = make_sim("fw", speed=1, boot_from_flash=True, rtc="ds3231")
+    wait_for(lambda: hello_or_none(dev.port), timeout=15)
+    port = ["--port", dev.port]
+    assert main(["flash", *port, str(PROTOCOLS_DIR / "pmr-kort.toml")]) == 0
+    assert main(["config", "set", "rtc=1", *port]) == 0
+    assert main(["clock", "--set", *port]) == 0
+    assert main(["start", "pmr-kort", *port]) == 0
+    capsys.readouterr()
+    assert main(["install", *port]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("ontspan: install refused: a session is playing") and err.count("\n") == 1
+    assert _ask(dev, lambda lk: lk.status().state) == C.STATE_PLAYING  # nothing was cut
+    assert main(["install", "--force", *port]) == 0, capsys.readouterr().err
+    assert "stopped first" in capsys.readouterr().err
+    wait_for(lambda: hello_or_none(dev.port), timeout=30)
+    recs = [decode(r) for r in _ask(dev, lambda lk: lk.get_logs(1, 16))]
+    assert recs[-1].outcome == Outcome.STOPPED  # not cut by power
+    assert not [r for r in recs if r.outcome == Outcome.POWER_CUT]
+    st, _ = _status(port, capsys)
+    assert st["clock_source"] == "rtc"  # the module kept the clock through the reset
