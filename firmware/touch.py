@@ -188,9 +188,10 @@ class Touch:
         self._shot_lead = lead_ms
 
     def busy(self, now):
-        # a one-shot is still playing
+        # a one-shot is still playing, or the gap after its last pulse is not over
+        # (what follows, a session's first cue, then starts on time)
         if self._shot is None and self._shot_count < 0:
-            return False
+            return self._gap and self.clock.ticks_diff(now, self._off_t) < GAP_MS
         el = self.clock.ticks_diff(now, self._shot_t) - self._shot_lead
         if self._shot is not None:
             return el < pattern_ms(self._shot, self._shot_at)

@@ -49,7 +49,7 @@ run(1000)
 wrap = (m.pulses - p0, m.max_on_ms, r.value)
 r.begin()
 p0 = m.pulses
-timeout = run(31000)
+timeout = run(32000)
 print((steps, early, later[:1], played, value, m.max, wrap, timeout[:1], m.level, m.pulses - p0))
 """
 
