@@ -125,7 +125,7 @@ def test_gaps_hold_and_states_are_told_apart_by_the_trace(tmp_path):
     times = _timeline(lines)
     every = _pulses(lines, times, 0, len(lines))
     assert len(every) > 500  # the scripts were felt
-    close = [(s, d, t) for (s, d), (t, _) in zip(every, every[1:]) if t - (s + d) < GAP_MS]
+    close = [(s, d, t) for (s, d), (t, _) in zip(every, every[1:], strict=False) if t - (s + d) < GAP_MS]
     assert not close, close[:10]
 
     felt: dict[str, set[tuple[int, ...]]] = {}
@@ -156,12 +156,12 @@ def test_gaps_hold_and_states_are_told_apart_by_the_trace(tmp_path):
             value = _group(pulses, sum(taken[-1]) + 1, first_edge)
             assert rhythm(value) == (1,)  # up, up, down: 1, played back as one tap
         if script == "choose":
-            for (ev, t), (_, t1) in zip(gestures, gestures[1:]):
+            for (ev, t), (_, t1) in zip(gestures, gestures[1:], strict=False):
                 if ev in (2, 3):  # double tap: the next protocol; hold: the one chosen
                     note("choice", _group(pulses, t, t1))
         # the five phase kinds as each protocol's opening plays them (no gesture in
         # between; the edge STOP cut is left out)
-        for i, j in zip(edges, edges[1:]) if script == "timeout" else ():
+        for i, j in zip(edges, edges[1:], strict=False) if script == "timeout" else ():
             kind = int(lines[i][2])
             if kind in PHASES:
                 g = [(s, d) for s, d in pulses if times[i] <= s < times[j]]

@@ -5,11 +5,11 @@ import datetime as dt
 
 import pytest
 
-EPOCH = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+EPOCH = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 
 
 def _device_s(*ymdhms: int) -> int:
-    return int((dt.datetime(*ymdhms, tzinfo=dt.timezone.utc) - EPOCH).total_seconds())
+    return int((dt.datetime(*ymdhms, tzinfo=dt.UTC) - EPOCH).total_seconds())
 
 
 CASES = [
