@@ -254,7 +254,7 @@ class Board:
         self._jump_ms = 0
         self._jumps = self._read_jumps()
         c = _env("ONTSPAN_SIM_RTC", "")
-        self._rtc_chip = rtc.DS3231 if c == "ds3231" else rtc.PCF8563 if c == "pcf8563" else rtc.NONE
+        self._rtc_chip = rtc.DS3231 if c == "ds3231" else rtc.PCF8563 if c == "pcf8563" else rtc.NO_MODULE
         self._rtc_jump = (0, 0)  # (device s, real ms at its start) of the jump under way
         self.trace.write("R %d boot" % self.clock.ticks_ms())
 
@@ -411,7 +411,7 @@ class Board:
 
     def rtc_read(self, addr, reg, buf):
         chip = self._rtc_chip
-        if chip == rtc.NONE or addr != rtc.addr(chip):
+        if chip == rtc.NO_MODULE or addr != rtc.addr(chip):
             return False  # no acknowledge
         regs = self._rtc_now()
         n = len(buf)
@@ -420,7 +420,7 @@ class Board:
 
     def rtc_write(self, addr, reg, buf):
         chip = self._rtc_chip
-        if chip == rtc.NONE or addr != rtc.addr(chip):
+        if chip == rtc.NO_MODULE or addr != rtc.addr(chip):
             return False
         regs = self._rtc_now()
         regs[reg : reg + len(buf)] = buf
@@ -431,7 +431,7 @@ class Board:
     def _rtc_jumped(self):
         # the module counted real time at speed during the jump; it should have counted the jump
         n, t0 = self._rtc_jump
-        if self._rtc_chip == rtc.NONE or not n:
+        if self._rtc_chip == rtc.NO_MODULE or not n:
             return
         regs, written, extra = self._rtc_load()
         self._rtc_save(regs, written, extra + n * 1000 - (_real_ms() - t0) * self.speed)

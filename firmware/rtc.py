@@ -11,7 +11,7 @@
 # Runs at boot and on SET_CLOCK only, never in the cue loop.
 from micropython import const
 
-NONE = const(0)  # config "rtc": no module
+NO_MODULE = const(0)  # config "rtc": none fitted
 DS3231 = const(1)
 PCF8563 = const(2)
 ABSENT = const(-2)  # read(): no module answers
@@ -135,7 +135,7 @@ def encode(chip, s, tz_min, buf, at):
 
 def read(board, chip):
     """(seconds from the device epoch, UTC offset) from the module, or (ABSENT or LOST, 0)."""
-    if chip == NONE:
+    if chip == NO_MODULE:
         return ABSENT, 0
     buf = bytearray(read_len(chip))
     if not board.rtc_read(addr(chip), 0, buf):
@@ -146,7 +146,7 @@ def read(board, chip):
 
 def write(board, chip, s, tz_min):
     """Set the module; True when it took it. A DS3231's OSF is cleared after the time."""
-    if chip == NONE:
+    if chip == NO_MODULE:
         return False
     encode(chip, s, tz_min, _wbuf, 0)
     a = addr(chip)

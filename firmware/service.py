@@ -83,7 +83,7 @@ class Contract:
         """The INFO facts: build them with info_doc(). Asked only while idle (at boot,
         after a change, every few seconds of INFO); between, INFO reads the live
         fields from these attributes, cheaply and without allocating:
-        up_s (int), clock_set, cfg_ok (bools), log (.first_seq, .last_seq),
+        up_s (int), clock_set, cfg_ok (bools), clock_rtc (flags), log (.first_seq, .last_seq),
         storage (.table: None or a table.Table, .selected: its index)."""
         raise NotImplementedError
 
