@@ -282,11 +282,23 @@ class Device(service.Contract):
         if bad:
             return bad[0]
         self.storage.save_config(cfg)
+        old = self.cfg
         self.cfg = cfg
         self.cfg_ok = True
         self.apply_config()
         self.engine.touch.device_strength = cfg.get("touch_strength", -1)
+        if cfg["rtc"] != old["rtc"] or cfg["rtc_sda"] != old["rtc_sda"] or cfg["rtc_scl"] != old["rtc_scl"]:
+            self._rtc_fitted()
         return None
+
+    def _rtc_fitted(self):
+        # a clock module named in the config (idle: SET_CONFIG): it takes the clock set
+        # this boot, or gives its own
+        self.clock_rtc = 0
+        if not self.clock_set:
+            self._clock_from_rtc()
+        elif self.wall_s() >= 0 and rtc.write(self.board, self.cfg["rtc"], self.wall_s(), self.tz_min):
+            self.clock_rtc = service.FLAG_RTC
 
     def apply_config(self):
         """Every key takes effect now: caps, night hours, motor, pins, log size."""

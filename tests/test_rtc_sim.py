@@ -60,7 +60,7 @@ def _set_up(make_sim, tmp_path, capsys, rtc: str) -> tuple[object, dt.datetime, 
 def _restart(make_sim, dev, **kw):
     """Stop the sim and start it again from the same state directory: a power cut."""
     dev.stop()
-    again = make_sim("pico", speed=1, **kw)
+    again = make_sim(dev.state.name, speed=1, **kw)
     wait_for(lambda: hello_or_none(again.port), timeout=15)
     return again
 
@@ -139,3 +139,17 @@ def test_install_waits_its_turn_and_force_stops_the_session_first(make_sim, tmp_
     assert not [r for r in recs if r.outcome == Outcome.POWER_CUT]
     st, _ = _status(port, capsys)
     assert st["clock_source"] == "rtc"  # the module kept the clock through the reset
+
+
+def test_a_module_named_after_the_clock_was_set_takes_it(make_sim, capsys):
+    dev = make_sim("late", speed=1, rtc="ds3231")
+    wait_for(lambda: hello_or_none(dev.port), timeout=15)
+    port = ["--port", dev.port]
+    assert main(["clock", "--set", *port]) == 0
+    st, text = _status(port, capsys)
+    assert st["clock_source"] == "set" and "no clock module" in text
+    assert main(["config", "set", "rtc=1", *port]) == 0
+    st, text = _status(port, capsys)
+    assert st["clock_source"] == "set" and "kept by the clock module" in text
+    dev = _restart(make_sim, dev, rtc="ds3231")
+    assert _status(["--port", dev.port], capsys)[0]["clock_source"] == "rtc"
