@@ -364,10 +364,6 @@ FEEL_REPLY = "<BH"  # strength used, ms the cue lasts
 FEEL_PAUSE = const(20)  # kinds besides the cue kinds 1..10 (TENSE, IN, ...)
 FEEL_RESUME = const(21)
 FEEL_RATING = const(22)  # the rating played back: `count` taps
-FEEL_RATING_OPEN = const(23)  # the felt states outside the cues (docs/cues.md, Every felt signature)
-FEEL_RATING_TAKEN = const(24)
-FEEL_RATING_TIMEOUT = const(25)
-FEEL_CHOICE = const(26)  # the choice: slot `count` as that many slow taps
 FEEL_SAVE = const(1)  # flags: keep `strength` as the patient's (config touch_strength)
 FEEL_STYLE = const(2)  # flags: play it as the style of protocol id `count` in the loaded table
 # -- the wall clock on a 31-bit port -----------------------------------------

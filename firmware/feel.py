@@ -6,18 +6,7 @@
 # the cue plays as the style of protocol `count` in the loaded table would.
 import link
 import touch as tc
-from contract import (
-    FEEL_CHOICE,
-    FEEL_PAUSE,
-    FEEL_RATING,
-    FEEL_RATING_OPEN,
-    FEEL_RATING_TAKEN,
-    FEEL_RATING_TIMEOUT,
-    FEEL_RESUME,
-    FEEL_SAVE,
-    FEEL_STYLE,
-    KIND_COUNT,
-)
+from contract import FEEL_PAUSE, FEEL_RATING, FEEL_RESUME, FEEL_SAVE, FEEL_STYLE, KIND_COUNT
 from program import K_PAUSE, K_POSITION
 
 
@@ -27,12 +16,6 @@ def _record(dev, t, kind, count, flags):
         return tc.PAUSE, 0
     if kind == FEEL_RESUME:
         return tc.RESUME, 0
-    if kind == FEEL_RATING_OPEN:
-        return tc.RATING_OPEN, 0
-    if kind == FEEL_RATING_TAKEN:
-        return tc.RATING_DONE, 0
-    if kind == FEEL_RATING_TIMEOUT:
-        return tc.RATING_TIMEOUT, 0
     if flags & FEEL_STYLE:
         table = getattr(getattr(dev, "storage", None), "table", None)
         i = table.index_of(count) if table is not None else -1
@@ -46,9 +29,8 @@ def _record(dev, t, kind, count, flags):
 
 def play(dev, kind, count, strength, flags):
     """(status, strength used, ms the cue lasts); status 0 or a link.ERR_* code."""
-    counted = kind == K_POSITION or kind == FEEL_RATING or kind == FEEL_CHOICE
-    one_shot = FEEL_PAUSE <= kind <= FEEL_RATING_TIMEOUT and kind != FEEL_RATING
-    if not counted and not one_shot and (kind < 1 or kind > KIND_COUNT or kind == K_PAUSE):
+    counted = kind == K_POSITION or kind == FEEL_RATING
+    if not counted and kind != FEEL_PAUSE and kind != FEEL_RESUME and (kind < 1 or kind > KIND_COUNT or kind == K_PAUSE):
         return link.ERR_VALUE, 0, 0
     t = dev.engine.touch
     buf, at = (None, 0) if counted else _record(dev, t, kind, count, flags)
@@ -64,9 +46,8 @@ def play(dev, kind, count, strength, flags):
         t.strength = strength  # try a strength without keeping it
     now = dev.clk.ticks_ms()
     if counted:
-        period = tc.CHOICE_PERIOD_MS if kind == FEEL_CHOICE else tc.COUNT_PERIOD_MS
-        t.play_count(count, now, 0, period)
-        ms = tc.count_ms(count, period)
+        t.play_count(count, now)
+        ms = tc.count_ms(count)
     elif at < 0:
         ms = 0  # silent in this style: nothing to feel
     else:

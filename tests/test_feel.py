@@ -56,23 +56,6 @@ def test_feel_plays_one_cue_and_keeps_the_strength(sim, capsys):
     assert [round(ms / 100) for ms, _ in got[3:6]] == [1, 1, 3]  # a fourth tap would be here
 
 
-def test_feel_plays_the_felt_states(sim, capsys):
-    p = sim.port
-    want = {
-        "rating-open": [4, 1, 1],  # long, short, short
-        "rating-taken": [5, 1],  # long, short
-        "rating-timeout": [1, 5, 1],  # short, long, short
-        "choice": [1, 1, 1],  # slot 3: three slow taps
-    }
-    for cue, pulses in want.items():
-        n = len(sim.trace_lines())
-        assert main(["feel", cue, "--count", "3", "--port", p]) == 0, capsys.readouterr().err
-        assert capsys.readouterr().out.startswith(f"{cue}: ")
-        k = len(pulses)
-        got = wait_for(lambda n=n, k=k: len(_pulses(sim, n)) >= k and _pulses(sim, n), timeout=30)
-        assert [round(ms / 100) for ms, _ in got] == pulses, (cue, got, sim.trace_lines()[n:])
-
-
 def test_feel_refuses_bad_input(sim, capsys):
     p = sim.port
     assert main(["feel", "wiggle", "--port", p]) == 2

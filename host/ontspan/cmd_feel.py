@@ -37,10 +37,6 @@ CUES = {
     "pause": C.FEEL_PAUSE,
     "resume": C.FEEL_RESUME,
     "rating": C.FEEL_RATING,
-    "rating-open": C.FEEL_RATING_OPEN,
-    "rating-taken": C.FEEL_RATING_TAKEN,
-    "rating-timeout": C.FEEL_RATING_TIMEOUT,
-    "choice": C.FEEL_CHOICE,
 }
 KEEP = 0xFF  # strength byte when none is given: the device's own
 
@@ -50,13 +46,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "feel",
         help="play one cue on the device's motor now (tune the strength)",
         description="Play one cue on the device's motor now. --strength keeps that strength "
-        "on the device for every session; position, rating and choice take --count taps; "
-        "rating-open, rating-taken, rating-timeout and choice are the felt states outside "
-        "a session (docs/cues.md).",
+        "on the device for every session; position and rating take --count taps.",
     )
     p.add_argument("cue", metavar="CUE", help=", ".join(CUES))
-    p.add_argument("--count", type=int, default=1,
-                   help="position: taps 1..4; rating: value 0..10; choice: slot 1..10")
+    p.add_argument("--count", type=int, default=1, help="position: taps 1..4; rating: value 0..10")
     p.add_argument("--protocol", metavar="NAME", help="feel it as this protocol's style would")
     p.add_argument("--strength", type=int, help="0..255, kept on the device (0 = no motor cues)")
     _common(p)
