@@ -26,7 +26,6 @@ import hal
 import link
 import logbook
 import reminder
-import rtc
 import service
 import session as ss
 import ui
@@ -88,7 +87,7 @@ class Device(service.Contract):
         self.buttons = buttons.Buttons(self)
         self._build_cues()
         self.reminders = reminder.ReminderRoom(self.root, b.ring)  # the practice plan
-        self._clock_from_rtc()
+        self.rtc(-1)  # the battery-backed clock, if one is fitted
         self._reboot = -1
         self._status = [0, 0, 0, 0, 0, 0]
         self._clock = [0, 0, 0, False]  # Unix seconds low half, high half, tz_min, set
@@ -202,16 +201,26 @@ class Device(service.Contract):
     def read_table(self, offset, buf):
         return self.storage.read_table(offset, buf)
 
-    def _clock_from_rtc(self):
-        # at boot only (never in the loop): the module's time, if one answers and its
-        # time is plausible (rtc.py); without one the clock waits for SET_CLOCK
-        s, tz = rtc.read(self.board, self.cfg["rtc"])
-        if s == rtc.ABSENT:
+    def rtc(self, now):
+        """The clock module the config names (rtc.py): now >= 0 (device seconds) is
+        written to it; -1 reads it and takes its time if it is plausible: at boot, or
+        when the config names one (idle), never in the loop. clock_rtc keeps the STATUS
+        and INFO flags that came of it."""
+        self.clock_rtc = 0
+        if not self.cfg["rtc"]:
             return
-        self.clock_rtc = service.FLAG_RTC
+        import rtc  # only on a device with a module: its code costs heap
+
+        if now >= 0:
+            if rtc.write(self.board, self.cfg["rtc"], now, self.tz_min):
+                self.clock_rtc = service.FLAG_RTC
+            return
+        s, tz = rtc.read(self.board, self.cfg["rtc"])
+        if s > -2:  # not rtc.ABSENT: a module answers
+            self.clock_rtc = service.FLAG_RTC
         if s >= 0:
             self._set_wall(s, tz)
-            self.clock_rtc = service.FLAG_RTC | service.FLAG_CLOCK_RTC
+            self.clock_rtc |= service.FLAG_CLOCK_RTC
 
     def set_clock(self, lo, hi, tz_min):
         if not -_EPOCH_SPAN <= hi - DEVICE_EPOCH_HI <= _EPOCH_SPAN:
@@ -220,7 +229,9 @@ class Device(service.Contract):
         now = ((hi - DEVICE_EPOCH_HI) << 16) + lo - DEVICE_EPOCH_LO  # from the device epoch, a midnight
         self._set_wall(now, tz_min)
         # set this boot now; the module (if any) keeps it through the next power cut
-        self.clock_rtc = service.FLAG_RTC if now >= 0 and rtc.write(self.board, self.cfg["rtc"], now, tz_min) else 0
+        self.clock_rtc = 0
+        if now >= 0:
+            self.rtc(now)
         return 0
 
     def _set_wall(self, now, tz_min):
@@ -282,23 +293,13 @@ class Device(service.Contract):
         if bad:
             return bad[0]
         self.storage.save_config(cfg)
-        old = self.cfg
         self.cfg = cfg
         self.cfg_ok = True
         self.apply_config()
         self.engine.touch.device_strength = cfg.get("touch_strength", -1)
-        if cfg["rtc"] != old["rtc"] or cfg["rtc_sda"] != old["rtc_sda"] or cfg["rtc_scl"] != old["rtc_scl"]:
-            self._rtc_fitted()
+        if not self.clock_rtc & service.FLAG_CLOCK_RTC or not cfg["rtc"]:
+            self.rtc(self.wall_s() if self.clock_set else -1)  # a module named now takes the clock, or gives its own
         return None
-
-    def _rtc_fitted(self):
-        # a clock module named in the config (idle: SET_CONFIG): it takes the clock set
-        # this boot, or gives its own
-        self.clock_rtc = 0
-        if not self.clock_set:
-            self._clock_from_rtc()
-        elif self.wall_s() >= 0 and rtc.write(self.board, self.cfg["rtc"], self.wall_s(), self.tz_min):
-            self.clock_rtc = service.FLAG_RTC
 
     def apply_config(self):
         """Every key takes effect now: caps, night hours, motor, pins, log size."""

@@ -92,21 +92,17 @@ class Board:
             return None
         return machine.SoftI2C(scl=machine.Pin(cfg["rtc_scl"]), sda=machine.Pin(cfg["rtc_sda"]), freq=100000)
 
-    def rtc_read(self, addr, reg, buf):
-        """Registers from reg into buf; False when no module answers."""
-        if self._i2c is None:
+    def rtc(self, a, r, buf, write=False):
+        """The clock module at I2C address a: registers from r read into buf, or written
+        from it; False when none answers."""
+        i2c = self._i2c
+        if i2c is None:
             return False
         try:
-            self._i2c.readfrom_mem_into(addr, reg, buf)
-        except OSError:
-            return False
-        return True
-
-    def rtc_write(self, addr, reg, buf):
-        if self._i2c is None:
-            return False
-        try:
-            self._i2c.writeto_mem(addr, reg, buf)
+            if write:
+                i2c.writeto_mem(a, r, buf)
+            else:
+                i2c.readfrom_mem_into(a, r, buf)
         except OSError:
             return False
         return True

@@ -31,7 +31,6 @@ import time
 import gestures
 import motor
 import pixels
-import rtc
 import ticks
 import vfs
 from hal_simflash import FileBlockDev
@@ -63,10 +62,6 @@ def ring_text(out, n, motor_level):
             "\x1b[38;2;%d;%d;%dm\u25cf" % (min(255, out[j] * 4), min(255, out[j + 1] * 4), min(255, out[j + 2] * 4))
         )
     return "%s\x1b[0m  motor [%-10s]" % (" ".join(cells), "#" * (motor_level * 10 // 255))
-
-
-def _real_ms():
-    return time.time_ns() // 1000000  # the unix port's ints are 63-bit
 
 
 class Clock:
@@ -254,8 +249,11 @@ class Board:
         self._jump_ms = 0
         self._jumps = self._read_jumps()
         c = _env("ONTSPAN_SIM_RTC", "")
-        self._rtc_chip = rtc.DS3231 if c == "ds3231" else rtc.PCF8563 if c == "pcf8563" else rtc.NO_MODULE
-        self._rtc_jump = (0, 0)  # (device s, real ms at its start) of the jump under way
+        self._rtc = None
+        if c:  # only then: the model's and rtc.py's names would cost the Pico-sized heap
+            import hal_simrtc
+
+            self._rtc = hal_simrtc.Clock(state, c, self.speed)
         self.trace.write("R %d boot" % self.clock.ticks_ms())
 
     @staticmethod
@@ -333,7 +331,8 @@ class Board:
                 self.trace.write("L %d %d" % (self.clock.ticks_ms(), self._light))
             elif n > 0:
                 self.trace.write("J %d %d" % (self.clock.ticks_ms(), n))
-                self._rtc_jump = (n, _real_ms())
+                if self._rtc:
+                    self._rtc.jump(n)
                 self.clock.freeze()
                 self._jump_ms = n * 1000
         else:
@@ -358,7 +357,8 @@ class Board:
             self.clock.thaw()
             self._jumps += 1
             self.trace.write("J %d done" % self.clock.ticks_ms())
-            self._rtc_jumped()
+            if self._rtc:
+                self._rtc.jump(0)
             try:
                 with open(self._state + "/jumps", "w") as f:
                     f.write("%d\n" % self._jumps)
@@ -372,69 +372,15 @@ class Board:
         except (OSError, ValueError):
             return 0
 
-    # -- the clock module: its registers in STATE/rtc as "<hex from register 0>
-    # <real ms when written> <device ms to add>", so they outlive a stop and start
-    # as the module outlives a power cut. Its time runs at the sim's speed; a jump
-    # adds the device time it passes. No file: a module whose battery ran out
-    # (oscillator stopped, 2000-01-01). Touched at boot and on SET_CLOCK only.
-    def _rtc_load(self):
-        chip = self._rtc_chip
-        try:
-            with open(self._state + "/rtc") as f:
-                words = f.read().split()
-            regs = bytearray(bytes.fromhex(words[0]))
-            written, extra = int(words[1]), int(words[2])
-        except (OSError, ValueError, IndexError):
-            regs, written, extra = bytearray(), 0, 0
-        if len(regs) != rtc.read_len(chip):
-            regs = bytearray(rtc.read_len(chip))
-            o = rtc.time_reg(chip)
-            regs[o + (4 if chip == rtc.DS3231 else 3)] = regs[o + 5] = 1  # 2000-01-01
-            if chip == rtc.DS3231:
-                regs[15] = 0x80  # OSF
-            else:
-                regs[o] = 0x80  # VL
-        return regs, written, extra
-
-    def _rtc_save(self, regs, written, extra):
-        with open(self._state + "/rtc", "w") as f:
-            f.write("%s %d %d\n" % (regs.hex(), written, extra))
-
-    def _rtc_now(self):
-        chip = self._rtc_chip
-        regs, written, extra = self._rtc_load()
-        s = rtc.decode(chip, regs)
-        if s >= 0:  # a running oscillator: the time since it was written
-            s += ((_real_ms() - written) * self.speed + extra) // 1000
-            rtc.encode(chip, s, rtc.tz_of(chip, regs), regs, rtc.time_reg(chip))
-        return regs
-
-    def rtc_read(self, addr, reg, buf):
-        chip = self._rtc_chip
-        if chip == rtc.NO_MODULE or addr != rtc.addr(chip):
-            return False  # no acknowledge
-        regs = self._rtc_now()
-        n = len(buf)
-        buf[:n] = regs[reg : reg + n]
-        return True
-
-    def rtc_write(self, addr, reg, buf):
-        chip = self._rtc_chip
-        if chip == rtc.NO_MODULE or addr != rtc.addr(chip):
+    def rtc(self, a, r, buf, write=False):
+        """The clock module on I2C at address a: registers from r read into buf, or
+        written from it; False when none answers (hal_simrtc.py)."""
+        m = self._rtc
+        if m is None or not m.rtc(a, r, buf, write):
             return False
-        regs = self._rtc_now()
-        regs[reg : reg + len(buf)] = buf
-        self._rtc_save(regs, _real_ms(), 0)
-        self.trace.write("C %d rtc %s" % (self.clock.ticks_ms(), bytes(buf).hex()))
+        if write:
+            self.trace.write("C %d rtc %s" % (self.clock.ticks_ms(), bytes(buf).hex()))
         return True
-
-    def _rtc_jumped(self):
-        # the module counted real time at speed during the jump; it should have counted the jump
-        n, t0 = self._rtc_jump
-        if self._rtc_chip == rtc.NO_MODULE or not n:
-            return
-        regs, written, extra = self._rtc_load()
-        self._rtc_save(regs, written, extra + n * 1000 - (_real_ms() - t0) * self.speed)
 
     def edge(self, kind, block, group, late_ms):
         self.trace.write("E %d %d %d %d %d" % (self.clock.ticks_ms(), kind, block, group, late_ms))

@@ -1,5 +1,5 @@
 # The optional battery-backed clock module (config "rtc"): what its registers
-# mean. The hal moves the bytes over I2C (board.rtc_read / rtc_write); this
+# mean. The hal moves the bytes over I2C (board.rtc); this
 # module only turns registers into seconds from the device epoch and back, so
 # the same code decodes the real chip and the sim's model of it.
 #
@@ -138,7 +138,7 @@ def read(board, chip):
     if chip == NO_MODULE:
         return ABSENT, 0
     buf = bytearray(read_len(chip))
-    if not board.rtc_read(addr(chip), 0, buf):
+    if not board.rtc(addr(chip), 0, buf):
         return ABSENT, 0
     s = decode(chip, buf)
     return s, (tz_of(chip, buf) if s >= 0 else 0)
@@ -150,6 +150,6 @@ def write(board, chip, s, tz_min):
         return False
     encode(chip, s, tz_min, _wbuf, 0)
     a = addr(chip)
-    if not board.rtc_write(a, time_reg(chip), _wbuf):
+    if not board.rtc(a, time_reg(chip), _wbuf, True):
         return False
-    return chip != DS3231 or board.rtc_write(a, _DS_STATUS, _ZERO)
+    return chip != DS3231 or board.rtc(a, _DS_STATUS, _ZERO, True)

@@ -25,7 +25,7 @@ GAP_MS = const(100)  # silence before any pulse: an ERM merges pulses closer tha
 
 # counted taps: position (body region 1..4) and the rating played back
 _COUNT_ON_MS = const(120)
-COUNT_PERIOD_MS = const(370)  # 120 on, 250 off
+_COUNT_PERIOD_MS = const(370)  # 120 on, 250 off
 CHOICE_PERIOD_MS = const(500)  # the protocol chosen (slot n: n taps), slower: 120 on, 380 off
 _COUNT_GROUP = const(5)  # after every 5th tap a longer gap
 _COUNT_GROUP_GAP_MS = const(400)
@@ -45,39 +45,39 @@ def region(number, group, groups):
     return 1 + group * 3 // (groups - 1)
 
 
-def count_left(count, el, period=COUNT_PERIOD_MS):
+def count_left(count, el, ms=_COUNT_PERIOD_MS):
     # ms until counted taps next change (on/off), el ms after they start
     if count <= 0:
         return _ZERO_MS - el if el < _ZERO_MS else 0
-    group_ms = _COUNT_GROUP * period + _COUNT_GROUP_GAP_MS
+    group_ms = _COUNT_GROUP * ms + _COUNT_GROUP_GAP_MS
     r = el % group_ms
-    k = r // period
+    k = r // ms
     if k >= _COUNT_GROUP:
         return group_ms - r
-    o = r - k * period
-    return _COUNT_ON_MS - o if o < _COUNT_ON_MS else period - o
+    o = r - k * ms
+    return _COUNT_ON_MS - o if o < _COUNT_ON_MS else ms - o
 
 
-def count_at(count, el, period=COUNT_PERIOD_MS):
+def count_at(count, el, ms=_COUNT_PERIOD_MS):
     # 0..255 of `count` counted taps el ms after they start
     if count <= 0:
         return 255 if el < _ZERO_MS else 0
-    group_ms = _COUNT_GROUP * period + _COUNT_GROUP_GAP_MS
+    group_ms = _COUNT_GROUP * ms + _COUNT_GROUP_GAP_MS
     g = el // group_ms
     el -= g * group_ms
-    k = el // period
+    k = el // ms
     if k >= _COUNT_GROUP or g * _COUNT_GROUP + k >= count:
         return 0
-    return 255 if el - k * period < _COUNT_ON_MS else 0
+    return 255 if el - k * ms < _COUNT_ON_MS else 0
 
 
-def count_ms(count, period=COUNT_PERIOD_MS):
+def count_ms(count, ms=_COUNT_PERIOD_MS):
     # how long `count` counted taps last
     if count <= 0:
         return _ZERO_MS
     g = (count - 1) // _COUNT_GROUP
     k = count - 1 - g * _COUNT_GROUP
-    return g * (_COUNT_GROUP * period + _COUNT_GROUP_GAP_MS) + k * period + _COUNT_ON_MS
+    return g * (_COUNT_GROUP * ms + _COUNT_GROUP_GAP_MS) + k * ms + _COUNT_ON_MS
 
 
 class Touch:
@@ -102,13 +102,11 @@ class Touch:
         self._shot = None  # a one-shot record (bytes)
         self._shot_at = 0  # its offset in _shot
         self._shot_count = -1  # or counted taps
-        self._shot_period = COUNT_PERIOD_MS  # their period
         self._shot_t = 0
         self._shot_lead = 0  # ms of quiet before the one-shot
-        self._since = 0
+        self._since = -1  # on: when the pulse began; off: when the last one ended while
+        # its gap is owed (GAP_MS), else -1
         self._locked = False
-        self._off_t = 0  # ticks when the last pulse ended...
-        self._gap = False  # ...and GAP_MS have not yet passed since
         self.left = 0  # ms until the pattern next changes (0: nothing due); the loop wakes then
 
     def setup(self, style_strength, table, si):
@@ -144,9 +142,7 @@ class Touch:
     def off(self):
         # the gap after a pulse cut here still holds for whatever plays next
         if self.level:
-            now = self.clock.ticks_ms()
-            self._off_t = now
-            self._gap = self.clock.ticks_diff(now, self._since) > 0
+            self._set(0, self.clock.ticks_ms())
         self._edge = -1
         self._edge_count = -1
         self._shot = None
@@ -179,11 +175,11 @@ class Touch:
         self._shot_t = now
         self._shot_lead = lead_ms
 
-    def play_count(self, count, now, lead_ms=0, period=COUNT_PERIOD_MS):
-        # `count` taps, one every `period` ms (the choice: CHOICE_PERIOD_MS)
+    def play_count(self, count, now, lead_ms=0, ms=_COUNT_PERIOD_MS):
+        # `count` taps, one every `ms` (the choice: CHOICE_PERIOD_MS)
         self._shot = None
         self._shot_count = count
-        self._shot_period = period
+        self._shot_at = ms  # (a record's offset for a pattern; the tap period for counted taps)
         self._shot_t = now
         self._shot_lead = lead_ms
 
@@ -191,11 +187,11 @@ class Touch:
         # a one-shot is still playing, or the gap after its last pulse is not over
         # (what follows, a session's first cue, then starts on time)
         if self._shot is None and self._shot_count < 0:
-            return self._gap and self.clock.ticks_diff(now, self._off_t) < GAP_MS
+            return not self.level and self._since >= 0 and self.clock.ticks_diff(now, self._since) < GAP_MS
         el = self.clock.ticks_diff(now, self._shot_t) - self._shot_lead
         if self._shot is not None:
             return el < pattern_ms(self._shot, self._shot_at)
-        return el < count_ms(self._shot_count, self._shot_period)
+        return el < count_ms(self._shot_count, self._shot_at)
 
     def _shot_level(self, now):
         # 0..255 of the one-shot now, or -1 when none is playing
@@ -212,21 +208,20 @@ class Touch:
                 self.left = left_at(sh, at, el)
                 return level_at(sh, at, el)
             self._shot = None
-        elif el < count_ms(self._shot_count, self._shot_period):
-            self.left = count_left(self._shot_count, el, self._shot_period)
-            return count_at(self._shot_count, el, self._shot_period)
+        elif el < count_ms(self._shot_count, self._shot_at):
+            self.left = count_left(self._shot_count, el, self._shot_at)
+            return count_at(self._shot_count, el, self._shot_at)
         self._shot_count = -1
         return -1
 
     def update(self, now):
         # every tick while a session plays
         lv = self._shot_level(now)
-        shot = lv >= 0
-        if not shot:
+        if lv < 0:
             if self._edge_t < 0:
                 self._edge_t = now
                 if self.level:  # a pulse the new edge cuts ends here; its gap comes first
-                    self._set(0, now, False)
+                    self._set(0, now)
             el = self.clock.ticks_diff(now, self._edge_t)
             if el < 0:  # moved on for a gap: not begun yet
                 lv = 0
@@ -240,42 +235,41 @@ class Touch:
             else:
                 lv = 0
                 self.left = 0
-        self._set(lv, now, shot)
+        self._set(lv, now)
 
     def service(self, now):
         # outside a session's ticks (paused, rating): only one-shots play
         self.left = 0
         lv = self._shot_level(now)
-        self._set(lv if lv > 0 else 0, now, True)
+        self._set(lv if lv > 0 else 0, now)
 
-    def _set(self, lv, now, shot):
+    def _set(self, lv, now):
         # every motor change passes here, so every felt sequence keeps its gaps: a
         # pulse due less than GAP_MS after the last one ended waits, and the rest of
-        # its pattern (the edge's or the one-shot's, `shot`) moves on with it
+        # its pattern (the one-shot's if one plays, else the edge's) moves on with it
         clock = self.clock
         lv = lv * self.strength // 255
-        if self._gap and clock.ticks_diff(now, self._off_t) >= GAP_MS:
-            self._gap = False  # over (and forgotten: ticks_diff of an old off would wrap)
+        if not self.level and self._since >= 0 and clock.ticks_diff(now, self._since) >= GAP_MS:
+            self._since = -1  # paid (and forgotten: ticks_diff of an old off would wrap)
         if lv == 0:
             self._locked = False
         elif self._locked:
             lv = 0  # stays off until the cue itself lets go
         elif self.level == 0:
-            if self._gap:
-                wait = GAP_MS - clock.ticks_diff(now, self._off_t)
-                if shot:
-                    self._shot_t = clock.ticks_add(self._shot_t, wait)
+            if self._since >= 0:
+                d = GAP_MS - clock.ticks_diff(now, self._since)
+                if self._shot is not None or self._shot_count >= 0:
+                    self._shot_t = clock.ticks_add(self._shot_t, d)
                 else:
-                    self._edge_t = clock.ticks_add(self._edge_t, wait)
-                self.left = wait
+                    self._edge_t = clock.ticks_add(self._edge_t, d)
+                self.left = d
                 return
             self._since = now
         elif clock.ticks_diff(now, self._since) >= self.on_max_ms:
             lv = 0
             self._locked = True
         if lv != self.level:
-            if not lv:  # a pulse cut in the ms it began was never felt: no gap owed
-                self._off_t = now
-                self._gap = clock.ticks_diff(now, self._since) > 0
+            if not lv:  # the gap owed from now; none for a pulse cut in the ms it began
+                self._since = now if clock.ticks_diff(now, self._since) > 0 else -1
             self.level = lv
             self.motor.set(lv)

@@ -50,14 +50,12 @@ class Rating:
         self.clock = clock
         self.touch = touch
         self.value = 0
-        self.confirmed = False
-        self._counted = False  # the value's taps are queued (after "taken")
+        self.confirmed = 0  # 1: "taken" plays (or "not rated"), 2: the value's taps play
         self._t = 0
 
     def begin(self):
         self.value = 0
-        self.confirmed = False
-        self._counted = False
+        self.confirmed = 0
         self._t = self.clock.ticks_ms()
         t = self.touch
         t.off()
@@ -73,7 +71,7 @@ class Rating:
         self._t = now
         t = self.touch
         if ev == gestures.HOLD:
-            self.confirmed = True
+            self.confirmed = 1
             t.play(tc.RATING_DONE, now)
             t.service(now)
             return False
@@ -96,14 +94,14 @@ class Rating:
         if self.confirmed:
             if t.busy(now):
                 return WAITING
-            if not self._counted and self.value != NOT_RATED:
-                self._counted = True
+            if self.confirmed == 1 and self.value != NOT_RATED:
+                self.confirmed = 2
                 t.play_count(self.value, now, _PLAYBACK_LEAD_MS)
                 return WAITING
             t.off()
             return self.value
         if self.expired():
-            self.confirmed = True  # no more steps: "not rated" is felt, then given
+            self.confirmed = 1  # no more steps: "not rated" is felt, then given
             self.value = NOT_RATED
             t.play(tc.RATING_TIMEOUT, now)
             t.service(now)

@@ -56,4 +56,4 @@ def test_rating_steps_and_value_are_felt(make_sim, tmp_path):
     # or 120 ms, a few loop passes late at 10x on a busy machine)
     felt = ["-" if ms >= 400 else "." if ms < 300 else "?" for _, ms in ons]
     assert "".join(felt[-8:]) == "...-....", felt
-    assert felt[0] == "-"  # the scale's opening begins with its long pulse
+    assert felt[0] == "-", ons  # the scale's opening begins with its long pulse

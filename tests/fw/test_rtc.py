@@ -84,9 +84,7 @@ def test_no_module_configured_or_none_answering_is_absent(mpy):
         """
 import rtc
 class Bus:
-    def rtc_read(self, a, r, buf):
-        return False
-    def rtc_write(self, a, r, buf):
+    def rtc(self, a, r, buf, write=False):
         return False
 print(rtc.read(Bus(), 0)[0], rtc.read(Bus(), 1)[0], rtc.write(Bus(), 1, 5, 0), rtc.ABSENT)
 """
