@@ -16,7 +16,7 @@ RESUME = b"\x03\xff\x0a\x00\x0a\xff\x0a"  # . .  quick pair: going on
 STEP_UP = b"\x01\xff\x0a"  # rating one up: one tap
 STEP_DOWN = b"\x03\xff\x0a\x00\x0c\xff\x0a"  # rating one down: two taps
 STEP_EDGE = b"\x01\xff\x28"  # rating reached 0 or 10: one long
-# states outside the cues, each a rhythm no cue kind has (docs/cues.md, Felt states)
+# states outside the cues, each a rhythm no cue kind has (docs/cues.md, Every felt signature)
 RATING_OPEN = b"\x05\xff\x28\x00\x14\xff\x0a\x00\x0f\xff\x0a"  # - . .  the scale waits: 400/200/100/150/100
 RATING_DONE = b"\x03\xff\x32\x00\x14\xff\x0a"  # - .  taken: 500/200/100, then the value
 RATING_TIMEOUT = b"\x05\xff\x0a\x00\x0f\xff\x32\x00\x0f\xff\x0a"  # . - .  not rated, going on: 100/150/500/150/100
