@@ -87,6 +87,7 @@ class Device(service.Contract):
         self.buttons = buttons.Buttons(self)
         self._build_cues()
         self.reminders = reminder.ReminderRoom(self.root, b.ring)  # the practice plan
+        self.rtc(-1)  # the battery-backed clock, if one is fitted
         self._reboot = -1
         self._status = [0, 0, 0, 0, 0, 0]
         self._clock = [0, 0, 0, False]  # Unix seconds low half, high half, tz_min, set
@@ -200,11 +201,40 @@ class Device(service.Contract):
     def read_table(self, offset, buf):
         return self.storage.read_table(offset, buf)
 
+    def rtc(self, now):
+        """The clock module the config names (rtc.py): now >= 0 (device seconds) is
+        written to it; -1 reads it and takes its time if it is plausible: at boot, or
+        when the config names one (idle), never in the loop. clock_rtc keeps the STATUS
+        and INFO flags that came of it."""
+        self.clock_rtc = 0
+        if not self.cfg["rtc"]:
+            return
+        import rtc  # only on a device with a module: its code costs heap
+
+        if now >= 0:
+            if rtc.write(self.board, self.cfg["rtc"], now, self.tz_min):
+                self.clock_rtc = service.FLAG_RTC
+            return
+        s, tz = rtc.read(self.board, self.cfg["rtc"])
+        if s > -2:  # not rtc.ABSENT: a module answers
+            self.clock_rtc = service.FLAG_RTC
+        if s >= 0:
+            self._set_wall(s, tz)
+            self.clock_rtc |= service.FLAG_CLOCK_RTC
+
     def set_clock(self, lo, hi, tz_min):
         if not -_EPOCH_SPAN <= hi - DEVICE_EPOCH_HI <= _EPOCH_SPAN:
             return link.ERR_VALUE  # before 1990 or after 2058: not a clock a host sends
         self._tick_uptime()
         now = ((hi - DEVICE_EPOCH_HI) << 16) + lo - DEVICE_EPOCH_LO  # from the device epoch, a midnight
+        self._set_wall(now, tz_min)
+        # set this boot now; the module (if any) keeps it through the next power cut
+        self.clock_rtc = 0
+        if now >= 0:
+            self.rtc(now)
+        return 0
+
+    def _set_wall(self, now, tz_min):
         self.epoch_base = now - self.up_s
         self.tz_min = tz_min
         self._day_s0 = (now + tz_min * 60) % 86400
@@ -215,7 +245,6 @@ class Device(service.Contract):
         self.reminders.set_clock(now, tz_min)
         self.daynight.set_clock(now, tz_min, self.up_s)
         self._night_up_s = -1
-        return 0
 
     def clock(self):
         c = self._clock  # filled in place: no tuple per GET_CLOCK
@@ -246,6 +275,7 @@ class Device(service.Contract):
         s = self.session
         s.status_into(st)
         flags = (service.FLAG_TABLE if self.storage.table else 0) | (service.FLAG_CLOCK if self.clock_set else 0)
+        flags |= self.clock_rtc
         flags |= (service.FLAG_NIGHT if self.is_night() else 0) | (0 if self.cfg_ok else service.FLAG_CONFIG_DEFAULT)
         st[0] = _STATE_OF_MODE[s.mode]
         st[2] = flags
@@ -267,6 +297,8 @@ class Device(service.Contract):
         self.cfg_ok = True
         self.apply_config()
         self.engine.touch.device_strength = cfg.get("touch_strength", -1)
+        if not self.clock_rtc & service.FLAG_CLOCK_RTC or not cfg["rtc"]:
+            self.rtc(self.wall_s() if self.clock_set else -1)  # a module named now takes the clock, or gives its own
         return None
 
     def apply_config(self):
@@ -323,7 +355,8 @@ class Device(service.Contract):
     def _sleep_ms(self):
         """Time until the engine next needs the CPU (deadline or frame), at most _IDLE_MS."""
         if self.session.mode != ss.PLAYING:
-            return _IDLE_MS
+            c = self.engine.touch.left  # a one-shot's pulse (rating, choice, feel) begins or ends
+            return c if 0 < c < _IDLE_MS else _IDLE_MS
         ms = self.engine.ms_to_next(self.clk.ticks_ms())
         return ms if ms < _IDLE_MS else _IDLE_MS
 

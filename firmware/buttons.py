@@ -6,6 +6,7 @@
 import gestures
 import logrecord as lr
 import session as ss
+import touch as tc
 import ui
 from micropython import const
 
@@ -62,8 +63,13 @@ class Buttons:
         if t is None:
             return
         ui.show_choice(dev.board.ring, dev.storage.selected, t.count())
+        now = dev.clk.ticks_ms()
         self._choice_on = True
-        self._choice_until = dev.clk.ticks_add(dev.clk.ticks_ms(), _CHOICE_MS)
+        self._choice_until = dev.clk.ticks_add(now, _CHOICE_MS)
+        touch = dev.engine.touch  # felt too: slot n is n slow taps (eyes closed)
+        touch.off()
+        touch.setup_ui()
+        touch.play_count(dev.storage.selected + 1, now, 0, tc.CHOICE_PERIOD_MS)
 
     def _blink(self, times, ms):
         blink(self.dev.board, times, ms)

@@ -12,6 +12,9 @@ DEFAULTS = {
     "motor_freq": 25000,  # Hz, above hearing so the motor does not whine
     "button_pin": 14,
     "light_pin": -1,  # 26 for an ADC0 light sensor; -1 = none
+    "rtc": 0,  # battery-backed clock module on I2C: 0 none, 1 DS3231, 2 PCF8563 (rtc.py)
+    "rtc_sda": 4,
+    "rtc_scl": 5,
     "day_cap": DAY_CAP,  # brightest LED byte, 1..255
     "night_cap": NIGHT_CAP,
     "motor_cap": 200,  # 0..255
@@ -29,6 +32,9 @@ LIMITS = {
     "motor_freq": (20000, 40000),
     "button_pin": (0, 29),
     "light_pin": (-1, 29),
+    "rtc": (0, 2),
+    "rtc_sda": (0, 29),
+    "rtc_scl": (0, 29),
     "day_cap": (1, 255),
     "night_cap": (1, 255),
     "motor_cap": (0, 255),

@@ -343,6 +343,10 @@ CMD_CLEAR_PLAN = const(0x62)
 ERR_PLAN_REFUSED = const(0x10)  # PUT_PLAN: plan decoder refused; payload: PLAN_E_* u8
 STATE_REMINDER = const(4)  # STATUS: a reminder glows; pid is the moment's protocol
 FLAG_PLAN = const(0x10)  # STATUS: a plan is stored (its reminders wait for the clock)
+# the clock's source (STATUS and INFO flags): rtc = FLAG_CLOCK_RTC, set this boot =
+# FLAG_CLOCK alone, none = neither; FLAG_RTC: a battery-backed clock module answered at boot
+FLAG_RTC = const(0x20)
+FLAG_CLOCK_RTC = const(0x40)  # the clock was read from the module at boot (not set since)
 # plan error codes (validation order of docs/plans.md); 0 = usable
 PLAN_E_LENGTH = const(1)
 PLAN_E_MAGIC = const(2)

@@ -70,6 +70,7 @@ class Board:
         self.motor = self._new_motor(cfg)
         self.button = Button(cfg["button_pin"], self.clock)
         self._adc = self._new_adc(cfg)
+        self._i2c = self._new_i2c(cfg)
         self._poll = select.poll()
         self._poll.register(sys.stdin, select.POLLIN)
 
@@ -82,6 +83,29 @@ class Board:
     @staticmethod
     def _new_adc(cfg):
         return machine.ADC(cfg["light_pin"]) if cfg["light_pin"] >= 26 else None
+
+    @staticmethod
+    def _new_i2c(cfg):
+        # the clock module (rtc.py) is read at boot and written on SET_CLOCK only:
+        # a software bus on any two pins is fast enough
+        if not cfg["rtc"]:
+            return None
+        return machine.SoftI2C(scl=machine.Pin(cfg["rtc_scl"]), sda=machine.Pin(cfg["rtc_sda"]), freq=100000)
+
+    def rtc(self, a, r, buf, write=False):
+        """The clock module at I2C address a: registers from r read into buf, or written
+        from it; False when none answers."""
+        i2c = self._i2c
+        if i2c is None:
+            return False
+        try:
+            if write:
+                i2c.writeto_mem(a, r, buf)
+            else:
+                i2c.readfrom_mem_into(a, r, buf)
+        except OSError:
+            return False
+        return True
 
     def apply(self, cfg):
         """Take a new config at once (called while idle). Returns True when the ring or
@@ -106,6 +130,8 @@ class Board:
             self.button = Button(cfg["button_pin"], self.clock)
         if old["light_pin"] != cfg["light_pin"]:
             self._adc = self._new_adc(cfg)
+        if old["rtc"] != cfg["rtc"] or old["rtc_sda"] != cfg["rtc_sda"] or old["rtc_scl"] != cfg["rtc_scl"]:
+            self._i2c = self._new_i2c(cfg)
         return new
 
     def device_id(self):

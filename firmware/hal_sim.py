@@ -11,6 +11,8 @@
 #   ONTSPAN_SIM_DRAW   "1" = draw ring and motor on stderr
 #   ONTSPAN_SIM_ID     device id, hex
 #   ONTSPAN_SIM_TICKS0 initial tick count (default: 10 s before the 2^30 wrap)
+#   ONTSPAN_SIM_RTC    "ds3231" or "pcf8563": a battery-backed clock module on I2C
+#                      (its registers in STATE/rtc, kept across a stop and start)
 #
 # Control FIFO lines, taken in order: "tap", "double", "hold" press the button;
 # "light N" is the room as the light sensor reads it (0..65535, -1 = no sensor);
@@ -264,6 +266,12 @@ class Board:
         self._light = -1  # no sensor until the host gives the room a level
         self._jump_ms = 0
         self._jumps = self._read_jumps()
+        c = _env("ONTSPAN_SIM_RTC", "")
+        self._rtc = None
+        if c:  # only then: the model's and rtc.py's names would cost the Pico-sized heap
+            import hal_simrtc
+
+            self._rtc = hal_simrtc.Clock(state, c, self.speed)
         self.trace.write("R %d boot" % self.clock.ticks_ms())
 
     @staticmethod
@@ -362,6 +370,8 @@ class Board:
                 self.trace.write("L %d %d" % (self.clock.ticks_ms(), self._light))
             elif n > 0:
                 self.trace.write("J %d %d" % (self.clock.ticks_ms(), n))
+                if self._rtc:
+                    self._rtc.jump(n)
                 self.clock.freeze()
                 self._jump_ms = n * 1000
         else:
@@ -390,6 +400,8 @@ class Board:
                 self.clock.thaw()  # (else a gesture's level still paces it)
             self._jumps += 1
             self.trace.write("J %d done" % self.clock.ticks_ms())
+            if self._rtc:
+                self._rtc.jump(0)
             try:
                 with open(self._state + "/jumps", "w") as f:
                     f.write("%d\n" % self._jumps)
@@ -402,6 +414,16 @@ class Board:
                 return int(f.read())
         except (OSError, ValueError):
             return 0
+
+    def rtc(self, a, r, buf, write=False):
+        """The clock module on I2C at address a: registers from r read into buf, or
+        written from it; False when none answers (hal_simrtc.py)."""
+        m = self._rtc
+        if m is None or not m.rtc(a, r, buf, write):
+            return False
+        if write:
+            self.trace.write("C %d rtc %s" % (self.clock.ticks_ms(), bytes(buf).hex()))
+        return True
 
     def edge(self, kind, block, group, late_ms):
         self.trace.write("E %d %d %d %d %d" % (self.clock.ticks_ms(), kind, block, group, late_ms))

@@ -123,7 +123,7 @@ def info(dev, lk, p, out):
     lg = dev.log
     first = lg.first_seq
     last = lg.last_seq
-    flags = (FLAG_TABLE if t else 0) | (FLAG_CLOCK if dev.clock_set else 0)
+    flags = (FLAG_TABLE if t else 0) | (FLAG_CLOCK if dev.clock_set else 0) | dev.clock_rtc
     if not dev.cfg_ok:
         flags |= FLAG_CONFIG_DEFAULT
     struct.pack_into(

@@ -24,8 +24,10 @@ from contract import (  # noqa: F401  (the app reads states and flags as service
     CLOCK_SIZE,
     FEEL_REPLY,
     FLAG_CLOCK,
+    FLAG_CLOCK_RTC,
     FLAG_CONFIG_DEFAULT,
     FLAG_NIGHT,
+    FLAG_RTC,
     FLAG_TABLE,
     GET_LOGS_REQ,
     HELLO_REPLY,
@@ -69,6 +71,7 @@ class Contract:
     # INFO's live fields (info_dict): storage .table/.selected, log .first_seq/.last_seq
     storage = None
     log = None
+    clock_rtc = 0  # FLAG_RTC | FLAG_CLOCK_RTC as they stand (the app's boot reads the module)
 
     def busy(self):
         """True while a session plays, is paused or waits for a rating: the busy
@@ -80,7 +83,7 @@ class Contract:
         """The INFO facts: build them with info_doc(). Asked only while idle (at boot,
         after a change, every few seconds of INFO); between, INFO reads the live
         fields from these attributes, cheaply and without allocating:
-        up_s (int), clock_set, cfg_ok (bools), log (.first_seq, .last_seq),
+        up_s (int), clock_set, cfg_ok (bools), clock_rtc (flags), log (.first_seq, .last_seq),
         storage (.table: None or a table.Table, .selected: its index)."""
         raise NotImplementedError
 

@@ -159,6 +159,7 @@ class Session:
             self.ended(lr.OUT_STOPPED)
         elif m == RATING_BEFORE:
             self.mode = IDLE
+            self.dev.engine.touch.off()  # the scale's felt cues end with it
             self.dev.board.ring.off()
         elif m == RATING_AFTER:
             self._finish(lr.NOT_RATED)

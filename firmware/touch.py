@@ -16,10 +16,17 @@ RESUME = b"\x03\xff\x0a\x00\x0a\xff\x0a"  # . .  quick pair: going on
 STEP_UP = b"\x01\xff\x0a"  # rating one up: one tap
 STEP_DOWN = b"\x03\xff\x0a\x00\x0c\xff\x0a"  # rating one down: two taps
 STEP_EDGE = b"\x01\xff\x28"  # rating reached 0 or 10: one long
+# states outside the cues, each a rhythm no cue kind has (docs/cues.md, Every felt signature)
+RATING_OPEN = b"\x05\xff\x28\x00\x14\xff\x0a\x00\x0f\xff\x0a"  # - . .  the scale waits: 400/200/100/150/100
+RATING_DONE = b"\x03\xff\x32\x00\x14\xff\x0a"  # - .  taken: 500/200/100, then the value
+RATING_TIMEOUT = b"\x05\xff\x0a\x00\x0f\xff\x32\x00\x0f\xff\x0a"  # . - .  not rated, going on: 100/150/500/150/100
+
+GAP_MS = const(100)  # silence before any pulse: an ERM merges pulses closer than this
 
 # counted taps: position (body region 1..4) and the rating played back
 _COUNT_ON_MS = const(120)
 _COUNT_PERIOD_MS = const(370)  # 120 on, 250 off
+CHOICE_PERIOD_MS = const(500)  # the protocol chosen (slot n: n taps), slower: 120 on, 380 off
 _COUNT_GROUP = const(5)  # after every 5th tap a longer gap
 _COUNT_GROUP_GAP_MS = const(400)
 _ZERO_MS = const(500)  # a count of 0 is one long pulse
@@ -38,39 +45,39 @@ def region(number, group, groups):
     return 1 + group * 3 // (groups - 1)
 
 
-def count_left(count, el):
+def count_left(count, el, ms=_COUNT_PERIOD_MS):
     # ms until counted taps next change (on/off), el ms after they start
     if count <= 0:
         return _ZERO_MS - el if el < _ZERO_MS else 0
-    group_ms = _COUNT_GROUP * _COUNT_PERIOD_MS + _COUNT_GROUP_GAP_MS
+    group_ms = _COUNT_GROUP * ms + _COUNT_GROUP_GAP_MS
     r = el % group_ms
-    k = r // _COUNT_PERIOD_MS
+    k = r // ms
     if k >= _COUNT_GROUP:
         return group_ms - r
-    o = r - k * _COUNT_PERIOD_MS
-    return _COUNT_ON_MS - o if o < _COUNT_ON_MS else _COUNT_PERIOD_MS - o
+    o = r - k * ms
+    return _COUNT_ON_MS - o if o < _COUNT_ON_MS else ms - o
 
 
-def count_at(count, el):
+def count_at(count, el, ms=_COUNT_PERIOD_MS):
     # 0..255 of `count` counted taps el ms after they start
     if count <= 0:
         return 255 if el < _ZERO_MS else 0
-    group_ms = _COUNT_GROUP * _COUNT_PERIOD_MS + _COUNT_GROUP_GAP_MS
+    group_ms = _COUNT_GROUP * ms + _COUNT_GROUP_GAP_MS
     g = el // group_ms
     el -= g * group_ms
-    k = el // _COUNT_PERIOD_MS
+    k = el // ms
     if k >= _COUNT_GROUP or g * _COUNT_GROUP + k >= count:
         return 0
-    return 255 if el - k * _COUNT_PERIOD_MS < _COUNT_ON_MS else 0
+    return 255 if el - k * ms < _COUNT_ON_MS else 0
 
 
-def count_ms(count):
+def count_ms(count, ms=_COUNT_PERIOD_MS):
     # how long `count` counted taps last
     if count <= 0:
         return _ZERO_MS
     g = (count - 1) // _COUNT_GROUP
     k = count - 1 - g * _COUNT_GROUP
-    return g * (_COUNT_GROUP * _COUNT_PERIOD_MS + _COUNT_GROUP_GAP_MS) + k * _COUNT_PERIOD_MS + _COUNT_ON_MS
+    return g * (_COUNT_GROUP * ms + _COUNT_GROUP_GAP_MS) + k * ms + _COUNT_ON_MS
 
 
 class Touch:
@@ -97,7 +104,8 @@ class Touch:
         self._shot_count = -1  # or counted taps
         self._shot_t = 0
         self._shot_lead = 0  # ms of quiet before the one-shot
-        self._since = 0
+        self._since = -1  # on: when the pulse began; off: when the last one ended while
+        # its gap is owed (GAP_MS), else -1
         self._locked = False
         self.left = 0  # ms until the pattern next changes (0: nothing due); the loop wakes then
 
@@ -132,6 +140,9 @@ class Touch:
         return self._bufs[kind], self._pat[kind]
 
     def off(self):
+        # the gap after a pulse cut here still holds for whatever plays next
+        if self.level:
+            self._set(0, self.clock.ticks_ms())
         self._edge = -1
         self._edge_count = -1
         self._shot = None
@@ -164,20 +175,23 @@ class Touch:
         self._shot_t = now
         self._shot_lead = lead_ms
 
-    def play_count(self, count, now, lead_ms=0):
+    def play_count(self, count, now, lead_ms=0, ms=_COUNT_PERIOD_MS):
+        # `count` taps, one every `ms` (the choice: CHOICE_PERIOD_MS)
         self._shot = None
         self._shot_count = count
+        self._shot_at = ms  # (a record's offset for a pattern; the tap period for counted taps)
         self._shot_t = now
         self._shot_lead = lead_ms
 
     def busy(self, now):
-        # a one-shot is still playing
+        # a one-shot is still playing, or the gap after its last pulse is not over
+        # (what follows, a session's first cue, then starts on time)
         if self._shot is None and self._shot_count < 0:
-            return False
+            return not self.level and self._since >= 0 and self.clock.ticks_diff(now, self._since) < GAP_MS
         el = self.clock.ticks_diff(now, self._shot_t) - self._shot_lead
         if self._shot is not None:
             return el < pattern_ms(self._shot, self._shot_at)
-        return el < count_ms(self._shot_count)
+        return el < count_ms(self._shot_count, self._shot_at)
 
     def _shot_level(self, now):
         # 0..255 of the one-shot now, or -1 when none is playing
@@ -194,9 +208,9 @@ class Touch:
                 self.left = left_at(sh, at, el)
                 return level_at(sh, at, el)
             self._shot = None
-        elif el < count_ms(self._shot_count):
-            self.left = count_left(self._shot_count, el)
-            return count_at(self._shot_count, el)
+        elif el < count_ms(self._shot_count, self._shot_at):
+            self.left = count_left(self._shot_count, el, self._shot_at)
+            return count_at(self._shot_count, el, self._shot_at)
         self._shot_count = -1
         return -1
 
@@ -206,8 +220,13 @@ class Touch:
         if lv < 0:
             if self._edge_t < 0:
                 self._edge_t = now
+                if self.level:  # a pulse the new edge cuts ends here; its gap comes first
+                    self._set(0, now)
             el = self.clock.ticks_diff(now, self._edge_t)
-            if self._edge >= 0:
+            if el < 0:  # moved on for a gap: not begun yet
+                lv = 0
+                self.left = -el
+            elif self._edge >= 0:
                 lv = level_at(self._ebuf, self._edge, el)
                 self.left = left_at(self._ebuf, self._edge, el)
             elif self._edge_count >= 0:
@@ -225,16 +244,32 @@ class Touch:
         self._set(lv if lv > 0 else 0, now)
 
     def _set(self, lv, now):
+        # every motor change passes here, so every felt sequence keeps its gaps: a
+        # pulse due less than GAP_MS after the last one ended waits, and the rest of
+        # its pattern (the one-shot's if one plays, else the edge's) moves on with it
+        clock = self.clock
         lv = lv * self.strength // 255
+        if not self.level and self._since >= 0 and clock.ticks_diff(now, self._since) >= GAP_MS:
+            self._since = -1  # paid (and forgotten: ticks_diff of an old off would wrap)
         if lv == 0:
             self._locked = False
         elif self._locked:
             lv = 0  # stays off until the cue itself lets go
         elif self.level == 0:
+            if self._since >= 0:
+                d = GAP_MS - clock.ticks_diff(now, self._since)
+                if self._shot is not None or self._shot_count >= 0:
+                    self._shot_t = clock.ticks_add(self._shot_t, d)
+                else:
+                    self._edge_t = clock.ticks_add(self._edge_t, d)
+                self.left = d
+                return
             self._since = now
-        elif self.clock.ticks_diff(now, self._since) >= self.on_max_ms:
+        elif clock.ticks_diff(now, self._since) >= self.on_max_ms:
             lv = 0
             self._locked = True
         if lv != self.level:
+            if not lv:  # the gap owed from now; none for a pulse cut in the ms it began
+                self._since = now if clock.ticks_diff(now, self._since) > 0 else -1
             self.level = lv
             self.motor.set(lv)

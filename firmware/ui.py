@@ -13,7 +13,7 @@ from micropython import const
 
 WAITING = const(-1)
 _RATING_TIMEOUT_MS = const(30000)
-_PLAYBACK_LEAD_MS = const(600)  # quiet between the hold and the value played back
+_PLAYBACK_LEAD_MS = const(900)  # quiet between the "taken" signature and the value played back
 _AMBER_R = const(255)
 _AMBER_G = const(90)
 _DIM = const(110)  # other choices and the 0 marker: at night a visible glow, not black
@@ -40,24 +40,27 @@ def show_choice(ring, index, count):
 
 class Rating:
     """Tension 0-10 on the ring: LEDs fill warm up to the value, one dim marker at 0.
-    Felt as well: a step up is one tap, a step down two, reaching 0 or 10 one long
-    pulse; after the confirming hold the value is played back as counted taps
-    (docs/cues.md), and only then does poll() give it."""
+    Felt as well: the scale opening, a step up (one tap), a step down (two), reaching
+    0 or 10 (one long); after the confirming hold "taken", then the value played back
+    as counted taps (docs/cues.md), and only then does poll() give it. Thirty seconds
+    without a press: "not rated" is felt, then poll() gives NOT_RATED."""
 
     def __init__(self, ring, clock, touch):
         self.ring = ring
         self.clock = clock
         self.touch = touch
         self.value = 0
-        self.confirmed = False
+        self.confirmed = 0  # 1: "taken" plays (or "not rated"), 2: the value's taps play
         self._t = 0
 
     def begin(self):
         self.value = 0
-        self.confirmed = False
+        self.confirmed = 0
         self._t = self.clock.ticks_ms()
-        self.touch.off()
-        self.touch.setup_ui()
+        t = self.touch
+        t.off()
+        t.setup_ui()
+        t.play(tc.RATING_OPEN, self._t)
         self.draw()
 
     def event(self, ev):
@@ -68,8 +71,9 @@ class Rating:
         self._t = now
         t = self.touch
         if ev == gestures.HOLD:
-            self.confirmed = True
-            t.play_count(self.value, now, _PLAYBACK_LEAD_MS)
+            self.confirmed = 1
+            t.play(tc.RATING_DONE, now)
+            t.service(now)
             return False
         if ev == gestures.TAP:
             self.value = 0 if self.value >= 10 else self.value + 1
@@ -85,15 +89,22 @@ class Rating:
         """Call every loop: plays the felt cues; WAITING, the value once confirmed
         and played back, or NOT_RATED after 30 s without a press."""
         now = self.clock.ticks_ms()
-        self.touch.service(now)
+        t = self.touch
+        t.service(now)
         if self.confirmed:
-            if self.touch.busy(now):
+            if t.busy(now):
                 return WAITING
-            self.touch.off()
+            if self.confirmed == 1 and self.value != NOT_RATED:
+                self.confirmed = 2
+                t.play_count(self.value, now, _PLAYBACK_LEAD_MS)
+                return WAITING
+            t.off()
             return self.value
         if self.expired():
-            self.touch.off()
-            return NOT_RATED
+            self.confirmed = 1  # no more steps: "not rated" is felt, then given
+            self.value = NOT_RATED
+            t.play(tc.RATING_TIMEOUT, now)
+            t.service(now)
         return WAITING
 
     def expired(self):

@@ -45,6 +45,7 @@ class Dev:
     status_fields = None
     info = None
     table_version = 1
+    clock_rtc = 0  # no clock module
     def busy(self):
         return False
     def know(self, d):

@@ -1,6 +1,6 @@
-"""Rating with eyes closed on the simulated device: after a session, each tap
-is felt as one pulse, and the confirmed value is played back as that many taps
-before it is logged."""
+"""Rating with eyes closed on the simulated device: after a session the scale's
+opening is felt, each tap as one pulse, the confirming hold as "taken" (long,
+short), and the value is played back as that many taps before it is logged."""
 
 from conftest import hello_or_none, wait_for
 from ontspan.device import client as L
@@ -46,7 +46,14 @@ def test_rating_steps_and_value_are_felt(make_sim, tmp_path):
     for p in lines:
         if p[0] == "M":
             t, lv = int(p[1]), int(p[2])
-            if lv and not level and 3000 < (t - end) % PERIOD < PERIOD // 2:
-                ons.append(t)
+            if lv and not level and 2500 < (t - end) % PERIOD < PERIOD // 2:  # END felt by 1.5 s
+                ons.append([t, 0])
+            elif level and not lv and ons:
+                ons[-1][1] = (t - ons[-1][0]) % PERIOD
             level = lv
-    assert len(ons) == 3 + 3  # three steps up, then "3" played back
+    # the opening (long, short, short; cut short by the first tap), three steps up,
+    # "taken" (long, short), then "3" played back; long is 400 ms or more, short 120 (100
+    # or 120 ms, a few loop passes late at 10x on a busy machine)
+    felt = ["-" if ms >= 400 else "." if ms < 300 else "?" for _, ms in ons]
+    assert "".join(felt[-8:]) == "...-....", felt
+    assert felt[0] == "-", ons  # the scale's opening begins with its long pulse

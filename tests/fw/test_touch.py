@@ -48,20 +48,22 @@ r.event(gestures.TAP)      # 10 wraps to 0: one long pulse
 run(1000)
 wrap = (m.pulses - p0, m.max_on_ms, r.value)
 r.begin()
-timeout = run(31000)
-print((steps, early, later[:1], played, value, m.max, wrap, timeout[:1], m.level))
+p0 = m.pulses
+timeout = run(32000)
+print((steps, early, later[:1], played, value, m.max, wrap, timeout[:1], m.level, m.pulses - p0))
 """
 
 
 def test_rating_is_felt_step_by_step_and_played_back(mpy):
     out = ast.literal_eval(mpy.check(RATING).strip())
-    steps, early, later, played, value, top, wrap, timeout, level = out
+    steps, early, later, played, value, top, wrap, timeout, level, waited = out
     assert steps == [1, 1, 1, 2]  # up: one tap, down: two
     assert early == [] and later == [2] and value == 2
-    assert played == 2  # the confirmed 2 played back as two taps
+    assert played == 2 + 2  # "taken" (long, short), then the confirmed 2 as two taps
     assert top == 120  # the patient's strength
     assert wrap[0] == 1 and wrap[1] >= 300 and wrap[2] == 0
     assert timeout == [255] and level == 0
+    assert waited == 3 + 3  # the scale's opening, then "not rated" before it counts
 
 
 PAUSE = """

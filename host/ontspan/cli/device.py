@@ -22,8 +22,9 @@ from ..device.names import (
     table_crc_of,
 )
 from ..device.ports import ENV_PORT, list_ports
-from ..device.replies import FLAG_NAMES, LinkError
+from ..device.replies import FLAG_NAMES, LinkError, clock_source, clock_text
 from ..errors import EXIT_OK, OntspanError
+from ..shared import C
 from ..textsafe import for_terminal
 from .common import (  # noqa: F401  (_common, connect: the other command modules take them here)
     WAIT_TEXT,
@@ -106,6 +107,8 @@ def cmd_info(args: argparse.Namespace) -> int:
         st = lk.status()
     doc["state"] = st.state_name
     doc["reminders_wait_for_clock"] = reminders_wait(st.flags)
+    doc["clock_source"] = clock_source(st.flags)
+    doc["clock_module"] = bool(st.flags & C.FLAG_RTC)
     if args.json:
         _print_json(doc)
         return EXIT_OK
@@ -122,6 +125,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     else:
         _say("table     none loaded (ontspan flash protocols/)")
     _say(f"state     {st.state_name}; {flag_names(st.flags)}; {st.log_count} log record(s)")
+    _say(f"clock     {clock_text(st.flags)}")
     if doc["reminders_wait_for_clock"]:
         _say(f"plan      {WAIT_TEXT}")
     heap = doc["device"]["heap"]
@@ -202,6 +206,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                 "remaining_s": st.remaining_s,
                 "log_count": st.log_count,
                 "flags": {name: bool(st.flags & bit) for bit, name in FLAG_NAMES.items()},
+                "clock_source": clock_source(st.flags),
                 "reminders_wait_for_clock": reminders_wait(st.flags),
             }
         )
@@ -211,6 +216,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         line += f" {_label(proto)}, {_mmss(st.elapsed_s)} in, {_mmss(st.remaining_s)} to go"
     _say(line)
     _say(f"{flag_names(st.flags)}; {st.log_count} log record(s)")
+    _say(f"clock {clock_text(st.flags)}")
     if reminders_wait(st.flags):
         _say(WAIT_TEXT)
     return EXIT_OK

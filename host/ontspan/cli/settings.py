@@ -125,7 +125,7 @@ def cmd_install(args: argparse.Namespace) -> int:
               disable=None) as bar:  # fmt: skip
         hello = install.install(
             port, src, trace=args.trace, progress=lambda _name: bar.update(1), say=say,
-            romfs=args.romfs,
+            romfs=args.romfs, force=args.force,
         )
     print(
         f"installed firmware {hello.firmware} on {port} (link {hello.link_major}.{hello.link_minor})"
@@ -162,6 +162,11 @@ def register_settings(sub: Any) -> None:
         "--romfs", action=argparse.BooleanOptionalAction, default=None,
         help="modules as a ROMFS image (code runs from flash, saving RAM) or as .mpy files; "
         "default: ROMFS when the device's MicroPython has a ROMFS partition",
+    )
+    p.add_argument(
+        "--force", action="store_true",
+        help="stop a session or rating in progress first (logged as stopped); without it "
+        "the install is refused while one runs",
     )
     _common(p)
     p.set_defaults(handler=cmd_install)

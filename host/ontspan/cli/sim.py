@@ -40,6 +40,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="give the device a light sensor reading N (0..65535) for the room: dark < 2000",
     )
     p.add_argument(
+        "--rtc", choices=("ds3231", "pcf8563"), default="",
+        help="give the device a battery-backed clock module (its time is kept in the state "
+        "directory, so it survives a stop and start as a power cut); the device uses it once "
+        "`ontspan config set rtc=1` (DS3231) or rtc=2 (PCF8563)",
+    )
+    p.add_argument(
+        "--rtc-battery-lost", action="store_true",
+        help="the clock module's battery ran out while the device was off: it has lost the time",
+    )
+    p.add_argument(
         "--from-flash",
         action="store_true",
         help="boot the firmware installed on the sim's flash (`ontspan install`), as a Pico would",
@@ -70,6 +80,8 @@ def run(args: argparse.Namespace) -> int:
         draw=interactive,
         boot_from_flash=args.from_flash,
         romfs_bytes=args.romfs * 1024,
+        rtc=args.rtc,
+        rtc_battery_lost=args.rtc_battery_lost,
     )
     if args.light is not None and not 0 <= args.light <= 65535:
         raise OntspanError(f"--light must be 0..65535, not {args.light}")

@@ -25,8 +25,11 @@ from pathlib import Path
 
 from ..errors import OntspanError
 from ..paths import FIRMWARE_DIR, PACKAGE_FILES
+from ..shared import C
 from .client import Link, open_serial
 from .replies import Hello
+
+BUSY_STATES = (C.STATE_PLAYING, C.STATE_PAUSED, C.STATE_RATING)
 
 STAGING = ".install"  # folder under the device's filesystem root
 MPREMOTE_TIMEOUT = 120.0  # a full install over USB takes a few seconds
@@ -217,6 +220,32 @@ def _clear_staging_script(target: Target) -> str:
     )
 
 
+BUSY_TEXT = (
+    "install refused: a session is playing, paused or waiting for a rating on the device; "
+    "let it finish, stop it (ontspan stop) or install --force to stop it first"
+)
+
+
+def wait_its_turn(port: str, *, force: bool = False, trace: bool = False,
+                  say: Callable[[str], None] = lambda _m: None) -> None:
+    """Refuse while the device's firmware plays a session or waits for a rating, as a
+    flash is refused (the busy guard): the probe's Ctrl-C would cut the session, logged
+    as cut by power. With `force`, STOP it first: its END record says "stopped".
+    A device whose firmware does not answer (broken, or not Ontspan) has nothing to lose."""
+    try:
+        with Link(port, trace=trace) as lk:
+            lk.hello(retries=1)
+            busy = lk.status().state in BUSY_STATES
+            if busy and force:
+                lk.stop()
+                busy = lk.status().state in BUSY_STATES
+                say("the session on the device was stopped first (logged as stopped)")
+    except OntspanError:
+        return
+    if busy:
+        raise OntspanError(BUSY_TEXT)
+
+
 def check_port_free(port: str) -> None:
     """Fail early with the link's one-line message when the port is missing or busy."""
     open_serial(port).close()
@@ -261,14 +290,17 @@ def install(
     progress: Callable[[str], None] | None = None,
     say: Callable[[str], None] = lambda _m: None,
     romfs: bool | None = None,
+    force: bool = False,
 ) -> Hello:
     """Build, copy, rename into place, soft-reset, confirm; returns the new firmware's HELLO.
 
     romfs: None deploys the modules as a ROMFS image when the device's MicroPython has a
     ROMFS partition (code then runs from flash, not RAM) and as .mpy files otherwise;
     True insists on ROMFS, False on files (and empties a ROMFS partition that would shadow them).
+    force: stop a session or rating in progress first (else the install is refused).
     """
     check_port_free(port)
+    wait_its_turn(port, force=force, trace=trace, say=say)
     expected = firmware_version(src)
     with tempfile.TemporaryDirectory(prefix="ontspan-fw-") as tmp:
         files = build(src, Path(tmp))

@@ -120,7 +120,34 @@ FLAG_NAMES = {
     C.FLAG_NIGHT: "night mode",
     C.FLAG_CONFIG_DEFAULT: "config defaults",
     C.FLAG_PLAN: "plan stored",
+    C.FLAG_RTC: "clock module",
+    C.FLAG_CLOCK_RTC: "clock from the module",
 }
+
+CLOCK_SOURCES = ("rtc", "set", "none")
+
+
+def clock_source(flags: int) -> str:
+    """Where the device's clock came from: "rtc" (the battery-backed module, at boot),
+    "set" (SET_CLOCK this boot) or "none" (STATUS/INFO flags, contract FLAG_CLOCK*)."""
+    if flags & C.FLAG_CLOCK_RTC:
+        return "rtc"
+    return "set" if flags & C.FLAG_CLOCK else "none"
+
+
+def clock_text(flags: int) -> str:
+    """The clock's source in the therapist's words."""
+    src = clock_source(flags)
+    module = bool(flags & C.FLAG_RTC)
+    if src == "rtc":
+        return "rtc: read from the battery-backed clock module at start-up"
+    if src == "set":
+        return "set this boot" + (
+            ", kept by the clock module" if module else ", lost when unplugged (no clock module)"
+        )
+    if module:
+        return "none: the clock module has lost the time (its battery?); ontspan clock --set"
+    return "none: not set since the device started (ontspan clock --set)"
 
 
 # "idle", "playing", "paused", "rating"

@@ -133,6 +133,9 @@ def _controlling_tty() -> None:
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
+RTC_CHIPS = ("", "ds3231", "pcf8563")  # the clock module on the sim's I2C ("" none; firmware/rtc.py)
+
+
 class SimDevice:
     """One virtual Pico. `port` is the serial device path clients open."""
 
@@ -148,6 +151,8 @@ class SimDevice:
         ticks0: int | None = None,
         boot_from_flash: bool = False,
         romfs_bytes: int = 0,
+        rtc: str = "",
+        rtc_battery_lost: bool = False,
     ):
         if speed < 1:
             raise OntspanError(f"--speed must be a whole number >= 1, not {speed}")
@@ -167,6 +172,11 @@ class SimDevice:
         if romfs_bytes and not boot_from_flash:
             raise OntspanError("a ROMFS partition needs --from-flash: only installed firmware boots from it")
         self.romfs_bytes = romfs_bytes
+        if rtc not in RTC_CHIPS:
+            raise OntspanError(f"--rtc must be one of {', '.join(RTC_CHIPS)}, not {rtc!r}")
+        self.rtc = rtc
+        if rtc_battery_lost:
+            self.lose_rtc_battery()
         self.boots = 0
         self.dropped = 0  # firmware output dropped while the client did not read
         self.proc: subprocess.Popen[bytes] | None = None
@@ -213,6 +223,7 @@ class SimDevice:
             ONTSPAN_SIM_DRAW="1" if self.draw else "0",
             ONTSPAN_SIM_ID=self.device_id,
             ONTSPAN_SIM_ROMFS=str(self.romfs_bytes),
+            ONTSPAN_SIM_RTC=self.rtc,
         )
         if self.ticks0 is not None:
             env["ONTSPAN_SIM_TICKS0"] = str(self.ticks0)
@@ -340,6 +351,10 @@ class SimDevice:
             os.write(fd, line.encode() + b"\n")
         finally:
             os.close(fd)
+
+    def lose_rtc_battery(self) -> None:
+        """The clock module's coin cell taken out: next boot it reads as stopped (OSF/VL)."""
+        (self.state / "rtc").unlink(missing_ok=True)
 
     def kill(self) -> None:
         """Cut the power: SIGKILL the firmware (the launcher boots it again)."""
