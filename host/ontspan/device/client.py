@@ -44,7 +44,16 @@ from .transport import (  # noqa: F401  (the timing constants are documented her
 )
 
 HELLO_TIMEOUT = 0.5  # per attempt
-HELLO_RETRIES = 4
+# A device just reset or plugged in answers once its app runs, and reads nothing
+# before: reset to the first greeting frame (when the link is first read) takes
+# 1.13 s of Pico time with the modules as .mpy files and 0.62 s from ROMFS on the
+# rp2 port (bench/pico.py; a real Pico's flash cache only adds to it, and USB
+# enumeration comes first). HELLO keeps asking for HELLO_WAIT_S, about seven times
+# the slower boot, so the first command after a reset is answered; an emulated Pico
+# (0.15-0.3x real time) needed 3.1-5.3 s there. A REPL or a crash report cuts the
+# wait short (HELLO then names what answers instead).
+HELLO_WAIT_S = 8.0
+HELLO_RETRIES = round(HELLO_WAIT_S / HELLO_TIMEOUT) - 1
 LOG_RECORD = LOG_SIZE  # bytes per practice-log record (docs/log-format.md)
 LOG_BATCH = (MAX_PAYLOAD - LOG_EPOCH_SIZE) // LOG_RECORD  # records per GET_LOGS reply
 REPL_PROBE_S = 1.0  # at most this long for a REPL to answer Enter (it stops at the prompt)
@@ -63,9 +72,7 @@ class Link(Transport):
         or naming what answers instead (the REPL, MicroPython without Ontspan)."""
         self._keep_waiting_text()  # a REPL prompt printed before we came is a clue
         try:
-            p = self.request(
-                Cmd.HELLO, bytes([LINK_MAJOR, LINK_MINOR]), timeout=HELLO_TIMEOUT, retries=retries
-            )
+            p = self._hello_until_answered(retries)
         except LinkError as e:
             raise OntspanError(f"device on {self.port} refused HELLO: {e}") from e
         except OntspanError as e:
@@ -90,6 +97,20 @@ class Link(Transport):
         self.device = h
         self.max_payload = min(h.max_payload, MAX_PAYLOAD)
         return h
+
+    def _hello_until_answered(self, retries: int) -> bytes:
+        """HELLO's reply, asked up to 1 + retries times; stops early when what talks on
+        the port is a REPL or a crash report rather than a booting device (silent)."""
+        hello = bytes([LINK_MAJOR, LINK_MINOR])
+        for _ in range(retries):
+            try:
+                return self.request(Cmd.HELLO, hello, timeout=HELLO_TIMEOUT, retries=0)
+            except LinkError:
+                raise
+            except OntspanError:
+                if any(m in self.text for m in (b">>>", b"raw REPL", b"Traceback")):
+                    raise
+        return self.request(Cmd.HELLO, hello, timeout=HELLO_TIMEOUT, retries=0)
 
     def _keep_waiting_text(self) -> None:
         """Read what the device printed before we came (instead of discarding it)."""
