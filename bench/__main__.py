@@ -121,7 +121,11 @@ def main(argv: list[str] | None = None) -> int:
             "seconds": round(time.monotonic() - t0, 2),
             "metrics": metrics,
         }
-        (out_dir / f"{short}.json").write_text(json.dumps(out, indent=2) + "\n")
+        path = out_dir / f"{short}.json"
+        before = json.loads(path.read_text()).get("before") if path.exists() else None
+        if before:  # figures of an earlier commit kept beside the new ones for comparison
+            out["before"] = before
+        path.write_text(json.dumps(out, indent=2) + "\n")
         missed += _print(short, metrics, args.quick)
     print(f"\nresults in {out_dir}/")
     if missed:

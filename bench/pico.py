@@ -85,7 +85,9 @@ class Emulator:
     """One emulated Pico of our own: its state folder, TCP port and pty link."""
 
     def __init__(self, home: Path):
-        subprocess.run([str(home / "setup.sh"), str(COPY)], check=True, capture_output=True, timeout=300)
+        r = subprocess.run([str(home / "setup.sh"), str(COPY)], capture_output=True, text=True, timeout=300)
+        if r.returncode != 0:  # node and npm are the instrument's own needs
+            raise SystemExit(f"bench pico: {home}/setup.sh failed: {r.stderr.strip()[-500:]}")
         STATE.mkdir(parents=True, exist_ok=True)
         self.port = int(os.environ.get(PORT_ENV) or _free_port())
         self.gpio = STATE / "gpio.log"
