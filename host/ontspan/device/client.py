@@ -50,8 +50,8 @@ HELLO_TIMEOUT = 0.5  # per attempt
 # rp2 port (bench/pico.py; a real Pico's flash cache only adds to it, and USB
 # enumeration comes first). HELLO keeps asking for HELLO_WAIT_S, about seven times
 # the slower boot, so the first command after a reset is answered; an emulated Pico
-# (0.15-0.3x real time) needed 3.1-5.3 s there. A REPL or a crash report cuts the
-# wait short (HELLO then names what answers instead).
+# (0.15-0.3x real time) needed 3.1-5.3 s there. Text instead of frames (a REPL's
+# echo or prompt, a crash report) cuts the wait short; HELLO then names what answers.
 HELLO_WAIT_S = 8.0
 HELLO_RETRIES = round(HELLO_WAIT_S / HELLO_TIMEOUT) - 1
 LOG_RECORD = LOG_SIZE  # bytes per practice-log record (docs/log-format.md)
@@ -99,8 +99,9 @@ class Link(Transport):
         return h
 
     def _hello_until_answered(self, retries: int) -> bytes:
-        """HELLO's reply, asked up to 1 + retries times; stops early when what talks on
-        the port is a REPL or a crash report rather than a booting device (silent)."""
+        """HELLO's reply, asked up to 1 + retries times; stops early once text comes
+        instead of frames: a booting device is silent, and what prints is a REPL (its
+        echo, a prompt) or a crash report."""
         hello = bytes([LINK_MAJOR, LINK_MINOR])
         for _ in range(retries):
             try:
@@ -108,7 +109,7 @@ class Link(Transport):
             except LinkError:
                 raise
             except OntspanError:
-                if any(m in self.text for m in (b">>>", b"raw REPL", b"Traceback")):
+                if self.text.strip():
                     raise
         return self.request(Cmd.HELLO, hello, timeout=HELLO_TIMEOUT, retries=0)
 
