@@ -18,6 +18,10 @@ started with its own TCP port ($ONTSPAN_PICO_EMU_PORT, else a free one) and stat
 - **`ontspan flash` vs `mpremote cp`**: the library's table (the same bytes) to the same
   device, wall time of each command, median of 3.
 - **first `ontspan info` after a reset**: sent at once, answered or not.
+- **device time per command**: tests/mp/pico_handler_times.py run on the device with
+  mpremote: the app's Dispatcher.handle (handler and reply framing) timed with the
+  Pico's ticks_us while a session plays and idle, and the upload's BEGIN, CHUNK and
+  COMMIT. Goal while cues play: at most 1 ms.
 
 `--quick` (CI, when the instrument is there): install, info, flash, 10 s of a session and
 the heap, stock firmware only.
@@ -25,6 +29,7 @@ the heap, stock firmware only.
 
 import json
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -56,6 +61,9 @@ FLASH_RATIO_GOAL = 1.0
 REPEATS = 3
 QUIET_S, TRAFFIC_S = 30, 30  # wall seconds of each phase (about a third of that in Pico time)
 QUICK_SESSION_S = 10
+HANDLER_TIMES = REPO / "tests" / "mp" / "pico_handler_times.py"
+_TIMES_LINE = re.compile(r"^t (playing|idle) (.+?) (\d+) (\d+) (\d+)\r?$", re.M)
+HANDLER_GOAL_US = 1000  # a command never holds the cue loop longer than this while cues play
 IDLE_S = 8  # wall seconds after a boot: the app idles past INFO's 2 s re-measure
 ANSWER_S = 90  # at most this long (wall) for the emulated firmware to answer after a reset
 
@@ -157,11 +165,17 @@ class Emulator:
 
     def mpremote(self, *args: str) -> float:
         t = time.monotonic()
-        r = subprocess.run([_tool("mpremote"), "connect", self.tty, *args],
-                           capture_output=True, text=True, timeout=600)
-        if r.returncode != 0:
-            raise SystemExit(f"bench pico: mpremote {' '.join(args)} failed: {(r.stderr or r.stdout).strip()[-500:]}")
+        self.mpremote_out(*args)
         return time.monotonic() - t
+
+    def mpremote_out(self, *args: str) -> str:
+        r = subprocess.run([_tool("mpremote"), "connect", self.tty, *args],
+                           capture_output=True, timeout=600)
+        out = r.stdout.decode("utf-8", "replace")
+        if r.returncode != 0:
+            err = r.stderr.decode("utf-8", "replace") or out
+            raise SystemExit(f"bench pico: mpremote {' '.join(args)} failed: {err.strip()[-500:]}")
+        return out
 
     def info(self) -> dict:
         return json.loads(self.must("info", "--json")[1])
@@ -211,6 +225,17 @@ def _flash_vs_cp(emu: Emulator, repeats: int) -> tuple[float, float]:
     emu.reset()  # mpremote leaves the REPL: the app starts again
     emu.wait_answer()
     return statistics.median(flash), statistics.median(cp)
+
+
+def _handler_times(emu: Emulator) -> list[tuple[str, str, int, int]]:
+    """(mode, command, median us, max us) of tests/mp/pico_handler_times.py on the device."""
+    out = emu.mpremote_out("run", str(HANDLER_TIMES))
+    emu.reset()  # mpremote leaves the REPL: the app starts again
+    emu.wait_answer()
+    rows = [(m[1], m[2], int(m[4]), int(m[5])) for m in _TIMES_LINE.finditer(out)]
+    if "done" not in out or not rows:
+        raise SystemExit(f"bench pico: handler times failed: {out.strip()[-800:]}")
+    return rows
 
 
 def _gaps(frames: list[tuple[float, bool]], a: int, b: int) -> tuple[int, float]:
@@ -277,6 +302,7 @@ def run(quick: bool = False) -> list[dict]:
             ]
         first, boot_ms, heap = _boot(emu)
         flash, cp = _flash_vs_cp(emu, REPEATS)
+        handlers = _handler_times(emu)
         s = _session(emu, QUIET_S, TRAFFIC_S)
         quiet, busy = round(s["quiet_ms"], 2), round(s["busy_ms"], 2)
         out += [
@@ -298,6 +324,12 @@ def run(quick: bool = False) -> list[dict]:
             metric("`ontspan flash` / `mpremote cp`", round(flash / cp, 2), "x",
                    f"<= {FLASH_RATIO_GOAL:g}", flash / cp <= FLASH_RATIO_GOAL),
         ]
+        for mode, name, med, worst in handlers:
+            label = f"device time {name}, {mode} (handler and reply framing; median, max {worst} us)"
+            if mode == "playing":
+                out.append(metric(label, med, "us", f"<= {HANDLER_GOAL_US}", med <= HANDLER_GOAL_US))
+            else:
+                out.append(metric(label, med, "us"))
         dt, said = _install(emu, ROMFS)
         out.append(metric(f"`ontspan install`, ROMFS firmware ({said or 'no device line'})",
                           round(dt, 1), "s wall"))
