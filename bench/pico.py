@@ -81,6 +81,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _as_installed() -> dict[str, str]:
+    """The environment for the CLIs: Python's bytecode cache on, as an installed package
+    has it (pip compiles mpremote's; a shell with PYTHONDONTWRITEBYTECODE would make
+    `ontspan` compile every module on every run and the comparison unfair)."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def _tool(name: str) -> str:
     """A console script of this venv (ontspan, mpremote)."""
     p = Path(sys.executable).with_name(name)
@@ -154,7 +161,7 @@ class Emulator:
     def ontspan(self, *args: str, timeout: float = 600) -> tuple[float, subprocess.CompletedProcess]:
         t = time.monotonic()
         r = subprocess.run([_tool("ontspan"), *args, "--port", self.tty],
-                           capture_output=True, text=True, timeout=timeout)
+                           capture_output=True, text=True, timeout=timeout, env=_as_installed())
         return time.monotonic() - t, r
 
     def must(self, *args: str) -> tuple[float, str]:
@@ -170,7 +177,7 @@ class Emulator:
 
     def mpremote_out(self, *args: str) -> str:
         r = subprocess.run([_tool("mpremote"), "connect", self.tty, *args],
-                           capture_output=True, timeout=600)
+                           capture_output=True, timeout=600, env=_as_installed())
         out = r.stdout.decode("utf-8", "replace")
         if r.returncode != 0:
             err = r.stderr.decode("utf-8", "replace") or out
@@ -215,12 +222,14 @@ def _boot(emu: Emulator) -> tuple[bool, float, int]:
 
 
 def _flash_vs_cp(emu: Emulator, repeats: int) -> tuple[float, float]:
-    """Median wall seconds of `ontspan flash protocols/` and of `mpremote cp` of its table."""
+    """Median wall seconds of `ontspan flash protocols/` and of `mpremote cp` of its table
+    (one run of each first, not counted: bytecode caches written, files in the page cache)."""
+    emu.must("flash", str(PROTOCOLS_DIR))
     flash = [emu.must("flash", str(PROTOCOLS_DIR))[0] for _ in range(repeats)]
     with tempfile.TemporaryDirectory(prefix="ontspan-bench-pico-") as tmp:
         table = Path(tmp) / "bench-table.bin"
         table.write_bytes(compile_table(library()))
-        cp = [emu.mpremote("cp", str(table), ":bench-table.bin") for _ in range(repeats)]
+        cp = [emu.mpremote("cp", str(table), ":bench-table.bin") for _ in range(repeats + 1)][1:]
     emu.mpremote("rm", ":bench-table.bin")
     emu.reset()  # mpremote leaves the REPL: the app starts again
     emu.wait_answer()
