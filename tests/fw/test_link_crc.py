@@ -24,9 +24,9 @@ def test_crc_in_halves_matches_zlib_and_allocates_nothing(mpy):
         assert halves == want and framed == want, len(b)
 
 
-def test_written_out_crc_tables_are_the_polynomials(mpy):
-    """frame.py and logrecord.py carry their CRC tables written out (no work at boot):
-    every entry is the one the polynomial gives."""
+def test_crc_tables_made_by_xor_are_the_polynomials(mpy):
+    """frame.py and logrecord.py make their CRC tables from the one-bit entries (a
+    CRC is linear): every entry is the one the polynomial gives, bit by bit."""
     import ast
 
     lo, hi, c16 = (ast.literal_eval(x) for x in mpy.check(
