@@ -47,7 +47,7 @@ HELLO_TIMEOUT = 0.5  # per attempt
 # A device just reset or plugged in answers once its app runs, and reads nothing
 # before: reset to the first greeting frame (when the link is first read) took
 # 1.13 s of Pico time with the modules as .mpy files and 0.62 s from ROMFS on the
-# rp2 port, 0.99 and 0.48 s now (bench/pico.py; a real Pico's flash cache only adds
+# rp2 port, 1.00 and 0.49 s now (bench/pico.py; a real Pico's flash cache only adds
 # to it, and USB enumeration comes first). HELLO keeps asking for HELLO_WAIT_S,
 # about eight times the slower boot, so the first command after a reset is answered;
 # an emulated Pico (0.1-0.3x real time) needed 3.1-5.3 s there, more when loaded.
