@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 PORT   ?=
 SPEED  ?= 60
 
-.PHONY: help setup demo sim test lint firmware bench bench-quick install wheel wheel-smoke clean
+.PHONY: help setup demo sim test lint firmware bench bench-quick bench-pico bench-pico-quick install wheel wheel-smoke clean
 
 help:
 	@echo "make demo      run Ontspan on the simulated device (no hardware needed)"
@@ -17,6 +17,7 @@ help:
 	@echo "make sim       start a simulated device in this terminal"
 	@echo "make bench     run benchmarks, goals beside the figures (JSON in bench/results/)"
 	@echo "make bench-quick  every benchmark at a few iterations, no goals: does the bench run? (CI)"
+	@echo "make bench-pico   heap, boot, frame gaps, flash time on an emulated Pico (needs ../shared/pico-emu)"
 	@echo "make install PORT=/dev/ttyACM0   install firmware on a real Pico"
 	@echo "make wheel     build the wheel a therapist installs (build/dist/)"
 	@echo "make wheel-smoke  install that wheel in a fresh venv and use it, outside the checkout"
@@ -53,6 +54,15 @@ bench: $(STAMP) firmware
 # JSON in build/bench-quick/: never overwrites the full figures in bench/results/
 bench-quick: $(STAMP) firmware
 	$(BIN)/python -m bench --quick
+
+# the real rp2 port on an emulated Pico, an instrument kept beside the checkout
+# (../shared/pico-emu or $$ONTSPAN_PICO_EMU); several minutes, one emulator at a time
+bench-pico: $(STAMP)
+	$(BIN)/python -m bench pico
+
+# install, info, flash, 10 s of a session, heap (CI, when the instrument is there)
+bench-pico-quick: $(STAMP)
+	$(BIN)/python -m bench --quick pico
 
 install: $(STAMP)
 	$(BIN)/ontspan install $(if $(PORT),--port $(PORT))

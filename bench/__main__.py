@@ -5,6 +5,7 @@
     python -m bench link logs     only these suites
     python -m bench --quick       every suite at a few iterations, to prove the bench
                                   still runs (CI); no goals; JSON in build/bench-quick/
+    python -m bench pico          a suite run only when named (ON_REQUEST)
 
 Exit status: 1 if a suite failed to run or reported a value that is not a finite
 number; a missed goal is a finding to read, not a broken run (exit 0).
@@ -32,6 +33,8 @@ SUITES = ["boot", "protocols", "link", "logs", "heap", "powercut", "firmware"]
 SUITES.append("cues")  # LED bytes per cue kind day and night; motor on-time
 SUITES.append("archive")  # archive store rate; the report as a PNG
 SUITES.append("budget")  # device time per link command, flash round trips, LED frame gaps
+# run only when named (`make bench-pico`): they need an instrument beside the checkout
+ON_REQUEST = ["pico"]  # heap, boot, frame gaps and flash time on an emulated Pico (rp2 port)
 
 
 def malformed(metrics: object) -> list[str]:
@@ -103,20 +106,21 @@ def _run(argv: list[str] | None) -> int:
         prog="python -m bench", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     ap.add_argument("only", nargs="*", metavar="suite",
-                    help=f"suites to run ({', '.join(SUITES)}); all when none is named")
+                    help=f"suites to run ({', '.join(SUITES + ON_REQUEST)}); all but "
+                    f"{', '.join(ON_REQUEST)} when none is named")
     ap.add_argument("--quick", action="store_true",
                     help="few iterations, no goals: does every suite still run?")
     ap.add_argument("--out", type=Path, help="where the JSON goes (default: see above)")
     args = ap.parse_args(argv)
-    unknown = [s for s in args.only if s not in SUITES]
+    unknown = [s for s in args.only if s not in SUITES + ON_REQUEST]
     if unknown:
-        ap.error(f"no suite {', '.join(unknown)}; the suites are {', '.join(SUITES)}")
+        ap.error(f"no suite {', '.join(unknown)}; the suites are {', '.join(SUITES + ON_REQUEST)}")
     out_dir = args.out or (QUICK_RESULTS if args.quick else RESULTS)
     out_dir.mkdir(parents=True, exist_ok=True)
     broken: list[str] = []
     missed = 0
-    for short in SUITES:
-        if args.only and short not in args.only:
+    for short in SUITES + ON_REQUEST:
+        if short not in (args.only or SUITES):
             continue
         t0 = time.monotonic()
         try:
@@ -144,7 +148,11 @@ def _run(argv: list[str] | None) -> int:
             "seconds": round(time.monotonic() - t0, 2),
             "metrics": metrics,
         }
-        (out_dir / f"{short}.json").write_text(json.dumps(out, indent=2) + "\n")
+        path = out_dir / f"{short}.json"
+        before = json.loads(path.read_text()).get("before") if path.exists() else None
+        if before:  # figures of an earlier commit kept beside the new ones for comparison
+            out["before"] = before
+        path.write_text(json.dumps(out, indent=2) + "\n")
         missed += _print(short, metrics, args.quick)
     print(f"\nresults in {out_dir}/")
     if missed:

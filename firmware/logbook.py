@@ -253,13 +253,29 @@ class Logbook:
             if n >= room:
                 break
             with open(self._path(segs[i]), "rb") as f:
-                for s in range(self._slots[i]):
+                for s in range(self._first_slot(f, i, from_seq), self._slots[i]):
                     if n >= room:
                         break
                     if self._read_slot(f, s) and lr.seq(self._buf, 0) >= from_seq:
                         buf[n * _SIZE:(n + 1) * _SIZE] = self._buf
                         n += 1
         return n
+
+    def _first_slot(self, f, i, from_seq):
+        # Where to start reading segment i for from_seq. Seqs rise slot by slot (append
+        # only), one apart while nothing was cut, so from_seq sits about from_seq - first
+        # slots in: one read there makes sure (a record at or before from_seq means every
+        # slot before it is older); otherwise from the start. A pull from the middle of
+        # a full segment then reads a few slots, not up to 127, each checked with a CRC
+        # (half a millisecond a record on a Pico, and GET_LOGS may run while cues play).
+        s = from_seq - self._firsts[i]
+        if not self._firsts[i] or s <= 0:
+            return 0
+        if s >= self._slots[i]:
+            s = self._slots[i] - 1
+        if self._read_slot(f, s) and lr.seq(self._buf, 0) <= from_seq:
+            return s
+        return 0
 
     def read_from(self, from_seq, max_count):
         """Records with seq >= from_seq as one bytes object of up to max_count * 32 bytes."""

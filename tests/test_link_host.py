@@ -272,22 +272,41 @@ def test_repl_banner_before_reply_is_skipped():
 
 
 @pytest.mark.parametrize(
-    "text, message",
+    "text, message, tries",
     [
-        (b"", "is the Ontspan firmware installed"),
-        (b"\r\n>>> ", r"is at the REPL; `ontspan install` or unplug and replug to start it"),
+        (b"", "is the Ontspan firmware installed", 3),  # silent, as while booting: every try
+        # a REPL or a crash report is no booting device: no more waiting after the first
+        (b"\r\n>>> ", r"is at the REPL; `ontspan install` or unplug and replug to start it", 1),
         (
             b"Traceback (most recent call last):\r\nImportError: no module named 'app'\r\n",
             "crashed",
+            1,
         ),
     ],
 )
-def test_silent_device_gets_a_clear_message(text, message, monkeypatch):
+def test_silent_device_gets_a_clear_message(text, message, tries, monkeypatch):
     monkeypatch.setattr(client, "HELLO_TIMEOUT", 0.05)
     ser = ScriptSerial(lambda req: text)
     with pytest.raises(OntspanError, match=message):
-        client.Link(ser).hello(retries=1)
-    assert ser.writes == 2
+        client.Link(ser).hello(retries=2)
+    assert ser.writes == tries
+
+
+def test_hello_waits_out_a_booting_device(monkeypatch):
+    """Silent for longer than a few tries (the app still importing), then answering:
+    one hello() with the default wait gets the answer."""
+    monkeypatch.setattr(client, "HELLO_TIMEOUT", 0.01)
+    silent = client.HELLO_RETRIES - 2
+
+    def answer(req):
+        if ser.writes <= silent:
+            return b""
+        return codec.encode_frame(req.req_id, 0x81, 0, bytes([1, 1, 2, 0]) + struct.pack("<H", 512) + b"0.2.0")
+
+    ser = ScriptSerial(answer)
+    assert client.Link(ser).hello().firmware == "0.2.0"
+    assert ser.writes == silent + 1
+    assert client.HELLO_WAIT_S >= 4 * 1.13  # reset to the app reading the link: 1.13 s on the rp2 port
 
 
 def test_repl_without_ontspan_is_named(monkeypatch):

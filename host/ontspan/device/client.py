@@ -44,7 +44,17 @@ from .transport import (  # noqa: F401  (the timing constants are documented her
 )
 
 HELLO_TIMEOUT = 0.5  # per attempt
-HELLO_RETRIES = 4
+# A device just reset or plugged in answers once its app runs, and reads nothing
+# before: reset to the first greeting frame (when the link is first read) took
+# 1.13 s of Pico time with the modules as .mpy files and 0.62 s from ROMFS on the
+# rp2 port, 1.00 and 0.49 s now (bench/pico.py; a real Pico's flash cache only adds
+# to it, and USB enumeration comes first). HELLO keeps asking for HELLO_WAIT_S,
+# about eight times the slower boot, so the first command after a reset is answered;
+# an emulated Pico (0.1-0.3x real time) needed 3.1-5.3 s there, more when loaded.
+# Text instead of frames (a REPL's echo or prompt, a crash report) cuts the wait
+# short; HELLO then names what answers.
+HELLO_WAIT_S = 8.0
+HELLO_RETRIES = round(HELLO_WAIT_S / HELLO_TIMEOUT) - 1
 LOG_RECORD = LOG_SIZE  # bytes per practice-log record (docs/log-format.md)
 LOG_BATCH = (MAX_PAYLOAD - LOG_EPOCH_SIZE) // LOG_RECORD  # records per GET_LOGS reply
 REPL_PROBE_S = 1.0  # at most this long for a REPL to answer Enter (it stops at the prompt)
@@ -63,9 +73,7 @@ class Link(Transport):
         or naming what answers instead (the REPL, MicroPython without Ontspan)."""
         self._keep_waiting_text()  # a REPL prompt printed before we came is a clue
         try:
-            p = self.request(
-                Cmd.HELLO, bytes([LINK_MAJOR, LINK_MINOR]), timeout=HELLO_TIMEOUT, retries=retries
-            )
+            p = self._hello_until_answered(retries)
         except LinkError as e:
             raise OntspanError(f"device on {self.port} refused HELLO: {e}") from e
         except OntspanError as e:
@@ -90,6 +98,21 @@ class Link(Transport):
         self.device = h
         self.max_payload = min(h.max_payload, MAX_PAYLOAD)
         return h
+
+    def _hello_until_answered(self, retries: int) -> bytes:
+        """HELLO's reply, asked up to 1 + retries times; stops early once text comes
+        instead of frames: a booting device is silent, and what prints is a REPL (its
+        echo, a prompt) or a crash report."""
+        hello = bytes([LINK_MAJOR, LINK_MINOR])
+        for _ in range(retries):
+            try:
+                return self.request(Cmd.HELLO, hello, timeout=HELLO_TIMEOUT, retries=0)
+            except LinkError:
+                raise
+            except OntspanError:
+                if self.text.strip():
+                    raise
+        return self.request(Cmd.HELLO, hello, timeout=HELLO_TIMEOUT, retries=0)
 
     def _keep_waiting_text(self) -> None:
         """Read what the device printed before we came (instead of discarding it)."""

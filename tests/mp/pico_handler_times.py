@@ -1,0 +1,80 @@
+# Device time of link commands on a Pico: bench/pico.py runs this with `mpremote run`
+# on the installed firmware (the app stopped at the REPL, its table on flash). The
+# real app's Dispatcher.handle (handler and reply framing; the reply goes to a sink,
+# not over USB) is timed with ticks_us, CALLS times each, while a session plays and
+# idle; the upload (BEGIN, CHUNK, COMMIT of the live table's bytes) idle only. Prints
+#   t <mode> <command> <calls> <median us> <max us>
+import struct
+import time
+
+import app
+
+CALLS = 9
+
+
+def _sink(buf, n):
+    return n
+
+
+def _handle(dev, cmd, payload, rid):
+    lk = dev.link
+    lk._cmd = cmd  # what poll() sets for a request it returns
+    t0 = time.ticks_us()
+    dev.disp.handle(lk, (cmd, rid, memoryview(payload)))
+    return time.ticks_diff(time.ticks_us(), t0)
+
+
+def _time(dev, mode, name, cmd, payload):
+    ts = sorted(_handle(dev, cmd, payload, i + 1) for i in range(CALLS))
+    print("t", mode, name, CALLS, ts[CALLS // 2], ts[-1])
+    for _ in range(3):
+        dev.step()
+
+
+def run():
+    with open("/table.bin", "rb") as f:
+        data = f.read()
+    dev = app.Device().open()
+    dev.link._wr = _sink
+    dev.link._flush = None
+    for _ in range(5):
+        dev.step()
+    reads = [
+        ("HELLO", 0x01, b"\x01\x01"),
+        ("INFO", 0x02, b""),
+        ("STATUS", 0x32, b""),
+        ("GET_CLOCK", 0x21, b""),
+        ("GET_CONFIG", 0x41, b""),
+        ("GET_LOGS 15", 0x50, struct.pack("<IB", 0, 15)),
+        ("GET_TABLE 508 B", 0x13, struct.pack("<IH", 0, 508)),
+        ("GET_PLAN", 0x61, b""),
+    ]
+    dev.begin(0)
+    for _ in range(5):
+        dev.step()
+    if not dev.busy():
+        print("error no session")
+        return
+    for name, cmd, p in reads:
+        _time(dev, "playing", name, cmd, p)
+    dev.stop()
+    for _ in range(5):
+        dev.step()
+    for name, cmd, p in reads:
+        _time(dev, "idle", name, cmd, p)
+    begin = struct.pack("<II", len(data), __import__("binascii").crc32(data))
+    steps = [("PUT_TABLE_BEGIN", 0x10), ("PUT_TABLE_CHUNK", 0x11), ("PUT_TABLE_COMMIT", 0x12)]
+    ts = ([], [], [])
+    for i in range(3):
+        for k, (_, cmd) in enumerate(steps):
+            p = begin if k == 0 else (struct.pack("<I", 0) + data if k == 1 else b"")
+            ts[k].append(_handle(dev, cmd, p, 100 + 3 * i + k))
+        dev.step()
+    for k, (name, _) in enumerate(steps):
+        v = sorted(ts[k])
+        label = name + (" %d B" % len(data) if k == 1 else "")
+        print("t", "idle", label, len(v), v[len(v) // 2], v[-1])
+    print("done")
+
+
+run()
