@@ -1,5 +1,5 @@
-# Link handlers for the practice plan (docs/link.md, docs/plans.md); service.py
-# imports them so the dispatcher finds them by command name. They use the
+# Link handlers that change the practice plan (docs/link.md, docs/plans.md);
+# service.py loads this module on first use, at idle (GET_PLAN is there). They use the
 # app's reminder room (dev.reminders, reminder.py) and its table
 # (dev.storage.table). PUT_PLAN and CLEAR_PLAN write flash: the busy guard
 # (service.py) refuses them while a session plays.
@@ -28,13 +28,6 @@ def put_plan(dev, lk, p, out):
         out[0] = r
         return fail(ERR_PLAN_REFUSED, 1)
     return ok()
-
-
-def get_plan(dev, lk, p, out):
-    d = dev.reminders.data()
-    n = len(d)
-    out[:n] = d
-    return ok(n)
 
 
 def clear_plan(dev, lk, p, out):

@@ -1,10 +1,13 @@
 # Link command handlers: payload bytes in, reply bytes out. Wire layouts are
 # in docs/link.md; everything the device must do is asked of `dev`, an object
 # with the methods of `Contract` below (the app's Device, the tests' FakeDev).
-# The handlers live by area: here the small ones; infolink.py INFO and the
-# configuration; tablelink.py the table upload and read-back; planlink.py the
-# practice plan. All are imported here, at boot, so the dispatcher finds every
-# one as service.<name> and no first import waits for a fragmented heap.
+# The handlers live by area: here the small ones and every one a playing
+# session may be asked (GET_TABLE, GET_PLAN); infolink.py INFO and the
+# configuration, loaded at boot. The handlers the busy guard keeps for idle
+# (the table upload in tablelink.py, the plan changes in planlink.py, FEEL in
+# feel.py) are loaded on their first use: that code stays out of the heap
+# until a therapist uploads or a patient feels a cue, and its import never
+# runs while cues play (the guard refuses the command first).
 #
 # Wiring in the app:
 #     lk = link.Link(sys.stdin.buffer, sys.stdout.buffer, clock)
@@ -15,13 +18,14 @@
 # changes what plays while dev.busy(): handlers never check it themselves.
 import struct
 
-import feel as feel_cue  # at boot: an import while idle for hours may find no room left
 import infolink
 import link
 from contract import (  # noqa: F401  (the app reads states and flags as service.*)
     CLEAR_LOGS_REQ,
     CLOCK_REPLY_HALVES,
     CLOCK_SIZE,
+    ERR_NO_PROTOCOL,
+    ERR_OFFSET,
     FEEL_REPLY,
     FLAG_CLOCK,
     FLAG_CLOCK_RTC,
@@ -30,6 +34,7 @@ from contract import (  # noqa: F401  (the app reads states and flags as service
     FLAG_RTC,
     FLAG_TABLE,
     GET_LOGS_REQ,
+    GET_TABLE_REQ,
     HELLO_REPLY,
     LOG_EPOCH_SIZE,
     LOG_RECORD_SIZE,
@@ -46,13 +51,6 @@ from contract import (  # noqa: F401  (the app reads states and flags as service
 from infolink import get_config, info, info_doc, set_config  # noqa: F401  (INFO, *_CONFIG)
 from link import ERR_BUSY, ERR_PAYLOAD, fail, ok
 from micropython import const
-from planlink import clear_plan, get_plan, put_plan  # noqa: F401  (PLAN commands: docs/plans.md)
-from tablelink import (  # noqa: F401  (PUT_TABLE_*, GET_TABLE)
-    get_table,
-    put_table_begin,
-    put_table_chunk,
-    put_table_commit,
-)
 
 
 class Contract:
@@ -162,6 +160,7 @@ class Contract:
 # ~30 us a byte, and a full frame would cost an LED frame. The host asks on.
 _FRAME_RECORDS = (link.MAX_PAYLOAD - LOG_EPOCH_SIZE) // LOG_RECORD_SIZE
 _BUSY_RECORDS = const(3)  # GET_LOGS records per reply while busy (100 bytes)
+_BUSY_BYTES = const(64)  # GET_TABLE bytes per reply while busy
 
 _fw = bytearray(32)  # the firmware version as ASCII, made once: HELLO allocates nothing
 _fw_n = -1
@@ -252,10 +251,68 @@ def clear_logs(dev, lk, p, out):
     return fail(r) if r else ok()
 
 
+def get_table(dev, lk, p, out):
+    # request: offset u32, bytes wanted u16; reply: the table's size u32, then its bytes
+    if len(p) != 6:
+        return fail(ERR_PAYLOAD)
+    off, want = struct.unpack_from(GET_TABLE_REQ, p, 0)
+    total = dev.table_size()
+    if not total:
+        return fail(ERR_NO_PROTOCOL)
+    struct.pack_into("<I", out, 0, total)
+    if off > total:
+        return fail(ERR_OFFSET, 4)
+    n = min(want, _BUSY_BYTES if dev.busy() else link.MAX_PAYLOAD - 4, total - off)
+    got = dev.read_table(off, out[4 : 4 + n]) if n else 0
+    return ok(4 + got)
+
+
+def get_plan(dev, lk, p, out):
+    d = dev.reminders.data()
+    n = len(d)
+    out[:n] = d
+    return ok(n)
+
+
+# -- handlers loaded on first use (idle only: the busy guard runs before them) --
+
+
+def put_table_begin(dev, lk, p, out):
+    import tablelink
+
+    return tablelink.put_table_begin(dev, lk, p, out)
+
+
+def put_table_chunk(dev, lk, p, out):
+    import tablelink
+
+    return tablelink.put_table_chunk(dev, lk, p, out)
+
+
+def put_table_commit(dev, lk, p, out):
+    import tablelink
+
+    return tablelink.put_table_commit(dev, lk, p, out)
+
+
+def put_plan(dev, lk, p, out):
+    import planlink
+
+    return planlink.put_plan(dev, lk, p, out)
+
+
+def clear_plan(dev, lk, p, out):
+    import planlink
+
+    return planlink.clear_plan(dev, lk, p, out)
+
+
 def feel(dev, lk, p, out):
     # one cue on the motor now (firmware/feel.py; layout in firmware/contract.py)
     if len(p) != 4:
         return fail(ERR_PAYLOAD)
+    import feel as feel_cue
+
     r, strength, ms = feel_cue.play(dev, p[0], p[1], p[2], p[3])
     if r:
         return fail(r)

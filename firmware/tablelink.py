@@ -1,16 +1,16 @@
-# Link handlers for the protocol table (docs/link.md, "Loading a table"):
-# PUT_TABLE_BEGIN, _CHUNK, _COMMIT stage an upload on flash and swap it in;
-# GET_TABLE reads the live table back. service.py imports them so the
-# dispatcher finds them by command name; its busy guard refuses the three
-# PUT_TABLE commands while a session plays (they write flash).
+# Link handlers for the table upload (docs/link.md, "Loading a table"):
+# PUT_TABLE_BEGIN, _CHUNK, _COMMIT stage an upload on flash and swap it in.
+# service.py loads this module on the first upload, never at boot: the busy
+# guard refuses the three commands while a session plays (they write flash),
+# so the import happens at idle and the heap is free of this code until then.
+# GET_TABLE, which may come mid-session, is in service.py.
 import binascii
 import struct
 
 import infolink
 import link
-from contract import GET_TABLE_REQ, PUT_TABLE_BEGIN_REQ, TABLE_U32
+from contract import PUT_TABLE_BEGIN_REQ, TABLE_U32
 from link import (
-    ERR_NO_PROTOCOL,
     ERR_OFFSET,
     ERR_PAYLOAD,
     ERR_STATE,
@@ -21,10 +21,8 @@ from link import (
     fail,
     ok,
 )
-from micropython import const
 
 _CHUNK = link.MAX_PAYLOAD - 4  # a PUT_TABLE_CHUNK carries its offset u32 first
-_BUSY_BYTES = const(64)  # GET_TABLE bytes per reply while a session plays (service.py)
 
 
 class _Upload:
@@ -120,17 +118,3 @@ def put_table_commit(dev, lk, p, out):
     infolink.changed(dev)  # a new table: INFO's CRC, size and ids
     return ok()
 
-
-def get_table(dev, lk, p, out):
-    if len(p) != 6:
-        return fail(ERR_PAYLOAD)
-    off, want = struct.unpack_from(GET_TABLE_REQ, p, 0)
-    total = dev.table_size()
-    if not total:
-        return fail(ERR_NO_PROTOCOL)
-    struct.pack_into("<I", out, 0, total)
-    if off > total:
-        return fail(ERR_OFFSET, 4)
-    n = min(want, _BUSY_BYTES if dev.busy() else link.MAX_PAYLOAD - 4, total - off)
-    got = dev.read_table(off, out[4 : 4 + n]) if n else 0
-    return ok(4 + got)
