@@ -17,7 +17,7 @@ from ..device.live import open_link, refuse_in_session
 from ..device.names import archive_names
 from ..device.settings import set_config
 from ..errors import OntspanError
-from ..load.onto import STAGE_PROTOCOLS, load
+from ..load.onto import STAGE_PROTOCOLS, checked_plan, load
 from ..paths import FIRMWARE_DIR
 from ..plan.model import Plan
 from ..protocols.library import library_entries
@@ -113,8 +113,10 @@ def start_job(what: str, fn: Any) -> str:
 
 @bp.post("/install")
 def install_firmware() -> str:
+    where = desk().device_port
+
     def run(job: Job) -> str:
-        with open_link(desk().device_port) as lk:
+        with open_link(where) as lk:
             refuse_in_session(lk, "install")
             port = lk.port
         total = len(firmware_sources(FIRMWARE_DIR))
@@ -128,12 +130,14 @@ def install_firmware() -> str:
 
 def load_job(names: list[str], plan: Plan | None, after: Any = None) -> Any:
     """The load as a job: protocols and plan onto the device, then `after(loaded)`."""
-    b = build(names)  # checked before the device is touched
+    b = build(names)  # protocols and plan checked before the device is touched
+    checked_plan(b, plan)
+    where = desk().device_port
 
     def run(job: Job) -> str:
         def stage(s: str) -> None:
             job.stage = "flash" if s == STAGE_PROTOCOLS else "plan"
-        with open_link(desk().device_port) as lk:
+        with open_link(where) as lk:
             loaded = load(lk, b, plan, job.progress, stage)
         if after:
             after(loaded)
@@ -154,8 +158,10 @@ def load_onto() -> str:
 
 
 def pull_job(archive: str | None, after: Any = None) -> Any:
+    where = desk().device_port
+
     def run(job: Job) -> str:
-        lk = open_log_link(desk().device_port)
+        lk = open_log_link(where)
         try:
             job.total = max(1, lk.status().log_count)
             names = archive_names(lk.info())
