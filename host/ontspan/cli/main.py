@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "ontspan.cli.protocols",
     "ontspan.cli.library",
     "ontspan.cli.logs",
+    "ontspan.cli.patient",
     "ontspan.cli.device",
     "ontspan.cli.plan",
     "ontspan.cli.feel",

@@ -8,13 +8,17 @@ refuses a plan that names a protocol the device lacks. See docs/plans.md.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from ..errors import EXIT_OK, InputError
 from ..load.plan import clear_plan, put_plan, read_plan
 from ..plan.check import load_plan
+from ..plan.model import Plan
+from ..textsafe import for_terminal
 from .common import _common, connect
 
 
@@ -23,6 +27,8 @@ def register(sub: Any) -> None:
     psub = p.add_subparsers(dest="plan_command", metavar="ACTION", required=True)
     q = psub.add_parser("set", help="check a plan file and store it on the device")
     q.add_argument("file", metavar="FILE", help="plan .toml file")
+    q.add_argument("--db", type=Path, help="archive file where the patient's plans are kept "
+                   "(default: in the user data folder)")
     _common(q)
     q.set_defaults(handler=cmd_set)
     q = psub.add_parser("show", help="the plan the device holds")
@@ -41,11 +47,31 @@ def cmd_set(args: argparse.Namespace) -> int:
         raise InputError(f"{args.file} has errors; run `ontspan check {args.file}`")
     with connect(args) as lk:
         data = put_plan(lk, plan)
-        clock_set = lk.get_clock().is_set
+        clock = lk.get_clock()
+        clock_set = clock.is_set
+        device_id = lk.device_id()
     print(f"plan stored: {len(plan.moments)} moment(s) from {plan.start}, {len(data)} bytes")
+    # the patient's record of it: from the device's "now" (it is what the plan runs by)
+    at = dt.datetime.fromtimestamp(clock.epoch, dt.UTC) if clock_set else None
+    _record(args, plan, device_id, at)
     if not clock_set:
         print("the device clock is not set: reminders wait for it (ontspan clock --set)")
     return EXIT_OK
+
+
+def _record(args: argparse.Namespace, plan: Plan, device_id: str,
+            at: dt.datetime | None) -> None:
+    from ..archive import patients as pt
+    from ..archive.store import Archive
+
+    with Archive(args.db) as ar:
+        who = pt.patient_of(ar, device_id, at)
+        if who is None:
+            print(f"no patient linked to device {device_id}: the plan is not recorded "
+                  "for a report (`ontspan patient link NAME` first, then set it again)")
+            return
+        pt.record_plan(ar, who, plan, Path(args.file).read_text(encoding="utf-8"), at, device_id)
+    print(for_terminal(f"recorded as {who.name}'s plan"))
 
 
 def cmd_show(args: argparse.Namespace) -> int:
