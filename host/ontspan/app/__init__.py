@@ -8,9 +8,10 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, redirect, url_for
+from flask import Flask, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
+from ..errors import OntspanError
 from . import device, library, patients, security, words
 from .desk import Desk
 
@@ -34,6 +35,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     words.init(app)
     for bp in (library.bp, device.bp, patients.bp):
         app.register_blueprint(bp)
+
+    @app.errorhandler(OntspanError)
+    def refused(e: OntspanError) -> tuple[str, int]:
+        return render_template("error.html", message=str(e)), 400
 
     @app.get("/")
     def home() -> Response:

@@ -128,8 +128,9 @@ def install_firmware() -> str:
     return start_job("install", run)
 
 
-def load_job(names: list[str], plan: Plan | None, after: Any = None) -> Any:
-    """The load as a job: protocols and plan onto the device, then `after(loaded)`."""
+def load_job(names: list[str], plan: Plan | None, before: Any = None, after: Any = None) -> Any:
+    """The load as a job: `before(link)` may refuse the device, then protocols and plan
+    go onto it, then `after(loaded)`."""
     b = build(names)  # protocols and plan checked before the device is touched
     checked_plan(b, plan)
     where = desk().device_port
@@ -138,6 +139,8 @@ def load_job(names: list[str], plan: Plan | None, after: Any = None) -> Any:
         def stage(s: str) -> None:
             job.stage = "flash" if s == STAGE_PROTOCOLS else "plan"
         with open_link(where) as lk:
+            if before:
+                before(lk)
             loaded = load(lk, b, plan, job.progress, stage)
         if after:
             after(loaded)
