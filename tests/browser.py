@@ -18,7 +18,7 @@ OFFLINE = "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"
 
 def missing() -> str | None:
     """Why the browser tests cannot run here, or None."""
-    for path, pkg in ((CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")):
+    for path in (CHROMIUM, CHROMEDRIVER):
         if not (Path(path).exists() or shutil.which(path)):
             return f"no {path}: `apt-get install chromium chromium-driver` (see README)"
     try:

@@ -4,7 +4,17 @@ any method but GET and POST (no CORS), a bind to another address without the fla
 and it shows every user text as text."""
 
 import pytest
-from app_helpers import BASE, app, client, get, make_app, post, signed_in, text  # noqa: F401
+from app_helpers import BASE, get, make_app, post, signed_in, text
+
+
+@pytest.fixture
+def app(tmp_path):
+    return make_app(tmp_path)
+
+
+@pytest.fixture
+def client(app):
+    return signed_in(app)
 
 
 def test_the_token_url_becomes_an_httponly_strict_cookie(app):
