@@ -105,3 +105,25 @@ def test_the_cli_refuses_0000_without_the_flag(capsys):
 
     assert main(["app", "--host", "0.0.0.0", "--no-browser"]) == 2
     assert "--allow-remote" in capsys.readouterr().err
+
+
+def test_the_real_server_prints_its_address_and_checks_the_host(tmp_path):
+    """`ontspan app --no-browser` as started from a shell: the address, the cookie,
+    and a rebinding Host refused by the real server, not only by the test client."""
+    import http.client
+    import http.cookiejar
+    import urllib.request
+
+    from browser import AppServer
+
+    srv = AppServer("--db", str(tmp_path / "a.sqlite3"), "--device", str(tmp_path / "none"))
+    try:
+        web = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        assert "htmx-" in web.open(srv.url, timeout=30).read().decode()
+        host, port = srv.base.removeprefix("http://").split(":")
+        conn = http.client.HTTPConnection(host, int(port), timeout=30)
+        conn.request("GET", "/library/", headers={"Host": f"evil.example:{port}"})
+        assert conn.getresponse().status == 400
+    finally:
+        srv.stop()
