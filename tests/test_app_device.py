@@ -104,6 +104,7 @@ def test_settings_and_feel_through_the_library(make_sim, tmp_path):
     c = signed_in(make_app(tmp_path, DEVICE_PORT=dev.port))
     r = post(c, "/device/settings", {"night_start": "22", "night_end": "6", "touch_strength": "90"})
     assert "night_start=22, night_end=6, touch_strength=90" in text(r)
+    assert "night 22:00 to 6:00 · motor strength 90" in text(get(c, "/device/status"))
     r = post(c, "/device/settings", {"night_start": "30"})
     assert "refused night_start=30" in text(r)
     r = post(c, "/device/feel", {"cue": "tense"})
