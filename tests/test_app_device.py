@@ -188,3 +188,17 @@ def test_unplugged_during_pull_keeps_every_record_pulled(make_sim, tmp_path, mon
     assert f"{6 - kept} new record(s), 0 already archived" in text(finished(c, post(c, "/device/pull")))
     with Archive(app.config["ARCHIVE"]) as ar:
         assert len(ar.sessions(dev.device_id)) == 3
+
+
+def test_a_device_at_the_repl_says_so(make_sim, tmp_path):
+    import time
+
+    import serial
+
+    dev = boot(make_sim)
+    c = signed_in(make_app(tmp_path, DEVICE_PORT=dev.port))
+    with serial.Serial(dev.port) as s:
+        s.write(b"\x03\x03")  # Ctrl-C: main stops, the REPL answers
+        time.sleep(0.5)
+    live = wait_for(lambda: (lambda t: t if "REPL" in t else None)(text(get(c, "/device/status"))))
+    assert "not answering as Ontspan" in live and "is at the REPL" in live

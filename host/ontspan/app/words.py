@@ -39,6 +39,7 @@ _T: dict[str, tuple[str, str]] = {  # key: (English, Dutch)
     "no_device": ("No device linked.", "Geen apparaat gekoppeld."),
     "status": ("Status", "Status"),
     "not_connected": ("not connected", "niet aangesloten"),
+    "not_answering": ("plugged in, not answering as Ontspan", "aangesloten, antwoordt niet als Ontspan"),
     "port": ("Port", "Poort"),
     "firmware": ("Firmware", "Firmware"),
     "firmware_older": ("older than this ontspan: update it", "ouder dan deze ontspan: bijwerken"),
