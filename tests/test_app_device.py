@@ -202,3 +202,16 @@ def test_a_device_at_the_repl_says_so(make_sim, tmp_path):
         time.sleep(0.5)
     live = wait_for(lambda: (lambda t: t if "REPL" in t else None)(text(get(c, "/device/status"))))
     assert "not answering as Ontspan" in live and "is at the REPL" in live
+
+
+def test_the_patients_own_file_goes_with_the_library(make_sim, tmp_path):
+    from ontspan.cli.main import main
+
+    dev = boot(make_sim)
+    c = signed_in(make_app(tmp_path, DEVICE_PORT=dev.port))
+    own = tmp_path / "anna-avond.toml"
+    assert main(["new", str(own), "--from", "avondritueel"]) == 0
+    done = finished(c, post(c, "/device/load", {"protocol": ["pmr-kort"], "files": f"{own}\n"}))
+    assert "pmr-kort (2), anna-avond (100)" in text(done), text(done)
+    bad = post(c, "/device/load", {"protocol": ["pmr-kort"], "files": str(tmp_path / "nope.toml")})
+    assert "nope.toml" in text(bad) and 'class="result error"' in bad.get_data(as_text=True)

@@ -39,7 +39,9 @@ def plan_from(form: MultiDict[str, str]) -> tuple[Plan | None, str]:
 
 
 def protocols_from(form: MultiDict[str, str]) -> list[str]:
+    """Library names checked, and the patient's own files or folders, one a line."""
     names = [n for n in form.getlist("protocol") if n]
+    names += [line.strip() for line in form.get("files", "").splitlines() if line.strip()]
     if not names:
         raise InputError("choose at least one protocol to load")
     return names
