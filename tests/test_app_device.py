@@ -76,13 +76,25 @@ def test_a_bad_plan_is_refused_before_the_device_is_touched(make_sim, tmp_path):
         assert lk.info()["protocols"] == []
 
 
-def test_two_tabs_loading_at_once_get_one_load_and_one_busy(make_sim, tmp_path):
+def test_two_tabs_loading_at_once_get_one_load_and_one_busy(make_sim, tmp_path, monkeypatch):
+    import threading
+
+    from ontspan.app.desk import Job
+
     dev = boot(make_sim)
     app = make_app(tmp_path, DEVICE_PORT=dev.port)
     a, b = signed_in(app), app.test_client()
     b.set_cookie("ontspan_token", "t0ken", domain="127.0.0.1")
+    second_asked = threading.Event()
+    real = Job.progress
+
+    def held(job, done, total):  # the first upload waits until the second tab has asked
+        second_asked.wait(30)
+        real(job, done, total)
+    monkeypatch.setattr(Job, "progress", held)
     first = load(a, protocols=("pmr-17", "avondritueel", "pmr-kort"))
     second = load(b)
+    second_asked.set()
     assert "the device is busy (flash)" in text(second)
     assert "loaded onto" in text(finished(a, first))
     assert "busy" in text(get(b, "/device/status")) or "idle" in text(get(b, "/device/status"))
@@ -215,3 +227,32 @@ def test_the_patients_own_file_goes_with_the_library(make_sim, tmp_path):
     assert "pmr-kort (2), anna-avond (100)" in text(done), text(done)
     bad = post(c, "/device/load", {"protocol": ["pmr-kort"], "files": str(tmp_path / "nope.toml")})
     assert "nope.toml" in text(bad) and 'class="result error"' in bad.get_data(as_text=True)
+
+
+def test_an_action_waits_for_a_status_look_not_refused(monkeypatch):
+    """The status line polls every second: an action that meets a look waits for it;
+    only another action makes it 'busy'."""
+    import threading
+
+    import ontspan.app.desk as desk_module
+    from ontspan.app.desk import Busy, Desk
+
+    desk = Desk(None)
+    in_look, release = threading.Event(), threading.Event()
+
+    def slow_look(_port):
+        in_look.set()
+        release.wait(30)
+    monkeypatch.setattr(desk_module, "look", slow_look)
+    t = threading.Thread(target=desk.look)
+    t.start()
+    in_look.wait(30)
+    threading.Timer(0.2, release.set).start()
+    assert desk.now("clock", lambda: "done") == "done"  # waited for the look
+    t.join()
+    hold = threading.Event()
+    desk.start("flash", lambda job: hold.wait(30))
+    with pytest.raises(Busy, match=r"busy \(flash\)"):
+        desk.now("clock", lambda: "done")
+    assert desk.look() is None
+    hold.set()
