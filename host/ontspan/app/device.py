@@ -130,7 +130,8 @@ def install_firmware() -> str:
     return start_job("install", run)
 
 
-def load_job(names: list[str], plan: Plan | None, before: Any = None, after: Any = None) -> Any:
+def load_job(names: list[str], plan: Plan | None, before: Any = None, after: Any = None,
+             notes: list[str] | None = None) -> Any:
     """The load as a job: `before(link)` may refuse the device, then protocols and plan
     go onto it, then `after(loaded)`."""
     found: list[Diagnostic] = []
@@ -143,6 +144,8 @@ def load_job(names: list[str], plan: Plan | None, before: Any = None, after: Any
     where = desk().device_port
 
     def run(job: Job) -> str:
+        job.notes = [f"warning: {n}" for n in notes or []]
+
         def stage(s: str) -> None:
             job.stage = "flash" if s == STAGE_PROTOCOLS else "plan"
         with open_link(where) as lk:
@@ -161,7 +164,8 @@ def load_job(names: list[str], plan: Plan | None, before: Any = None, after: Any
 @bp.post("/load")
 def load_onto() -> str:
     try:
-        run = load_job(protocols_from(request.form), plan_from(request.form)[0])
+        plan, _, warnings = plan_from(request.form)
+        run = load_job(protocols_from(request.form), plan, notes=warnings)
     except OntspanError as e:
         return respond("_result.html", ok=False, message=str(e))
     return start_job("flash", run)
