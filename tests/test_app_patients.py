@@ -59,9 +59,14 @@ def test_the_whole_visit_on_the_sim(make_sim, tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("ONTSPAN_PORT", raising=False)
     dev = make_sim("pico", speed=20, trace=False)
     wait_for(lambda: hello_or_none(dev.port), timeout=20)
+    from ontspan.device.lossguard import LossGuard
+
+    sent = []
+    real_write = LossGuard.write
+    monkeypatch.setattr(LossGuard, "write", lambda g, data: sent.append(bytes(data)) or real_write(g, data))
     app = make_app(tmp_path, DEVICE_PORT=dev.port)
     c = signed_in(app)
-    pid = int(add(c, "Bram").headers["Location"].rsplit("/", 1)[1])
+    pid = int(add(c, "Bram", note="slaapt slecht").headers["Location"].rsplit("/", 1)[1])
     # Load is refused until this device is Bram's
     r = finished(c, post(c, f"/patients/{pid}/load", {"protocol": ["avondritueel", "pmr-kort"], **PLAN}))
     assert "not linked to this patient" in text(r)
@@ -95,6 +100,8 @@ def test_the_whole_visit_on_the_sim(make_sim, tmp_path, monkeypatch, capsys):
     assert csv.get_data(as_text=True).startswith("patient,date,time,protocol,status")
     listing = text(get(c, "/patients/"))
     assert "Bram" in listing and dev.device_id in listing and "yes" in listing
+    wire = b"".join(sent)
+    assert len(wire) > 500 and b"Bram" not in wire and b"slaapt" not in wire  # never sent
 
 
 def _numbers(html: str) -> list[str]:
