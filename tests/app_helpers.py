@@ -3,6 +3,7 @@ look like the browser's (Host and Origin of the server)."""
 
 from __future__ import annotations
 
+import html
 import re
 
 PORT = 5123
@@ -33,5 +34,5 @@ def post(c, url, data=None, htmx=True, **kw):
 
 
 def text(r) -> str:
-    """The visible words of a response, tags stripped."""
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", r.get_data(as_text=True)))
+    """The visible words of a response, tags stripped, entities read."""
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", r.get_data(as_text=True))))

@@ -55,6 +55,7 @@ def test_load_puts_protocols_and_plan_on_the_device(make_sim, tmp_path):
     assert "loaded onto " + dev.device_id in text(done), text(done)
     assert "plan from 2026-12-07, 2 moment(s)" in text(done)
     assert "warning: " in text(done) and "before and after" in text(done)  # the checker's
+    assert f"no patient linked to device {dev.device_id}: the plan is not recorded" in text(done)
     live = text(get(c, "/device/status"))
     assert "pmr-kort, avondritueel" in live and "idle" in live
     with Link(dev.port) as lk:

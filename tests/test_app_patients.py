@@ -75,7 +75,7 @@ def test_the_whole_visit_on_the_sim(make_sim, tmp_path, monkeypatch, capsys):
     assert dev.device_id in page
     today = {**PLAN, "start": dt.date.today().isoformat(), "rating0": "both", "rating_days0": "7"}
     r = finished(c, post(c, f"/patients/{pid}/load", {"protocol": ["avondritueel", "pmr-kort"], **today}))
-    assert "loaded onto" in text(r)
+    assert "loaded onto" in text(r) and "recorded as Bram's plan" in text(r)
     with Archive(app.config["ARCHIVE"]) as ar:
         p = pt.find_patient(ar, "Bram")
         plans = pt.plans_of(ar, p)

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request
 
+from ..archive.given import record_for_device
 from ..archive.pull import pull
 from ..archive.store import Archive
 from ..device.client import open_log_link
@@ -17,7 +18,7 @@ from ..device.live import open_link, refuse_in_session
 from ..device.names import archive_names
 from ..device.settings import set_config
 from ..errors import InputError, OntspanError
-from ..load.onto import STAGE_PROTOCOLS, checked_plan, load
+from ..load.onto import STAGE_PROTOCOLS, Loaded, checked_plan, load
 from ..paths import FIRMWARE_DIR
 from ..plan.model import Plan
 from ..protocols.checker import Diagnostic
@@ -152,8 +153,9 @@ def load_job(names: list[str], plan: Plan | None, before: Any = None, after: Any
             if before:
                 before(lk)
             loaded = load(lk, b, plan, job.progress, stage)
-        if after:
-            after(loaded)
+        said = after(loaded) if after else ""
+        if said:
+            job.notes.append(said)
         what = f"loaded onto {loaded.device_id}: {b.listing()}"
         if plan is not None:
             what += f"; plan from {plan.start}, {len(plan.moments)} moment(s), {loaded.plan_size} bytes"
@@ -161,11 +163,25 @@ def load_job(names: list[str], plan: Plan | None, before: Any = None, after: Any
     return run
 
 
+def recorder(archive: str | None, plan: Plan | None, text: str) -> Any:
+    """After a load: the plan kept for the patient linked to the device (as `plan set`)."""
+    def record(loaded: Loaded) -> str:
+        if plan is None:
+            return ""
+        with Archive(archive) as ar:
+            who = record_for_device(ar, loaded.device_id, plan, text)
+        return (f"recorded as {who.name}'s plan" if who else
+                f"no patient linked to device {loaded.device_id}: the plan is not recorded "
+                "for a report")
+    return record
+
+
 @bp.post("/load")
 def load_onto() -> str:
     try:
-        plan, _, warnings = plan_from(request.form)
-        run = load_job(protocols_from(request.form), plan, notes=warnings)
+        plan, text, warnings = plan_from(request.form)
+        run = load_job(protocols_from(request.form), plan, notes=warnings,
+                       after=recorder(current_app.config["ARCHIVE"], plan, text))
     except OntspanError as e:
         return respond("_result.html", ok=False, message=str(e))
     return start_job("flash", run)

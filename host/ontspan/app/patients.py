@@ -12,12 +12,11 @@ from ..archive import patients as pt
 from ..archive.store import Archive
 from ..device.client import Link
 from ..errors import OntspanError
-from ..load.onto import Loaded
 from ..plan.source import week
 from ..report.export import export_moments
 from ..report.moments import moments_for_patient
 from ..report.patient_page import report_for_patient
-from .device import desk, load_context, load_job, pull_job, respond, start_job
+from .device import desk, load_context, load_job, pull_job, recorder, respond, start_job
 from .forms import plan_fields, plan_from, protocols_from
 from .security import REPORT_CSP
 from .words import lang
@@ -122,13 +121,8 @@ def load_onto(pid: int) -> str:
 
     try:
         plan, text, warnings = plan_from(request.form)
-
-        def record(loaded: Loaded) -> None:
-            if plan is not None:
-                with Archive(path) as ar:
-                    pt.record_plan(ar, p, plan, text, device_id=loaded.device_id)
-        run = load_job(protocols_from(request.form), plan, before=theirs, after=record,
-                       notes=warnings)
+        run = load_job(protocols_from(request.form), plan, before=theirs,
+                       after=recorder(path, plan, text), notes=warnings)
     except OntspanError as e:
         return respond("_result.html", ok=False, message=str(e))
     return start_job("flash", run)

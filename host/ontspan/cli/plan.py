@@ -65,7 +65,7 @@ def cmd_set(args: argparse.Namespace) -> int:
 
 def _record(args: argparse.Namespace, plan: Plan, device_id: str,
             at: dt.datetime | None) -> None:
-    from ..archive import patients as pt
+    from ..archive.given import record_for_device
     from ..archive.store import Archive, default_path
 
     if args.db is None and not default_path().exists():
@@ -73,12 +73,11 @@ def _record(args: argparse.Namespace, plan: Plan, device_id: str,
               "(`ontspan patient add NAME`, `ontspan patient link NAME`, then set it again)")
         return
     with Archive(args.db) as ar:
-        who = pt.patient_of(ar, device_id, at)
-        if who is None:
-            print(f"no patient linked to device {device_id}: the plan is not recorded "
-                  "for a report (`ontspan patient link NAME` first, then set it again)")
-            return
-        pt.record_plan(ar, who, plan, Path(args.file).read_text(encoding="utf-8"), at, device_id)
+        who = record_for_device(ar, device_id, plan, Path(args.file).read_text(encoding="utf-8"), at)
+    if who is None:
+        print(f"no patient linked to device {device_id}: the plan is not recorded "
+              "for a report (`ontspan patient link NAME` first, then set it again)")
+        return
     print(for_terminal(f"recorded as {who.name}'s plan"))
 
 
