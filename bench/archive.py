@@ -107,7 +107,7 @@ def _report_png():
         return metric("report rendered to PNG (no chromium here)", 0, "bool")
     first = dt.date(2026, 11, 2)
     text = (f"[plan]\nstart = {first}\nweeks = 3\ntrial_sessions = 4\n"
-            '[[moment]]\ntime = "13:00"\nprotocol = "pmr-kort"\n'
+            '[[moment]]\ntime = "13:00"\nprotocol = "pmr-zittend"\n'
             '[[moment]]\ntime = "21:30"\nprotocol = "avondritueel"\n')
     plan, _ = parse_plan(text)
     tmp = Path(tempfile.mkdtemp(prefix="ontspan-bench-report-"))
@@ -123,13 +123,13 @@ def _report_png():
                     if (d * 2 + m) % 5 == 3 or d in (4, 9):
                         continue  # missed
                     late = 45 if (d + m) % 7 == 0 else 0
-                    rated = seq < 12
+                    rated = pid == 1  # avondritueel, at bedtime, asks for no rating
                     recs += session(seq, t0 + dt.timedelta(days=d, minutes=hm + late),
-                                    before=7 - d // 4 if rated else 255,
-                                    after=max(0, 4 - d // 4) if rated else 255,
+                                    before=7 - d // 5 if rated else 255,
+                                    after=max(0, 4 - d // 4 - d % 2) if rated else 255,
                                     protocol=pid, uptime_s=seq)
                     seq += 2
-            ar.store("e6614103e7a1b2c3", recs, {0x5EED5EED: {1: "pmr-kort", 2: "avondritueel"}})
+            ar.store("e6614103e7a1b2c3", recs, {0x5EED5EED: {1: "pmr-zittend", 2: "avondritueel"}})
             now = t0 + dt.timedelta(days=22, hours=10)
             pages = {lang: report_for_patient(ar, anna, lang, now).html for lang in ("nl", "en")}
         for lang, page in pages.items():

@@ -24,8 +24,13 @@ def test_library_lists_every_shipped_protocol(capsys):
     assert 20 < by_name["pmr-17"]["minutes"] < 30  # 17 groups, seed: tense 5-7 s, feel 20-30 s
     for path in catalog.library_files():
         assert by_name[path.stem]["title"] == load_protocol(path)[0].title
+    # what each asks: a trial needs before and after; bedtime protocols ask none
+    assert (by_name["pmr-17"]["asks"], by_name["adem-4-6"]["asks"],
+            by_name["avondritueel"]["asks"]) == ("both", "after", "none")
     rc, out, _ = run(capsys, "library")  # the table a therapist reads
     assert rc == 0 and load_protocol(catalog.resolve("pmr-17"))[0].title in out
+    assert any(line.startswith("avondritueel") and "rates none" in line
+               for line in out.splitlines())
 
 
 def test_names_work_where_files_do_and_a_local_file_wins(capsys, tmp_path, monkeypatch):

@@ -89,8 +89,12 @@ def test_moments_follow_the_plans_the_patient_had(ar):
     assert (c.on_time, c.late, c.missed, c.planned) == (13 + 9, 1, 5 + 7 * 2, 42)
     assert pm.weeks == [1, 2, 3] and pm.block is not None and pm.block.time_to_judge
     assert all(s.device_id == DEV_A for s in pm.sessions)
-    assert [t.session.before for t in pm.trial] == [6, None, 6, None]
-    assert [t.why_not for t in pm.trial] == [None, "not_rated", None, "not_rated"]
+    # the first 4 rated before and after, and the evening sessions among them,
+    # of a protocol the library does not know, whose rating was let pass
+    assert [t.session.before for t in pm.trial] == [6, None, 6, None, 6, None, 6]
+    assert [t.why_not for t in pm.trial] == [None, "let_pass", None, "let_pass", None,
+                                            "let_pass", None]
+    assert len(pm.trial_rated) == 4
 
 
 def test_report_and_export_agree_moment_by_moment(ar, tmp_path, capsys):
@@ -106,6 +110,9 @@ def test_report_and_export_agree_moment_by_moment(ar, tmp_path, capsys):
                                          "All sessions")]
     assert order == sorted(order)
     assert rep.html.count("Trial treatment") == 1
+    # the plan changed on day 9: two periods, the first with its end
+    assert "(08:00 ochtend, 20:00 avond)" in rep.html and "(08:00 ochtend, 21:00 avond)" in rep.html
+    assert rep.html.count("In force until") == 1
     from ontspan.report.export import export_moments
 
     rows = json.loads(export_moments(ar, "json", "Anna", now=now))
@@ -142,6 +149,15 @@ def test_cli_report_all_and_exports(ar, tmp_path, capsys):
     assert "name the patient" in capsys.readouterr().err
     assert main(["report", "anna", "-o", str(tmp_path / "a.html"), "--lang", "nl", *db]) == 0
     assert "Anna" in capsys.readouterr().out
+    # what if: one moment a day at 08:00, judged from the plan file alone
+    other = tmp_path / "other.toml"
+    other.write_text(plan_text().split("[[moment]]")[0]
+                     + '[[moment]]\ntime = "08:00"\nprotocol = "ochtend"\n')
+    assert main(["report", "anna", "-o", str(tmp_path / "w.html"), "--plan-file", str(other),
+                 "--json", *db]) == 0
+    doc = json.loads(capsys.readouterr().out)[0]
+    assert doc["patient"] == "Anna" and {r["time"] for r in doc["moments"]} == {"08:00"}
+    assert "What if" in (tmp_path / "w.html").read_text()
     assert main(["logs", "export", "--moments", "--csv", "--patient", "Anna", *db]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("patient,date,time,protocol,status") and len(lines) == 43
@@ -150,3 +166,29 @@ def test_cli_report_all_and_exports(ar, tmp_path, capsys):
     assert {(s["device_id"], s["patient"]) for s in sess} == {(DEV_A, "Anna"), (DEV_B, "Bob")}
     assert main(["logs", "export", "--json", "--device", "bob", *db]) == 0
     assert {s["patient"] for s in json.loads(capsys.readouterr().out)} == {"Bob"}
+
+
+def test_trial_says_why_a_session_was_not_rated(tmp_path, utc):
+    from ontspan.logformat import Outcome
+
+    with Archive(tmp_path / "t.sqlite3") as a:
+        cara = pt.add_patient(a, "Cara")
+        pt.link_device(a, cara, DEV_A, at(0, "00:00"))
+        plan, _ = parse_plan(plan_text())
+        pt.record_plan(a, cara, plan, plan_text(), at(0, "00:00"))
+        names = {0x5EED5EED: {1: "pmr-17", 2: "avondritueel", 3: "adem-4-6"}}
+        recs = (session(1, at(0, "08:01"), before=7, after=4, protocol=1)
+                + session(3, at(0, "20:01"), protocol=2)                  # asks none
+                + session(5, at(1, "08:01"), after=3, protocol=3)         # asks after only
+                + session(7, at(1, "20:01"), before=6, protocol=1,         # stopped: no after
+                          outcome=Outcome.STOPPED, actual_s=300)
+                + session(9, at(2, "08:01"), before=6, protocol=1))       # let pass
+        a.store(DEV_A, recs, names, epoch="c1")
+        pm = moments_for_patient(a, cara, at(3, "12:00"))
+        assert [t.why_not for t in pm.trial] == [None, "asks_none", "asks_after", "ended_early",
+                                                "let_pass"]
+        page = report_for_patient(a, cara, "en", at(3, "12:00")).html
+        assert "1 of 4 trial sessions rated before and after" in page
+        assert ("Sessions in between not rated before and after: 4 (1 of a protocol that asks "
+                "only after; 1 of a protocol that asks for no rating; 1 ended before the cues ran "
+                "out, so no rating after; 1 where the rating was let pass).") in page

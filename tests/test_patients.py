@@ -149,6 +149,8 @@ def test_patient_cli(tmp_path, capsys):
     assert "did you mean 'Anna'" in err and "Traceback" not in err
     assert main(["patient", "unlink", "Bob", *db]) == 0
     assert main(["patient", "unlink", "Bob", *db]) == 2
+    assert main(["patient", "link", "Bob", "e6614lll", *db]) == 2
+    assert "16 hex digits" in capsys.readouterr().err
     with pytest.raises(SystemExit) as e:
         main(["patient", "link", "Bob", "x", "--from", "yesterday", *db])
     assert e.value.code == 2

@@ -139,7 +139,8 @@ def test_two_patients_a_handed_on_device_and_annas_report(make_sim, tmp_path, ca
     total = [r["status"] for r in rows]
     assert (f"{total.count('on_time')} of {len(total)} planned moments practised on time, "
             f"{total.count('late')} late, {total.count('missed')} missed") in page
-    assert "4 of 4 trial sessions done" in page and "3 showed a drop" in page
+    assert "4 of 4 trial sessions rated before and after" in page
+    assert "3 of 4 showed a drop" in page
 
     # Bob: his sessions on both devices, his device B plan
     assert main(["logs", "export", "--json", *db]) == 0

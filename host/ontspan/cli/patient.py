@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -140,7 +141,12 @@ def cmd_link(args: argparse.Namespace) -> int:
             try:
                 dev = ar.resolve_device(args.device)
             except InputError:
-                dev = args.device  # a device not pulled yet: its id as printed on it
+                if not re.fullmatch(r"[0-9a-f]{16}", args.device):
+                    raise InputError(
+                        f"{args.device!r} is no device in the archive and not a device id "
+                        "(16 hex digits, as `ontspan info` shows it); or plug the device in "
+                        "and leave DEVICE out") from None
+                dev = args.device  # a device not pulled yet: its id as `info` shows it
         else:
             dev = _plugged_device(args.port)
         before = pt.patient_of(ar, dev, args.at)

@@ -19,6 +19,7 @@ from ..archive import patients as pt
 from ..archive.sessions import Session
 from ..archive.store import Archive
 from ..plan.model import Plan
+from ..plan.ratings import library_ratings
 from .adherence import (
     MIN_PRACTICE_S,
     PENDING,
@@ -76,21 +77,55 @@ MOMENT_FIELDS = ["patient", "date", "time", "protocol", "status", "week", "plan_
 
 @dataclass(frozen=True)
 class TrialSession:
+    """A session of the trial: rated before and after, or why not."""
+
     session: Session
+    why_not: str | None = None  # asks_none, asks_after, ended_early, let_pass
 
     @property
     def rated(self) -> bool:
-        return self.session.drop is not None
+        return self.why_not is None
 
-    @property
-    def why_not(self) -> str | None:
-        """Why a trial session has no before-and-after pair (None: it has one)."""
-        s = self.session
-        if self.rated:
-            return None
-        if s.before is None and s.after is None:
-            return "not_rated"
-        return "before_only" if s.after is None else "after_only"
+
+def _asks(s: Session, plans: Sequence[pt.PlanPeriod]) -> str | None:
+    """What the session asked: its moment's override while it held, else its
+    protocol's (library protocols; None when not known here)."""
+    for period in plans:
+        p = period.plan
+        if s.moment is not None and s.moment < len(p.moments) and s.start is not None \
+                and period.begins <= s.start and (period.ends is None or s.start < period.ends):
+            m = p.moments[s.moment]
+            days = m.rating_days
+            if m.rating_mode and (not days or (s.start.date() - p.start).days < days):
+                return m.rating_mode
+    return library_ratings().get(s.protocol_name or "")
+
+
+def _why_not(s: Session, asks: str | None) -> str | None:
+    if s.drop is not None:
+        return None
+    if asks == "none":
+        return "asks_none"
+    if asks == "after" and s.after is not None:
+        return "asks_after"
+    if s.outcome != "COMPLETED" and s.after is None:
+        return "ended_early"  # the rating after comes only when the cues ran out
+    return "let_pass"
+
+
+def trial_of(practice: Sequence[Session], wanted: int,
+             plans: Sequence[pt.PlanPeriod]) -> list[TrialSession]:
+    """The first `wanted` sessions rated before and after, and the sessions among
+    them (or after them all, when fewer) that were not, each with why."""
+    out: list[TrialSession] = []
+    rated = 0
+    for s in practice:
+        if rated >= wanted:
+            break
+        t = TrialSession(s, _why_not(s, _asks(s, plans)))
+        rated += t.rated
+        out.append(t)
+    return out
 
 
 @dataclass
@@ -102,7 +137,11 @@ class PatientMoments:
     extra: list[Session]  # practice outside any planned moment
     block: Block | None  # of the plan in force now
     trial_wanted: int
-    trial: list[TrialSession] = field(default_factory=list)
+    trial: list[TrialSession] = field(default_factory=list)  # rated, and unrated among them
+
+    @property
+    def trial_rated(self) -> list[Session]:
+        return [t.session for t in self.trial if t.rated]
 
     @property
     def per_day(self) -> int | None:
@@ -189,7 +228,7 @@ def moments_for_patient(archive: Archive, patient: pt.Patient, now: dt.datetime 
         practice = [s for s in sessions if s.start is not None and s.start >= first
                     and (s.actual_s is None or s.actual_s >= MIN_PRACTICE_S)
                     and s.outcome != "NONE"]
-        trial = [TrialSession(s) for s in practice[:trial_wanted]]
+        trial = trial_of(practice, trial_wanted, periods)
     return PatientMoments(patient, periods, rows, sessions, extra, block, trial_wanted, trial)
 
 

@@ -62,14 +62,14 @@ def _plan_line(p: Plan, w: Words) -> str:
 
 
 def _trial_lines(pm: PatientMoments, w: Words) -> list[str]:
-    rated = [t.session for t in pm.trial if t.rated]
-    out = [w("p_trial_done", n=len(pm.trial), wanted=pm.trial_wanted)]
+    rated = pm.trial_rated
+    out = [w("p_trial_done", n=len(rated), wanted=pm.trial_wanted)]
     if rated:
         b = sum(s.before or 0 for s in rated) / len(rated)
         a = sum(s.after or 0 for s in rated) / len(rated)
         drops = sum(1 for s in rated if (s.drop or 0) > 0)
         out.append(w("p_trial_pairs", n=len(rated), b=w.num(b), a=w.num(a), drops=drops))
-    elif pm.trial:
+    else:
         out.append(w("p_trial_no_pairs"))
     why: dict[str, int] = {}
     for t in pm.trial:
@@ -107,18 +107,22 @@ def build_patient_html(pm: PatientMoments, lang: str = "en") -> str:
     if pm.plans:
         parts.append(f"<h2>{e(w('p_trial_h'))}</h2><div class='key'>"
                      + "".join(f"<p>{e(x)}</p>" for x in _trial_lines(pm, w)) + "</div>")
+        unrated = any(not t.rated for t in pm.trial)
         trial_rows = "".join(
             f"<tr><td class='n'>{i + 1}</td>"
             f"<td>{e(t.session.start.strftime('%Y-%m-%d %H:%M')) if t.session.start else _DASH}</td>"
             f"<td>{e(protocol_label(t.session, w))}</td>"
             f"<td class='n'>{_DASH if t.session.before is None else t.session.before}</td>"
             f"<td class='n'>{_DASH if t.session.after is None else t.session.after}</td>"
-            f"<td class='n'>{_DASH if t.session.drop is None else t.session.drop}</td></tr>"
+            f"<td class='n'>{_DASH if t.session.drop is None else t.session.drop}</td>"
+            + (f"<td>{'' if t.rated else e(w('p_short_' + str(t.why_not)))}</td>"
+               if unrated else "") + "</tr>"
             for i, t in enumerate(pm.trial))
         if trial_rows:
             parts.append(f"<table><tr><th>#</th><th>{e(w('col_start'))}</th>"
                          f"<th>{e(w('col_exercise'))}</th><th>{e(w('col_before'))}</th>"
-                         f"<th>{e(w('col_after'))}</th><th>{e(w('p_drop'))}</th></tr>"
+                         f"<th>{e(w('col_after'))}</th><th>{e(w('p_drop'))}</th>"
+                         + (f"<th>{e(w('p_why_h'))}</th>" if unrated else "") + "</tr>"
                          f"{trial_rows}</table>")
         parts.append(f"<p class='note'>{e(w('trial_note'))}</p>")
         c = pm.counts()
