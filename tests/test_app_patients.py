@@ -72,7 +72,7 @@ def test_the_whole_visit_on_the_sim(make_sim, tmp_path, monkeypatch, capsys):
     assert "not linked to this patient" in text(r)
     assert post(c, f"/patients/{pid}/link", htmx=False).status_code == 303
     page = text(get(c, f"/patients/{pid}"))
-    assert dev.device_id in page
+    assert dev.device_id in page and "Last pull: never" in page
     today = {**PLAN, "start": dt.date.today().isoformat(), "rating0": "both", "rating_days0": "7"}
     r = finished(c, post(c, f"/patients/{pid}/load", {"protocol": ["avondritueel", "pmr-kort"], **today}))
     assert "loaded onto" in text(r) and "recorded as Bram's plan" in text(r)
