@@ -258,3 +258,12 @@ def test_an_action_waits_for_a_status_look_not_refused(monkeypatch):
         desk.now("clock", lambda: "done")
     assert desk.look() is None
     hold.set()
+
+
+def test_the_port_can_be_chosen_on_the_page(make_sim, tmp_path):
+    dev = boot(make_sim)
+    c = signed_in(make_app(tmp_path, DEVICE_PORT=str(tmp_path / "none")))
+    assert "not connected" in text(get(c, "/device/status"))
+    assert dev.port in text(post(c, "/device/port", {"port": dev.port}))
+    assert "idle" in text(get(c, "/device/status"))
+    assert f'value="{dev.port}" selected' in get(c, "/device/").get_data(as_text=True)

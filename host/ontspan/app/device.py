@@ -16,6 +16,7 @@ from ..device.flash import build
 from ..device.install import firmware_sources, install
 from ..device.live import open_link, refuse_in_session
 from ..device.names import archive_names
+from ..device.ports import list_ports
 from ..device.settings import set_config
 from ..errors import InputError, OntspanError
 from ..load.onto import STAGE_PROTOCOLS, Loaded, checked_plan, load
@@ -53,6 +54,7 @@ def result(fn: Any, what: str) -> str:
 def load_context(plan_form: dict[str, Any] | None = None) -> dict[str, Any]:
     entries = library_entries()
     return {"entries": entries, "plan": plan_form or blank_plan([e.name for e in entries]),
+            "ports": list_ports(), "port_now": desk().device_port,
             "feel_cues": FEEL_CUES, "settings": SETTINGS, "firmware_version": C.FIRMWARE_VERSION}
 
 
@@ -65,6 +67,14 @@ def index() -> str:
 def status() -> str:
     d = desk()
     return render_template("_live.html", live=d.look(), doing=d.doing)
+
+
+@bp.post("/port")
+def choose_port() -> str:
+    """Which serial port the app talks to: found by itself (empty) or one chosen."""
+    desk().device_port = request.form.get("port", "").strip() or current_app.config["DEVICE_PORT"]
+    return respond("_result.html", ok=True,
+                   message=f"port: {desk().device_port or 'found by itself'}")
 
 
 @bp.post("/clock")

@@ -41,6 +41,8 @@ _T: dict[str, tuple[str, str]] = {  # key: (English, Dutch)
     "not_connected": ("not connected", "niet aangesloten"),
     "not_answering": ("plugged in, not answering as Ontspan", "aangesloten, antwoordt niet als Ontspan"),
     "port": ("Port", "Poort"),
+    "port_auto": ("found by itself (the Pico plugged in)", "vanzelf gevonden (de aangesloten Pico)"),
+    "use_port": ("Use", "Gebruik"),
     "firmware": ("Firmware", "Firmware"),
     "firmware_older": ("older than this ontspan: update it", "ouder dan deze ontspan: bijwerken"),
     "install": ("Install or update firmware", "Firmware installeren of bijwerken"),
