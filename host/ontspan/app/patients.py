@@ -34,7 +34,7 @@ def row(ar: Archive, p: pt.Patient, connected: str | None) -> dict[str, Any]:
     block = moments_for_patient(ar, p).block
     return {"patient": p, "device": dev, "block": block,
             # the device's last contact with this archive; a device only linked has none
-            "last_pull": seen[dev]["last_seen"] if dev in seen and ar.latest_epoch(dev) else None,
+            "last_pull": seen[dev]["last_seen"] if dev and dev in seen and ar.latest_epoch(dev) else None,
             "connected": bool(dev) and dev == connected}
 
 
