@@ -267,3 +267,12 @@ def test_the_port_can_be_chosen_on_the_page(make_sim, tmp_path):
     assert dev.port in text(post(c, "/device/port", {"port": dev.port}))
     assert "idle" in text(get(c, "/device/status"))
     assert f'value="{dev.port}" selected' in get(c, "/device/").get_data(as_text=True)
+
+
+def test_the_lost_lines_are_the_same_in_both_languages():
+    from ontspan.app.desk import LOST
+    from ontspan.app.words import _T
+
+    for key, line in LOST.items():
+        assert _T[f"lost_{key}"][0] == line  # one English text, a Dutch one beside it
+        assert _T[f"lost_{key}"][1] and _T[f"lost_{key}"][1] != line

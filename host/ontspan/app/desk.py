@@ -51,6 +51,7 @@ class Job:
     message: str = ""
     result: Any = None
     notes: list[str] = field(default_factory=list)
+    lost: str = ""  # the LOST key when the device went away (the page says it in its language)
 
     def progress(self, done: int, total: int) -> None:
         self.done, self.total = done, total
@@ -111,7 +112,8 @@ class Desk:
             job.result = fn(job)
             job.ok = True
         except DeviceLost:
-            job.message = LOST.get(job.stage, LOST.get(job.what, f"lost the device during {job.what}"))
+            job.lost = job.stage if job.stage in LOST else job.what if job.what in LOST else ""
+            job.message = LOST.get(job.lost, f"lost the device during {job.what}")
         except OntspanError as e:
             job.message = str(e)
         except Exception as e:  # the page must always learn how it ended

@@ -118,6 +118,22 @@ _T: dict[str, tuple[str, str]] = {  # key: (English, Dutch)
     "elapsed": ("{a} in, {b} to go", "{a} bezig, nog {b}"),
     "refused": ("Refused", "Geweigerd"),
     "skip": ("Skip to content", "Naar de inhoud"),
+    # a device lost mid-action (app/desk.py LOST says the same in English)
+    "lost_flash": ("lost the device during flash; nothing was changed; plug it in and try again",
+                   "apparaat kwijt tijdens het laden; er is niets veranderd; sluit het aan en "
+                   "probeer het opnieuw"),
+    "lost_plan": ("lost the device while storing the plan; the protocols are on it, the plan is "
+                  "not; plug it in and load again",
+                  "apparaat kwijt tijdens het opslaan van het plan; de protocollen staan erop, "
+                  "het plan niet; sluit het aan en laad opnieuw"),
+    "lost_pull": ("lost the device during pull; every record pulled so far is in the archive; "
+                  "plug it in and pull again",
+                  "apparaat kwijt tijdens het ophalen; alles wat al opgehaald was staat in het "
+                  "archief; sluit het aan en haal opnieuw op"),
+    "lost_install": ("lost the device during install; plug it in and install again (that "
+                     "repairs an interrupted install)",
+                     "apparaat kwijt tijdens het installeren; sluit het aan en installeer opnieuw "
+                     "(dat herstelt een onderbroken installatie)"),
 }
 WEEKDAYS = {"en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
             "nl": ("ma", "di", "wo", "do", "vr", "za", "zo")}
