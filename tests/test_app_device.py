@@ -269,10 +269,11 @@ def test_the_port_can_be_chosen_on_the_page(make_sim, tmp_path):
     assert f'value="{dev.port}" selected' in get(c, "/device/").get_data(as_text=True)
 
 
-def test_the_lost_lines_are_the_same_in_both_languages():
+def test_every_lost_line_in_both_languages():
     from ontspan.app.desk import LOST
     from ontspan.app.words import _T
 
-    for key, line in LOST.items():
-        assert _T[f"lost_{key}"][0] == line  # one English text, a Dutch one beside it
-        assert _T[f"lost_{key}"][1] and _T[f"lost_{key}"][1] != line
+    assert set(LOST) == {"flash", "plan", "pull", "install"}
+    for key in LOST:
+        en, nl = _T[f"lost_{key}"]
+        assert LOST[key] == en and nl and nl != en

@@ -18,21 +18,15 @@ from typing import Any, TypeVar
 
 from ..device.live import Live, look
 from ..errors import DeviceLost, OntspanError
+from .words import lost_lines
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 LOOK_WAIT_S = 10.0  # an action waits this long at most for a status look to let go
 
-# what a lost device means for each action, and for a load by stage
-LOST = {
-    "flash": "lost the device during flash; nothing was changed; plug it in and try again",
-    "plan": "lost the device while storing the plan; the protocols are on it, the plan is "
-            "not; plug it in and load again",
-    "pull": "lost the device during pull; every record pulled so far is in the archive; "
-            "plug it in and pull again",
-    "install": "lost the device during install; plug it in and install again (that repairs "
-               "an interrupted install)",
-}
+# what a lost device means for each action, and for a load by stage (words.py has each
+# line in English and Dutch; the English one is the job's message)
+LOST = lost_lines()
 
 
 class Busy(OntspanError):

@@ -118,7 +118,7 @@ _T: dict[str, tuple[str, str]] = {  # key: (English, Dutch)
     "elapsed": ("{a} in, {b} to go", "{a} bezig, nog {b}"),
     "refused": ("Refused", "Geweigerd"),
     "skip": ("Skip to content", "Naar de inhoud"),
-    # a device lost mid-action (app/desk.py LOST says the same in English)
+    # a device lost mid-action (app/desk.py), by action or load stage
     "lost_flash": ("lost the device during flash; nothing was changed; plug it in and try again",
                    "apparaat kwijt tijdens het laden; er is niets veranderd; sluit het aan en "
                    "probeer het opnieuw"),
@@ -137,6 +137,11 @@ _T: dict[str, tuple[str, str]] = {  # key: (English, Dutch)
 }
 WEEKDAYS = {"en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
             "nl": ("ma", "di", "wo", "do", "vr", "za", "zo")}
+
+
+def lost_lines() -> dict[str, str]:
+    """flash, plan, pull, install -> the English line a lost device leaves."""
+    return {k.removeprefix("lost_"): en for k, (en, _) in _T.items() if k.startswith("lost_")}
 
 
 def lang() -> str:
