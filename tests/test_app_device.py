@@ -54,6 +54,7 @@ def test_load_puts_protocols_and_plan_on_the_device(make_sim, tmp_path):
     done = finished(c, load(c))
     assert "loaded onto " + dev.device_id in text(done), text(done)
     assert "plan from 2026-12-07, 2 moment(s)" in text(done)
+    assert "on the device now: pmr-kort, avondritueel; a plan from 2026-12-07 with 2 moment(s)" in text(done)
     assert "warning: " in text(done) and "before and after" in text(done)  # the checker's
     assert f"no patient linked to device {dev.device_id}: the plan is not recorded" in text(done)
     live = text(get(c, "/device/status"))
@@ -273,7 +274,7 @@ def test_every_lost_line_in_both_languages():
     from ontspan.app.desk import LOST
     from ontspan.app.words import _T
 
-    assert set(LOST) == {"flash", "plan", "pull", "install"}
+    assert set(LOST) == {"flash", "plan", "readback", "pull", "install"}
     for key in LOST:
         en, nl = _T[f"lost_{key}"]
         assert LOST[key] == en and nl and nl != en

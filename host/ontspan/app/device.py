@@ -14,12 +14,13 @@ from ..device.client import open_log_link
 from ..device.feel import CUES, cue_kind, play
 from ..device.flash import build
 from ..device.install import firmware_sources, install
-from ..device.live import open_link, refuse_in_session
+from ..device.live import open_link, refuse_in_session, summary
 from ..device.names import archive_names
 from ..device.ports import list_ports
 from ..device.settings import set_config
 from ..errors import InputError, OntspanError
 from ..load.onto import STAGE_PROTOCOLS, Loaded, checked_plan, load
+from ..load.plan import read_plan
 from ..paths import FIRMWARE_DIR
 from ..plan.model import Plan
 from ..protocols.checker import Diagnostic
@@ -163,12 +164,17 @@ def load_job(names: list[str], plan: Plan | None, before: Any = None, after: Any
             if before:
                 before(lk)
             loaded = load(lk, b, plan, job.progress, stage)
+            job.stage = "readback"
+            now, now_plan = summary(lk)["protocols"], read_plan(lk)  # what the device has now
         said = after(loaded) if after else ""
         if said:
             job.notes.append(said)
         what = f"loaded onto {loaded.device_id}: {b.listing()}"
         if plan is not None:
             what += f"; plan from {plan.start}, {len(plan.moments)} moment(s), {loaded.plan_size} bytes"
+        job.notes.append("on the device now: " + ", ".join(str(p["name"] or p["id"]) for p in now)
+                         + (f"; a plan from {now_plan.start} with {len(now_plan.moments)} moment(s)"
+                            if now_plan else "; no plan"))
         return what
     return run
 

@@ -126,6 +126,9 @@ _T: dict[str, tuple[str, str]] = {  # key: (English, Dutch)
                   "not; plug it in and load again",
                   "apparaat kwijt tijdens het opslaan van het plan; de protocollen staan erop, "
                   "het plan niet; sluit het aan en laad opnieuw"),
+    "lost_readback": ("lost the device after loading; protocols and plan are on it; plug it in to "
+                      "see them", "apparaat kwijt na het laden; protocollen en plan staan erop; "
+                      "sluit het aan om ze te zien"),
     "lost_pull": ("lost the device during pull; every record pulled so far is in the archive; "
                   "plug it in and pull again",
                   "apparaat kwijt tijdens het ophalen; alles wat al opgehaald was staat in het "
