@@ -41,7 +41,7 @@ def chrome(width: int = 1280, height: int = 1000, lang: str = "en"):
                 "--no-default-browser-check", "--disable-features=Translate,OptimizationHints",
                 f"--lang={lang}"):
         opts.add_argument(arg)
-    opts.set_capability("goog:loggingPrefs", {"performance": "ALL"})
+    opts.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
 
 

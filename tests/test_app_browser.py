@@ -126,3 +126,5 @@ def test_nothing_is_fetched_from_outside(server, browser):
     outside = [u for u in urls if not u.startswith((server.base + "/", "data:"))]
     assert outside == []
     assert b.execute_script("return typeof htmx") == "object"  # the vendored copy ran
+    console = [e["message"] for e in b.get_log("browser")]
+    assert not [m for m in console if "Content Security Policy" in m or "Refused" in m], console
