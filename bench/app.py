@@ -56,7 +56,7 @@ def _archive_with_three_weeks(db: Path) -> int:
 
 
 def _page_times(quick: bool) -> list[dict]:
-    from app_helpers import get, make_app, signed_in
+    from appclient import get, make_app, signed_in
 
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "archive.sqlite3"
@@ -91,7 +91,7 @@ def _data_dir(path: Path):
 
 
 def _load_vs_flash(quick: bool) -> list[dict]:
-    from app_helpers import get, make_app, post, signed_in
+    from appclient import get, make_app, post, signed_in
     from conftest import hello_or_none
     from ontspan.cli.main import main
     from ontspan.sim.device import SimDevice, poll_until

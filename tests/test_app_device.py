@@ -3,7 +3,7 @@ test client: the same library calls as the CLI, one device lock, and a device pu
 out mid-action leaves one line and nothing lost."""
 
 import pytest
-from app_helpers import get, make_app, post, signed_in, text
+from appclient import get, make_app, post, signed_in, text
 from conftest import hello_or_none, wait_for
 from ontspan.archive.store import Archive
 from ontspan.device.client import Link

@@ -5,7 +5,7 @@ import datetime as dt
 import re
 
 import pytest
-from app_helpers import get, make_app, post, signed_in, text
+from appclient import get, make_app, post, signed_in, text
 from conftest import hello_or_none, wait_for
 from ontspan.archive import patients as pt
 from ontspan.archive.store import Archive

@@ -4,7 +4,7 @@ any method but GET and POST (no CORS), a bind to another address without the fla
 and it shows every user text as text."""
 
 import pytest
-from app_helpers import BASE, get, make_app, post, signed_in, text
+from appclient import BASE, get, make_app, post, signed_in, text
 
 
 @pytest.fixture
