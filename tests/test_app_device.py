@@ -278,3 +278,13 @@ def test_every_lost_line_in_both_languages():
     for key in LOST:
         en, nl = _T[f"lost_{key}"]
         assert LOST[key] == en and nl and nl != en
+
+
+def test_without_script_a_form_answers_with_a_whole_page(tmp_path):
+    c = signed_in(make_app(tmp_path, DEVICE_PORT=str(tmp_path / "none")))
+    r = post(c, "/device/clock", htmx=False)
+    page = r.get_data(as_text=True)
+    assert r.status_code == 200 and page.startswith("<!doctype html>") and 'role="alert"' in page
+    assert "no device at" in text(r)
+    fragment = post(c, "/device/clock").get_data(as_text=True)
+    assert not fragment.lstrip().startswith("<!doctype") and 'role="alert"' in fragment
