@@ -17,6 +17,7 @@ _T: dict[str, tuple[str, str]] = {  # key: (English, Dutch)
     "patient": ("Patient", "Patiënt"),
     "library": ("Library", "Bibliotheek"),
     "device": ("Device", "Apparaat"),
+    "device_plugged": ("The device plugged in", "Het aangesloten apparaat"),
     "language": ("Nederlands", "English"),
     "print": ("Print", "Afdrukken"),
     "name": ("Name", "Naam"),
