@@ -56,17 +56,11 @@ def open_link(port: str | None) -> Any:
 
 def known_names(link: Any) -> dict[int, dict[int, str]]:
     """Protocol names of the device's current table, as `ontspan flash` remembered them."""
-    from ..device.names import device_id_of, load_names, table_crc_of
+    from ..device.names import archive_names
 
     if not hasattr(link, "info"):  # a log source without INFO (pull's Source protocol)
         return {}
-    info = link.info()
-    crc = table_crc_of(info)
-    names = load_names(device_id_of(info), crc)
-    if not crc or not names:
-        return {}
-    ids = {int(pid): str(entry.get("name", pid)) for pid, entry in names.items() if isinstance(entry, dict)}
-    return {int(crc, 16): ids}
+    return archive_names(link.info())
 
 
 def cmd_pull(args: argparse.Namespace) -> int:

@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "ontspan.cli.device",
     "ontspan.cli.plan",
     "ontspan.cli.feel",
+    "ontspan.cli.app",
 ]
 
 

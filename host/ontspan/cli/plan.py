@@ -14,13 +14,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..device.client import Link
-from ..device.codec import Cmd, Status
-from ..device.names import names_for, protocol_ids
-from ..device.replies import LinkError
-from ..errors import EXIT_OK, InputError, OntspanError
+from ..errors import EXIT_OK, InputError
+from ..load.plan import clear_plan, put_plan, read_plan
 from ..plan.check import load_plan
-from ..plan.model import Plan, PlanError, decode_plan, encode_plan, plan_error_text
+from ..plan.model import Plan
 from ..plan.ratings import trial_rating_warning
 from ..shared import C
 from ..textsafe import for_terminal
@@ -50,29 +47,6 @@ def register(sub: Any) -> None:
     q.set_defaults(handler=cmd_clear)
 
 
-def _device_ids(info: dict[str, Any]) -> dict[str, int]:
-    """Protocol name -> id for the device's table, from the names stored here."""
-    names = names_for(info)
-    on_device = set(protocol_ids(info))
-    return {
-        e["name"]: int(k) for k, e in names.items()
-        if isinstance(e, dict) and e.get("name") and k.isdigit() and int(k) in on_device
-    }
-
-
-def _id_names(info: dict[str, Any]) -> dict[int, str]:
-    return {v: k for k, v in _device_ids(info).items()}
-
-
-def _refused(e: LinkError) -> OntspanError:
-    if e.status == Status.ERR_PLAN_REFUSED and e.detail:
-        return OntspanError(f"the device refused the plan: {plan_error_text(e.detail[0])}")
-    if e.status == Status.ERR_NO_PROTOCOL:
-        return InputError("the plan names a protocol the device does not have "
-                          "(flash the table first)")
-    return e
-
-
 def cmd_set(args: argparse.Namespace) -> int:
     plan, diags = load_plan(args.file)
     for d in diags:
@@ -83,21 +57,10 @@ def cmd_set(args: argparse.Namespace) -> int:
     if warning:
         print(f"{args.file}: warning: {warning}", file=sys.stderr)
     with connect(args) as lk:
-        info = lk.info()
-        ids = _device_ids(info)
-        if not protocol_ids(info):
-            raise InputError("the device has no protocols yet: flash a table first")
-        try:
-            data = encode_plan(plan, ids)
-        except PlanError as e:
-            raise InputError(str(e)) from None
-        try:
-            lk.request(Cmd.PUT_PLAN, data)
-        except LinkError as e:
-            raise _refused(e) from None
+        data = put_plan(lk, plan)
         clock = lk.get_clock()
         clock_set = clock.is_set
-        device_id = str(info["device_id"])
+        device_id = lk.device_id()
         module = bool(lk.status().flags & C.FLAG_RTC)
     print(f"plan stored: {len(plan.moments)} moment(s) from {plan.start}, {len(data)} bytes")
     # the patient's record of it: from the device's "now" (it is what the plan runs by)
@@ -112,7 +75,7 @@ def cmd_set(args: argparse.Namespace) -> int:
 
 def _record(args: argparse.Namespace, plan: Plan, device_id: str,
             at: dt.datetime | None) -> None:
-    from ..archive import patients as pt
+    from ..archive.given import record_for_device
     from ..archive.store import Archive, default_path
 
     if args.db is None and not default_path().exists():
@@ -120,29 +83,17 @@ def _record(args: argparse.Namespace, plan: Plan, device_id: str,
               "(`ontspan patient add NAME`, `ontspan patient link NAME`, then set it again)")
         return
     with Archive(args.db) as ar:
-        who = pt.patient_of(ar, device_id, at)
-        if who is None:
-            print(f"no patient linked to device {device_id}: the plan is not recorded "
-                  "for a report (`ontspan patient link NAME` first, then set it again)")
-            return
-        pt.record_plan(ar, who, plan, Path(args.file).read_text(encoding="utf-8"), at, device_id)
+        who = record_for_device(ar, device_id, plan, Path(args.file).read_text(encoding="utf-8"), at)
+    if who is None:
+        print(f"no patient linked to device {device_id}: the plan is not recorded "
+              "for a report (`ontspan patient link NAME` first, then set it again)")
+        return
     print(for_terminal(f"recorded as {who.name}'s plan"))
-
-
-def _read(lk: Link) -> tuple[Plan | None, dict[str, Any]]:
-    info = lk.info()
-    data = lk.request(Cmd.GET_PLAN)
-    if not data:
-        return None, info
-    try:
-        return decode_plan(data, _id_names(info)), info
-    except PlanError as e:
-        raise OntspanError(str(e)) from None
 
 
 def cmd_show(args: argparse.Namespace) -> int:
     with connect(args) as lk:
-        plan, _ = _read(lk)
+        plan = read_plan(lk)
         clock_set = lk.get_clock().is_set
     if args.json:
         doc = {"plan": plan.to_json() if plan else None, "clock_set": clock_set}
@@ -163,9 +114,6 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_clear(args: argparse.Namespace) -> int:
     with connect(args) as lk:
-        try:
-            lk.request(Cmd.CLEAR_PLAN)
-        except LinkError as e:
-            raise _refused(e) from None
+        clear_plan(lk)
     print("plan cleared: no more reminders")
     return EXIT_OK
