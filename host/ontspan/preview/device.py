@@ -10,6 +10,7 @@ preview exactly as they read a trace of the sim.
 from __future__ import annotations
 
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ PLAYER = """
 import config, engine, motor, pixels, table, ticks
 NIGHT = %(night)r
 UNTIL = %(until)r  # session ms to stop at (None: to the end)
+STEP = %(step)r  # ms between frames drawn (None: every frame, as the device)
 CFG = config.DEFAULTS
 w = print
 
@@ -70,6 +72,21 @@ while eng.state != engine.DONE:
         eng.stop()  # as STOP does: motor off, ring dark
         break
     ms = eng.ms_to_next(clock.now)
+    if STEP:
+        # a sampled preview: the loop sleeps past frames (the engine draws the light of
+        # the moment it wakes, as after a stall) but never past an edge, a motor change
+        # or the end of the motor's kick, so edges and touch stay exact
+        now = clock.now
+        ms = clock.ticks_diff(eng._deadline, now)
+        if ms > STEP:
+            ms = STEP
+        c = eng.touch.left
+        if 0 < c < ms:
+            ms = c
+        if mot._kicking:
+            k = clock.ticks_diff(mot._kick_until, now)
+            if 0 < k < ms:
+                ms = k
     clock.now += ms if ms > 0 else 1
     eng.tick()
     mot.service()  # as the app's loop does after every pass: ends the kick
@@ -77,14 +94,18 @@ w('D %%d' %% clock.now)
 """
 
 
-def play(proto: Protocol, *, night: bool, until_ms: int | None = None) -> Session:
+def play(
+    proto: Protocol, *, night: bool, until_ms: int | None = None, frame_ms: int | None = None
+) -> Session:
     """The session as the device plays it: edges, frames and motor levels; with
-    `until_ms`, stopped then (the edge it cuts is left out, see cue_trace.parse)."""
+    `until_ms`, stopped then (the edge it cuts is left out, see cue_trace.parse).
+    `frame_ms`: draw the light only every so many ms (a picture a few hundred
+    pixels wide needs no more); edges and motor are exact all the same."""
     data = compile_table([proto])
     with tempfile.TemporaryDirectory(prefix="ontspan-preview-") as tmp:
         path = Path(tmp) / "table.bin"
         path.write_bytes(data)
-        code = PLAYER % {"night": night, "path": str(path), "until": until_ms}
+        code = PLAYER % {"night": night, "path": str(path), "until": until_ms, "step": frame_ms}
         res = run_code(code, timeout=600, heapsize="512K")
     if not res.ok:
         raise OntspanError(f"the firmware could not play {proto.name}: {res.output.strip()[-300:]}")
@@ -92,6 +113,14 @@ def play(proto: Protocol, *, night: bool, until_ms: int | None = None) -> Sessio
     if len(sessions) != 1:
         raise OntspanError(f"the firmware played {len(sessions)} sessions of {proto.name}, not 1")
     return sessions[0]
+
+
+def play_day_and_night(proto: Protocol, *, frame_ms: int | None = None) -> tuple[Session, Session]:
+    """Both sessions at once, each in its own MicroPython (two cores, half the wait)."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        day = pool.submit(play, proto, night=False, frame_ms=frame_ms)
+        night = pool.submit(play, proto, night=True, frame_ms=frame_ms)
+        return day.result(), night.result()
 
 
 def preview_json(proto: Protocol, *, night: bool, names: list[tuple[str, list[str]]]) -> dict[str, Any]:
