@@ -70,9 +70,9 @@ def test_two_weeks_exact() -> None:
     assert {w: c.to_json() for w, c in a.per_week.items()} == {
         1: {"on_time": 7, "late": 2, "missed": 5, "planned": 14},
         2: {"on_time": 9, "late": 0, "missed": 5, "planned": 14},
-        3: {"on_time": 0, "late": 0, "missed": 0, "planned": 0},
-    }
-    assert [o.status for o in a.occurrences[-2:]] == [PENDING, PENDING]  # 15 Dec
+    }  # no week 3: after the block's last day (14 Dec) nothing is planned, missed or pending
+    assert a.occurrences[-1].day == dt.date(2026, 12, 14)
+    assert PENDING not in {o.status for o in a.occurrences}
     by_key = {(o.day.day, o.moment): o for o in a.occurrences}
     assert (by_key[(2, NOON)].status, by_key[(2, NOON)].delay_min) == (LATE, 20)
     assert (by_key[(3, NOON)].status, by_key[(3, NOON)].delay_min) == (ON_TIME, -10)

@@ -113,11 +113,13 @@ LAYERS = [
     {"base"},
     {"protocols"},
     {"plan", "preview", "device"},
-    {"sim", "archive"},
+    {"sim", "archive", "load"},
     {"report"},
     {"cli", "app"},
 ]
 PACKAGES = set().union(*LAYERS) - {"base"}
+# the one sideways import: `ontspan app` (cli/app.py) starts the app's server, nothing more
+SIDEWAYS = {("ontspan.cli.app", "ontspan.app.server")}
 
 
 def _package(module: str) -> str:
@@ -132,7 +134,7 @@ def _layer_violations(graph: dict[str, set[str]]) -> list[str]:
         a = _package(m)
         for t in sorted(targets):
             b = _package(t)
-            if a != b and row[b] >= row[a]:
+            if a != b and row[b] >= row[a] and (m, t) not in SIDEWAYS:
                 bad.append(f"{m} imports {t}: {a} may not import {b}")
     return bad
 

@@ -4,6 +4,8 @@ Schema 2 (log format v2) keys records and sessions by device, log epoch and
 seq: a reformatted device starts its seqs again under a new epoch, and both
 logs are kept. Records pulled before epochs existed belong to epoch "".
 Schema 3 remembers whether the line about a new log has been said.
+Schema 4 adds patients (kept on this PC only), their links to devices over
+time and the plans they were given (archive/patients.py).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _V1 = """
 CREATE TABLE devices (
@@ -167,9 +169,34 @@ def _to_v3(db: sqlite3.Connection, recover: Callable[[sqlite3.Connection, list],
         db.execute("ALTER TABLE epochs ADD COLUMN shown INTEGER NOT NULL DEFAULT 1")
 
 
+# schema 4: patients; a device is linked to one patient at a time (end NULL =
+# linked now); times are UTC ISO date-times as rows.now_iso writes them
+_V4 = """
+CREATE TABLE patients (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    note TEXT NOT NULL DEFAULT '',
+    created TEXT NOT NULL
+);
+CREATE TABLE patient_links (
+    patient_id INTEGER NOT NULL REFERENCES patients (id),
+    device_id TEXT NOT NULL,
+    start TEXT NOT NULL,
+    end TEXT
+);
+CREATE INDEX patient_links_by_device ON patient_links (device_id, start);
+CREATE TABLE patient_plans (
+    patient_id INTEGER NOT NULL REFERENCES patients (id),
+    device_id TEXT,            -- the device it was stored on (NULL: recorded without one)
+    start TEXT NOT NULL,       -- when it was loaded
+    source TEXT NOT NULL       -- the plan file's text, as loaded
+);
+"""
+
+
 # MIGRATIONS[n] takes an archive from user_version n to n + 1; an SQL script,
 # or a function of (connection, recover) for steps SQL alone cannot do
-MIGRATIONS: list[str | Callable[..., None]] = [_V1, _to_v2, _to_v3]
+MIGRATIONS: list[str | Callable[..., None]] = [_V1, _to_v2, _to_v3, _V4]
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 

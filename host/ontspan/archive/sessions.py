@@ -66,7 +66,7 @@ class Session:
 
 
 EXPORT_FIELDS = [
-    "device_id", "label", "epoch", "seq", "end_seq", "start_local", "wall_s", "wall_source",
+    "patient", "device_id", "label", "epoch", "seq", "end_seq", "start_local", "wall_s", "wall_source",
     "boot", "uptime_s", "protocol", "protocol_name", "table_crc", "planned_s", "actual_s",
     "blocks", "groups", "outcome", "before", "after", "moment", "pulled_at",
 ]
@@ -79,6 +79,11 @@ def reconstruct(uptime_s: int, anchors: list[tuple[int, int]]) -> int | None:
         return None
     up, wall = min(anchors, key=lambda a: abs(a[0] - uptime_s))
     return wall + (uptime_s - up)
+
+
+def _time(text: str) -> dt.datetime:
+    t = dt.datetime.fromisoformat(text)
+    return t if t.tzinfo else t.astimezone()
 
 
 def _local_midnight(d: dt.date) -> int:
@@ -119,17 +124,60 @@ class SessionQueries:
         return [dict(r) for r in self.db.execute("SELECT * FROM devices ORDER BY device_id")]
 
     def resolve_device(self, device: str) -> str:
-        """A device id from an id or a label."""
+        """A device id from a device id, a device label, or a patient (name or id:
+        the device linked to them now). The one resolver of every `--device`."""
         row = self.db.execute(
             "SELECT device_id FROM devices WHERE device_id = ? OR label = ? "
             "ORDER BY device_id = ? DESC",
             (device, device, device),
         ).fetchall()
         if not row:
-            raise InputError(f"no device {device!r} in the archive {self.path}")
+            return self._device_of_patient(device)
         if len(row) > 1 and row[0][0] != device:
             raise InputError(f"label {device!r} names {len(row)} devices: use the device id")
         return str(row[0][0])
+
+    def _device_of_patient(self, text: str) -> str:
+        p = self.db.execute("SELECT id, name FROM patients WHERE name = ? OR "
+                            "(? GLOB '[0-9]*' AND id = ?)", (text, text, text)).fetchone()
+        if p is None:
+            raise InputError(f"no device {text!r} (nor a patient of that name) in the archive {self.path} "
+                             "(`ontspan device list`, `ontspan patient list`)")
+        dev = self.db.execute("SELECT device_id FROM patient_links WHERE patient_id = ? "
+                              "AND end IS NULL", (p[0],)).fetchone()
+        if dev is None:
+            raise InputError(f"{p[1]} has no device linked now "
+                             f"(`ontspan patient link {p[1]} DEVICE`)")
+        return str(dev[0])
+
+    def session_owners(self, device: str | None = None) -> dict[tuple[str, str, int], tuple[int, str]]:
+        """(device, epoch, seq) -> (patient id, name) of the patient whose link
+        covered the session's start; a session of unknown start goes by its log:
+        the patient linked when that log was first pulled (archive/patients.py)."""
+        links: dict[str, list[tuple[dt.datetime, dt.datetime | None, int, str]]] = {}
+        for dev, start, end, pid, name in self.db.execute(
+                "SELECT l.device_id, l.start, l.end, p.id, p.name FROM patient_links l "
+                "JOIN patients p ON p.id = l.patient_id"):
+            links.setdefault(str(dev), []).append(
+                (_time(start), None if end is None else _time(end), int(pid), str(name)))
+        out: dict[tuple[str, str, int], tuple[int, str]] = {}
+        for dev, spans in links.items():
+            if device is not None and dev != device:
+                continue
+            pulled = {str(e): _time(f) for e, f in self.db.execute(
+                "SELECT epoch, MIN(first_pulled) FROM epochs WHERE device_id = ? GROUP BY epoch",
+                (dev,))}
+            for epoch, seq, wall in self.db.execute(
+                    "SELECT epoch, seq, wall_s FROM sessions WHERE device_id = ?", (dev,)):
+                when = (dt.datetime.fromtimestamp(wall, dt.UTC) if wall is not None
+                        else pulled.get(str(epoch)))
+                if when is None:
+                    continue
+                for start, end, pid, name in spans:
+                    if start <= when and (end is None or when < end):
+                        out[(dev, str(epoch), int(seq))] = (pid, name)
+                        break
+        return out
 
     def _where(self, device: str | None, date_from: dt.date | None,
                date_to: dt.date | None) -> tuple[str, list[Any]]:
@@ -179,7 +227,9 @@ class SessionQueries:
         out: TextIO | None = None,
     ) -> str:
         """Sessions as CSV or JSON text (also written to `out` if given)."""
-        rows = [s.to_dict() for s in self.sessions(device, date_from, date_to)]
+        owners = self.session_owners()
+        rows = [{**s.to_dict(), "patient": owners.get((s.device_id, s.epoch, s.seq), (0, None))[1]}
+                for s in self.sessions(device, date_from, date_to)]
         if fmt == "json":
             text = json.dumps([{k: r[k] for k in EXPORT_FIELDS} for r in rows], indent=1) + "\n"
         elif fmt == "csv":

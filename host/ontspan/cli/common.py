@@ -15,7 +15,8 @@ import sys
 from typing import Any
 
 from ..device.client import Link
-from ..device.ports import ENV_PORT, find_port
+from ..device.live import open_link
+from ..device.ports import ENV_PORT
 from ..device.replies import FLAG_NAMES, firmware_is_older
 from ..shared import C
 
@@ -33,12 +34,9 @@ def _common(p: argparse.ArgumentParser, *, json_out: bool = False) -> None:
 
 def connect(args: argparse.Namespace) -> Link:
     """An open link to a device that answered HELLO with a compatible link version."""
-    lk = Link(find_port(args.port), trace=bool(getattr(args, "trace", False)))
-    try:
-        h = lk.hello()
-    except BaseException:
-        lk.close()
-        raise
+    lk = open_link(args.port, trace=bool(getattr(args, "trace", False)))
+    assert lk.device is not None
+    h = lk.device
     if firmware_is_older(h):
         from ..firmware.contract import FIRMWARE_VERSION
 

@@ -10,17 +10,9 @@ import sys
 from typing import Any
 
 from ..device import flash as flashing
-from ..device.client import Link
 from ..device.codec import Status
-from ..device.names import (
-    device_id_of,
-    load_names,
-    named,
-    names_for,
-    protocol_ids,
-    resolve,
-    table_crc_of,
-)
+from ..device.live import summary as device_summary
+from ..device.names import named, names_for, protocol_ids, resolve
 from ..device.ports import ENV_PORT, list_ports
 from ..device.replies import FLAG_NAMES, LinkError
 from ..errors import EXIT_OK, OntspanError
@@ -77,27 +69,6 @@ def cmd_ports(args: argparse.Namespace) -> int:
 
 
 # --- info --------------------------------------------------------------------------
-
-
-def device_summary(lk: Link) -> dict[str, Any]:
-    """What `info --json` prints: HELLO, INFO and the names known for its table."""
-    assert lk.device is not None
-    h = lk.device
-    info = lk.info()
-    dev_id = device_id_of(info)
-    crc = table_crc_of(info)
-    names = load_names(dev_id, crc)
-    protos = [named(i, names) for i in protocol_ids(info)]
-    return {
-        "port": lk.port,
-        "device_id": dev_id,
-        "firmware": h.firmware,
-        "link_version": f"{h.link_major}.{h.link_minor}",
-        "table_format": h.table_version,
-        "table": {"crc": crc, "size": info["table"]["size"], "names_known": bool(names)},
-        "protocols": protos,
-        "device": info,
-    }
 
 
 def cmd_info(args: argparse.Namespace) -> int:

@@ -8,11 +8,10 @@ the device holds (checked to be the one the file gives)."""
 from __future__ import annotations
 
 import argparse
-import struct
 from pathlib import Path
 
 from ..device.client import Link
-from ..device.codec import Status
+from ..device.feel import CUES, cue_kind, play
 from ..device.replies import LinkError
 from ..errors import EXIT_OK, InputError
 from ..firmware import contract as C
@@ -23,22 +22,6 @@ from ..protocols.model import Protocol
 from ..protocols.parser import load_protocol
 from ..protocols.timeline import CHECK, END, HOLD, IN, OUT, POSITION, RELEASE, REST, TENSE
 from .common import _common, connect
-
-CUES = {
-    "tense": TENSE,
-    "release": RELEASE,
-    "in": IN,
-    "hold": HOLD,
-    "out": OUT,
-    "position": POSITION,
-    "rest": REST,
-    "check": CHECK,
-    "end": END,
-    "pause": C.FEEL_PAUSE,
-    "resume": C.FEEL_RESUME,
-    "rating": C.FEEL_RATING,
-}
-KEEP = 0xFF  # strength byte when none is given: the device's own
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -95,14 +78,7 @@ def _same_on_device(lk: Link, proto: Protocol, cue: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    kind = CUES.get(args.cue.lower())
-    if kind is None:
-        raise InputError(f"unknown cue {args.cue!r}; one of: {', '.join(CUES)}")
-    top = 4 if kind == POSITION else 10
-    if not (0 if kind == C.FEEL_RATING else 1) <= args.count <= top:
-        raise InputError(f"--count for {args.cue} must be in {0 if kind == C.FEEL_RATING else 1}..{top}")
-    if args.strength is not None and not 0 <= args.strength <= 255:
-        raise InputError(f"--strength must be 0..255, not {args.strength}")
+    kind = cue_kind(args.cue, args.count, args.strength)
     proto = _protocol(args.protocol) if args.protocol else None
     count, style_flag = args.count, 0
     if proto is not None and kind in (POSITION, *PATTERNED):
@@ -117,20 +93,10 @@ def run(args: argparse.Namespace) -> int:
         if style_flag:
             assert proto is not None
             _same_on_device(lk, proto, args.cue.lower())
-        if args.strength is not None:
-            strength, flags = args.strength, C.FEEL_SAVE
-        else:
-            strength, flags = KEEP, 0
-            kept = int(lk.get_config().get("touch_strength", -1))
-            if proto is not None and kept < 0:
-                strength = proto.style.motor_strength  # tried, not kept
-        try:
-            reply = lk.request(C.CMD_FEEL, bytes([kind, count, strength, flags | style_flag]))
-        except LinkError as e:
-            if e.status == Status.ERR_BUSY:
-                raise InputError("the device is playing a session or asking a rating; stop it first") from e
-            raise
-    used, ms = struct.unpack_from(C.FEEL_REPLY, reply)
-    kept_note = " (kept on the device)" if flags else ""
+        used, ms, kept = play(
+            lk, kind, count, args.strength, style_flag=style_flag,
+            tried_strength=proto.style.motor_strength if proto is not None else None,
+        )
+    kept_note = " (kept on the device)" if kept else ""
     print(f"{args.cue}: {ms} ms at strength {used}{kept_note}")
     return EXIT_OK

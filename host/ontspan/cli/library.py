@@ -9,9 +9,8 @@ from typing import Any
 
 from .. import catalog
 from ..errors import EXIT_OK, InputError
-from ..protocols.model import BreathBlock, CheckBlock, PmrBlock, Protocol, iter_blocks
+from ..protocols.library import library_entries
 from ..protocols.parser import load_protocol
-from ..protocols.timeline import duration_ms
 from ..shared import C
 
 
@@ -38,40 +37,15 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_new)
 
 
-def kind(proto: Protocol) -> str:
-    """What a protocol is, in one word: pmr, breathing, check or ritual (several kinds)."""
-    kinds = set()
-    for b in iter_blocks(proto.blocks):
-        if isinstance(b, PmrBlock):
-            kinds.add("pmr")
-        elif isinstance(b, BreathBlock):
-            kinds.add("breathing")
-        elif isinstance(b, CheckBlock):
-            kinds.add("check")
-    if len(kinds) == 1:
-        return kinds.pop()
-    return "ritual" if kinds else "rest"
-
-
 def cmd_library(args: argparse.Namespace) -> int:
-    rows: list[dict[str, Any]] = []
-    for path in catalog.library_files():
-        proto, _ = load_protocol(path)
-        if proto is None:  # the library is checked in CI; never hide a broken file
-            raise InputError(f"{path}: the library protocol does not load; reinstall ontspan")
-        rows.append({
-            "name": proto.name,
-            "id": proto.id,
-            "kind": kind(proto),
-            "minutes": round(duration_ms(proto) / 60000, 1),
-            "title": proto.title,
-        })
+    rows = library_entries()
     if args.json:
-        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        print(json.dumps([{k: v for k, v in r.to_json().items() if k != "rating"} for r in rows],
+                         indent=2, ensure_ascii=False))
         return EXIT_OK
-    width = max(len(r["name"]) for r in rows)
+    width = max(len(r.name) for r in rows)
     for r in rows:
-        print(f"{r['name']:<{width}}  {r['kind']:<9}  {r['minutes']:>5.1f} min  {r['title']}")
+        print(f"{r.name:<{width}}  {r.kind:<9}  {r.minutes:>5.1f} min  {r.title}")
     return EXIT_OK
 
 

@@ -56,17 +56,11 @@ def open_link(port: str | None) -> Any:
 
 def known_names(link: Any) -> dict[int, dict[int, str]]:
     """Protocol names of the device's current table, as `ontspan flash` remembered them."""
-    from ..device.names import device_id_of, load_names, table_crc_of
+    from ..device.names import archive_names
 
     if not hasattr(link, "info"):  # a log source without INFO (pull's Source protocol)
         return {}
-    info = link.info()
-    crc = table_crc_of(info)
-    names = load_names(device_id_of(info), crc)
-    if not crc or not names:
-        return {}
-    ids = {int(pid): str(entry.get("name", pid)) for pid, entry in names.items() if isinstance(entry, dict)}
-    return {int(crc, 16): ids}
+    return archive_names(link.info())
 
 
 def cmd_pull(args: argparse.Namespace) -> int:
@@ -121,8 +115,16 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     _check_range(args)
     fmt = "json" if args.json else "csv"
+    if args.patient and not args.moments:
+        raise InputError("--patient goes with --moments (sessions: --device takes a patient)")
     with _archive(args) as ar:
-        text = ar.export(fmt, args.device, args.date_from, args.date_to)
+        if args.moments:
+            from ..report.export import export_moments
+
+            text = export_moments(ar, fmt, args.patient, args.device, args.date_from,
+                                  args.date_to)
+        else:
+            text = ar.export(fmt, args.device, args.date_from, args.date_to)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
     else:
@@ -158,7 +160,14 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     _check_range(args)
     lang = args.lang or default_lang()
+    if args.patient or args.all:
+        from .report import patient_reports
+
+        return patient_reports(args, lang)
     with _archive(args) as ar:
+        if not args.device and ar.db.execute("SELECT 1 FROM patients").fetchone():
+            raise InputError("name the patient: `ontspan report NAME` "
+                             "(`ontspan patient list`), or --all FOLDER for one file each")
         sessions = ar.sessions(args.device, args.date_from, args.date_to)
         missed = ar.missed(args.device, args.date_from, args.date_to)
     if not sessions:
@@ -174,6 +183,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         from ..report.adherence import for_report, to_html
 
         plan = for_report(args.plan_file, sessions, missed)
+    args.output = args.output or "report.html"
     Path(args.output).write_text(
         build_html(sessions, args.plan, args.trial, lang=lang,
                    plan_html=to_html(plan) if plan else ""),
@@ -210,10 +220,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", help="device id or label (default: all devices)")
     p.set_defaults(handler=cmd_conflicts)
 
-    p = lsub.add_parser("export", help="sessions as CSV or JSON")
+    p = lsub.add_parser("export", help="sessions (or planned moments) as CSV or JSON")
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--csv", action="store_true")
     g.add_argument("--json", action="store_true")
+    p.add_argument("--moments", action="store_true",
+                   help="one row per planned moment of each patient: status and the session")
+    p.add_argument("--patient", metavar="NAME", help="with --moments: this patient only")
     p.add_argument("-o", "--output", help="file to write (default: standard output)")
     _common(p)
     p.set_defaults(handler=cmd_export)
@@ -230,8 +243,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     _common(p, dates=False)
     p.set_defaults(handler=cmd_devices)
 
-    p = sub.add_parser("report", help="HTML practice report for the therapist")
-    p.add_argument("-o", "--output", default="report.html", help="HTML file (default report.html)")
+    p = sub.add_parser("report", help="HTML practice report for the therapist, one per patient")
+    p.add_argument("patient", metavar="PATIENT", nargs="?", help="patient name or id")
+    p.add_argument("--all", metavar="FOLDER", help="one report per patient, into this folder")
+    p.add_argument("-o", "--output",
+                   help="HTML file (default: PATIENT.html; without patients report.html)")
     p.add_argument("--plan", choices=sorted(PLAN_CHOICES), default="daily",
                    help="sessions planned per day")
     p.add_argument("--trial", type=int, default=4, metavar="N",
@@ -239,7 +255,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lang", choices=("nl", "en"),
                    help="language of the report (default: from the system locale)")
     p.add_argument("--plan-file", metavar="PLAN.toml",
-                   help="adherence to this practice plan (on time, late, missed; the block)")
+                   help="what if: judge by this plan file instead of the plans the patient had")
     p.add_argument("--json", action="store_true", help="summary numbers as JSON, one per device")
     _common(p)
     p.set_defaults(handler=cmd_report)

@@ -19,9 +19,11 @@ COMMAND_MODULES = [
     "ontspan.cli.protocols",
     "ontspan.cli.library",
     "ontspan.cli.logs",
+    "ontspan.cli.patient",
     "ontspan.cli.device",
     "ontspan.cli.plan",
     "ontspan.cli.feel",
+    "ontspan.cli.app",
 ]
 
 

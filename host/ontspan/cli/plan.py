@@ -8,17 +8,17 @@ refuses a plan that names a protocol the device lacks. See docs/plans.md.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
-from ..device.client import Link
-from ..device.codec import Cmd, Status
-from ..device.names import names_for, protocol_ids
-from ..device.replies import LinkError
-from ..errors import EXIT_OK, InputError, OntspanError
+from ..errors import EXIT_OK, InputError
+from ..load.plan import clear_plan, put_plan, read_plan
 from ..plan.check import load_plan
-from ..plan.model import Plan, PlanError, decode_plan, encode_plan, plan_error_text
+from ..plan.model import Plan
+from ..textsafe import for_terminal
 from .common import _common, connect
 
 
@@ -27,6 +27,8 @@ def register(sub: Any) -> None:
     psub = p.add_subparsers(dest="plan_command", metavar="ACTION", required=True)
     q = psub.add_parser("set", help="check a plan file and store it on the device")
     q.add_argument("file", metavar="FILE", help="plan .toml file")
+    q.add_argument("--db", type=Path, help="archive file where the patient's plans are kept "
+                   "(default: in the user data folder)")
     _common(q)
     q.set_defaults(handler=cmd_set)
     q = psub.add_parser("show", help="the plan the device holds")
@@ -37,29 +39,6 @@ def register(sub: Any) -> None:
     q.set_defaults(handler=cmd_clear)
 
 
-def _device_ids(info: dict[str, Any]) -> dict[str, int]:
-    """Protocol name -> id for the device's table, from the names stored here."""
-    names = names_for(info)
-    on_device = set(protocol_ids(info))
-    return {
-        e["name"]: int(k) for k, e in names.items()
-        if isinstance(e, dict) and e.get("name") and k.isdigit() and int(k) in on_device
-    }
-
-
-def _id_names(info: dict[str, Any]) -> dict[int, str]:
-    return {v: k for k, v in _device_ids(info).items()}
-
-
-def _refused(e: LinkError) -> OntspanError:
-    if e.status == Status.ERR_PLAN_REFUSED and e.detail:
-        return OntspanError(f"the device refused the plan: {plan_error_text(e.detail[0])}")
-    if e.status == Status.ERR_NO_PROTOCOL:
-        return InputError("the plan names a protocol the device does not have "
-                          "(flash the table first)")
-    return e
-
-
 def cmd_set(args: argparse.Namespace) -> int:
     plan, diags = load_plan(args.file)
     for d in diags:
@@ -67,39 +46,37 @@ def cmd_set(args: argparse.Namespace) -> int:
     if plan is None:
         raise InputError(f"{args.file} has errors; run `ontspan check {args.file}`")
     with connect(args) as lk:
-        info = lk.info()
-        ids = _device_ids(info)
-        if not protocol_ids(info):
-            raise InputError("the device has no protocols yet: flash a table first")
-        try:
-            data = encode_plan(plan, ids)
-        except PlanError as e:
-            raise InputError(str(e)) from None
-        try:
-            lk.request(Cmd.PUT_PLAN, data)
-        except LinkError as e:
-            raise _refused(e) from None
-        clock_set = lk.get_clock().is_set
+        data = put_plan(lk, plan)
+        clock = lk.get_clock()
+        clock_set = clock.is_set
+        device_id = lk.device_id()
     print(f"plan stored: {len(plan.moments)} moment(s) from {plan.start}, {len(data)} bytes")
+    # the patient's record of it: from the device's "now" (it is what the plan runs by)
+    at = dt.datetime.fromtimestamp(clock.epoch, dt.UTC) if clock_set else None
+    _record(args, plan, device_id, at)
     if not clock_set:
         print("the device clock is not set: reminders wait for it (ontspan clock --set)")
     return EXIT_OK
 
 
-def _read(lk: Link) -> tuple[Plan | None, dict[str, Any]]:
-    info = lk.info()
-    data = lk.request(Cmd.GET_PLAN)
-    if not data:
-        return None, info
-    try:
-        return decode_plan(data, _id_names(info)), info
-    except PlanError as e:
-        raise OntspanError(str(e)) from None
+def _record(args: argparse.Namespace, plan: Plan, device_id: str,
+            at: dt.datetime | None) -> None:
+    from ..archive import patients as pt
+    from ..archive.store import Archive
+
+    with Archive(args.db) as ar:
+        who = pt.patient_of(ar, device_id, at)
+        if who is None:
+            print(f"no patient linked to device {device_id}: the plan is not recorded "
+                  "for a report (`ontspan patient link NAME` first, then set it again)")
+            return
+        pt.record_plan(ar, who, plan, Path(args.file).read_text(encoding="utf-8"), at, device_id)
+    print(for_terminal(f"recorded as {who.name}'s plan"))
 
 
 def cmd_show(args: argparse.Namespace) -> int:
     with connect(args) as lk:
-        plan, _ = _read(lk)
+        plan = read_plan(lk)
         clock_set = lk.get_clock().is_set
     if args.json:
         doc = {"plan": plan.to_json() if plan else None, "clock_set": clock_set}
@@ -120,9 +97,6 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_clear(args: argparse.Namespace) -> int:
     with connect(args) as lk:
-        try:
-            lk.request(Cmd.CLEAR_PLAN)
-        except LinkError as e:
-            raise _refused(e) from None
+        clear_plan(lk)
     print("plan cleared: no more reminders")
     return EXIT_OK

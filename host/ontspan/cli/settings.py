@@ -10,10 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from ..device import install
-from ..device.codec import Status
 from ..device.ports import find_port
-from ..device.replies import LinkError
-from ..errors import EXIT_OK, InputError, OntspanError
+from ..device.settings import set_config
+from ..errors import EXIT_OK, InputError
 from ..paths import FIRMWARE_DIR
 from .common import _common, _print_json, connect
 
@@ -80,28 +79,7 @@ def cmd_config_get(args: argparse.Namespace) -> int:
 def cmd_config_set(args: argparse.Namespace) -> int:
     values = _parse_assignments(args.assignments)
     with connect(args) as lk:
-        current = lk.get_config()
-        unknown = [k for k in values if k not in current]
-        if unknown:
-            raise InputError(
-                f"unknown setting {unknown[0]!r}; the device has: {', '.join(sorted(current))}"
-            )
-        try:
-            lk.set_config(values)
-        except LinkError as e:
-            if e.status == Status.ERR_BUSY:
-                raise OntspanError(
-                    "config not changed: a session is playing, paused or waiting for a "
-                    "rating; stop it first (`ontspan stop`)"
-                ) from e
-            if e.status == Status.ERR_VALUE:
-                key = e.detail.decode("utf-8", "replace")
-                shown = f"{key}={values[key]}" if key in values else key
-                raise InputError(
-                    f"the device refused {shown} (outside its allowed range); nothing was changed"
-                ) from e
-            raise
-        cfg = lk.get_config()
+        cfg = set_config(lk, values)
     print(", ".join(f"{k}={cfg.get(k)}" for k in values))
     return EXIT_OK
 

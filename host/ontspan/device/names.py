@@ -112,3 +112,14 @@ def resolve(target: str, names: dict[str, Any], ids: list[int]) -> int:
         f"computer?): start it by id ({', '.join(map(str, ids)) or 'no protocols loaded'}) "
         "or flash it from here"
     )
+
+
+def archive_names(info: dict[str, Any]) -> dict[int, dict[int, str]]:
+    """{table CRC: {protocol id: name}} of the device's current table, as `flash`
+    remembered it: what a pull stores beside the records."""
+    crc = table_crc_of(info)
+    names = load_names(device_id_of(info), crc)
+    if not crc or not names:
+        return {}
+    ids = {int(pid): str(entry.get("name", pid)) for pid, entry in names.items() if isinstance(entry, dict)}
+    return {int(crc, 16): ids}

@@ -8,6 +8,7 @@ overlap: one that finds no free row is left out (the JSON lists every edge).
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -142,3 +143,20 @@ def figure(proto: Protocol, *, night: bool, names: list[tuple[str, list[str]]]) 
         fontsize=9,
     )
     return fig, placed
+
+
+_PYPLOT = threading.Lock()  # pyplot keeps global state: one picture at a time
+
+
+def png(proto: Protocol, *, night: bool, names: list[tuple[str, list[str]]]) -> bytes:
+    """The picture as PNG bytes (the app's Library page shows it)."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    with _PYPLOT:
+        fig, _ = figure(proto, night=night, names=names)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+        plt.close(fig)
+    return buf.getvalue()

@@ -11,6 +11,7 @@ status. Rules (docs/plans.md, "Adherence"):
   slot, or in a slot already answered, is extra practice.
 - On time: started before the window closed; late: after it; missed: nothing
   by the time its window closed; pending: its window has not closed yet.
+- Only the practice block's days count: after its last day nothing is missed.
 - Sessions shorter than MIN_PRACTICE_S (started by mistake) are not practice;
   sessions of unknown length (a power cut) are.
 """
@@ -208,7 +209,8 @@ def adherence(plan: Plan, sessions: Iterable[SessionRow], now: dt.datetime,
     placed = sorted(((st, s) for s in sessions if (st := _start(s)) is not None and st <= now),
                     key=lambda p: (p[0], p[1].seq))
     practice = [(st, s) for st, s in placed if _counts(s)]
-    planned = list(plan.occurrences(plan.start, now.date()))
+    # only the block's days are judged: after its last day nothing is missed
+    planned = list(plan.occurrences(plan.start, min(now.date(), plan.block_end)))
     is_planned = set(planned)
     answer: dict[tuple[dt.date, int], tuple[dt.datetime, SessionRow]] = {}
     extra: list[int] = []

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 
+from .patient_text import WORDS as PATIENT_WORDS
+
 LANGS = ("nl", "en")
 
 OUTCOMES = {
@@ -141,6 +143,8 @@ _T: dict[str, dict[str, str]] = {
         "patients": "{n} apparaten: elk een eigen deel, nooit samengeteld.",
     },
 }
+for _lang, _words in PATIENT_WORDS.items():
+    _T[_lang].update(_words)
 assert _T["en"].keys() == _T["nl"].keys()
 
 

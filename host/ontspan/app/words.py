@@ -1,0 +1,135 @@
+"""The app's own words in Dutch and English (the report keeps its own, report/text.py).
+`?lang=nl` or `?lang=en` on any page chooses, and a cookie keeps the choice."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, g, request
+from werkzeug.wrappers import Response
+
+from ..report.text import LANGS, default_lang
+from .security import CSRF_FIELD, CSRF_HEADER
+
+LANG_COOKIE = "ontspan_lang"
+
+_T: dict[str, tuple[str, str]] = {  # key: (English, Dutch)
+    "app": ("Ontspan", "Ontspan"),
+    "patients": ("Patients", "Patiënten"),
+    "patient": ("Patient", "Patiënt"),
+    "library": ("Library", "Bibliotheek"),
+    "device": ("Device", "Apparaat"),
+    "language": ("Nederlands", "English"),
+    "print": ("Print", "Afdrukken"),
+    "name": ("Name", "Naam"),
+    "note": ("Note", "Notitie"),
+    "add_patient": ("Add patient", "Patiënt toevoegen"),
+    "add": ("Add", "Toevoegen"),
+    "no_patients": ("No patients yet: add the first one below.",
+                    "Nog geen patiënten: voeg hieronder de eerste toe."),
+    "block": ("Block", "Blok"),
+    "day_of": ("day {n} of {m}", "dag {n} van {m}"),
+    "no_plan": ("no plan", "geen plan"),
+    "last_pull": ("Last pull", "Laatst opgehaald"),
+    "never": ("never", "nooit"),
+    "connected": ("Connected now", "Nu aangesloten"),
+    "yes": ("yes", "ja"),
+    "no": ("no", "nee"),
+    "none": ("none", "geen"),
+    "link_device": ("Link the connected device", "Koppel het aangesloten apparaat"),
+    "unlink": ("Unlink", "Ontkoppelen"),
+    "no_device": ("No device linked.", "Geen apparaat gekoppeld."),
+    "status": ("Status", "Status"),
+    "not_connected": ("not connected", "niet aangesloten"),
+    "port": ("Port", "Poort"),
+    "firmware": ("Firmware", "Firmware"),
+    "firmware_older": ("older than this ontspan: update it", "ouder dan deze ontspan: bijwerken"),
+    "install": ("Install or update firmware", "Firmware installeren of bijwerken"),
+    "clock": ("Clock", "Klok"),
+    "set_clock": ("Set the clock to this computer's", "Klok gelijkzetten met deze computer"),
+    "clock_set": ("set", "gezet"),
+    "clock_unset": ("not set since the device started", "niet gezet sinds het apparaat startte"),
+    "settings": ("Settings", "Instellingen"),
+    "night_start": ("Night from (hour)", "Nacht vanaf (uur)"),
+    "night_end": ("Night until (hour)", "Nacht tot (uur)"),
+    "touch_strength": ("Motor strength (0-255, -1: the protocol's)",
+                       "Sterkte motor (0-255, -1: die van het protocol)"),
+    "save": ("Save", "Opslaan"),
+    "feel": ("Feel a cue", "Voel een prikkel"),
+    "feel_help": ("Plays one cue on the motor now, at the strength above.",
+                  "Speelt nu één prikkel op de motor, met de sterkte hierboven."),
+    "protocols_on_device": ("Protocols on the device", "Protocollen op het apparaat"),
+    "load": ("Load onto the device", "Op het apparaat zetten"),
+    "load_help": ("The protocols checked and the plan go onto the device together.",
+                  "De aangevinkte protocollen en het plan gaan samen op het apparaat."),
+    "protocols": ("Protocols", "Protocollen"),
+    "plan": ("Plan", "Plan"),
+    "start": ("Start", "Start"),
+    "end": ("Last day with reminders (optional)", "Laatste dag met herinneringen (optioneel)"),
+    "weeks": ("Weeks before judging", "Weken voor de beoordeling"),
+    "trial": ("Trial sessions", "Proefsessies"),
+    "moments": ("Moments", "Momenten"),
+    "time": ("Time", "Tijd"),
+    "protocol": ("Protocol", "Protocol"),
+    "days": ("Days", "Dagen"),
+    "window": ("Reminder (min)", "Herinnering (min)"),
+    "week_view": ("The week", "De week"),
+    "pull": ("Pull logs", "Logboek ophalen"),
+    "report": ("Report", "Rapport"),
+    "no_report": ("No sessions pulled yet.", "Nog geen sessies opgehaald."),
+    "export_csv": ("Export CSV", "Exporteer CSV"),
+    "export_json": ("Export JSON", "Exporteer JSON"),
+    "print_view": ("Print view", "Afdrukweergave"),
+    "kind": ("Kind", "Soort"),
+    "minutes": ("Minutes", "Minuten"),
+    "asks": ("Asks", "Vraagt"),
+    "title": ("Title", "Titel"),
+    "preview": ("Preview", "Voorbeeld"),
+    "rating_none": ("no rating", "geen cijfer"),
+    "rating_after": ("tension after", "spanning na"),
+    "rating_before_after": ("tension before and after", "spanning voor en na"),
+    "busy": ("busy", "bezig"),
+    "working": ("working", "bezig"),
+    "done": ("done", "klaar"),
+    "state_idle": ("idle", "in rust"),
+    "state_playing": ("playing a session", "speelt een sessie"),
+    "state_paused": ("session paused", "sessie gepauzeerd"),
+    "state_rating": ("asking the tension rating", "vraagt het spanningscijfer"),
+    "state_reminder": ("a reminder glows", "een herinnering gloeit"),
+    "elapsed": ("{a} in, {b} to go", "{a} bezig, nog {b}"),
+    "refused": ("Refused", "Geweigerd"),
+    "skip": ("Skip to content", "Naar de inhoud"),
+}
+WEEKDAYS = {"en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+            "nl": ("ma", "di", "wo", "do", "vr", "za", "zo")}
+
+
+def lang() -> str:
+    return str(g.get("lang") or current_app.config["LANG"] or default_lang())
+
+
+def t(key: str, **kw: object) -> str:
+    en, nl = _T[key]
+    return (nl if lang() == "nl" else en).format(**kw)
+
+
+def _choose() -> None:
+    asked = request.args.get("lang")
+    kept = request.cookies.get(LANG_COOKIE)
+    g.lang = asked if asked in LANGS else kept if kept in LANGS else None
+    g.lang_asked = asked in LANGS
+
+
+def _keep(resp: Response) -> Response:
+    if g.get("lang_asked"):
+        resp.set_cookie(LANG_COOKIE, g.lang, httponly=True, samesite="Strict", path="/")
+    return resp
+
+
+def init(app: Flask) -> None:
+    app.before_request(_choose)
+    app.after_request(_keep)
+
+    @app.context_processor
+    def _words() -> dict[str, object]:
+        return {"t": t, "lang": lang(), "weekdays": WEEKDAYS[lang()],
+                "csrf": current_app.config["CSRF"], "csrf_field": CSRF_FIELD,
+                "csrf_header": CSRF_HEADER}
