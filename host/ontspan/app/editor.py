@@ -113,6 +113,8 @@ def open_draft(pid: int) -> Response:
         draft = Draft.copy_of(resolve(request.form.get("from", "")))
         draft.set("name", name)
     did = drafts().add(Editing(draft, pid, target, saved=bool(own)))
+    if request.headers.get("HX-Request"):  # htmx follows this: the page, not a fragment
+        return Response("", 204, {"HX-Redirect": url_for("editor.page", did=did)})
     return redirect(url_for("editor.page", did=did), 303)
 
 
@@ -124,8 +126,19 @@ def _context(did: str, e: Editing) -> dict[str, Any]:
     breath = {b.path: _breath_view(data, b.key) for b in _all_blocks(form.blocks) if b.type == "breath"}
     return {"did": did, "e": e, "form": form, "diags": by_field(diags, paths), "proto": proto,
             "errors": sum(d.severity == "error" for d in diags), "block_types": BLOCK_TYPES,
-            "cue_kinds": ("position", *KINDS), "breath": breath,
+            "cue_kinds": ("position", *KINDS), "breath": breath, "felt": _felt(proto),
             "json": lambda v: json.dumps(v) if isinstance(v, list | dict) else v}
+
+
+def _felt(proto: Protocol | None) -> dict[str, str]:
+    """What each cue kind plays now (preset and switches applied): a field's hint."""
+    if proto is None:
+        return {}
+    out = {}
+    for k in KINDS:
+        p = proto.style.pattern_of(k)
+        out[k] = json.dumps([list(s) for s in p]) if p is not None else "uit"
+    return out
 
 
 def _all_blocks(blocks: list[Any]) -> list[Any]:
@@ -178,7 +191,9 @@ def _edit(did: str, change: Any) -> Response | str:
 
 @bp.post("/<did>/set")
 def set_field(did: str) -> Response | str:
-    return _edit(did, lambda d: d.set(request.form["key"], request.form.get("value", "")))
+    """A value typed; an emptied field goes back to the language's default."""
+    key, value = request.form["key"], request.form.get("value", "")
+    return _edit(did, lambda d: d.set(key, value) if value.strip() else d.clear(key))
 
 
 @bp.post("/<did>/clear")
@@ -235,8 +250,9 @@ def add_ramp(did: str) -> Response | str:
 def preview(did: str) -> str:
     e = drafts().get(did)
     proto, _ = e.draft.check(e.target)
-    if proto is None:
-        return render_template("_preview.html", svg=None)
+    if proto is None:  # the last good one stays, marked as such
+        last = next(iter(e.preview.values()), None)
+        return render_template("_preview.html", svg=last, stale=True)
     table = compile_table([proto])
     if table not in e.preview:
         e.preview = {table: preview_svg(proto)}  # the latest only
