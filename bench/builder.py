@@ -2,14 +2,14 @@
 protocol, one value changed through the draft (a tense or a breathing phase),
 then what the editor does before it can show the change: the checker on the
 edited text, the day and the night played by the firmware's own cue code under
-MicroPython (sampled frames, exact edges and touch; two processes at once) and
-the SVG drawn. Goal: 100 ms for the library's longest protocols."""
+MicroPython (sampled frames, exact edges and touch; the two MicroPythons kept
+running, preview/player.py, both at once) and the SVG drawn. Goal: 100 ms for the library's longest protocols."""
 
 import statistics
 import time
 
 from ontspan.paths import PROTOCOLS_DIR
-from ontspan.preview.device import play_day_and_night
+from ontspan.preview.player import played
 from ontspan.preview.svg import frame_ms_for, timeline_svg
 from ontspan.protocols.editing import Draft
 from ontspan.protocols.timeline import duration_ms
@@ -30,7 +30,7 @@ def one_update(draft: Draft, key: str, value: str) -> dict[str, float]:
     proto, _ = draft.check()
     assert proto is not None
     t1 = time.perf_counter()
-    day, night = play_day_and_night(proto, frame_ms=frame_ms_for(duration_ms(proto)))
+    day, night = played(proto, frame_ms=frame_ms_for(duration_ms(proto)))
     t2 = time.perf_counter()
     svg = timeline_svg(proto, day, night)
     t3 = time.perf_counter()

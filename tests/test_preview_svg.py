@@ -49,3 +49,22 @@ def test_timeline_svg_day_and_night(kort):
         assert len(touch) >= 17 * 2 and light  # at least a pulse per edge with a pattern
         if mode == "night":  # warm at night: the lifted colours carry no blue
             assert all(r.get("fill", "")[5:] == "00" for r in light)
+
+
+def test_the_running_player_plays_what_a_fresh_one_plays(kort):
+    from ontspan.preview import player
+
+    fm = frame_ms_for(duration_ms(kort))
+    fresh = play(kort, night=True, frame_ms=fm)
+    for _ in range(2):  # a second table in between changes nothing
+        _, night = player.played(kort, frame_ms=fm)
+        assert (night.edges, night.frames, night.motor) == (fresh.edges, fresh.frames, fresh.motor)
+        other, _ = load_protocol(PROTOCOLS_DIR / "adem-4-6.toml")
+        assert other is not None
+        player.played(other, frame_ms=fm)
+    proc = player._player(True)._proc
+    assert proc is not None
+    proc.kill()  # gone: started again on the next request
+    proc.wait()
+    _, night = player.played(kort, frame_ms=fm)
+    assert night.edges == fresh.edges

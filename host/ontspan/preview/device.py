@@ -10,7 +10,6 @@ preview exactly as they read a trace of the sim.
 from __future__ import annotations
 
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +19,9 @@ from ..protocols.compiler import compile_table
 from ..protocols.model import Protocol
 from .trace import Session, motor_on_ms, parse, summarise
 
+# the firmware's cue code on a virtual clock; session() plays one table's first protocol
 PLAYER = """
 import config, engine, motor, pixels, table, ticks
-NIGHT = %(night)r
-UNTIL = %(until)r  # session ms to stop at (None: to the end)
-STEP = %(step)r  # ms between frames drawn (None: every frame, as the device)
 CFG = config.DEFAULTS
 w = print
 
@@ -46,52 +43,59 @@ class Ring(pixels.Ring):
         self.render_out()
         if self.out != self.last:
             self.last[:] = self.out
-            w('F %%d %%s' %% (clock.now, self.out.hex()))
+            w('F %d %s' % (clock.now, self.out.hex()))
 
 def traced(duty):
     # as hal_sim's trace: a line whenever the board's duty changes, with the level after the cap
-    w('M %%d %%d %%d' %% (clock.now, mot.level, duty))
+    w('M %d %d %d' % (clock.now, mot.level, duty))
 
 def on_edge(e):
-    w('E %%d %%d %%d %%d 0' %% (clock.now, e.kind, e.block, e.group))
+    w('E %d %d %d %d 0' % (clock.now, e.kind, e.block, e.group))
 
-clock = Clock()
-ring = Ring(CFG['ring_leds'])
-ring.set_device_cap(CFG['night_cap'] if NIGHT else CFG['day_cap'])  # as the app does
-mot = motor.Motor(traced, clock, CFG['motor_cap'])  # the one motor model both boards use
-eng = engine.Engine(ring, mot, clock, device_cap=CFG['day_cap'], night_cap=CFG['night_cap'])
-eng.on_edge = on_edge
-with open(%(path)r, 'rb') as f:
-    t = table.Table(f.read())
-if t.err:
-    w('table refused, error', t.err)
-    raise SystemExit(2)
-eng.start(t, 0, NIGHT)
-while eng.state != engine.DONE:
-    if UNTIL is not None and clock.now >= UNTIL:
-        eng.stop()  # as STOP does: motor off, ring dark
-        break
-    ms = eng.ms_to_next(clock.now)
-    if STEP:
-        # a sampled preview: the loop sleeps past frames (the engine draws the light of
-        # the moment it wakes, as after a stall) but never past an edge, a motor change
-        # or the end of the motor's kick, so edges and touch stay exact
-        now = clock.now
-        ms = clock.ticks_diff(eng._deadline, now)
-        if ms > STEP:
-            ms = STEP
-        c = eng.touch.left
-        if 0 < c < ms:
-            ms = c
-        if mot._kicking:
-            k = clock.ticks_diff(mot._kick_until, now)
-            if 0 < k < ms:
-                ms = k
-    clock.now += ms if ms > 0 else 1
-    eng.tick()
-    mot.service()  # as the app's loop does after every pass: ends the kick
-w('D %%d' %% clock.now)
+def session(NIGHT, UNTIL, STEP, path):
+    # UNTIL: session ms to stop at (None: to the end); STEP: ms between frames
+    # drawn (None: every frame, as the device)
+    global clock, mot
+    clock = Clock()
+    ring = Ring(CFG['ring_leds'])
+    ring.set_device_cap(CFG['night_cap'] if NIGHT else CFG['day_cap'])  # as the app does
+    mot = motor.Motor(traced, clock, CFG['motor_cap'])  # the one motor model both boards use
+    eng = engine.Engine(ring, mot, clock, device_cap=CFG['day_cap'], night_cap=CFG['night_cap'])
+    eng.on_edge = on_edge
+    with open(path, 'rb') as f:
+        t = table.Table(f.read())
+    if t.err:
+        w('table refused, error', t.err)
+        return False
+    eng.start(t, 0, NIGHT)
+    while eng.state != engine.DONE:
+        if UNTIL is not None and clock.now >= UNTIL:
+            eng.stop()  # as STOP does: motor off, ring dark
+            break
+        ms = eng.ms_to_next(clock.now)
+        if STEP:
+            # a sampled preview: the loop sleeps past frames (the engine draws the light of
+            # the moment it wakes, as after a stall) but never past an edge, a motor change
+            # or the end of the motor's kick, so edges and touch stay exact
+            now = clock.now
+            ms = clock.ticks_diff(eng._deadline, now)
+            if ms > STEP:
+                ms = STEP
+            c = eng.touch.left
+            if 0 < c < ms:
+                ms = c
+            if mot._kicking:
+                k = clock.ticks_diff(mot._kick_until, now)
+                if 0 < k < ms:
+                    ms = k
+        clock.now += ms if ms > 0 else 1
+        eng.tick()
+        mot.service()  # as the app's loop does after every pass: ends the kick
+    w('D %d' % clock.now)
+    return True
 """
+# one session, then the process ends
+ONCE = "if not session(%(night)r, %(until)r, %(step)r, %(path)r):\n    raise SystemExit(2)\n"
 
 
 def play(
@@ -105,7 +109,7 @@ def play(
     with tempfile.TemporaryDirectory(prefix="ontspan-preview-") as tmp:
         path = Path(tmp) / "table.bin"
         path.write_bytes(data)
-        code = PLAYER % {"night": night, "path": str(path), "until": until_ms, "step": frame_ms}
+        code = PLAYER + ONCE % {"night": night, "path": str(path), "until": until_ms, "step": frame_ms}
         res = run_code(code, timeout=600, heapsize="512K")
     if not res.ok:
         raise OntspanError(f"the firmware could not play {proto.name}: {res.output.strip()[-300:]}")
@@ -113,14 +117,6 @@ def play(
     if len(sessions) != 1:
         raise OntspanError(f"the firmware played {len(sessions)} sessions of {proto.name}, not 1")
     return sessions[0]
-
-
-def play_day_and_night(proto: Protocol, *, frame_ms: int | None = None) -> tuple[Session, Session]:
-    """Both sessions at once, each in its own MicroPython (two cores, half the wait)."""
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        day = pool.submit(play, proto, night=False, frame_ms=frame_ms)
-        night = pool.submit(play, proto, night=True, frame_ms=frame_ms)
-        return day.result(), night.result()
 
 
 def preview_json(proto: Protocol, *, night: bool, names: list[tuple[str, list[str]]]) -> dict[str, Any]:

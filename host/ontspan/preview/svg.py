@@ -15,7 +15,7 @@ from html import escape
 
 from ..protocols.model import Protocol, iter_blocks
 from ..protocols.timeline import duration_ms
-from .device import play_day_and_night
+from .player import played
 from .trace import Session
 
 WIDTH = 960  # px of the time axis
@@ -27,14 +27,15 @@ TOP = 34  # block labels and the total time above the tracks
 
 
 def frame_ms_for(total_ms: int) -> int:
-    """Frames to draw for a picture WIDTH px wide: about two per pixel, at least
-    the device's own 16 ms."""
-    return max(16, total_ms // (2 * WIDTH))
+    """Frames to draw for a picture WIDTH px wide: one per pixel (a column shows the
+    frame of its moment), at least the device's own 16 ms."""
+    return max(16, total_ms // WIDTH)
 
 
 def preview_svg(proto: Protocol) -> str:
-    """Play `proto` day and night on the device preview and draw it."""
-    day, night = play_day_and_night(proto, frame_ms=frame_ms_for(duration_ms(proto)))
+    """Play `proto` day and night on the device preview (kept running: player.py)
+    and draw it."""
+    day, night = played(proto, frame_ms=frame_ms_for(duration_ms(proto)))
     return timeline_svg(proto, day, night)
 
 
@@ -102,13 +103,16 @@ def _light(s: Session, scale: float, y: int) -> list[str]:
     """One rect per pixel column run of the same colour and height."""
     top = max((max(f) for _, f in s.frames), default=0) or 1
     cols: list[tuple[str, int]] = []
+    seen: dict[bytes, tuple[str, int]] = {}  # a frame shown in many columns is coloured once
     i, cur = 0, b""
     for c in range(WIDTH):
         t = (c + 0.5) / scale
         while i < len(s.frames) and s.frames[i][0] <= t:
             cur = s.frames[i][1]
             i += 1
-        cols.append(_colour(cur, top))
+        if cur not in seen:
+            seen[cur] = _colour(cur, top)
+        cols.append(seen[cur])
     out = []
     c = 0
     while c < WIDTH:
@@ -127,9 +131,9 @@ def _colour(frame: bytes, top: int) -> tuple[str, int]:
     """The brightest LED's colour lifted to full, and the bar height for its byte."""
     if not frame or not any(frame):
         return ("", 0)
-    best = max(range(0, len(frame), 3), key=lambda j: max(frame[j : j + 3]))
+    peak = max(frame)
+    best = frame.index(peak) // 3 * 3
     rgb = frame[best : best + 3]
-    peak = max(rgb)
     lifted = "#" + "".join(f"{v * 255 // peak:02x}" for v in rgb)
     return (lifted, max(2, round(LIGHT_H * peak / top)))
 
