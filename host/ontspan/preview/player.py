@@ -71,7 +71,7 @@ class Player:
             proc.stdin.flush()
         except OSError:
             return None
-        lines = []
+        lines: list[str] = []
         for line in proc.stdout:
             if line.startswith("D "):
                 if line.startswith("D refused"):
