@@ -29,16 +29,8 @@ from .checker import Diagnostic, format_key
 from .files import check_source
 from .form import (
     BLOCKS,
-    BOOL,
     EXCLUSIVE,
-    GROUP,
-    INT,
     NUMBER,
-    PATTERN,
-    RAMP,
-    SECONDS,
-    STYLE,
-    TOP,
     Form,
     Spec,
     parse_key,
@@ -48,9 +40,7 @@ from .form import (
 from .model import Protocol
 from .parser import read_source
 from .positions import KeyPath
-
-BLOCK_ORDER = ("type", "label", "tense_s", "feet_tense_s", "feel_s", "reps", "in_s", "hold_s", "out_s",
-               "pause_s", "minutes", "seconds", "cycles", "belly", "prompt", "count")  # fmt: skip
+from .tomledit import add_in_order, coerce, inline, key_order, plain
 
 
 class SaveRefused(InputError):
@@ -140,7 +130,7 @@ class Draft:
         parent = self._container(k[:-1])
         name = str(k[-1])
         old = parent.get(name)
-        if old is not None and _plain(old) == v and type(_plain(old)) is type(v):
+        if old is not None and plain(old) == v and type(plain(old)) is type(v):
             return  # unchanged: the file keeps its bytes
         for group in EXCLUSIVE:
             if name in group:
@@ -150,7 +140,7 @@ class Draft:
         if name in parent:
             parent[name] = v
         else:
-            _add_in_order(parent, name, v, list(_order(self.data(), k)))
+            add_in_order(parent, name, v, list(key_order(self.data(), k)))
 
     def clear(self, key: str | KeyPath) -> None:
         """Leave a field out of the file: the language's default applies."""
@@ -170,7 +160,7 @@ class Draft:
         t = tomlkit.table()
         t["type"] = btype
         for name, v in values.items():
-            t[name] = _inline(v)
+            t[name] = inline(v)
         if index is None or index >= len(arr):
             if len(arr) and not self.text.endswith("\n\n"):
                 t.trivia.indent = "\n"  # a blank line before it, as written by hand
@@ -196,7 +186,7 @@ class Draft:
         i = k[-1]
         if not isinstance(i, int) or not 0 <= i < len(arr) or not 0 <= to < len(arr):
             raise InputError(f"{format_key(k)}: cannot move to {to}")
-        item = _plain(arr[i]) if isinstance(arr, Array) else arr[i]
+        item = plain(arr[i]) if isinstance(arr, Array) else arr[i]
         del arr[i]
         arr.insert(to, item)
 
@@ -227,12 +217,12 @@ class Draft:
         With a ramp the phases are proportions and `bpm` is not theirs to set."""
         k = parse_key(block) if isinstance(block, str) else tuple(block)
         t = self._container(k, create=False)
-        if t is None or _plain(t.get("type")) != "breath":
+        if t is None or plain(t.get("type")) != "breath":
             raise InputError(f"{format_key(k)}: not a breathing block")
         if notation is not None:
             ratio = breathing.parse_notation(notation)
         else:
-            now = [_plain(t.get(p, 0)) for p in breathing.PHASES]
+            now = [plain(t.get(p, 0)) for p in breathing.PHASES]
             ratio = breathing.parse_notation("-".join(str(x) for x in now))
         phases: tuple[Any, ...] = tuple(ratio)
         if unit_s is not None:
@@ -298,9 +288,9 @@ class Draft:
             if isinstance(part, int):
                 arr = node
                 item = arr[part]
-                if isinstance(item, str | Item) and isinstance(_plain(item), str):
+                if isinstance(item, str | Item) and isinstance(plain(item), str):
                     t = tomlkit.inline_table()
-                    t["standard"] = _plain(item)
+                    t["standard"] = plain(item)
                     arr[part] = t
                     item = arr[part]
                 node = item
@@ -312,9 +302,9 @@ class Draft:
                 inline = i > 0 and key[i - 1] != "style" and part != "style"
                 node[part] = tomlkit.inline_table() if inline or part == "ramp" else tomlkit.table()
                 nxt = node[part]
-            elif part == "haptic" and isinstance(_plain(nxt), str):
+            elif part == "haptic" and isinstance(plain(nxt), str):
                 t = tomlkit.inline_table()  # a preset gets per-cue patterns beside it
-                t["preset"] = _plain(nxt)
+                t["preset"] = plain(nxt)
                 node[part] = t
                 nxt = node[part]
             node = nxt
@@ -331,73 +321,7 @@ class Draft:
         style = self._container(("style",))
         h = style.get("haptic")
         if isinstance(h, Table | InlineTable):
-            if _plain(h.get("preset")) != v:
+            if plain(h.get("preset")) != v:
                 h["preset"] = v
-        elif _plain(h) != v:
+        elif plain(h) != v:
             style["haptic"] = v
-
-
-def _order(data: dict[str, Any], key: KeyPath) -> list[str]:
-    """The language's key order of the table holding `key` (for a key added to it)."""
-    out = []
-    for name in (*BLOCK_ORDER, *GROUP, *RAMP, *STYLE, *TOP):
-        if spec_at(data, key[:-1] + (name,)) is not None and name not in out:
-            out.append(name)
-    return out
-
-
-def _add_in_order(table: Any, name: str, v: Any, order: list[str]) -> None:
-    """A new key goes after the last key that comes before it in the language's
-    order (hold_s after in_s), else after the table's last plain value."""
-    before = order[: order.index(name)] if name in order else order
-    keys = [str(k) for k in table if not isinstance(table[k], Table | AoT)]
-    prev = next((k for k in reversed(keys) if k in before), None)
-    if prev is not None and prev != keys[-1]:
-        try:
-            table.value._insert_after(prev, name, v)  # tomlkit's own insert
-            return
-        except (AttributeError, KeyError, ValueError):
-            pass
-    table[name] = v
-
-
-def _inline(v: Any) -> Any:
-    """A table inside a new block (a ramp) is written inline, as the library does."""
-    if isinstance(v, dict):
-        t = tomlkit.inline_table()
-        t.update(v)
-        return t
-    return v
-
-
-def _plain(v: Any) -> Any:
-    return v.unwrap() if isinstance(v, Item) else v
-
-
-def coerce(spec: Spec, value: Any) -> Any:
-    """The value to write for what was typed: numbers as numbers (a whole number
-    without ".0"), true/false as booleans, a pattern as [[level, ms], ...]; anything
-    else is written as given, so the checker names what is wrong with it."""
-    if not isinstance(value, str):
-        if isinstance(value, float) and value.is_integer() and spec.kind in (SECONDS, NUMBER):
-            return int(value)
-        return value
-    text = value.strip()
-    if spec.kind in (INT, SECONDS, NUMBER):
-        try:
-            return int(text)
-        except ValueError:
-            pass
-        try:
-            f = float(text)
-        except ValueError:
-            return value
-        return int(f) if f.is_integer() and spec.kind != INT else f
-    if spec.kind == BOOL and text in ("true", "false"):
-        return text == "true"
-    if spec.kind == PATTERN and text.startswith("["):
-        try:
-            return tomllib.loads(f"p = {text}")["p"]
-        except tomllib.TOMLDecodeError:
-            return value
-    return value
