@@ -77,9 +77,35 @@ def main() -> int:
         sim.wait(timeout=30)
     ontspan("report", "-o", "report.html", env=env)
     assert "adem-4-6" in Path("report.html").read_text(encoding="utf-8")
+    app_smoke(env)
     shutil.rmtree(work, ignore_errors=True)
     print(f"wheel smoke: ontspan {version} installed, flashed, played, pulled and reported")
     return 0
+
+
+def app_smoke(env: dict[str, str]) -> None:
+    """`ontspan app --no-browser` prints its address; the wheel carries the templates,
+    the style sheet and the vendored htmx the pages ask for."""
+    import http.cookiejar
+    import urllib.request
+
+    print("$ ontspan app --no-browser", flush=True)
+    app = subprocess.Popen([ONTSPAN, "app", "--no-browser"], stdout=subprocess.PIPE, text=True,
+                           env=env)
+    try:
+        assert app.stdout is not None
+        url = app.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:") and "?token=" in url, url
+        base = url.split("/?", 1)[0]
+        web = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        page = web.open(url, timeout=30).read().decode()
+        assert "Ontspan" in page and "htmx-" in page, page[:500]
+        for path in ("/library/", "/static/app.css"):
+            assert web.open(base + path, timeout=60).status == 200, path
+    finally:
+        app.terminate()
+        app.wait(timeout=30)
 
 
 if __name__ == "__main__":

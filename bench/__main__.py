@@ -29,6 +29,7 @@ SUITES.append("cues")  # LED bytes per cue kind day and night; motor on-time
 SUITES.append("archive")  # archive store rate; the report as a PNG
 SUITES.append("budget")  # device time per link command, flash round trips, LED frame gaps
 SUITES.append("builder")  # the protocol editor: preview after one edit
+SUITES.append("app")  # the patient page with three weeks of sessions; Load against flash
 
 
 def malformed(metrics: object) -> list[str]:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 PORT = 5123
 BASE = f"http://127.0.0.1:{PORT}"
 
@@ -37,13 +35,3 @@ def post(c, url, data=None, htmx=True, **kw):
 def text(r) -> str:
     """The visible words of a response, tags stripped."""
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", r.get_data(as_text=True)))
-
-
-@pytest.fixture
-def app(tmp_path):
-    return make_app(tmp_path)
-
-
-@pytest.fixture
-def client(app):
-    return signed_in(app)

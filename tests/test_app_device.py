@@ -3,7 +3,7 @@ test client: the same library calls as the CLI, one device lock, and a device pu
 out mid-action leaves one line and nothing lost."""
 
 import pytest
-from app_helpers import client, get, make_app, post, signed_in, text  # noqa: F401
+from app_helpers import get, make_app, post, signed_in, text
 from conftest import hello_or_none, wait_for
 from ontspan.archive.store import Archive
 from ontspan.device.client import Link
@@ -104,6 +104,7 @@ def test_settings_and_feel_through_the_library(make_sim, tmp_path):
     c = signed_in(make_app(tmp_path, DEVICE_PORT=dev.port))
     r = post(c, "/device/settings", {"night_start": "22", "night_end": "6", "touch_strength": "90"})
     assert "night_start=22, night_end=6, touch_strength=90" in text(r)
+    assert "night 22:00 to 6:00 · motor strength 90" in text(get(c, "/device/status"))
     r = post(c, "/device/settings", {"night_start": "30"})
     assert "refused night_start=30" in text(r)
     r = post(c, "/device/feel", {"cue": "tense"})

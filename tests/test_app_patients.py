@@ -4,11 +4,22 @@ for the patient, Pull, and the report inline is the CLI's own."""
 import datetime as dt
 import re
 
-from app_helpers import app, client, get, make_app, post, signed_in, text  # noqa: F401
+import pytest
+from app_helpers import get, make_app, post, signed_in, text
 from conftest import hello_or_none, wait_for
 from ontspan.archive import patients as pt
 from ontspan.archive.store import Archive
 from test_app_device import PLAN, finished, sessions
+
+
+@pytest.fixture
+def app(tmp_path):
+    return make_app(tmp_path)
+
+
+@pytest.fixture
+def client(app):
+    return signed_in(app)
 
 
 def add(c, name, note=""):

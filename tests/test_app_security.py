@@ -4,7 +4,17 @@ any method but GET and POST (no CORS), a bind to another address without the fla
 and it shows every user text as text."""
 
 import pytest
-from app_helpers import BASE, app, client, get, make_app, post, signed_in, text  # noqa: F401
+from app_helpers import BASE, get, make_app, post, signed_in, text
+
+
+@pytest.fixture
+def app(tmp_path):
+    return make_app(tmp_path)
+
+
+@pytest.fixture
+def client(app):
+    return signed_in(app)
 
 
 def test_the_token_url_becomes_an_httponly_strict_cookie(app):
@@ -95,3 +105,25 @@ def test_the_cli_refuses_0000_without_the_flag(capsys):
 
     assert main(["app", "--host", "0.0.0.0", "--no-browser"]) == 2
     assert "--allow-remote" in capsys.readouterr().err
+
+
+def test_the_real_server_prints_its_address_and_checks_the_host(tmp_path):
+    """`ontspan app --no-browser` as started from a shell: the address, the cookie,
+    and a rebinding Host refused by the real server, not only by the test client."""
+    import http.client
+    import http.cookiejar
+    import urllib.request
+
+    from browser import AppServer
+
+    srv = AppServer("--db", str(tmp_path / "a.sqlite3"), "--device", str(tmp_path / "none"))
+    try:
+        web = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        assert "htmx-" in web.open(srv.url, timeout=30).read().decode()
+        host, port = srv.base.removeprefix("http://").split(":")
+        conn = http.client.HTTPConnection(host, int(port), timeout=30)
+        conn.request("GET", "/library/", headers={"Host": f"evil.example:{port}"})
+        assert conn.getresponse().status == 400
+    finally:
+        srv.stop()

@@ -81,7 +81,7 @@ def guard() -> Response | None:
 def headers(resp: Response) -> Response:
     resp.headers.setdefault("Content-Security-Policy", CSP)
     resp.headers["X-Content-Type-Options"] = "nosniff"
-    resp.headers["Referrer-Policy"] = "no-referrer"
+    resp.headers["Referrer-Policy"] = "same-origin"  # no-referrer would make the Origin of a form "null"
     resp.headers["Cache-Control"] = "no-store"
     resp.headers.pop("Access-Control-Allow-Origin", None)
     return resp

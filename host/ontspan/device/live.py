@@ -34,6 +34,7 @@ class Live:
     remaining_s: int = 0
     flags: int = 0
     protocols: list[dict[str, Any]] = field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)
 
     @property
     def in_session(self) -> bool:
@@ -56,6 +57,7 @@ def look(port: str | None = None) -> Live:
             h = lk.hello(retries=LOOK_RETRIES)
             st = lk.status()
             info = lk.info()
+            config = lk.get_config()
     except OntspanError as e:
         return Live(False, where, problem=str(e))
     names = names_for(info)
@@ -64,7 +66,7 @@ def look(port: str | None = None) -> Live:
         firmware_older=firmware_is_older(h), device_id=device_id_of(info),
         protocol=named(st.protocol, names) if st.protocol else None,
         elapsed_s=st.elapsed_s, remaining_s=st.remaining_s, flags=st.flags,
-        protocols=[named(i, names) for i in protocol_ids(info)],
+        protocols=[named(i, names) for i in protocol_ids(info)], config=config,
     )  # fmt: skip
 
 
