@@ -13,14 +13,13 @@ WHY = missing()
 if WHY:
     pytest.skip(WHY, allow_module_level=True)
 
+from ontspan.preview.svg import clock  # noqa: E402
+from ontspan.protocols.parser import load_protocol  # noqa: E402
+from ontspan.protocols.timeline import duration_ms  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.expected_conditions import staleness_of  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 from test_app_browser import until  # noqa: E402
-
-from ontspan.preview.svg import clock  # noqa: E402
-from ontspan.protocols.parser import load_protocol  # noqa: E402
-from ontspan.protocols.timeline import duration_ms  # noqa: E402
 
 
 @pytest.fixture
