@@ -171,3 +171,14 @@ def test_feel_cues_and_blocks_on_the_device_refused_in_a_session(make_sim, tmp_p
         lk.start(lk.info()["protocols"][0])
     r = text(post(c, f"/editor/{did}/feel", {"cue": "tense"}))
     assert "the device is playing a session" in r, r
+
+
+def test_a_new_copy_never_takes_an_existing_name(setup):
+    app, c, pid, folder = setup
+    did = open_copy(c, pid)
+    edit(c, did, "save")
+    r = post(c, f"/editor/patient/{pid}/open", {"from": "adem-4-6", "name": "anna-kort"}, htmx=False)
+    assert r.status_code == 400 and "has a protocol of that name" in text(r)
+    r = post(c, f"/editor/patient/{pid}/open", {"from": "adem-4-6", "name": "../x"}, htmx=False)
+    assert r.status_code == 400 and "lowercase letters" in text(r)
+    assert sorted(p.name for p in folder.iterdir()) == ["anna-kort.toml"]

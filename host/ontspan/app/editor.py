@@ -66,10 +66,14 @@ class Drafts:
         self._lock = threading.Lock()
         self._open: dict[str, Editing] = {}
 
+    KEEP = 64  # the most recent drafts; an older page's address then answers 404
+
     def add(self, e: Editing) -> str:
         did = secrets.token_urlsafe(9)
         with self._lock:
             self._open[did] = e
+            while len(self._open) > self.KEEP:
+                del self._open[next(iter(self._open))]
         return did
 
     def get(self, did: str) -> Editing:
@@ -110,6 +114,9 @@ def open_draft(pid: int) -> Response:
     else:
         name = request.form.get("name", "").strip()
         target = protocol_file(folder, name)
+        if target.exists():
+            raise InputError(f"{name}: this patient has a protocol of that name; edit it, "
+                             "or give the new one another name")  # fmt: skip
         draft = Draft.copy_of(resolve(request.form.get("from", "")))
         draft.set("name", name)
     did = drafts().add(Editing(draft, pid, target, saved=bool(own)))
