@@ -62,8 +62,8 @@ def prepare(dev, db: Path) -> int:
 
 def main() -> int:
     from browser import AppServer, chrome, missing
-    from ontspan.sim.device import SimDevice, poll_until
     from conftest import hello_or_none
+    from ontspan.sim.device import SimDevice, poll_until
 
     why = missing()
     if why:

@@ -94,44 +94,49 @@ def run(quick: bool = False):
 
 
 def _report_png():
-    """The report of a two-week trial rendered by headless chromium."""
-    from ontspan.logformat import Outcome
-    from ontspan.report.page import build_html
+    """The report of a patient three weeks into a plan of two moments a day,
+    rendered by headless chromium."""
+    from ontspan.archive import patients as pt
+    from ontspan.plan.check import parse_plan
+    from ontspan.report.patient_page import report_for_patient
     from render_report import chromium, render_png
     from synth_logs import session
 
     browser = chromium()
     if browser is None:
         return metric("report rendered to PNG (no chromium here)", 0, "bool")
-    t0 = dt.datetime(2026, 11, 2, 21, 30).astimezone()
+    first = dt.date(2026, 11, 2)
+    text = (f"[plan]\nstart = {first}\nweeks = 3\ntrial_sessions = 4\n"
+            '[[moment]]\ntime = "13:00"\nprotocol = "pmr-kort"\n'
+            '[[moment]]\ntime = "21:30"\nprotocol = "avondritueel"\n')
+    plan, _ = parse_plan(text)
     tmp = Path(tempfile.mkdtemp(prefix="ontspan-bench-report-"))
     try:
         with Archive(tmp / "a.sqlite3") as ar:
-            recs = []
-            for d in range(14):
-                if d in (4, 9):
-                    continue  # days without practice
-                recs += session(1 + 2 * d, t0 + dt.timedelta(days=d), before=7 - d // 3,
-                                after=max(0, 4 - d // 3), uptime_s=100 + d)
-            recs += session(40, t0 + dt.timedelta(days=6, hours=-8), before=6,
-                            outcome=Outcome.PAUSED_TOO_LONG, actual_s=300)
-            recs += session(42, t0 + dt.timedelta(days=11, hours=-9), before=5,
-                            outcome=Outcome.STOPPED, actual_s=200)
-            ar.store("e6614103e7a1b2c3", recs, {0x5EED5EED: {1: "pmr-kort"}})
-            ar.label("e6614103e7a1b2c3", "patiënt A")
-            # a second patient, one day so far: a breathing protocol rated after only,
-            # a session stopped and one the device cut by a fault
-            day = t0 + dt.timedelta(days=13)
-            recs = (session(1, day.replace(hour=8), after=3, protocol=2)
-                    + session(3, day.replace(hour=13), after=4, protocol=2,
-                              outcome=Outcome.STOPPED, actual_s=120)
-                    + session(5, day, after=2, protocol=2, outcome=Outcome.FAULT, actual_s=60))
-            ar.store("e6614103e7a1d4e5", recs, {0x5EED5EED: {2: "adem-4-6"}})
-            ar.label("e6614103e7a1d4e5", "patiënt B")
-            page = build_html(ar.sessions(), lang="nl")
+            anna = pt.add_patient(ar, "Anna")
+            t0 = dt.datetime.combine(first, dt.time()).astimezone()
+            pt.link_device(ar, anna, "e6614103e7a1b2c3", t0)
+            pt.record_plan(ar, anna, plan, text, t0, "e6614103e7a1b2c3")
+            recs, seq = [], 1
+            for d in range(21):
+                for m, (hm, pid) in enumerate(((13 * 60 + 2, 1), (21 * 60 + 33, 2))):
+                    if (d * 2 + m) % 5 == 3 or d in (4, 9):
+                        continue  # missed
+                    late = 45 if (d + m) % 7 == 0 else 0
+                    rated = seq < 12
+                    recs += session(seq, t0 + dt.timedelta(days=d, minutes=hm + late),
+                                    before=7 - d // 4 if rated else 255,
+                                    after=max(0, 4 - d // 4) if rated else 255,
+                                    protocol=pid, uptime_s=seq)
+                    seq += 2
+            ar.store("e6614103e7a1b2c3", recs, {0x5EED5EED: {1: "pmr-kort", 2: "avondritueel"}})
+            now = t0 + dt.timedelta(days=22, hours=10)
+            pages = {lang: report_for_patient(ar, anna, lang, now).html for lang in ("nl", "en")}
+        for lang, page in pages.items():
+            render_png(browser, page, RESULTS / ("report.png" if lang == "nl" else "report-en.png"),
+                       tmp)
         png = RESULTS / "report.png"
-        render_png(browser, page, png, tmp)
-        return metric("report rendered to PNG (bench/results/report.png)", int(png.exists()),
-                      "bool")
+        return metric("report rendered to PNG (bench/results/report.png, report-en.png)",
+                      int(png.exists()), "bool")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

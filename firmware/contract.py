@@ -328,10 +328,14 @@ PLAN_M_MINUTE = const(0)
 PLAN_M_PROTOCOL = const(2)
 PLAN_M_DAYS = const(3)
 PLAN_M_WINDOW = const(4)
-PLAN_M_RESERVED = const(5)
+PLAN_M_RATING = const(5)  # rating override, 0 = the protocol's own (docs/plans.md)
+# the rating byte: bits 0-1 the rating mode + 1 (1 none, 2 after, 3 before and after),
+# bits 2-7 how many days from the plan's start it holds (0 = every day)
+PLAN_RATING_DAYS_SHIFT = const(2)
+PLAN_RATING_DAYS_MAX = const(63)
 # the same fields as struct layouts: the header from PLAN_H_COUNT on, one moment
 PLAN_HEADER_FIELDS = "<BHHHBB"  # count, length, start day, end day, weeks, trial sessions
-PLAN_MOMENT_FIELDS = "<HBBBB"  # minute, protocol, days, window, reserved
+PLAN_MOMENT_FIELDS = "<HBBBB"  # minute, protocol, days, window, rating override
 # link commands (docs/link.md): a plan fits one frame
 CMD_PUT_PLAN = const(0x60)  # request: plan bytes; refused while a session plays
 CMD_GET_PLAN = const(0x61)  # reply: plan bytes, empty without a plan

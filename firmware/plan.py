@@ -28,13 +28,14 @@ from contract import (
     PLAN_M_DAYS,
     PLAN_M_MINUTE,
     PLAN_M_PROTOCOL,
-    PLAN_M_RESERVED,
+    PLAN_M_RATING,
     PLAN_M_WINDOW,
     PLAN_MAGIC,
     PLAN_MAX_MOMENTS,
     PLAN_MIN,
     PLAN_MOMENT,
     PLAN_NO_END,
+    PLAN_RATING_DAYS_SHIFT,
     PLAN_TRIAL_MAX,
     PLAN_VERSION,
     PLAN_WEEKS_MAX,
@@ -73,7 +74,8 @@ def _moment_ok(mv, o):
         return False
     if w < PLAN_WINDOW_MIN or w > PLAN_WINDOW_MAX or t + w > _DAY_MINUTES:
         return False
-    return mv[o + PLAN_M_RESERVED] == 0
+    r = mv[o + PLAN_M_RATING]
+    return r == 0 or r & 3 != 0  # days without a mode say nothing
 
 
 def validate(buf):
@@ -148,6 +150,17 @@ class Plan:
 
     def window(self, i):
         return self.buf[PLAN_HEADER + i * PLAN_MOMENT + PLAN_M_WINDOW]
+
+    def rating(self, i, day, own):
+        # the rating mode of a session answering moment i on `day`: the plan's
+        # override while it holds, else the protocol's own
+        r = self.buf[PLAN_HEADER + i * PLAN_MOMENT + PLAN_M_RATING]
+        if r == 0:
+            return own
+        days = r >> PLAN_RATING_DAYS_SHIFT
+        if days and day >= _u16(self.buf, PLAN_H_START) + days:
+            return own
+        return (r & 3) - 1
 
     def ends(self, i):
         # minute of day the reminder window of moment i closes (<= 1440)

@@ -219,6 +219,13 @@ class ReminderRoom:
         k = t.index_of(pid) if t is not None else -1
         return k >= 0 and dev.session.begin(k, i)
 
+    def rating(self, dev, i, own):
+        """The rating mode of a session answering moment i today (the plan's
+        override while it holds, else `own`, the protocol's)."""
+        if i == plan.NONE or i >= self.plan.count():
+            return own
+        return self.plan.rating(i, self.day0 + self._local_s(dev) // 86400, own)
+
     def status_into(self, dev, st):
         """STATUS: the plan flag; while a reminder glows, the state, the moment's
         protocol, seconds since its window opened and until it closes."""

@@ -24,6 +24,7 @@ class Session:
         self.mode = IDLE
         self.index = -1  # protocol index of the current session
         self.moment = lr.NO_MOMENT  # the planned moment it answers (reminder tap)
+        self.rate = 0  # its rating mode: the protocol's, or the plan moment's override
         self.rec = bytearray(lr.SIZE)  # START, then turned into END
         self._open = False  # the START is on the flash, its END is not
         self._start_up = 0  # uptime s at the START record
@@ -51,7 +52,10 @@ class Session:
             return False
         self.index = index
         self.moment = moment
-        if t.rating(index) == 2:
+        self.rate = t.rating(index)
+        if moment != lr.NO_MOMENT:
+            self.rate = dev.reminders.rating(dev, moment, self.rate)
+        if self.rate == 2:
             self.mode = RATING_BEFORE
             dev.rating.begin()
         else:
@@ -116,7 +120,7 @@ class Session:
         self._groups = e.groups_done
         e.stop()
         t = dev.storage.table
-        if outcome == lr.OUT_COMPLETED and t is not None and t.rating(self.index):
+        if outcome == lr.OUT_COMPLETED and t is not None and self.rate:
             self.mode = RATING_AFTER
             dev.rating.begin()
         else:

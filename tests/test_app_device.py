@@ -54,6 +54,7 @@ def test_load_puts_protocols_and_plan_on_the_device(make_sim, tmp_path):
     done = finished(c, load(c))
     assert "loaded onto " + dev.device_id in text(done), text(done)
     assert "plan from 2026-12-07, 2 moment(s)" in text(done)
+    assert "warning: " in text(done) and "before and after" in text(done)  # the checker's
     live = text(get(c, "/device/status"))
     assert "pmr-kort, avondritueel" in live and "idle" in live
     with Link(dev.port) as lk:
@@ -76,13 +77,25 @@ def test_a_bad_plan_is_refused_before_the_device_is_touched(make_sim, tmp_path):
         assert lk.info()["protocols"] == []
 
 
-def test_two_tabs_loading_at_once_get_one_load_and_one_busy(make_sim, tmp_path):
+def test_two_tabs_loading_at_once_get_one_load_and_one_busy(make_sim, tmp_path, monkeypatch):
+    import threading
+
+    from ontspan.app.desk import Job
+
     dev = boot(make_sim)
     app = make_app(tmp_path, DEVICE_PORT=dev.port)
     a, b = signed_in(app), app.test_client()
     b.set_cookie("ontspan_token", "t0ken", domain="127.0.0.1")
+    second_asked = threading.Event()
+    real = Job.progress
+
+    def held(job, done, total):  # the first upload waits until the second tab has asked
+        second_asked.wait(30)
+        real(job, done, total)
+    monkeypatch.setattr(Job, "progress", held)
     first = load(a, protocols=("pmr-17", "avondritueel", "pmr-kort"))
     second = load(b)
+    second_asked.set()
     assert "the device is busy (flash)" in text(second)
     assert "loaded onto" in text(finished(a, first))
     assert "busy" in text(get(b, "/device/status")) or "idle" in text(get(b, "/device/status"))
@@ -188,3 +201,59 @@ def test_unplugged_during_pull_keeps_every_record_pulled(make_sim, tmp_path, mon
     assert f"{6 - kept} new record(s), 0 already archived" in text(finished(c, post(c, "/device/pull")))
     with Archive(app.config["ARCHIVE"]) as ar:
         assert len(ar.sessions(dev.device_id)) == 3
+
+
+def test_a_device_at_the_repl_says_so(make_sim, tmp_path):
+    import time
+
+    import serial
+
+    dev = boot(make_sim)
+    c = signed_in(make_app(tmp_path, DEVICE_PORT=dev.port))
+    with serial.Serial(dev.port) as s:
+        s.write(b"\x03\x03")  # Ctrl-C: main stops, the REPL answers
+        time.sleep(0.5)
+    live = wait_for(lambda: (lambda t: t if "REPL" in t else None)(text(get(c, "/device/status"))))
+    assert "not answering as Ontspan" in live and "is at the REPL" in live
+
+
+def test_the_patients_own_file_goes_with_the_library(make_sim, tmp_path):
+    from ontspan.cli.main import main
+
+    dev = boot(make_sim)
+    c = signed_in(make_app(tmp_path, DEVICE_PORT=dev.port))
+    own = tmp_path / "anna-avond.toml"
+    assert main(["new", str(own), "--from", "avondritueel"]) == 0
+    done = finished(c, post(c, "/device/load", {"protocol": ["pmr-kort"], "files": f"{own}\n"}))
+    assert "pmr-kort (2), anna-avond (100)" in text(done), text(done)
+    bad = post(c, "/device/load", {"protocol": ["pmr-kort"], "files": str(tmp_path / "nope.toml")})
+    assert "nope.toml" in text(bad) and 'class="result error"' in bad.get_data(as_text=True)
+
+
+def test_an_action_waits_for_a_status_look_not_refused(monkeypatch):
+    """The status line polls every second: an action that meets a look waits for it;
+    only another action makes it 'busy'."""
+    import threading
+
+    import ontspan.app.desk as desk_module
+    from ontspan.app.desk import Busy, Desk
+
+    desk = Desk(None)
+    in_look, release = threading.Event(), threading.Event()
+
+    def slow_look(_port):
+        in_look.set()
+        release.wait(30)
+    monkeypatch.setattr(desk_module, "look", slow_look)
+    t = threading.Thread(target=desk.look)
+    t.start()
+    in_look.wait(30)
+    threading.Timer(0.2, release.set).start()
+    assert desk.now("clock", lambda: "done") == "done"  # waited for the look
+    t.join()
+    hold = threading.Event()
+    desk.start("flash", lambda job: hold.wait(30))
+    with pytest.raises(Busy, match=r"busy \(flash\)"):
+        desk.now("clock", lambda: "done")
+    assert desk.look() is None
+    hold.set()

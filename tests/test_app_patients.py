@@ -59,25 +59,32 @@ def test_the_whole_visit_on_the_sim(make_sim, tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("ONTSPAN_PORT", raising=False)
     dev = make_sim("pico", speed=20, trace=False)
     wait_for(lambda: hello_or_none(dev.port), timeout=20)
+    from ontspan.device.lossguard import LossGuard
+
+    sent = []
+    real_write = LossGuard.write
+    monkeypatch.setattr(LossGuard, "write", lambda g, data: sent.append(bytes(data)) or real_write(g, data))
     app = make_app(tmp_path, DEVICE_PORT=dev.port)
     c = signed_in(app)
-    pid = int(add(c, "Bram").headers["Location"].rsplit("/", 1)[1])
+    pid = int(add(c, "Bram", note="slaapt slecht").headers["Location"].rsplit("/", 1)[1])
     # Load is refused until this device is Bram's
     r = finished(c, post(c, f"/patients/{pid}/load", {"protocol": ["avondritueel", "pmr-kort"], **PLAN}))
     assert "not linked to this patient" in text(r)
     assert post(c, f"/patients/{pid}/link", htmx=False).status_code == 303
     page = text(get(c, f"/patients/{pid}"))
     assert dev.device_id in page
-    today = {**PLAN, "start": dt.date.today().isoformat()}
+    today = {**PLAN, "start": dt.date.today().isoformat(), "rating0": "both", "rating_days0": "7"}
     r = finished(c, post(c, f"/patients/{pid}/load", {"protocol": ["avondritueel", "pmr-kort"], **today}))
     assert "loaded onto" in text(r)
     with Archive(app.config["ARCHIVE"]) as ar:
         p = pt.find_patient(ar, "Bram")
         plans = pt.plans_of(ar, p)
         assert len(plans) == 1 and plans[0].device_id == dev.device_id
-        assert [m.protocol for m in plans[0].plan.moments] == ["pmr-kort", "avondritueel"]
+        assert [(m.protocol, m.rating_mode, m.rating_days) for m in plans[0].plan.moments] == [
+            ("pmr-kort", None, 0), ("avondritueel", "before_after", 7)]
     page = get(c, f"/patients/{pid}").get_data(as_text=True)
     assert 'value="21:30"' in page and re.search(r'class="week"', page)  # form and week view
+    assert '<option value="both" selected>' in page and 'name="rating_days1" value="7"' in page  # in time order
     sessions(dev, 2)
     assert "4 new record(s)" in text(finished(c, post(c, f"/patients/{pid}/pull")))
     report = get(c, f"/patients/{pid}/report")
@@ -93,6 +100,8 @@ def test_the_whole_visit_on_the_sim(make_sim, tmp_path, monkeypatch, capsys):
     assert csv.get_data(as_text=True).startswith("patient,date,time,protocol,status")
     listing = text(get(c, "/patients/"))
     assert "Bram" in listing and dev.device_id in listing and "yes" in listing
+    wire = b"".join(sent)
+    assert len(wire) > 500 and b"Bram" not in wire and b"slaapt" not in wire  # never sent
 
 
 def _numbers(html: str) -> list[str]:

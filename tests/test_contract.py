@@ -271,6 +271,6 @@ def test_plan_layouts_are_the_plan_offsets():
     header = [c.PLAN_H_COUNT, c.PLAN_H_LENGTH, c.PLAN_H_START, c.PLAN_H_END, c.PLAN_H_WEEKS, c.PLAN_H_TRIAL]
     assert _offsets(c.PLAN_HEADER_FIELDS, c.PLAN_H_COUNT) == header
     assert c.PLAN_H_COUNT + struct.calcsize(c.PLAN_HEADER_FIELDS) == c.PLAN_HEADER
-    moment = [c.PLAN_M_MINUTE, c.PLAN_M_PROTOCOL, c.PLAN_M_DAYS, c.PLAN_M_WINDOW, c.PLAN_M_RESERVED]
+    moment = [c.PLAN_M_MINUTE, c.PLAN_M_PROTOCOL, c.PLAN_M_DAYS, c.PLAN_M_WINDOW, c.PLAN_M_RATING]
     assert _offsets(c.PLAN_MOMENT_FIELDS, 0) == moment
     assert struct.calcsize(c.PLAN_MOMENT_FIELDS) == c.PLAN_MOMENT

@@ -233,7 +233,7 @@ def _patched(good: bytes, **fields: int) -> bytes:
         off, fmt = {"count": (3, "B"), "length": (4, "<H"), "start": (6, "<H"), "end": (8, "<H"),
                     "weeks": (10, "B"), "trial": (11, "B"), "version": (2, "B"),
                     "m0_minute": (12, "<H"), "m0_protocol": (14, "B"), "m0_days": (15, "B"),
-                    "m0_window": (16, "B"), "m0_reserved": (17, "B"), "m1_minute": (18, "<H"),
+                    "m0_window": (16, "B"), "m0_rating": (17, "B"), "m1_minute": (18, "<H"),
                     "m1_days": (21, "B")}[name]
         struct.pack_into(fmt, b, off, value)
     return _seal(b)
@@ -264,7 +264,8 @@ def _bad_plans(good: bytes) -> tuple[dict[str, bytes], dict[str, str]]:
         "window-4": (_patched(good, m0_window=4), "PLAN_E_MOMENT"),
         "window-121": (_patched(good, m0_window=121), "PLAN_E_MOMENT"),
         "past-midnight": (_patched(good, m0_minute=1430, m1_minute=1435), "PLAN_E_MOMENT"),
-        "reserved": (_patched(good, m0_reserved=1), "PLAN_E_MOMENT"),
+        # a rating override's days without its mode (bits 0-1) say nothing
+        "rating-days-no-mode": (_patched(good, m0_rating=4), "PLAN_E_MOMENT"),
         "unsorted": (_patched(good, m0_minute=1300), "PLAN_E_ORDER"),
         "overlap": (_patched(good, m1_minute=13 * 60 + 14), "PLAN_E_ORDER"),
     }
@@ -303,7 +304,9 @@ def test_check_command_tells_plans_from_protocols(tmp_path, capsys) -> None:
     bad.write_text(GOOD.replace('"21:30"', '"21:70"'))
     proto = Path(__file__).parent.parent / "protocols" / "pmr-kort.toml"
     assert main(["check", str(good), str(proto)]) == 0
-    assert capsys.readouterr().out.endswith("2 file(s) checked: 0 error(s), 0 warning(s)\n")
+    out = capsys.readouterr().out  # neither protocol rates before and after: the trial can't
+    assert out.endswith("2 file(s) checked: 0 error(s), 1 warning(s)\n")
+    assert "never be rated before and after (pmr-kort asks none; avondritueel asks none)" in out
     assert main(["check", str(bad)]) == 2
     out = capsys.readouterr().out.splitlines()
     assert out == [f"{bad}:6: error: moment[0].time: `time` must be a time of day like "
@@ -311,4 +314,27 @@ def test_check_command_tells_plans_from_protocols(tmp_path, capsys) -> None:
                    "1 file(s) checked: 1 error(s), 0 warning(s)"]
     assert main(["check", "--json", str(tmp_path)]) == 2
     doc = json.loads(capsys.readouterr().out)
-    assert doc["plans"] == [str(bad), str(good)] and len(doc["diagnostics"]) == 1
+    assert doc["plans"] == [str(bad), str(good)] and len(doc["diagnostics"]) == 2  # + the warning
+
+
+def test_moment_rating_override_in_toml_and_bytes() -> None:
+    from ontspan.plan.check import parse_plan
+    from ontspan.plan.ratings import trial_rating_warning
+
+    base = ('[plan]\nstart = 2026-12-01\n[[moment]]\ntime = "21:30"\nprotocol = "avondritueel"\n')
+    plan, diags = parse_plan(base + 'rating = "both"\nrating_days = 7\n')
+    assert plan is not None and not diags
+    m = plan.moments[0]
+    assert (m.rating_mode, m.rating_days, m.rating) == ("before_after", 7, 3 | 7 << 2)
+    data = encode_plan(plan, {"avondritueel": 5})
+    assert check_bytes(data) == 0 and data[12 + 5] == m.rating
+    assert decode_plan(data, {5: "avondritueel"}) == plan
+    assert trial_rating_warning(plan) is None
+    plain, _ = parse_plan(base)
+    assert plain is not None and encode_plan(plain, {"avondritueel": 5})[12 + 5] == 0
+    warn = trial_rating_warning(plain)
+    assert warn and "avondritueel asks none" in warn and "pmr-17" in warn and "rating_days" in warn
+    for bad, msg in (('rating = "before"\n', "allowed"), ("rating_days = 3\n", "goes with"),
+                     ('rating = "both"\nrating_days = 64\n', "rating_days")):
+        plan, diags = parse_plan(base + bad)
+        assert plan is None and msg in str(diags[0]), bad

@@ -193,3 +193,27 @@ print(plan.local_day_minute(E + 86400 * 1065 + 3600 * 12, 60),
 """)
     # 1.8e9 s (2027) is a big int on a 31-bit port; the day and minute are small
     assert out.split() == ["(1065,", "780)", "(1064,", "1410)", "(1110,", "480)"]
+
+
+def test_rating_override_holds_for_its_days(mpy):
+    """A moment's rating byte: mode + 1 in bits 0-1, days from the start in 2-7;
+    the protocol's own mode before it is set and after its days (docs/plans.md)."""
+    def with_rating(byte):
+        b = bytearray(DAILY)
+        b[12 + 5] = byte  # moment 0's rating byte
+        b[-4:] = struct.pack("<I", zlib.crc32(bytes(b[:-4])))
+        return bytes(b)
+
+    both_7_days = with_rating(3 | 7 << 2)
+    none_always = with_rating(1)
+    assert check_bytes(both_7_days) == 0 and check_bytes(none_always) == 0
+    out = mpy.check(f"""
+import plan
+p = plan.Plan({both_7_days!r})
+q = plan.Plan({none_always!r})
+r = plan.Plan({DAILY!r})
+assert p.err == 0 and q.err == 0
+print(p.rating(0, {START}, 0), p.rating(0, {START} + 6, 0), p.rating(0, {START} + 7, 0),
+      p.rating(1, {START}, 1), q.rating(0, {START} + 100, 2), r.rating(0, {START}, 2))
+""")
+    assert out.split() == ["2", "2", "0", "1", "0", "2"]

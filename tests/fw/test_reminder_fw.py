@@ -143,3 +143,31 @@ def test_app_loop_with_a_glowing_reminder_allocates_nothing(mpy, tmp_path):
     assert (got["put"], got["glowing"], got["state"], got["pid"]) == ("0", "0", "4", "2")
     assert int(got["flags"]) & 0x10 and 14 * 60 <= int(got["left"]) <= 15 * 60
     assert int(got["sent"]) >= 20 and int(got["writes"]) >= 2  # the ring breathes
+
+
+def test_a_moment_rating_override_for_its_days(mpy, tmp_path):
+    """A tap on moment 0 of a plan whose moment asks before and after for 2 days:
+    the session rates so on day 0 and 1, then as its protocol does."""
+    import struct
+    import zlib
+
+    b = bytearray(DAILY)
+    b[12 + 5] = 3 | 2 << 2  # moment 0: before and after, the first 2 days
+    b[-4:] = struct.pack("<I", zlib.crc32(bytes(b[:-4])))
+    out = _run(mpy, tmp_path, f"""
+class Dev:
+    _day_s0 = 13 * 3600
+    _up_at_set = 0
+    up_s = 0
+dev = Dev()
+room = reminder.ReminderRoom(ROOT, ring)
+print(room.put(bytes.fromhex({bytes(b).hex()!r}), Table([2, 20])))
+res = []
+for day in range(4):
+    room.set_clock(({START} + day) * 86400, 0)
+    res.append([room.rating(dev, 0, 0), room.rating(dev, 1, 1), room.rating(dev, -1, 0)])
+print(res)
+""")
+    ok, res = out.strip().splitlines()
+    assert ok == "0"
+    assert ast.literal_eval(res) == [[2, 1, 0], [2, 1, 0], [0, 1, 0], [0, 1, 0]]

@@ -21,6 +21,7 @@ from ..errors import DeviceLost, OntspanError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+LOOK_WAIT_S = 10.0  # an action waits this long at most for a status look to let go
 
 # what a lost device means for each action, and for a load by stage
 LOST = {
@@ -62,16 +63,23 @@ class Job:
 class Desk:
     def __init__(self, device_port: str | None):
         self.device_port = device_port
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the serial port: an action or a look holds it
+        self._claim = threading.Lock()  # guards `doing`
         self._ids = itertools.count(1)
         self.jobs: dict[str, Job] = {}
         self.current: Job | None = None
         self.doing = ""  # what holds the lock now, for "the device is busy (...)"
 
     def _take(self, what: str) -> None:
-        if not self._lock.acquire(blocking=False):
-            raise Busy(f"the device is busy ({self.doing}); try again when that is done")
-        self.doing = what
+        """Claim the device for `what`: refused at once while another action has it;
+        a status look that has the port is waited for (it takes a moment)."""
+        with self._claim:
+            if self.doing:
+                raise Busy(f"the device is busy ({self.doing}); try again when that is done")
+            self.doing = what
+        if not self._lock.acquire(timeout=LOOK_WAIT_S):
+            self.doing = ""
+            raise Busy("the device is busy (it does not answer); try again")
 
     def _give(self) -> None:
         self.doing = ""
@@ -116,8 +124,9 @@ class Desk:
 
     def look(self) -> Live | None:
         """The device's state now, or None while an action holds it."""
-        if not self._lock.acquire(blocking=False):
-            return None
+        with self._claim:
+            if self.doing or not self._lock.acquire(blocking=False):
+                return None
         try:
             return look(self.device_port)
         finally:

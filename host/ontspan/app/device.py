@@ -16,11 +16,13 @@ from ..device.install import firmware_sources, install
 from ..device.live import open_link, refuse_in_session
 from ..device.names import archive_names
 from ..device.settings import set_config
-from ..errors import OntspanError
+from ..errors import InputError, OntspanError
 from ..load.onto import STAGE_PROTOCOLS, checked_plan, load
 from ..paths import FIRMWARE_DIR
 from ..plan.model import Plan
+from ..protocols.checker import Diagnostic
 from ..protocols.library import library_entries
+from ..shared import C
 from .desk import Desk, Job
 from .forms import blank_plan, plan_from, protocols_from
 
@@ -50,7 +52,7 @@ def result(fn: Any, what: str) -> str:
 def load_context(plan_form: dict[str, Any] | None = None) -> dict[str, Any]:
     entries = library_entries()
     return {"entries": entries, "plan": plan_form or blank_plan([e.name for e in entries]),
-            "feel_cues": FEEL_CUES, "settings": SETTINGS}
+            "feel_cues": FEEL_CUES, "settings": SETTINGS, "firmware_version": C.FIRMWARE_VERSION}
 
 
 @bp.get("/")
@@ -128,14 +130,22 @@ def install_firmware() -> str:
     return start_job("install", run)
 
 
-def load_job(names: list[str], plan: Plan | None, before: Any = None, after: Any = None) -> Any:
+def load_job(names: list[str], plan: Plan | None, before: Any = None, after: Any = None,
+             notes: list[str] | None = None) -> Any:
     """The load as a job: `before(link)` may refuse the device, then protocols and plan
     go onto it, then `after(loaded)`."""
-    b = build(names)  # protocols and plan checked before the device is touched
+    found: list[Diagnostic] = []
+    try:  # protocols and plan checked before the device is touched
+        b = build(names, report=found.append)
+    except InputError:
+        raise InputError("not loaded: " + "; ".join(
+            str(d) for d in found if d.severity == "error")) from None
     checked_plan(b, plan)
     where = desk().device_port
 
     def run(job: Job) -> str:
+        job.notes = [f"warning: {n}" for n in notes or []]
+
         def stage(s: str) -> None:
             job.stage = "flash" if s == STAGE_PROTOCOLS else "plan"
         with open_link(where) as lk:
@@ -154,7 +164,8 @@ def load_job(names: list[str], plan: Plan | None, before: Any = None, after: Any
 @bp.post("/load")
 def load_onto() -> str:
     try:
-        run = load_job(protocols_from(request.form), plan_from(request.form)[0])
+        plan, _, warnings = plan_from(request.form)
+        run = load_job(protocols_from(request.form), plan, notes=warnings)
     except OntspanError as e:
         return respond("_result.html", ok=False, message=str(e))
     return start_job("flash", run)

@@ -121,13 +121,14 @@ def load_onto(pid: int) -> str:
                                "link it first, or connect theirs; nothing was loaded")
 
     try:
-        plan, text = plan_from(request.form)
+        plan, text, warnings = plan_from(request.form)
 
         def record(loaded: Loaded) -> None:
             if plan is not None:
                 with Archive(path) as ar:
                     pt.record_plan(ar, p, plan, text, device_id=loaded.device_id)
-        run = load_job(protocols_from(request.form), plan, before=theirs, after=record)
+        run = load_job(protocols_from(request.form), plan, before=theirs, after=record,
+                       notes=warnings)
     except OntspanError as e:
         return respond("_result.html", ok=False, message=str(e))
     return start_job("flash", run)

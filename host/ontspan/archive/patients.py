@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ..errors import InputError
 from ..plan.check import parse_plan
@@ -73,9 +75,8 @@ def parse_time(text: str) -> dt.datetime:
     return t if t.tzinfo else t.astimezone()
 
 
-def _patient(row: object) -> Patient:
-    r = tuple(row)  # type: ignore[arg-type]
-    return Patient(int(r[0]), str(r[1]), str(r[2]), str(r[3]))
+def _patient(row: Sequence[Any]) -> Patient:
+    return Patient(int(row[0]), str(row[1]), str(row[2]), str(row[3]))
 
 
 def add_patient(archive: Archive, name: str, note: str = "") -> Patient:

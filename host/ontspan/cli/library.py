@@ -9,6 +9,7 @@ from typing import Any
 
 from .. import catalog
 from ..errors import EXIT_OK, InputError
+from ..plan.ratings import ASKS
 from ..protocols.library import library_entries
 from ..protocols.parser import load_protocol
 from ..shared import C
@@ -17,7 +18,7 @@ from ..shared import C
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "library",
-        help="list the standard protocols (name, kind, duration, title)",
+        help="list the standard protocols (name, kind, duration, what it rates, title)",
         description="The protocols shipped with ontspan. Use a name wherever a protocol file "
         "is asked for (ontspan check pmr-17, ontspan flash pmr-kort adem-4-6).",
     )
@@ -40,12 +41,14 @@ def register(sub: Any) -> None:
 def cmd_library(args: argparse.Namespace) -> int:
     rows = library_entries()
     if args.json:
-        print(json.dumps([{k: v for k, v in r.to_json().items() if k != "rating"} for r in rows],
+        print(json.dumps([{"name": r.name, "id": r.id, "kind": r.kind, "minutes": r.minutes,
+                           "asks": ASKS[r.rating], "title": r.title} for r in rows],
                          indent=2, ensure_ascii=False))
         return EXIT_OK
     width = max(len(r.name) for r in rows)
     for r in rows:
-        print(f"{r.name:<{width}}  {r.kind:<9}  {r.minutes:>5.1f} min  {r.title}")
+        print(f"{r.name:<{width}}  {r.kind:<9}  {r.minutes:>5.1f} min  "
+              f"rates {ASKS[r.rating]:<5}  {r.title}")
     return EXIT_OK
 
 

@@ -18,6 +18,7 @@ from ..errors import EXIT_OK, InputError
 from ..load.plan import clear_plan, put_plan, read_plan
 from ..plan.check import load_plan
 from ..plan.model import Plan
+from ..plan.ratings import trial_rating_warning
 from ..textsafe import for_terminal
 from .common import _common, connect
 
@@ -45,6 +46,9 @@ def cmd_set(args: argparse.Namespace) -> int:
         print(d, file=sys.stderr)
     if plan is None:
         raise InputError(f"{args.file} has errors; run `ontspan check {args.file}`")
+    warning = trial_rating_warning(plan)
+    if warning:
+        print(f"{args.file}: warning: {warning}", file=sys.stderr)
     with connect(args) as lk:
         data = put_plan(lk, plan)
         clock = lk.get_clock()
@@ -62,8 +66,12 @@ def cmd_set(args: argparse.Namespace) -> int:
 def _record(args: argparse.Namespace, plan: Plan, device_id: str,
             at: dt.datetime | None) -> None:
     from ..archive import patients as pt
-    from ..archive.store import Archive
+    from ..archive.store import Archive, default_path
 
+    if args.db is None and not default_path().exists():
+        print("no patients on this PC yet: the plan is not recorded for a report "
+              "(`ontspan patient add NAME`, `ontspan patient link NAME`, then set it again)")
+        return
     with Archive(args.db) as ar:
         who = pt.patient_of(ar, device_id, at)
         if who is None:

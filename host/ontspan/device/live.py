@@ -53,7 +53,11 @@ def look(port: str | None = None) -> Live:
     except OntspanError as e:
         return Live(False, problem=str(e))
     try:
-        with Link(where) as lk:
+        lk = Link(where)
+    except OntspanError as e:  # the port is not there (any more)
+        return Live(False, problem=str(e))
+    try:
+        with lk:
             h = lk.hello(retries=LOOK_RETRIES)
             st = lk.status()
             info = lk.info()

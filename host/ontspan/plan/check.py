@@ -31,10 +31,12 @@ from .model import (
     Moment,
     Plan,
     day_number,
+    rating_byte,
 )
+from .ratings import trial_rating_warning
 
 PLAN_KEYS = ("start", "weeks", "trial_sessions", "window", "end", "note")
-MOMENT_KEYS = ("time", "protocol", "days", "window")
+MOMENT_KEYS = ("time", "protocol", "days", "window", "rating", "rating_days")
 
 
 def is_plan_source(text: str) -> bool:
@@ -149,13 +151,36 @@ def _moment(ck: Checker, m: dict[str, Any], key: KeyPath, window: int) -> Moment
         proto = None
     days = _days(ck, m.get("days", "daily"), key + ("days",))
     win = _window(ck, m, key, window)
-    if minute is None or proto is None or days is None or win is None:
+    rating = _rating(ck, m, key)
+    if minute is None or proto is None or days is None or win is None or rating is None:
         return None
     if minute + win > DAY_MINUTES:
         ck.error(key + ("time",), f"the reminder window of {win} min after {m['time']} runs "
                  "past midnight; plan it earlier or shorten `window`")
         return None
-    return Moment(minute, proto, days, win)
+    return Moment(minute, proto, days, win, rating)
+
+
+_RATING_WORDS = {"none": "none", "after": "after", "both": "before_after",
+                 "before_after": "before_after"}
+
+
+def _rating(ck: Checker, m: dict[str, Any], key: KeyPath) -> int | None:
+    """The moment's rating override byte (0: the protocol's own)."""
+    if "rating" not in m:
+        if "rating_days" in m:
+            ck.error(key + ("rating_days",), "`rating_days` goes with `rating` "
+                     "(e.g. rating = \"both\", rating_days = 7)")
+            return None
+        return 0
+    v = m["rating"]
+    if not isinstance(v, str) or v not in _RATING_WORDS:
+        ck.error(key + ("rating",), f"`rating` is {show(v)}; allowed \"both\" (before and "
+                 "after), \"after\", \"none\"")
+        return None
+    days = (ck.int_in(m, key, "rating_days", 1, C.PLAN_RATING_DAYS_MAX, " days")
+            if "rating_days" in m else 0)
+    return None if days is None else rating_byte(_RATING_WORDS[v], days)
 
 
 def _time(ck: Checker, m: dict[str, Any], key: KeyPath) -> int | None:
@@ -217,5 +242,9 @@ def check_plans(paths: Iterable[str | Path]) -> tuple[list[str], list[Diagnostic
             others.append(f)
             continue
         plans.append(str(f))
-        diags.extend(parse_plan(text, str(f))[1])
+        plan, found = parse_plan(text, str(f))
+        diags.extend(found)
+        warning = trial_rating_warning(plan) if plan is not None else None
+        if warning:
+            diags.append(Diagnostic("warning", str(f), None, "moment", warning))
     return plans, diags, others

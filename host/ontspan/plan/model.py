@@ -43,6 +43,13 @@ DAY_SETS = {
     "weekend": 0x60,
 }
 SHORT_NL = tuple(names[0] for names in _DAY_NAMES)
+# rating modes by value (RATING_MODE_*): what a protocol, or a plan moment, asks
+RATING_NAMES = ("none", "after", "before_after")
+
+
+def rating_byte(mode: str, days: int = 0) -> int:
+    """A moment's rating override in the plan bytes (docs/plans.md)."""
+    return RATING_NAMES.index(mode) + 1 | days << C.PLAN_RATING_DAYS_SHIFT
 
 
 class PlanError(ValueError):
@@ -59,6 +66,17 @@ class Moment:
     protocol: str  # protocol name (decoded plans without names: "#<id>")
     days: int  # weekday bits, bit 0 = Monday
     window: int  # reminder window, minutes
+    rating: int = 0  # override byte: 0 = the protocol's own (see rating_byte)
+
+    @property
+    def rating_mode(self) -> str | None:
+        """The override's rating mode (RATING_NAMES), None = the protocol's own."""
+        return RATING_NAMES[(self.rating & 3) - 1] if self.rating else None
+
+    @property
+    def rating_days(self) -> int:
+        """Days from the plan's start the override holds (0 = every day)."""
+        return self.rating >> C.PLAN_RATING_DAYS_SHIFT
 
     @property
     def time(self) -> str:
@@ -117,7 +135,7 @@ class Plan:
             "trial_sessions": self.trial_sessions,
             "moments": [
                 {"index": i, "time": m.time, "protocol": m.protocol, "days": m.day_names,
-                 "window_min": m.window}
+                 "window_min": m.window, "rating": m.rating_mode, "rating_days": m.rating_days}
                 for i, m in enumerate(self.moments)
             ],
         }
@@ -144,7 +162,7 @@ def encode_plan(plan: Plan, ids: Mapping[str, int]) -> bytes:
                                                 day_number(plan.start), end, plan.weeks,
                                                 plan.trial_sessions))
     for m in plan.moments:
-        buf += _MOMENT.pack(m.minute, ids[m.protocol], m.days, m.window, 0)
+        buf += _MOMENT.pack(m.minute, ids[m.protocol], m.days, m.window, m.rating)
     buf += struct.pack("<I", binascii.crc32(buf))
     return bytes(buf)
 
@@ -187,10 +205,10 @@ def check_bytes(data: bytes) -> int:
             and 1 <= weeks <= C.PLAN_WEEKS_MAX and 1 <= trial <= C.PLAN_TRIAL_MAX):
         return C.PLAN_E_HEADER
     moments = [_MOMENT.unpack_from(data, C.PLAN_HEADER + i * C.PLAN_MOMENT) for i in range(n)]
-    for minute, pid, days, window, reserved in moments:
+    for minute, pid, days, window, rating in moments:
         if not (minute < DAY_MINUTES and C.PROTOCOL_ID_MIN <= pid <= C.PROTOCOL_ID_MAX and 1 <= days <= 0x7F
                 and C.PLAN_WINDOW_MIN <= window <= C.PLAN_WINDOW_MAX
-                and minute + window <= DAY_MINUTES and reserved == 0):
+                and minute + window <= DAY_MINUTES and (rating == 0 or rating & 3)):
             return C.PLAN_E_MOMENT
     for i, (minute, _, days, _, _) in enumerate(moments):
         earlier = moments[:i]
@@ -209,8 +227,8 @@ def decode_plan(data: bytes, names: Mapping[int, str] | None = None) -> Plan:
     n, _, start, end, weeks, trial = struct.unpack_from("<BHHHBB", data, C.PLAN_H_COUNT)
     moments = []
     for i in range(n):
-        minute, pid, days, window, _ = _MOMENT.unpack_from(data, C.PLAN_HEADER + i * C.PLAN_MOMENT)
+        minute, pid, days, window, rating = _MOMENT.unpack_from(data, C.PLAN_HEADER + i * C.PLAN_MOMENT)
         name = (names or {}).get(pid, f"#{pid}")
-        moments.append(Moment(minute, name, days, window))
+        moments.append(Moment(minute, name, days, window, rating))
     last = None if end == C.PLAN_NO_END else EPOCH + dt.timedelta(days=end)
     return Plan(EPOCH + dt.timedelta(days=start), weeks, trial, tuple(moments), last)

@@ -17,6 +17,8 @@ class MomentFields:
     protocol: str
     days: Sequence[int]  # weekdays, Monday = 0
     window: int | None = None
+    rating: str = ""  # "", or a moment's override: "both", "after", "none"
+    rating_days: str = ""  # with `rating`: the plan's first N days only
 
 
 def _s(text: str) -> str:
@@ -46,6 +48,10 @@ def plan_toml(start: str, weeks: str | int, trial: str | int, moments: Sequence[
                   f"protocol = {_s(m.protocol.strip())}", f"days = {days}"]
         if m.window is not None:
             lines.append(f"window = {m.window}")
+        if m.rating:
+            lines.append(f"rating = {_s(m.rating)}")
+        if m.rating_days.strip():
+            lines.append(f"rating_days = {num(m.rating_days)}")
     return "\n".join(lines) + "\n"
 
 
