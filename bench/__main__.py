@@ -33,6 +33,7 @@ SUITES = ["boot", "protocols", "link", "logs", "heap", "powercut", "firmware"]
 SUITES.append("cues")  # LED bytes per cue kind day and night; motor on-time
 SUITES.append("archive")  # archive store rate; the report as a PNG
 SUITES.append("budget")  # device time per link command, flash round trips, LED frame gaps
+SUITES.append("builder")  # the protocol editor: preview after one edit
 SUITES.append("app")  # the patient page with three weeks of sessions; Load against flash
 # run only when named (`make bench-pico`): they need an instrument beside the checkout
 ON_REQUEST = ["pico"]  # heap, boot, frame gaps and flash time on an emulated Pico (rp2 port)

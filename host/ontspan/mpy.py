@@ -29,6 +29,12 @@ class MpyResult:
         return self.stdout + self.stderr
 
 
+def micropython_env(path: list[str] | None = None) -> dict[str, str]:
+    """The environment firmware code runs in: `path` searched first, then firmware/."""
+    dirs = [*(path or []), str(FIRMWARE_DIR), ".frozen"]
+    return dict(os.environ, MICROPYPATH=":".join(dirs))
+
+
 def run_code(
     code: str,
     *,
@@ -39,8 +45,7 @@ def run_code(
     stdin: bytes | None = None,
 ) -> MpyResult:
     """Run `code` under MicroPython with `path` (searched first) and firmware/ on its import path."""
-    dirs = [*(path or []), str(FIRMWARE_DIR), ".frozen"]
-    full_env = dict(os.environ, MICROPYPATH=":".join(dirs), **(env or {}))
+    full_env = dict(micropython_env(path), **(env or {}))
     proc = subprocess.run(
         [micropython_binary(), "-X", f"heapsize={heapsize}", "-c", code],
         input=stdin,

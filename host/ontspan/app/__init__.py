@@ -12,7 +12,7 @@ from flask import Flask, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from ..errors import OntspanError
-from . import device, library, patients, security, words
+from . import device, editor, library, patients, security, words
 from .desk import Desk
 
 
@@ -33,7 +33,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["ontspan.desk"] = Desk(app.config["DEVICE_PORT"])
     security.init(app)
     words.init(app)
-    for bp in (library.bp, device.bp, patients.bp):
+    for bp in (library.bp, device.bp, patients.bp, editor.bp):
         app.register_blueprint(bp)
 
     @app.errorhandler(OntspanError)

@@ -10,17 +10,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..device.client import Link
-from ..device.feel import CUES, cue_kind, play
-from ..device.replies import LinkError
+from ..device.feel import CUES, cue_kind, play, play_as
 from ..errors import EXIT_OK, InputError
-from ..firmware import contract as C
 from ..paths import PROTOCOLS_DIR
-from ..protocols.decoder import TableError, decode_table
 from ..protocols.files import check_paths
 from ..protocols.model import Protocol
 from ..protocols.parser import load_protocol
-from ..protocols.timeline import CHECK, END, HOLD, IN, OUT, POSITION, RELEASE, REST, TENSE
 from .common import _common, connect
 
 
@@ -53,50 +48,18 @@ def _protocol(name: str) -> Protocol:
     raise InputError(f"no protocol named {name!r}; known: {', '.join(sorted(p.name for p in protos))}")
 
 
-PATTERNED = (TENSE, RELEASE, IN, HOLD, OUT, REST, CHECK, END)
-
-
-def _same_on_device(lk: Link, proto: Protocol, cue: str) -> None:
-    """The device's table holds `proto` with the pattern its file gives for `cue`."""
-    again = "`ontspan flash` it first, or feel it without --protocol"
-    try:
-        data = lk.get_table()
-        table = decode_table(data) if data else None
-    except (LinkError, TableError):
-        table = None
-    if table is None:
-        raise InputError(f"the device has no table to play {proto.name} from; {again}")
-    try:
-        prog = table.program(proto.id)
-    except KeyError:
-        raise InputError(f"{proto.name} (id {proto.id}) is not on the device; {again}") from None
-    if table.styles[prog.style].pattern_of(cue) != proto.style.pattern_of(cue):
-        raise InputError(
-            f"the device has another {cue} pattern for {proto.name} than {proto.path or 'its file'}; "
-            f"{again}"
-        )
-
-
 def run(args: argparse.Namespace) -> int:
     kind = cue_kind(args.cue, args.count, args.strength)
     proto = _protocol(args.protocol) if args.protocol else None
-    count, style_flag = args.count, 0
-    if proto is not None and kind in (POSITION, *PATTERNED):
-        name = args.cue.lower()
-        felt = proto.style.position if kind == POSITION else proto.style.pattern_of(name) is not None
-        if not felt:
-            print(f"{args.cue}: not felt in {proto.name}'s style")
-            return EXIT_OK
-        if kind != POSITION:  # position taps are built in: only whether they play is the style's
-            count, style_flag = proto.id, C.FEEL_STYLE
     with connect(args) as lk:
-        if style_flag:
-            assert proto is not None
-            _same_on_device(lk, proto, args.cue.lower())
-        used, ms, kept = play(
-            lk, kind, count, args.strength, style_flag=style_flag,
-            tried_strength=proto.style.motor_strength if proto is not None else None,
-        )
+        if proto is None:
+            used, ms, kept = play(lk, kind, args.count, args.strength)
+        else:
+            got = play_as(lk, proto, args.cue, args.count, args.strength)
+            if got is None:
+                print(f"{args.cue}: not felt in {proto.name}'s style")
+                return EXIT_OK
+            used, ms, kept = got
     kept_note = " (kept on the device)" if kept else ""
     print(f"{args.cue}: {ms} ms at strength {used}{kept_note}")
     return EXIT_OK

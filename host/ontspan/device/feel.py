@@ -7,6 +7,9 @@ import struct
 
 from ..errors import InputError
 from ..firmware import contract as C
+from ..protocols.decoder import TableError, decode_table
+from ..protocols.haptics import BUILTIN
+from ..protocols.model import Protocol
 from ..protocols.timeline import CHECK, END, HOLD, IN, OUT, POSITION, RELEASE, REST, TENSE
 from .client import Link
 from .codec import Status
@@ -62,3 +65,51 @@ def play(lk: Link, kind: int, count: int = 1, strength: int | None = None, *,
         raise
     used, ms = struct.unpack_from(C.FEEL_REPLY, reply)
     return used, ms, bool(flags)
+
+
+PATTERNED = (TENSE, RELEASE, IN, HOLD, OUT, REST, CHECK, END)
+
+
+def same_on_device(lk: Link, proto: Protocol, cue: str) -> None:
+    """The device's table holds `proto` with the pattern its file gives for `cue`."""
+    again = "load it onto the device first (`ontspan flash`), or feel the built-in cue"
+    try:
+        data = lk.get_table()
+        table = decode_table(data) if data else None
+    except (LinkError, TableError):
+        table = None
+    if table is None:
+        raise InputError(f"the device has no table to play {proto.name} from; {again}")
+    try:
+        prog = table.program(proto.id)
+    except KeyError:
+        raise InputError(f"{proto.name} (id {proto.id}) is not on the device; {again}") from None
+    if table.styles[prog.style].pattern_of(cue) != proto.style.pattern_of(cue):
+        raise InputError(
+            f"the device has another {cue} pattern for {proto.name} than {proto.path or 'its file'}; "
+            f"{again}"
+        )
+
+
+def play_as(lk: Link, proto: Protocol, cue: str, count: int = 1, strength: int | None = None,
+            *, builtin_here: bool = False) -> tuple[int, int, bool] | None:
+    """Play `cue` as `proto`'s style has it: None when that style does not feel it.
+    The pattern plays from the device's table, which must hold `proto` as it is
+    (same_on_device); with `builtin_here` a built-in pattern plays without it (a
+    protocol still being edited, not yet loaded). The patient's kept strength
+    wins, else the protocol's is tried."""
+    kind = cue_kind(cue, count, strength)
+    name = cue.lower()
+    style_flag = 0
+    if kind in (POSITION, *PATTERNED):
+        felt = proto.style.position if kind == POSITION else proto.style.pattern_of(name) is not None
+        if not felt:
+            return None
+        if kind != POSITION:  # position taps are built in: only whether they play is the style's
+            count, style_flag = proto.id, C.FEEL_STYLE
+            if builtin_here and proto.style.pattern_of(name) == BUILTIN[name]:
+                count, style_flag = 1, 0  # the built-in pattern: no table needed
+            else:
+                same_on_device(lk, proto, name)
+    return play(lk, kind, count, strength, style_flag=style_flag,
+                tried_strength=proto.style.motor_strength)

@@ -9,7 +9,7 @@ from .. import catalog
 from .checker import Checker, Diagnostic
 from .compiler import CompileError, compile_table
 from .model import Protocol
-from .parser import load_protocol, read_source
+from .parser import load_protocol, parse_protocol, read_source
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
@@ -41,6 +41,17 @@ def check_paths(
     if table and protos and not any(d.severity == "error" for d in diags):
         diags.extend(_table_limits(protos))
     return protos, diags
+
+
+def check_source(text: str, path: str) -> tuple[Protocol | None, list[Diagnostic]]:
+    """One protocol's text as `ontspan check` checks that one file: the file's own
+    checks, then the table limits; the protocol is None when there is any error."""
+    proto, diags = parse_protocol(text, path)
+    if proto is not None and not any(d.severity == "error" for d in diags):
+        diags = diags + _table_limits([proto])
+    if any(d.severity == "error" for d in diags):
+        return None, diags
+    return proto, diags
 
 
 def _cross(protos: Sequence[Protocol]) -> list[Diagnostic]:
