@@ -212,10 +212,14 @@ def test_a_device_at_the_repl_says_so(make_sim, tmp_path):
 
     dev = boot(make_sim)
     c = signed_in(make_app(tmp_path, DEVICE_PORT=dev.port))
-    with serial.Serial(dev.port) as s:
-        s.write(b"\x03\x03")  # Ctrl-C: main stops, the REPL answers
-        time.sleep(0.5)
-    live = wait_for(lambda: (lambda t: t if "REPL" in t else None)(text(get(c, "/device/status"))))
+
+    def at_repl():
+        with serial.Serial(dev.port) as s:  # Ctrl-C (again, on a busy machine): main stops
+            s.write(b"\x03\x03")
+            time.sleep(0.5)
+        live = text(get(c, "/device/status"))
+        return live if "REPL" in live else None
+    live = wait_for(at_repl)
     assert "not answering as Ontspan" in live and "is at the REPL" in live
 
 

@@ -10,8 +10,8 @@ import json
 import pytest
 from conftest import hello_or_none, wait_for
 from ontspan.cli.main import main
-from ontspan.cli.plan import NO_MODULE_TEXT
 from ontspan.device import client
+from ontspan.load.plan import NO_MODULE_TEXT
 from ontspan.paths import PROTOCOLS_DIR
 from ontspan.shared import C
 from test_plan_sim import _glow

@@ -20,7 +20,7 @@ from ..device.ports import list_ports
 from ..device.settings import set_config
 from ..errors import InputError, OntspanError
 from ..load.onto import STAGE_PROTOCOLS, Loaded, checked_plan, load
-from ..load.plan import read_plan
+from ..load.plan import read_plan, reminder_notes
 from ..paths import FIRMWARE_DIR
 from ..plan.model import Plan
 from ..protocols.checker import Diagnostic
@@ -166,6 +166,8 @@ def load_job(names: list[str], plan: Plan | None, before: Any = None, after: Any
             loaded = load(lk, b, plan, job.progress, stage)
             job.stage = "readback"
             now, now_plan = summary(lk)["protocols"], read_plan(lk)  # what the device has now
+            if plan is not None:
+                job.notes += reminder_notes(lk)
         said = after(loaded) if after else ""
         if said:
             job.notes.append(said)

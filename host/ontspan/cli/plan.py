@@ -15,19 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import EXIT_OK, InputError
-from ..load.plan import clear_plan, put_plan, read_plan
+from ..load.plan import clear_plan, put_plan, read_plan, reminder_notes
 from ..plan.check import load_plan
 from ..plan.model import Plan
 from ..plan.ratings import trial_rating_warning
-from ..shared import C
 from ..textsafe import for_terminal
 from .common import _common, connect
-
-NO_MODULE_TEXT = (
-    "the device has no battery-backed clock module: reminders need it to stay powered; "
-    "unplugged, they wait until the clock is set again (ontspan clock --set). "
-    "A DS3231 or PCF8563 module keeps the clock (README, Parts)"
-)
 
 
 def register(sub: Any) -> None:
@@ -61,15 +54,13 @@ def cmd_set(args: argparse.Namespace) -> int:
         clock = lk.get_clock()
         clock_set = clock.is_set
         device_id = lk.device_id()
-        module = bool(lk.status().flags & C.FLAG_RTC)
+        notes = reminder_notes(lk)
     print(f"plan stored: {len(plan.moments)} moment(s) from {plan.start}, {len(data)} bytes")
     # the patient's record of it: from the device's "now" (it is what the plan runs by)
     at = dt.datetime.fromtimestamp(clock.epoch, dt.UTC) if clock_set else None
     _record(args, plan, device_id, at)
-    if not clock_set:
-        print("the device clock is not set: reminders wait for it (ontspan clock --set)")
-    if not module:
-        print(NO_MODULE_TEXT)
+    for note in notes:
+        print(note)
     return EXIT_OK
 
 

@@ -25,11 +25,8 @@ from pathlib import Path
 
 from ..errors import OntspanError
 from ..paths import FIRMWARE_DIR, PACKAGE_FILES
-from ..shared import C
 from .client import Link, open_serial
 from .replies import Hello
-
-BUSY_STATES = (C.STATE_PLAYING, C.STATE_PAUSED, C.STATE_RATING)
 
 STAGING = ".install"  # folder under the device's filesystem root
 MPREMOTE_TIMEOUT = 120.0  # a full install over USB takes a few seconds
@@ -235,10 +232,10 @@ def wait_its_turn(port: str, *, force: bool = False, trace: bool = False,
     try:
         with Link(port, trace=trace) as lk:
             lk.hello(retries=1)
-            busy = lk.status().state in BUSY_STATES
+            busy = lk.status().in_session
             if busy and force:
                 lk.stop()
-                busy = lk.status().state in BUSY_STATES
+                busy = lk.status().in_session
                 say("the session on the device was stopped first (logged as stopped)")
     except OntspanError:
         return

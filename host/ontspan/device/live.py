@@ -89,7 +89,7 @@ def open_link(port: str | None = None, trace: bool = False) -> Link:
 def refuse_in_session(lk: Link, what: str) -> None:
     """OntspanError when a session is playing, paused or waiting for a rating."""
     st = lk.status()
-    if st.state in (C.STATE_PLAYING, C.STATE_PAUSED, C.STATE_RATING):
+    if st.in_session:
         raise OntspanError(
             f"{what} refused: a session is {st.state_name} on the device; "
             "let it end or stop it first (`ontspan stop`)"

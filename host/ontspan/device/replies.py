@@ -167,6 +167,12 @@ class DeviceStatus:
     def state_name(self) -> str:
         return STATE_NAMES.get(self.state, str(self.state))
 
+    @property
+    def in_session(self) -> bool:
+        """Playing, paused or waiting for a rating: a flash, plan, feel or install would
+        cut it, so the device refuses those (the busy guard) and the host waits its turn."""
+        return self.state in (C.STATE_PLAYING, C.STATE_PAUSED, C.STATE_RATING)
+
 
 @dataclass(frozen=True)
 class DeviceClock:

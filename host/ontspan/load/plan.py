@@ -16,6 +16,7 @@ from ..device.names import names_for, protocol_ids
 from ..device.replies import LinkError
 from ..errors import InputError, OntspanError
 from ..plan.model import Plan, PlanError, decode_plan, encode_plan, plan_error_text
+from ..shared import C
 
 
 def device_ids(info: dict[str, Any]) -> dict[str, int]:
@@ -78,3 +79,20 @@ def clear_plan(lk: Link) -> None:
         lk.request(Cmd.CLEAR_PLAN)
     except LinkError as e:
         raise refused(e) from None
+
+
+CLOCK_UNSET_TEXT = "the device clock is not set: reminders wait for it (ontspan clock --set)"
+NO_MODULE_TEXT = (
+    "the device has no battery-backed clock module: reminders need it to stay powered; "
+    "unplugged, they wait until the clock is set again (ontspan clock --set). "
+    "A DS3231 or PCF8563 module keeps the clock (README, Parts)"
+)
+
+
+def reminder_notes(lk: Link) -> list[str]:
+    """What a therapist must know once a plan is on the device: reminders need the clock,
+    and without a clock module the clock is gone when the device is unplugged."""
+    notes = [] if lk.get_clock().is_set else [CLOCK_UNSET_TEXT]
+    if not lk.status().flags & C.FLAG_RTC:
+        notes.append(NO_MODULE_TEXT)
+    return notes
