@@ -10,6 +10,7 @@ import pytest
 from ontspan.archive import patients as pt
 from ontspan.archive.store import Archive
 from ontspan.cli.main import main
+from ontspan.logformat import Outcome
 from ontspan.plan.check import parse_plan
 from ontspan.report.moments import moments_for_patient
 from ontspan.report.patient_page import report_for_patient
@@ -127,6 +128,21 @@ def test_report_and_export_agree_moment_by_moment(ar, tmp_path, capsys):
                 f"</td><td class='n'>{c.missed}</td><td class='n'>{c.planned}</td></tr>") in rep.html
     nl = report_for_patient(ar, anna, "nl", now).html
     assert "Waar Anna staat" in nl and "2 momenten per dag" in nl
+
+
+def test_the_session_table_says_what_the_summary_counts(ar):
+    """A session the summary counts outside the plan is the only kind labelled so; a
+    stopped one too short to count, and one after the block, say why instead."""
+    anna = pt.find_patient(ar, "Anna")
+    ar.store(DEV_A, session(901, at(2, "13:00"), outcome=Outcome.STOPPED, actual_s=20,
+                            uptime_s=901), epoch="a1")
+    rep = report_for_patient(ar, anna, "en", at(30, "12:00"))
+    table = rep.html.split("All sessions")[1]
+    extra = len(rep.moments.extra)
+    assert f"{extra} sessions outside the plan" in rep.html
+    assert table.count("<td>outside the plan</td>") == extra
+    assert table.count("<td>too short to count</td>") == 1
+    assert table.count("<td>outside the plan&#x27;s period</td>") == 1  # day 25: after the block
 
 
 def test_no_plan_says_so(ar):

@@ -17,7 +17,7 @@ from ..archive.store import Archive
 from ..plan.model import Plan
 from ..textsafe import for_terminal
 from . import plots
-from .adherence import Counts
+from .adherence import MIN_PRACTICE_S, Counts
 from .moments import MomentRow, PatientMoments, moments_for_patient
 from .page import _CSS, _ENDED, _img, protocol_label
 from .patient_text import STATUS
@@ -153,10 +153,15 @@ def build_patient_html(pm: PatientMoments, lang: str = "en") -> str:
                      + _img(pic, w(key + "_h"), w))
     status = _status_of(pm)
     st = STATUS[lang]
+    extra = {(s.device_id, s.epoch, s.seq) for s in pm.extra}
     rows = []
     for i, s in enumerate(done):
-        m = status.get((s.device_id, s.epoch, s.seq))
-        planned = f"{m.time} ({st[m.status]})" if m else (w("p_extra") if pm.plans else _DASH)
+        key = (s.device_id, s.epoch, s.seq)
+        m = status.get(key)
+        planned = (f"{m.time} ({st[m.status]})" if m else _DASH if not pm.plans
+                   else w("p_extra") if key in extra
+                   else w("p_too_short") if s.actual_s is not None and s.actual_s < MIN_PRACTICE_S
+                   else w("p_no_plan_then"))
         rows.append(
             f"<tr><td class='n'>{i + 1}</td>"
             f"<td>{e(s.start.strftime('%Y-%m-%d %H:%M')) if s.start else e(w('unknown'))}</td>"
