@@ -83,8 +83,9 @@ def test_ctrl_c_at_any_moment_is_one_line(delay):
     time.sleep(delay)
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=120)
-    if p.returncode == 0:
-        assert err.startswith("imports") and "Traceback" not in out
+    if err.startswith("imports"):  # the command had finished: nothing is said of it
+        # (a SIGINT in the interpreter's own shutdown, after the last line, ends it silently)
+        assert p.returncode in (0, -signal.SIGINT) and "Traceback" not in out + err
     else:  # (the harness's own count of imports follows when run() returned)
         assert (p.returncode, err.split("imports")[0]) == (130, LINE)
 

@@ -135,8 +135,11 @@ class Link(Transport):
         """After HELLO went unanswered: a MicroPython REPL answers Enter with a
         prompt; one harmless import then tells whether Ontspan is on the device."""
         if ">>>" not in bytes(self.text).decode("utf-8", "replace"):
-            self.ser.write(b"\r")
-            if ">>>" not in self._read_text(REPL_PROBE_S):
+            for _ in range(2):  # a REPL still busy with the unanswered HELLOs may miss one
+                self.ser.write(b"\r")
+                if ">>>" in self._read_text(REPL_PROBE_S):
+                    break
+            else:
                 return None
         self.ser.write(REPL_PROBE)
         text = self._read_text(REPL_PROBE_S * 2)
