@@ -24,7 +24,7 @@ from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 def sim(make_sim, monkeypatch):
     monkeypatch.delenv("ONTSPAN_PORT", raising=False)
     dev = make_sim("pico", speed=20, trace=False)
-    wait_for(lambda: hello_or_none(dev.port), timeout=20)
+    wait_for(lambda: hello_or_none(dev.port), timeout=60)
     return dev
 
 

@@ -22,7 +22,7 @@ def _no_port_env(monkeypatch):
 
 def boot(make_sim, name="pico"):
     dev = make_sim(name, speed=20, trace=False)
-    wait_for(lambda: hello_or_none(dev.port), timeout=20)
+    wait_for(lambda: hello_or_none(dev.port), timeout=60)
     return dev
 
 

@@ -145,7 +145,7 @@ def test_feel_without_a_device_says_why(setup):
 
 def test_feel_cues_and_blocks_on_the_device_refused_in_a_session(make_sim, tmp_path):
     dev = make_sim("pico", speed=20, trace=False)
-    wait_for(lambda: hello_or_none(dev.port), timeout=20)
+    wait_for(lambda: hello_or_none(dev.port), timeout=60)
     app = make_app(tmp_path, DEVICE_PORT=dev.port)
     c = signed_in(app)
     pid = patient(c)

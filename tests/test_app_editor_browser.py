@@ -26,7 +26,7 @@ from test_app_browser import until  # noqa: E402
 def server(make_sim, monkeypatch, tmp_path):
     monkeypatch.delenv("ONTSPAN_PORT", raising=False)
     dev = make_sim("pico", speed=20, trace=False)
-    wait_for(lambda: hello_or_none(dev.port), timeout=20)
+    wait_for(lambda: hello_or_none(dev.port), timeout=60)
     srv = AppServer("--device", dev.port, "--db", str(tmp_path / "archive.sqlite3"), "--lang", "en")
     yield srv
     srv.stop()

@@ -58,7 +58,7 @@ def test_both_languages(client):
 def test_the_whole_visit_on_the_sim(make_sim, tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("ONTSPAN_PORT", raising=False)
     dev = make_sim("pico", speed=20, trace=False)
-    wait_for(lambda: hello_or_none(dev.port), timeout=20)
+    wait_for(lambda: hello_or_none(dev.port), timeout=60)
     from ontspan.device.lossguard import LossGuard
 
     sent = []

@@ -45,7 +45,7 @@ def _play_exact(state, epoch, protos):
     """Each protocol's session and the preview's differences from it, on one sim."""
     out = {}
     with SimDevice(state, speed=1, trace=True) as dev:
-        wait_for(lambda: hello_or_none(dev.port), timeout=20)
+        wait_for(lambda: hello_or_none(dev.port), timeout=60)
         with L.Link(dev.port) as lk:
             lk.hello()
             lk.put_table(compile_table(protos))

@@ -75,7 +75,7 @@ def opening_ms(proto) -> int | None:
 def _record(state, epoch, protos):
     """Play every protocol on one sim whose clock says `epoch`; its sessions by id."""
     with SimDevice(state, speed=SPEED, trace=True) as dev:
-        wait_for(lambda: hello_or_none(dev.port), timeout=20)
+        wait_for(lambda: hello_or_none(dev.port), timeout=60)
         return _play_all(dev, epoch, protos)
 
 
@@ -197,7 +197,7 @@ def test_night_follows_the_clock_during_a_session(make_sim, protos):
     # the clock passes 21:00 in the middle of a breathing session: from then on
     # the ring is in the night cap and has no blue, without a new session
     dev = make_sim("dusk", speed=20)
-    wait_for(lambda: hello_or_none(dev.port), timeout=20)
+    wait_for(lambda: hello_or_none(dev.port), timeout=60)
     breath = next(p for p in protos if p.name == "adem-4-7-8")
     with L.Link(dev.port) as lk:
         lk.hello()

@@ -27,7 +27,7 @@ SESSIONS = 8  # 16 records: two GET_LOGS batches
 
 def _boot(make_sim, name):
     dev = make_sim(name, speed=20)
-    wait_for(lambda: hello_or_none(dev.port), timeout=20)
+    wait_for(lambda: hello_or_none(dev.port), timeout=60)
     return dev
 
 
@@ -112,7 +112,7 @@ def test_cut_mid_command_says_one_line_and_the_repeat_completes(
     writes = count_writes(COMMANDS[command](dev.port, str(tmp_path / "count.sqlite3"), pid))
     if command == "start":
         subprocess.run([ONTSPAN, "stop", "--port", dev.port], capture_output=True, timeout=60)
-        wait_for(lambda: hello_or_none(dev.port), timeout=20)
+        wait_for(lambda: hello_or_none(dev.port), timeout=60)
     assert writes >= 2, writes
     at = rng.randint(1, writes)
     why = f"seed {seed}: cut at request {at} of {writes}"
@@ -125,7 +125,7 @@ def test_cut_mid_command_says_one_line_and_the_repeat_completes(
     if vanish:
         dev = _boot(make_sim, "pico")  # plugged in again: the same flash
     else:
-        wait_for(lambda: hello_or_none(dev.port), timeout=20)
+        wait_for(lambda: hello_or_none(dev.port), timeout=60)
     again = subprocess.run([ONTSPAN, *COMMANDS[command](dev.port, db, pid)],
                            capture_output=True, text=True, timeout=120)
     if command == "start" and "busy" in again.stderr:

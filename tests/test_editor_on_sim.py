@@ -63,7 +63,7 @@ def _feel(c, did, dev, cue):
 
 def test_built_in_the_editor_felt_and_played_as_previewed(make_sim, tmp_path):
     dev = make_sim("feel", speed=1, trace=True)
-    wait_for(lambda: hello_or_none(dev.port), timeout=20)
+    wait_for(lambda: hello_or_none(dev.port), timeout=60)
     app = make_app(tmp_path, DEVICE_PORT=dev.port)
     c = signed_in(app)
     r = post(c, "/patients/", {"name": "Anna"}, htmx=False)

@@ -14,7 +14,7 @@ SPEED = 5
 def sim(make_sim, monkeypatch):
     monkeypatch.delenv("ONTSPAN_PORT", raising=False)
     dev = make_sim(speed=SPEED)
-    wait_for(lambda: hello_or_none(dev.port), timeout=20)
+    wait_for(lambda: hello_or_none(dev.port), timeout=60)
     return dev
 
 

@@ -39,7 +39,7 @@ def _run(state) -> tuple[list[list[str]], dict[tuple[str, str], tuple[int, int]]
     protos = _library()
     spans = {}
     with SimDevice(state, speed=1, trace=True) as dev:
-        wait_for(lambda: hello_or_none(dev.port), timeout=20)
+        wait_for(lambda: hello_or_none(dev.port), timeout=60)
         with L.Link(dev.port) as lk:
             lk.hello()
             lk.put_table(compile_table(protos))

@@ -37,7 +37,7 @@ def _no_env_port(monkeypatch):
 
 def _sim(make_sim, name="dev", speed=20):
     d = make_sim(name, speed=speed)
-    wait_for(lambda: hello_or_none(d.port), timeout=15)
+    wait_for(lambda: hello_or_none(d.port), timeout=60)
     return d
 
 
@@ -227,7 +227,7 @@ def test_a_two_way_flood_slows_the_sim_but_never_stops_cues(make_sim):
     th.join()
     os.close(fd)
     assert len(frames_during) > 20  # the ring kept drawing with both buffers full
-    wait_for(lambda: hello_or_none(dev.port), timeout=15)
+    wait_for(lambda: hello_or_none(dev.port), timeout=60)
     assert _status(dev).state == PLAYING
 
 

@@ -30,7 +30,7 @@ def where(port):
         "print((engine.__file__, link.__file__, rom, sorted(os.listdir('/flash'))))",
     )
     install.soft_reset(port)  # mpremote left it at the REPL
-    wait_for(lambda: hello_or_none(port), timeout=20)
+    wait_for(lambda: hello_or_none(port), timeout=60)
     return found
 
 
@@ -51,7 +51,7 @@ def play_one_session(port):
 
 def test_install_uses_romfs_where_the_firmware_has_it(make_sim, capsys):
     dev = make_sim("rom", speed=SPEED, boot_from_flash=True, romfs_bytes=128 * 1024)
-    wait_for(lambda: hello_or_none(dev.port), timeout=20)
+    wait_for(lambda: hello_or_none(dev.port), timeout=60)
     p = dev.port
 
     assert main(["install", "--port", p]) == 0
@@ -71,7 +71,7 @@ def test_install_uses_romfs_where_the_firmware_has_it(make_sim, capsys):
 
 def test_install_romfs_refused_without_a_partition(make_sim, capsys):
     dev = make_sim("plain", speed=SPEED, boot_from_flash=True)
-    wait_for(lambda: hello_or_none(dev.port), timeout=20)
+    wait_for(lambda: hello_or_none(dev.port), timeout=60)
     assert main(["install", "--port", dev.port, "--romfs"]) == 1
     err = capsys.readouterr().err
     errors = [ln for ln in err.splitlines() if ln.startswith("ontspan:")]

@@ -24,11 +24,11 @@ DAY_CAP, NIGHT_CAP = C.DAY_CAP, C.NIGHT_CAP  # the config's defaults
 def sim(make_sim, monkeypatch):
     monkeypatch.delenv("ONTSPAN_PORT", raising=False)
     dev = make_sim("pico", speed=1)
-    wait_for(lambda: hello_or_none(dev.port), timeout=15)
+    wait_for(lambda: hello_or_none(dev.port), timeout=60)
     assert main(["flash", "--port", dev.port, str(PROTOCOLS_DIR / "pmr-kort.toml")]) == 0
     boots = dev.boots
     dev.kill()  # a power cut: the table stays, the clock the flash set is gone
-    wait_for(lambda: dev.boots > boots and hello_or_none(dev.port), timeout=30)
+    wait_for(lambda: dev.boots > boots and hello_or_none(dev.port), timeout=60)
     return dev
 
 

@@ -26,7 +26,7 @@ def _table():
 
 def boot_sim(make_sim, name="pico"):
     dev = make_sim(name, speed=20)
-    wait_for(lambda: hello_or_none(dev.port), timeout=15)
+    wait_for(lambda: hello_or_none(dev.port), timeout=60)
     with client.Link(dev.port) as lk:
         lk.hello()
         lk.put_table(_table())

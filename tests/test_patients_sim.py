@@ -47,7 +47,7 @@ def _plan_file(tmp_path: Path, start: dt.date) -> Path:
 
 def _boot(make_sim, name: str, start: dt.date, ratings: list) -> Client:
     dev = make_sim(name, speed=1, trace=False)
-    wait_for(lambda: hello_or_none(dev.port), timeout=15)
+    wait_for(lambda: hello_or_none(dev.port), timeout=60)
     c = Client(dev, start)
     c.ratings = list(ratings)
     assert main(["flash", *c.port, str(DATA / "oefen-dag.toml"),

@@ -36,7 +36,7 @@ def _glow(trace: list[str]) -> list[bytes]:
 
 def test_reminder_tap_missed_and_report(make_sim, tmp_path, capsys):
     dev = make_sim("pico", speed=1)
-    wait_for(lambda: hello_or_none(dev.port), timeout=15)
+    wait_for(lambda: hello_or_none(dev.port), timeout=60)
     port = ["--port", dev.port]
     assert main(["flash", *port, str(PROTOCOLS_DIR / "pmr-kort.toml"),
                  str(PROTOCOLS_DIR / "lijf-check.toml")]) == 0
@@ -119,7 +119,7 @@ window = 5
 
 def test_status_and_info_say_reminders_wait_for_the_clock(make_sim, tmp_path, capsys):
     dev = make_sim("pico", speed=1, trace=False)
-    wait_for(lambda: hello_or_none(dev.port), timeout=15)
+    wait_for(lambda: hello_or_none(dev.port), timeout=60)
     port = ["--port", dev.port]
     assert main(["flash", *port, str(PROTOCOLS_DIR / "pmr-kort.toml")]) == 0
     plan = tmp_path / "plan.toml"
@@ -139,7 +139,7 @@ def test_status_and_info_say_reminders_wait_for_the_clock(make_sim, tmp_path, ca
     def power_cut() -> None:  # the plan stays on the flash, the clock is gone
         boots = dev.boots
         dev.kill()
-        wait_for(lambda: dev.boots > boots and hello_or_none(dev.port), timeout=30)
+        wait_for(lambda: dev.boots > boots and hello_or_none(dev.port), timeout=60)
 
     power_cut()
     assert waiting()[:2] == (False, False)  # no plan: nothing waits for the clock

@@ -117,7 +117,7 @@ class Client:
 def test_two_weeks_of_a_plan_and_the_report(make_sim, tmp_path, capsys, utc):
     start = dt.date.today() - dt.timedelta(days=DAYS)  # the two weeks ended yesterday
     dev = make_sim("pico", speed=1, trace=False)
-    wait_for(lambda: hello_or_none(dev.port), timeout=15)
+    wait_for(lambda: hello_or_none(dev.port), timeout=60)
     c = Client(dev, start)
     assert main(["flash", *c.port, str(DATA / "oefen-dag.toml"), str(DATA / "oefen-avond.toml")]) == 0
     plan = _plan_file(tmp_path, start)

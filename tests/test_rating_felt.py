@@ -28,7 +28,7 @@ def test_rating_steps_and_value_are_felt(make_sim, tmp_path):
     proto, _ = load_protocol(path)
     assert proto is not None
     dev = make_sim(speed=10)
-    wait_for(lambda: hello_or_none(dev.port), timeout=20)
+    wait_for(lambda: hello_or_none(dev.port), timeout=60)
     with L.Link(dev.port) as lk:
         lk.hello()
         lk.put_table(compile_table([proto]))

@@ -40,7 +40,7 @@ def _set_up(make_sim, tmp_path, capsys, rtc: str) -> tuple[object, dt.datetime, 
     """A device with pmr-kort (with a module: config rtc=1 or 2), its clock set to yesterday 21:00
     and a plan for 21:05; returns (sim, that evening, tz minutes, plan set's output)."""
     dev = make_sim("pico", speed=1, rtc=rtc)
-    wait_for(lambda: hello_or_none(dev.port), timeout=15)
+    wait_for(lambda: hello_or_none(dev.port), timeout=60)
     port = ["--port", dev.port]
     assert main(["flash", *port, str(PROTOCOLS_DIR / "pmr-kort.toml")]) == 0
     if rtc:
@@ -61,7 +61,7 @@ def _restart(make_sim, dev, **kw):
     """Stop the sim and start it again from the same state directory: a power cut."""
     dev.stop()
     again = make_sim(dev.state.name, speed=1, **kw)
-    wait_for(lambda: hello_or_none(again.port), timeout=15)
+    wait_for(lambda: hello_or_none(again.port), timeout=60)
     return again
 
 
@@ -120,7 +120,7 @@ def test_install_waits_its_turn_and_force_stops_the_session_first(make_sim, tmp_
     from ontspan.logformat import Outcome, decode
 
     dev = make_sim("fw", speed=1, boot_from_flash=True, rtc="ds3231")
-    wait_for(lambda: hello_or_none(dev.port), timeout=15)
+    wait_for(lambda: hello_or_none(dev.port), timeout=60)
     port = ["--port", dev.port]
     assert main(["flash", *port, str(PROTOCOLS_DIR / "pmr-kort.toml")]) == 0
     assert main(["config", "set", "rtc=1", *port]) == 0
@@ -133,7 +133,7 @@ def test_install_waits_its_turn_and_force_stops_the_session_first(make_sim, tmp_
     assert _ask(dev, lambda lk: lk.status().state) == C.STATE_PLAYING  # nothing was cut
     assert main(["install", "--force", *port]) == 0, capsys.readouterr().err
     assert "stopped first" in capsys.readouterr().err
-    wait_for(lambda: hello_or_none(dev.port), timeout=30)
+    wait_for(lambda: hello_or_none(dev.port), timeout=60)
     recs = [decode(r) for r in _ask(dev, lambda lk: lk.get_logs(1, 16))]
     assert recs[-1].outcome == Outcome.STOPPED  # not cut by power
     assert not [r for r in recs if r.outcome == Outcome.POWER_CUT]
@@ -143,7 +143,7 @@ def test_install_waits_its_turn_and_force_stops_the_session_first(make_sim, tmp_
 
 def test_a_module_named_after_the_clock_was_set_takes_it(make_sim, capsys):
     dev = make_sim("late", speed=1, rtc="ds3231")
-    wait_for(lambda: hello_or_none(dev.port), timeout=15)
+    wait_for(lambda: hello_or_none(dev.port), timeout=60)
     port = ["--port", dev.port]
     assert main(["clock", "--set", *port]) == 0
     st, text = _status(port, capsys)

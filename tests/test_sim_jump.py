@@ -27,7 +27,7 @@ def test_a_session_inside_a_jump_plays_as_the_preview(make_sim):
     proto, _ = load_protocol(path)
     assert proto is not None
     dev = make_sim("pico", speed=1)
-    wait_for(lambda: hello_or_none(dev.port), timeout=15)
+    wait_for(lambda: hello_or_none(dev.port), timeout=60)
     assert main(["flash", "--port", dev.port, str(path)]) == 0
 
     def ask(fn):
