@@ -156,10 +156,10 @@ def build_patient_html(pm: PatientMoments, lang: str = "en") -> str:
     extra = {(s.device_id, s.epoch, s.seq) for s in pm.extra}
     rows = []
     for i, s in enumerate(done):
-        key = (s.device_id, s.epoch, s.seq)
-        m = status.get(key)
+        sid = (s.device_id, s.epoch, s.seq)
+        m = status.get(sid)
         planned = (f"{m.time} ({st[m.status]})" if m else _DASH if not pm.plans
-                   else w("p_extra") if key in extra
+                   else w("p_extra") if sid in extra
                    else w("p_too_short") if s.actual_s is not None and s.actual_s < MIN_PRACTICE_S
                    else w("p_no_plan_then"))
         rows.append(
