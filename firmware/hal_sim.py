@@ -23,25 +23,21 @@
 # the loop runs on a virtual clock, its sleeps pass at once: exactly as asked
 # while cues, a gesture or a motor pattern run, else up to 1 s (lit) or 30 s
 # (dark). Each finished jump adds one to STATE/jumps. A held gesture paces the
-# clock the same way, its sleeps landing on the gesture's edges (class Button).
+# clock the same way, its sleeps landing on the gesture's edges (hal_simbutton.py).
 import os
 import select
 import sys
 import time
 
-import gestures
 import motor
 import pixels
 import ticks
 import vfs
+from hal_simbutton import Button
 from hal_simflash import FileBlockDev
 from micropython import const
 
 _RGB = b"\x00\x01\x02"
-_TAP_MS = const(120)
-_GAP_MS = const(120)  # between the two presses of a double tap
-_AFTER_MS = const(500)  # after a gesture: longer than the double-tap window, so taps stay taps
-_HOLD_MS = const(2600)
 _IDLE_FLOOR_MS = const(20)  # the app's idle sleep
 _JUMP_LIT_MS = const(1000)  # a jump's idle step while the ring is lit...
 _JUMP_DARK_MS = const(30000)  # ...and while it is dark (reminders see every minute)
@@ -153,76 +149,6 @@ class Motor(motor.Motor):
             c = self._board.clock
             self._settled = c.ticks_diff(c.ticks_ms(), self.changed) >= _MOTOR_QUIET_MS
         return self._settled
-
-
-class Button:
-    """Injected gestures as levels of a real duration in device time. A level
-    starts at the loop pass that first reads it and ends at its time, but never
-    before a pass DEBOUNCE_MS after its start has read it too (the firmware's
-    debounce needs that second look). While a level is held the clock is paced:
-    device time passes only in the board's sleeps, each cut to land on the
-    level's next edge, so a loaded host or a high speed makes a gesture slower
-    in real time, never different in device time, and none is lost."""
-
-    def __init__(self, board):
-        self._board = board
-        self._g = gestures.Gestures(board.clock)
-        self._queue = []  # [(pressed, ms)]
-        self._level = False
-        self._start = 0
-        self._until = 0
-        self._confirmed = False  # a pass DEBOUNCE_MS after the start has read the level
-        self._active = False  # a level is held (the clock is paced)
-
-    def inject(self, name):
-        q = self._queue
-        if name == "tap":
-            q.extend([(True, _TAP_MS), (False, _AFTER_MS)])
-        elif name == "double":
-            q.extend([(True, _TAP_MS), (False, _GAP_MS), (True, _TAP_MS), (False, _AFTER_MS)])
-        elif name == "hold":
-            q.extend([(True, _HOLD_MS), (False, _AFTER_MS)])
-        else:
-            return
-        b = self._board
-        b.trace.write("B %d %s" % (b.clock.ticks_ms(), name))
-
-    def busy(self):
-        """A gesture is waiting or still being pressed or released."""
-        return self._active or len(self._queue) > 0
-
-    def step_ms(self, ms):
-        """How much device time a sleep of ms may let pass: -1 when no level is held
-        (real time runs), else ms cut to the level's next edge; ms once the edge is
-        due (the next pass of the loop looks at it; sleeps outside the loop run)."""
-        if not self._active:
-            return -1
-        c = self._board.clock
-        edge = self._until if self._confirmed else c.ticks_add(self._start, gestures.DEBOUNCE_MS)
-        left = c.ticks_diff(edge, c.ticks_ms())
-        return left if 0 < left < ms else ms
-
-    def poll(self):
-        clock = self._board.clock
-        now = clock.ticks_ms()
-        if self._active:
-            if not self._confirmed:
-                self._confirmed = clock.ticks_diff(now, self._start) >= gestures.DEBOUNCE_MS
-            elif clock.ticks_diff(now, self._until) >= 0:
-                self._active = False  # over: this pass reads the next level, if any
-        if not self._active and self._queue:
-            if not clock.frozen:
-                clock.freeze()  # paced from the first edge on
-            level, ms = self._queue.pop(0)
-            self._level = level
-            self._start = now
-            self._until = clock.ticks_add(now, ms)
-            self._confirmed = False
-            self._active = True
-        ev = self._g.update(self._level)
-        if ev:
-            self._board.trace.write("G %d %d" % (now, ev))
-        return ev
 
 
 class Status:
