@@ -2,6 +2,8 @@
 test client: the same library calls as the CLI, one device lock, and a device pulled
 out mid-action leaves one line and nothing lost."""
 
+import datetime as dt
+
 import pytest
 from appclient import get, make_app, post, signed_in, text
 from conftest import hello_or_none, wait_for
@@ -10,7 +12,8 @@ from ontspan.device.client import Link
 from ontspan.load.plan import read_plan
 from ontspan.shared import C
 
-PLAN = {"start": "2026-12-07", "weeks": "3", "trial": "4",
+# starts tomorrow: no moment of it can pass its window (and log MISSED) while a test runs
+PLAN = {"start": (dt.date.today() + dt.timedelta(days=1)).isoformat(), "weeks": "3", "trial": "4",
         "time0": "21:30", "protocol0": "avondritueel", "days0": [str(d) for d in range(7)],
         "time1": "13:00", "protocol1": "pmr-kort", "days1": ["0", "2", "4"]}
 
@@ -53,8 +56,8 @@ def test_load_puts_protocols_and_plan_on_the_device(make_sim, tmp_path):
     assert f'data-device-id="{dev.device_id}"' in get(c, "/device/status").get_data(as_text=True)
     done = finished(c, load(c))
     assert "loaded onto " + dev.device_id in text(done), text(done)
-    assert "plan from 2026-12-07, 2 moment(s)" in text(done)
-    assert "on the device now: pmr-kort, avondritueel; a plan from 2026-12-07 with 2 moment(s)" in text(done)
+    assert f"plan from {PLAN['start']}, 2 moment(s)" in text(done)
+    assert f"on the device now: pmr-kort, avondritueel; a plan from {PLAN['start']} with 2 moment(s)" in text(done)
     assert "warning: " in text(done) and "before and after" in text(done)  # the checker's
     assert f"no patient linked to device {dev.device_id}: the plan is not recorded" in text(done)
     live = text(get(c, "/device/status"))

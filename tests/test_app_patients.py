@@ -1,7 +1,6 @@
 """Patients in the app: the list, a patient's page, Load from it records the plan
 for the patient, Pull, and the report inline is the CLI's own."""
 
-import datetime as dt
 import re
 
 import pytest
@@ -73,8 +72,8 @@ def test_the_whole_visit_on_the_sim(make_sim, tmp_path, monkeypatch, capsys):
     assert post(c, f"/patients/{pid}/link", htmx=False).status_code == 303
     page = text(get(c, f"/patients/{pid}"))
     assert dev.device_id in page and "Last pull: never" in page
-    today = {**PLAN, "start": dt.date.today().isoformat(), "rating0": "both", "rating_days0": "7"}
-    r = finished(c, post(c, f"/patients/{pid}/load", {"protocol": ["avondritueel", "pmr-kort"], **today}))
+    plan = {**PLAN, "rating0": "both", "rating_days0": "7"}  # from tomorrow: no MISSED today
+    r = finished(c, post(c, f"/patients/{pid}/load", {"protocol": ["avondritueel", "pmr-kort"], **plan}))
     assert "loaded onto" in text(r) and "recorded as Bram's plan" in text(r)
     with Archive(app.config["ARCHIVE"]) as ar:
         p = pt.find_patient(ar, "Bram")

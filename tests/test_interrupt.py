@@ -188,3 +188,23 @@ def test_a_pull_interrupted_anywhere_rolls_back_with_one_line(monkeypatch, fast_
             assert seqs == [r.seq for r in recs], f"interrupted at line {n}"
         db.unlink()
     assert interrupted >= total - 5
+
+
+_SWALLOWED = textwrap.dedent("""
+    import os, signal, sys, weakref
+    import ontspan.__main__ as program
+    class Thing:
+        pass
+    def command(argv=None):  # the SIGINT lands in a weakref callback, which can only ignore it
+        thing = Thing()
+        keep = weakref.ref(thing, lambda _: [os.kill(os.getpid(), signal.SIGINT)] + [0] * 99)
+        del thing
+        return 0
+    program.main = command
+    sys.exit(program.run())
+""")
+
+
+def test_an_interrupt_python_swallows_is_still_one_line():
+    p = subprocess.run([sys.executable, "-c", _SWALLOWED], capture_output=True, text=True, timeout=120)
+    assert (p.returncode, p.stderr) == (130, LINE)

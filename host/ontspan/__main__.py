@@ -26,9 +26,24 @@ def _exit_now(signum, frame):
     os._exit(EXIT_INTERRUPTED)
 
 
+_interrupted = False
+
+
 def _first_interrupt(signum, frame):
+    global _interrupted
+    _interrupted = True
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the cleanup of this one runs to its end
     raise KeyboardInterrupt
+
+
+def _quiet_unraisable(hook):
+    """A KeyboardInterrupt raised where Python can only ignore it (a weakref callback or
+    a __del__, e.g. importlib's module-lock callback) is not a traceback on the screen:
+    `run` says the one line once the command returns."""
+    def quiet(unraisable):
+        if not isinstance(unraisable.exc_value, KeyboardInterrupt):
+            hook(unraisable)
+    return quiet
 
 
 signal.signal(signal.SIGINT, _exit_now)  # before the imports below
@@ -37,9 +52,14 @@ from ontspan.cli.main import main  # noqa: E402
 
 
 def run() -> int:
+    sys.unraisablehook = _quiet_unraisable(sys.unraisablehook)
     try:
         signal.signal(signal.SIGINT, _first_interrupt)
-        return main()
+        rc = main()
+        if _interrupted and rc != EXIT_INTERRUPTED:  # the interrupt was swallowed on its way
+            os.write(2, _LINE)
+            return EXIT_INTERRUPTED
+        return rc
     except KeyboardInterrupt:  # before main's own try (its command modules loading)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         os.write(2, _LINE)
