@@ -42,6 +42,12 @@ _IDLE_MS = const(20)
 _BOOT_MS = const(1200)
 _LINK_BYTES_PLAYING = const(64)  # bounded link work per tick while cues run
 _LINK_BYTES_IDLE = const(600)
+# A request is taken only when the next frame or cue edge is at least this far off:
+# the longest pass with a request, measured on the rp2 port, is ~11 ms (GET_LOGS
+# while a session plays), and a frame comes every 16 ms, so requests fit right
+# after a frame and never hold one. Held back this many passes, one is taken anyway.
+_REQUEST_MS = const(12)
+_HOLD_MAX = const(8)
 _RESTART_MS = const(300)  # after a fault, before the app starts again
 _FAULT_WINDOW_MS = const(60000)
 _FAULTS_TO_STOP = const(3)  # this many within the window: stay at the REPL
@@ -89,6 +95,7 @@ class Device(service.Contract):
         self.reminders = reminder.ReminderRoom(self.root, b.ring)  # the practice plan
         self.rtc(-1)  # the battery-backed clock, if one is fitted
         self._reboot = -1
+        self._held = 0  # passes a request has been held back (see _REQUEST_MS)
         self._status = [0, 0, 0, 0, 0, 0]
         self._clock = [0, 0, 0, False]  # Unix seconds low half, high half, tz_min, set
         self.link = link.Link(sys.stdin.buffer, sys.stdout.buffer, b.clock)
@@ -372,7 +379,12 @@ class Device(service.Contract):
         s.step()
         self.buttons.step()
         self.reminders.step(self)
-        req = self.link.poll(_LINK_BYTES_PLAYING if s.mode == ss.PLAYING else _LINK_BYTES_IDLE)
+        req = None
+        if self._sleep_ms() >= _REQUEST_MS or self._held >= _HOLD_MAX:
+            self._held = 0
+            req = self.link.poll(_LINK_BYTES_PLAYING if s.mode == ss.PLAYING else _LINK_BYTES_IDLE)
+        else:
+            self._held += 1  # bytes wait in the port until the frame or edge is out
         if req:
             self.disp.handle(self.link, req)
             if self._reboot >= 0:
@@ -382,7 +394,7 @@ class Device(service.Contract):
             self.engine.touch.service(self.clk.ticks_ms())  # pause, rating and `feel` cues
         b.motor.service()
         if not req:
-            b.idle(self._sleep_ms())
+            b.idle(self._sleep_ms(), not self._held)
 
     def loop(self):
         while True:

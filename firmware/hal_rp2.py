@@ -141,8 +141,12 @@ class Board:
         """Ambient light 0..65535, or -1 without a sensor."""
         return self._adc.read_u16() if self._adc else -1
 
-    def idle(self, ms):
-        """Sleep up to ms, waking early when serial bytes arrive."""
+    def idle(self, ms, wake=True):
+        """Sleep up to ms, waking early when serial bytes arrive (wake) or not at all:
+        the loop holds a request back until after the next frame."""
+        if not wake:
+            time.sleep_ms(ms)
+            return
         for _ in self._poll.ipoll(ms):
             break
 

@@ -226,34 +226,38 @@ class Board:
         self.ring = Ring(cfg["ring_leds"], cfg["day_cap"], self)
         return True
 
-    def idle(self, ms):
-        """Sleep up to ms of device time, waking on serial bytes or a control line.
+    def idle(self, ms, wake=True):
+        """Sleep up to ms of device time, waking on serial bytes or a control line
+        (or, not wake, on neither: the loop holds a request back until after a frame).
         While a gesture's level is held the clock stands still but for these sleeps,
         each let pass in full unless a byte woke it (then the time waited)."""
         if self._jump_ms:
-            self._jump_step(ms)
+            self._jump_step(ms, wake)
             return
         clock = self.clock
         step = self.button.step_ms(ms)
         if step < 0:
             if clock.frozen:
                 clock.thaw()
-            self._wait(ms)
+            self._wait(ms, wake)
             return
         if not clock.frozen:
             clock.freeze()
         t = time.ticks_us()
-        if self._wait(step):
+        if self._wait(step, wake):
             waited = time.ticks_diff(time.ticks_us(), t) * self.speed // 1000
             if waited < step:
                 step = waited
         clock.advance(step)
 
-    def _wait(self, ms):
+    def _wait(self, ms, wake=True):
         """Wait ms of device time in real time; True when input woke it early.
         A sleep that would round to 0 real ms is 1 ms when idle (ms >= _IDLE_FLOOR_MS)
         so an idle fast sim does not spin, and a short one in sub-ms steps while cues run."""
         real_us = ms * 1000 // self.speed
+        if not wake:
+            time.sleep_us(real_us)
+            return False
         if real_us >= 1000 or ms >= _IDLE_FLOOR_MS:
             wait = real_us // 1000 or 1
         else:
@@ -303,9 +307,9 @@ class Board:
         else:
             self.button.inject(line)
 
-    def _jump_step(self, ms):
+    def _jump_step(self, ms, wake=True):
         """One sleep of a jump: the device time it would take passes at once."""
-        for obj, _ in self._poll.ipoll(0):
+        for obj, _ in self._poll.ipoll(0) if wake else ():
             if obj is not self._ctl:
                 return  # the host spoke: answer it first, at this device time
         held = self.button.step_ms(ms)

@@ -1,0 +1,35 @@
+"""A host's request is taken right after a frame, never in the last milliseconds before
+one: on the rp2 port the longest pass with a request is ~11 ms (bench/pico.py measures
+the frame gaps), so a request taken then would hold the next frame back. Held back
+while a frame or cue edge is near, the device sleeps to it without waking on the bytes,
+and after app._HOLD_MAX passes it takes the request anyway."""
+
+from conftest import MP_HELPERS
+from ontspan.mpy import HEAPSIZE
+
+REQUEST_MS = 12  # app._REQUEST_MS
+HOLD_MAX = 8  # app._HOLD_MAX
+
+
+def _passes(mpy, tmp_path, waits):
+    res = mpy.run(
+        f"import request_slack\nrequest_slack.run({waits!r})",
+        path=[MP_HELPERS + "/quiet_rp2"],
+        env={"ONTSPAN_SIM_STATE": str(tmp_path)},
+        heapsize=HEAPSIZE,
+        stdin=b"",
+    )
+    assert res.ok, res.output[-3000:]
+    return [tuple(int(x) for x in ln.split()) for ln in res.stdout.splitlines() if ln.strip()]
+
+
+def test_a_request_waits_for_the_frame_then_is_taken(mpy, tmp_path):
+    passes = _passes(mpy, tmp_path, [20, 16, REQUEST_MS, REQUEST_MS - 1, 5, 0, 15])
+    assert passes == [(20, 1, 1), (16, 1, 1), (REQUEST_MS, 1, 1),
+                      (REQUEST_MS - 1, 0, 0), (5, 0, 0), (0, 0, 0),  # held: a sleep the bytes do not end
+                      (15, 1, 1)]
+
+
+def test_a_request_held_back_too_long_is_taken_anyway(mpy, tmp_path):
+    passes = _passes(mpy, tmp_path, [3] * (HOLD_MAX + 2))
+    assert [p[1] for p in passes] == [0] * HOLD_MAX + [1, 0]
