@@ -18,6 +18,8 @@ started with its own TCP port ($ONTSPAN_PICO_EMU_PORT, else a free one) and stat
 - **`ontspan flash` vs `mpremote cp`**: the library's table (the same bytes) to the same
   device, wall time of each command, median of 3.
 - **first `ontspan info` after a reset**: sent at once, answered or not.
+- **heap after 100 sessions and 100 reflashes**: INFO's heap figure at idle after each
+  run (bench/pico_rounds.py); goal: what it was before them, give or take 1 KB.
 - **device time per command**: tests/mp/pico_handler_times.py run on the device with
   mpremote: the app's Dispatcher.handle (handler and reply framing) timed with the
   Pico's ticks_us while a session plays and idle, and the upload's BEGIN, CHUNK and
@@ -42,6 +44,7 @@ from ontspan.paths import PROTOCOLS_DIR
 from ontspan.protocols.compiler import compile_table
 
 from .common import REPO, library, metric
+from .pico_rounds import heap_after_rounds
 
 EMU_ENV = "ONTSPAN_PICO_EMU"
 PORT_ENV = "ONTSPAN_PICO_EMU_PORT"
@@ -64,6 +67,8 @@ QUICK_SESSION_S = 10
 HANDLER_TIMES = REPO / "tests" / "mp" / "pico_handler_times.py"
 _TIMES_LINE = re.compile(r"^t (playing|idle) (.+?) (\d+) (\d+) (\d+)\r?$", re.M)
 HANDLER_GOAL_US = 1000  # a command never holds the cue loop longer than this while cues play
+ROUNDS = 100  # sessions, then reflashes, before the heap is measured again
+ROUNDS_SLACK = 1024  # bytes: INFO's kept figures and the log's counters may move a little
 IDLE_S = 8  # wall seconds after a boot: the app idles past INFO's 2 s re-measure
 ANSWER_S = 180  # at most this long (wall) for the emulated firmware to answer after a reset
 
@@ -339,6 +344,10 @@ def run(quick: bool = False) -> list[dict]:
             metric("`ontspan flash` / `mpremote cp`", round(flash / cp, 2), "x",
                    f"<= {FLASH_RATIO_GOAL:g}", flash / cp <= FLASH_RATIO_GOAL),
         ]
+        before, sessions, reflashes = heap_after_rounds(emu.tty, ROUNDS)
+        out += [metric(f"heap in use at idle after {ROUNDS} {what} (before: {before})", used, "bytes",
+                       f"<= {before + ROUNDS_SLACK}", used <= before + ROUNDS_SLACK)
+                for what, used in (("sessions", sessions), ("reflashes", reflashes))]
         for mode, name, med, worst in handlers:
             label = f"device time {name}, {mode} (handler and reply framing; median, max {worst} us)"
             if mode == "playing":

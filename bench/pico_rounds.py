@@ -1,0 +1,44 @@
+"""Heap on the emulated Pico after many sessions and many reflashes: a fragmenting or
+leaking firmware shows here first. Both run over one link (the host library the CLI
+uses), so the count is the device's, not the CLI's start-up."""
+
+import time
+
+from ontspan.device.client import Link
+from ontspan.protocols.compiler import compile_table
+from ontspan.shared import C
+
+from .common import library
+
+MEASURE_S = 2.5  # INFO re-measures the heap at idle when its figure is older than 2 s
+
+
+def _wait_state(lk: Link, state: int, timeout: float = 60) -> None:
+    end = time.monotonic() + timeout
+    while lk.status().state != state:
+        if time.monotonic() > end:
+            raise SystemExit(f"bench pico: the device did not reach state {state} within {timeout} s")
+        time.sleep(0.05)
+
+
+def _heap_used(lk: Link) -> int:
+    time.sleep(MEASURE_S)
+    return int(lk.info()["heap"]["used"])
+
+
+def heap_after_rounds(tty: str, rounds: int) -> tuple[int, int, int]:
+    """(heap in use at idle before, after `rounds` sessions, after `rounds` reflashes)."""
+    table = compile_table(library())
+    with Link(tty) as lk:
+        lk.hello()
+        before = _heap_used(lk)
+        pid = lk.info()["protocols"][0]
+        for _ in range(rounds):
+            lk.start(pid)
+            _wait_state(lk, C.STATE_PLAYING)
+            lk.stop()
+            _wait_state(lk, C.STATE_IDLE)
+        sessions = _heap_used(lk)
+        for _ in range(rounds):
+            lk.put_table(table)
+        return before, sessions, _heap_used(lk)
