@@ -17,6 +17,8 @@ started with its own TCP port ($ONTSPAN_PICO_EMU_PORT, else a free one) and stat
   `ontspan info`, `ontspan status` and `ontspan logs pull` back to back.
 - **`ontspan flash` vs `mpremote cp`**: the library's table (the same bytes) to the same
   device, wall time of each command, median of 3.
+- **cue timing**: adem-4-6's frames per second and breathing period (the ring's rises
+  through half its range), quiet and under traffic alike: 62.5 fps, 10.00 s.
 - **first `ontspan info` after a reset**: sent at once, answered or not.
 - **heap after 100 sessions and 100 reflashes**: INFO's heap figure at idle after each
   run (bench/pico_rounds.py); goal: what it was before them, give or take 1 KB.
@@ -55,6 +57,7 @@ TTY = BUILD / "pico-emu-tty"
 STOCK, ROMFS = "RPI_PICO.uf2", "RPI_PICO_ROMFS.uf2"
 LED_PIN, MOTOR_PIN = 16, 15
 BREATH = "adem-4-6"
+BREATH_PERIOD_S = 10.0  # its 4 s in and 6 s out, as the preview and the sim play it
 
 HEAP_GOAL = 48 * 1024  # .mpy files: the app's share of the rp2 port's ~190 KB heap
 HEAP_ROMFS_GOAL = 24 * 1024  # code in ROMFS runs from flash: only the app's data in RAM
@@ -151,8 +154,8 @@ class Emulator:
                 out.append(int(ln.rsplit("sim_ns=", 1)[1]))
         return out
 
-    def frames(self) -> list[tuple[float, bool]]:
-        """Every WS2812 frame on the ring pin: (Pico ns, any LED lit), via the instrument's decoder."""
+    def frames(self) -> list[tuple[float, int]]:
+        """Every WS2812 frame on the ring pin: (Pico ns, sum of its bytes), via the instrument's decoder."""
         time.sleep(0.3)
         with tempfile.TemporaryDirectory(prefix="ontspan-bench-pico-") as tmp:
             out = Path(tmp) / "frames.json"
@@ -160,7 +163,7 @@ class Emulator:
                             "--ws2812", str(LED_PIN), "--json", str(out)],
                            check=True, capture_output=True, timeout=300)
             frames = json.loads(out.read_text())["ws2812"][str(LED_PIN)]
-        return [(f["t_ns"], any(any(c) for c in f["rgb"])) for f in frames]
+        return [(f["t_ns"], sum(sum(c) for c in f["rgb"])) for f in frames]
 
     # -- the real CLI against this device --
     def ontspan(self, *args: str, timeout: float = 600) -> tuple[float, subprocess.CompletedProcess]:
@@ -226,7 +229,7 @@ def _boot(emu: Emulator) -> tuple[bool, float, int]:
     time.sleep(IDLE_S)
     heap = emu.info()["device"]["heap"]["used"]
     reset = emu.boots()[-1]
-    lit = [t for t, on in emu.frames() if on and t > reset]
+    lit = [t for t, level in emu.frames() if level and t > reset]
     if not lit:
         raise SystemExit("bench pico: no greeting frame on the ring after the reset")
     return first, (lit[0] - reset) / 1e6, heap
@@ -258,7 +261,20 @@ def _handler_times(emu: Emulator) -> list[tuple[str, str, int, int]]:
     return rows
 
 
-def _gaps(frames: list[tuple[float, bool]], a: int, b: int) -> tuple[int, float]:
+def _breath_period(frames: list[tuple[float, int]], a: int, b: int) -> float:
+    """Median seconds between the ring's rises through half its range between Pico times
+    a and b (one per breath: the in-breath brightens it), 0.0 with fewer than two."""
+    lit = [(t, v) for t, v in frames if a <= t <= b]
+    if not lit:
+        return 0.0
+    lo, hi = min(v for _, v in lit), max(v for _, v in lit)
+    mid = (lo + hi) / 2
+    rises = [t for (_, v0), (t, v1) in zip(lit, lit[1:], strict=False) if v0 < mid <= v1]
+    spans = [(y - x) / 1e9 for x, y in zip(rises, rises[1:], strict=False)]
+    return statistics.median(spans) if spans else 0.0
+
+
+def _gaps(frames: list[tuple[float, int]], a: int, b: int) -> tuple[int, float]:
     """(frames, longest gap in ms) of the frames between Pico times a and b."""
     ts = [t for t, _ in frames if a <= t <= b]
     gaps = [y - x for x, y in zip(ts, ts[1:], strict=False)]
@@ -294,6 +310,7 @@ def _session(emu: Emulator, quiet_s: float, traffic_s: float) -> dict:
     fps = (nq - 1) / ((marks[0] - t0) / 1e9) if nq > 1 else 0.0
     alone = {name: _gaps(frames, a, b)[1] for name, a, b in zip(commands, marks[1:], marks[2:], strict=False)}
     return {"quiet_frames": nq, "quiet_ms": quiet, "busy_frames": nt, "busy_ms": busy,
+            "period_s": _breath_period(frames, t0, marks[-1]),
             "rounds": rounds, "fps": fps, "alone": alone}
 
 
@@ -335,7 +352,10 @@ def run(quick: bool = False) -> list[dict]:
             metric(f"LED frame gap longest, host polls info, status, logs pull ({s['rounds']} rounds, "
                    f"{s['busy_frames']} frames)", busy, "ms", f"<= quiet + {GAP_SLACK_MS:g}",
                    busy <= quiet + GAP_SLACK_MS),
-            metric(f"LED frames per second, {BREATH} quiet", round(s["fps"], 1), "fps"),
+            metric(f"LED frames per second, {BREATH} quiet", round(s["fps"], 1), "fps", "62.5",
+                   round(s["fps"], 1) == 62.5),
+            metric(f"breathing period, {BREATH} (median, ring's rises)", round(s["period_s"], 2), "s",
+                   f"{BREATH_PERIOD_S:.2f}", round(s["period_s"], 2) == BREATH_PERIOD_S),
             *(metric(f"LED frame gap longest, host runs `ontspan {name}` alone", round(ms, 2), "ms",
                      f"<= quiet + {GAP_SLACK_MS:g}", ms <= quiet + GAP_SLACK_MS)
               for name, ms in s["alone"].items()),
