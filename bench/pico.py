@@ -364,7 +364,7 @@ def run(quick: bool = False) -> list[dict]:
             metric("`ontspan flash` / `mpremote cp`", round(flash / cp, 2), "x",
                    f"<= {FLASH_RATIO_GOAL:g}", flash / cp <= FLASH_RATIO_GOAL),
         ]
-        before, sessions, reflashes = heap_after_rounds(emu.tty, ROUNDS)
+        before, sessions, reflashes = heap_after_rounds(emu.tty, ROUNDS, BREATH)
         out += [metric(f"heap in use at idle after {ROUNDS} {what} (before: {before})", used, "bytes",
                        f"<= {before + ROUNDS_SLACK}", used <= before + ROUNDS_SLACK)
                 for what, used in (("sessions", sessions), ("reflashes", reflashes))]

@@ -13,11 +13,12 @@ from .common import library
 MEASURE_S = 2.5  # INFO re-measures the heap at idle when its figure is older than 2 s
 
 
-def _wait_state(lk: Link, state: int, timeout: float = 60) -> None:
+def _wait_busy(lk: Link, busy: bool, timeout: float = 60) -> None:
+    """Until a session is on (playing, or waiting for its first rating) or, not busy, idle."""
     end = time.monotonic() + timeout
-    while lk.status().state != state:
+    while (lk.status().state != C.STATE_IDLE) != busy:
         if time.monotonic() > end:
-            raise SystemExit(f"bench pico: the device did not reach state {state} within {timeout} s")
+            raise SystemExit(f"bench pico: the device was not {'busy' if busy else 'idle'} within {timeout} s")
         time.sleep(0.05)
 
 
@@ -26,18 +27,20 @@ def _heap_used(lk: Link) -> int:
     return int(lk.info()["heap"]["used"])
 
 
-def heap_after_rounds(tty: str, rounds: int) -> tuple[int, int, int]:
-    """(heap in use at idle before, after `rounds` sessions, after `rounds` reflashes)."""
-    table = compile_table(library())
+def heap_after_rounds(tty: str, rounds: int, protocol: str) -> tuple[int, int, int]:
+    """(heap in use at idle before, after `rounds` sessions of `protocol` started and
+    stopped (a START and an END record each), after `rounds` reflashes)."""
+    protos = library()
+    table = compile_table(protos)
+    pid = next(p.id for p in protos if p.name == protocol)
     with Link(tty) as lk:
         lk.hello()
         before = _heap_used(lk)
-        pid = lk.info()["protocols"][0]
         for _ in range(rounds):
             lk.start(pid)
-            _wait_state(lk, C.STATE_PLAYING)
+            _wait_busy(lk, True)
             lk.stop()
-            _wait_state(lk, C.STATE_IDLE)
+            _wait_busy(lk, False)
         sessions = _heap_used(lk)
         for _ in range(rounds):
             lk.put_table(table)
