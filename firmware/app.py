@@ -13,7 +13,6 @@ import storage  # first: its table buffer is taken while the heap is still whole
 
 # isort: split
 import gc
-import struct
 import sys
 import time
 
@@ -29,7 +28,8 @@ import reminder
 import service
 import session as ss
 import ui
-from contract import DEVICE_EPOCH_HI, DEVICE_EPOCH_LO, FIRMWARE_VERSION, TABLE_VERSION, WALL_HALVES
+import wallclock
+from contract import DEVICE_EPOCH_HI, DEVICE_EPOCH_LO, FIRMWARE_VERSION, TABLE_VERSION
 from micropython import const
 
 # Every module has taken the contract's values by name now: let the contract
@@ -48,17 +48,17 @@ _LINK_BYTES_IDLE = const(600)
 # after a frame and never hold one. Held back this many passes, one is taken anyway.
 _REQUEST_MS = const(12)
 _HOLD_MAX = const(8)
+_EPOCH_SPAN = const(0x3FFF)  # a clock this many 64 Ki-s halves from the epoch still fits 2**30
 _RESTART_MS = const(300)  # after a fault, before the app starts again
 _FAULT_WINDOW_MS = const(60000)
 _FAULTS_TO_STOP = const(3)  # this many within the window: stay at the REPL
-_EPOCH_SPAN = const(0x3FFF)  # a clock this many 64 Ki-s halves from the epoch still fits 2**30
 
 _STATE_OF_MODE = (service.STATE_IDLE, service.STATE_PLAYING, service.STATE_PAUSED,
                   service.STATE_RATING, service.STATE_RATING)
 _prepared = False
 
 
-class Device(service.Contract):
+class Device(wallclock.WallClock, service.Contract):
     fw_version = FIRMWARE_VERSION
     table_version = TABLE_VERSION
     max_table = storage.MAX_TABLE
@@ -77,15 +77,7 @@ class Device(service.Contract):
     def open(self):
         """Everything else up to the idle loop."""
         b = self.board
-        self.clk = b.clock  # ticks source (clock() is the wall clock for the link)
-        self._last = b.clock.ticks_ms()
-        self.up_s = 0  # uptime that never wraps: whole seconds plus a ms remainder
-        self._up_ms = 0
-        self.epoch_base = 0  # seconds from the device epoch = epoch_base + up_s once set
-        self.tz_min = 0
-        self._day_s0 = 0  # local second of the day when the clock was set
-        self._up_at_set = 0
-        self.clock_set = False
+        self.start_clock(b.clock)  # self.clk: the ticks (clock() is the wall clock for the link)
         self.faults, self.last_fault = faults.read(self.root)
         self.log = logbook.Logbook(self.root + "/log", self.cfg["log_capacity"])
         self.log.open()
@@ -97,7 +89,6 @@ class Device(service.Contract):
         self._reboot = -1
         self._held = 0  # passes a request has been held back (see _REQUEST_MS)
         self._status = [0, 0, 0, 0, 0, 0]
-        self._clock = [0, 0, 0, False]  # Unix seconds low half, high half, tz_min, set
         self.link = link.Link(sys.stdin.buffer, sys.stdout.buffer, b.clock)
         self.disp = link.Dispatcher(service, self)
         return self
@@ -118,37 +109,6 @@ class Device(service.Contract):
     def _on_edge(self, e):
         # the sim records each cue edge with how late it was handled; a no-op on the Pico
         self.board.edge(e.kind, e.block, e.group, e.late_ring[(e.late_i - 1) % eng.LATE_RING])
-
-    # -- time ------------------------------------------------------------------
-    def _tick_uptime(self):
-        now = self.clk.ticks_ms()
-        self._up_ms += self.clk.ticks_diff(now, self._last)
-        self._last = now
-        if self._up_ms >= 1000:
-            s = self._up_ms // 1000
-            self.up_s += s
-            self._up_ms -= s * 1000
-
-    # Wall clock: seconds from the device epoch (contract.DEVICE_EPOCH_*), a small
-    # int until 2058; Unix seconds exist only as u16 halves, never as one int.
-    def wall_s(self):
-        """Seconds since 2024-01-01 00:00 UTC now (0 while the clock is unset)."""
-        return self.epoch_base + self.up_s if self.clock_set else 0
-
-    def _unix_halves(self, c, up_s):
-        """c[0], c[1] = low, high u16 half of the Unix seconds at uptime up_s (0 if unset)."""
-        if not self.clock_set:
-            c[0] = c[1] = 0
-            return
-        t = self.epoch_base + up_s + DEVICE_EPOCH_LO
-        c[0] = t & 0xFFFF
-        c[1] = DEVICE_EPOCH_HI + (t >> 16)
-
-    def wall_into(self, buf, off, up_s):
-        """Pack the Unix seconds at uptime up_s as a u32 (two halves) at buf[off]."""
-        c = self._clock
-        self._unix_halves(c, up_s)
-        struct.pack_into(WALL_HALVES, buf, off, c[0], c[1])
 
     def is_night(self):
         cfg = self.cfg
@@ -252,13 +212,6 @@ class Device(service.Contract):
         self.reminders.set_clock(now, tz_min)
         self.daynight.set_clock(now, tz_min, self.up_s)
         self._night_up_s = -1
-
-    def clock(self):
-        c = self._clock  # filled in place: no tuple per GET_CLOCK
-        self._unix_halves(c, self.up_s)
-        c[2] = self.tz_min
-        c[3] = self.clock_set
-        return c
 
     def start(self, pid):
         t = self.storage.table

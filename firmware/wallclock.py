@@ -1,0 +1,60 @@
+# The device's clocks, a part of app.Device: uptime that never wraps, and the wall
+# clock as the host (SET_CLOCK) or a battery-backed module at boot (rtc.py) set it.
+# Wall time is kept as seconds from the device epoch (contract.DEVICE_EPOCH_*), a
+# small int until 2058 on the rp2's 31-bit ints; Unix seconds exist only as u16
+# halves, never as one int.
+import struct
+
+from contract import DEVICE_EPOCH_HI, DEVICE_EPOCH_LO, WALL_HALVES
+
+
+class WallClock:
+    """Mixed into app.Device (which sets the clock: SET_CLOCK, the module at boot)."""
+
+    def start_clock(self, ticks):
+        self.clk = ticks  # ticks_ms() and ticks_diff(): the board's
+        self._last = ticks.ticks_ms()
+        self.up_s = 0  # uptime that never wraps: whole seconds plus a ms remainder
+        self._up_ms = 0
+        self.epoch_base = 0  # seconds from the device epoch = epoch_base + up_s once set
+        self.tz_min = 0
+        self._day_s0 = 0  # local second of the day when the clock was set
+        self._up_at_set = 0
+        self.clock_set = False
+        self.clock_rtc = 0
+        self._clock = [0, 0, 0, False]  # Unix seconds low half, high half, tz_min, set
+
+    def _tick_uptime(self):
+        now = self.clk.ticks_ms()
+        self._up_ms += self.clk.ticks_diff(now, self._last)
+        self._last = now
+        if self._up_ms >= 1000:
+            s = self._up_ms // 1000
+            self.up_s += s
+            self._up_ms -= s * 1000
+
+    def wall_s(self):
+        """Seconds since 2024-01-01 00:00 UTC now (0 while the clock is unset)."""
+        return self.epoch_base + self.up_s if self.clock_set else 0
+
+    def _unix_halves(self, c, up_s):
+        """c[0], c[1] = low, high u16 half of the Unix seconds at uptime up_s (0 if unset)."""
+        if not self.clock_set:
+            c[0] = c[1] = 0
+            return
+        t = self.epoch_base + up_s + DEVICE_EPOCH_LO
+        c[0] = t & 0xFFFF
+        c[1] = DEVICE_EPOCH_HI + (t >> 16)
+
+    def wall_into(self, buf, off, up_s):
+        """Pack the Unix seconds at uptime up_s as a u32 (two halves) at buf[off]."""
+        c = self._clock
+        self._unix_halves(c, up_s)
+        struct.pack_into(WALL_HALVES, buf, off, c[0], c[1])
+
+    def clock(self):
+        c = self._clock  # filled in place: no tuple per GET_CLOCK
+        self._unix_halves(c, self.up_s)
+        c[2] = self.tz_min
+        c[3] = self.clock_set
+        return c
