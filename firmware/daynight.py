@@ -6,23 +6,31 @@
 #
 # Wall time is past 2^30 s, a big int on the Pico (small ints are 31-bit), so
 # the clock is kept as a small offset into the local day plus the uptime.
-# (plain ints, no const(): the module imports under CPython unchanged)
+# const() with a fallback: the module imports under CPython unchanged, and on the
+# device the private names fold into the code (no globals, no interned names).
+try:
+    from micropython import const  # pyright: ignore[reportAssignmentType]
+except ImportError:
 
-DAY_S = 86400
-DARK_BELOW = 2000  # light sensor (0..65535) below this is night...
-LIGHT_ABOVE = 3000  # ...and day again only above this (hysteresis)
-ROOM_S = 5  # the room counts as changed once a reading has held this long: headlights,
+    def const(x):
+        return x
+
+
+_DAY_S = const(86400)
+_DARK_BELOW = const(2000)  # light sensor (0..65535) below this is night...
+_LIGHT_ABOVE = const(3000)  # ...and day again only above this (hysteresis)
+_ROOM_S = const(5)  # the room counts as changed once a reading has held this long: headlights,
 # a phone screen or a hand over the sensor do not switch the ring
 # By day the ring dims with the room (a nap with the curtains closed), between the
 # night cap (a dark room) and the day cap (a room this light or lighter):
-BRIGHT_AT = 20000
-SMOOTH_SHIFT = 4  # each second the smoothed room moves 1/16 of the way (~16 s to follow)
-CAP_STEP = 8  # the cap moves only by this much or more, or to either end: no flicker
+_BRIGHT_AT = const(20000)
+_SMOOTH_SHIFT = const(4)  # each second the smoothed room moves 1/16 of the way (~16 s to follow)
+_CAP_STEP = const(8)  # the cap moves only by this much or more, or to either end: no flicker
 
 
 def day_offset(epoch_s, tz_min, up_s):
     """Local seconds into the day at uptime 0, from a clock set at uptime up_s."""
-    return (epoch_s + tz_min * 60 - up_s) % DAY_S
+    return (epoch_s + tz_min * 60 - up_s) % _DAY_S
 
 
 def in_night_hours(hour, start, end):
@@ -47,7 +55,7 @@ class DayNight:
         self.clock_set = True
 
     def hour(self, up_s):
-        return (self._day0 + up_s % DAY_S) % DAY_S // 3600
+        return (self._day0 + up_s % _DAY_S) % _DAY_S // 3600
 
     def decide(self, up_s, start, end, light):
         """Night now? `light` is the sensor reading or -1 without one. Remembered in .night."""
@@ -78,7 +86,7 @@ class DayNight:
         self._smooth_s = up_s
         v = self._smooth
         for _ in range(n):
-            v += (light - v) >> SMOOTH_SHIFT
+            v += (light - v) >> _SMOOTH_SHIFT
         self._smooth = v
 
     def cap(self, day_cap, night_cap):
@@ -89,21 +97,21 @@ class DayNight:
         elif self._smooth < 0 or night_cap >= day_cap:
             want = day_cap
         else:
-            f = min(max(self._smooth - DARK_BELOW, 0), BRIGHT_AT - DARK_BELOW)
-            want = night_cap + (day_cap - night_cap) * f // (BRIGHT_AT - DARK_BELOW)
+            f = min(max(self._smooth - _DARK_BELOW, 0), _BRIGHT_AT - _DARK_BELOW)
+            want = night_cap + (day_cap - night_cap) * f // (_BRIGHT_AT - _DARK_BELOW)
         c = self._cap
-        if c < 0 or want == day_cap or want == night_cap or abs(want - c) >= CAP_STEP:
+        if c < 0 or want == day_cap or want == night_cap or abs(want - c) >= _CAP_STEP:
             self._cap = want
         return self._cap
 
     def _room(self, up_s, light):
         # dark or light by the sensor, with hysteresis; a change only once it has
-        # lasted ROOM_S (the first reading decides at once: nothing to hold it against)
-        dark = light < LIGHT_ABOVE if self.night else light < DARK_BELOW
+        # lasted _ROOM_S (the first reading decides at once: nothing to hold it against)
+        dark = light < _LIGHT_ABOVE if self.night else light < _DARK_BELOW
         if self._room_s < 0 or dark == self.night:
             self._room_s = up_s
             return dark
-        if up_s - self._room_s >= ROOM_S:
+        if up_s - self._room_s >= _ROOM_S:
             self._room_s = up_s
             return dark
         return self.night

@@ -22,7 +22,7 @@ PAUSED = const(2)  # own
 DONE = const(3)
 
 FRAME_MS = const(16)  # 62.5 frames/s when ticked often enough
-LATE_BUCKETS = const(16)  # lateness histogram 0..15 ms, last bucket is 15+
+_LATE_BUCKETS = const(16)  # lateness histogram 0..15 ms, last bucket is 15+
 LATE_RING = const(32)  # last lateness values, ms (clamped to 255)
 
 _DEVICE_CAP = const(255)
@@ -49,7 +49,7 @@ class Engine:
         self.light = Light(ring)
         self.touch = Touch(motor, clock, motor_on_max_ms)  # the board's motor applies its cap
         self.on_edge = on_edge  # optional fn(engine), called once per edge
-        self.late_hist = [0] * LATE_BUCKETS
+        self.late_hist = [0] * _LATE_BUCKETS
         self.late_ring = bytearray(LATE_RING)
         self.state = IDLE
         self.night = False
@@ -72,7 +72,7 @@ class Engine:
         self.late_max = 0
         self.late_i = 0
         h = self.late_hist
-        for i in range(LATE_BUCKETS):
+        for i in range(_LATE_BUCKETS):
             h[i] = 0
         r = self.late_ring
         for i in range(LATE_RING):
@@ -182,7 +182,7 @@ class Engine:
     def _late(self, late):
         if late > self.late_max:
             self.late_max = late
-        self.late_hist[late if late < LATE_BUCKETS - 1 else LATE_BUCKETS - 1] += 1
+        self.late_hist[late if late < _LATE_BUCKETS - 1 else _LATE_BUCKETS - 1] += 1
         self.late_ring[self.late_i] = late if late < 255 else 255
         self.late_i = (self.late_i + 1) % LATE_RING
 

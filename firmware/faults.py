@@ -3,7 +3,9 @@
 # FAULT (never as "cut by power"), and the fault is counted on flash for INFO.
 import os
 
-_FAULTS = "/faults.txt"  # "<count> <kind of the last>"
+from micropython import const
+
+_FAULTS = const("/faults.txt")  # "<count> <kind of the last>"
 
 
 def read(root):

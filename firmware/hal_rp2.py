@@ -9,22 +9,10 @@ import machine
 import motor
 import neopixel
 import pixels
+from micropython import const
 
-_GRB = b"\x01\x00\x02"  # WS2812B wire order: byte 0 is green
+_GRB = const(b"\x01\x00\x02")  # WS2812B wire order: byte 0 is green
 
-
-
-class Clock:
-    """time.ticks_* (period 2^30 on the Pico)."""
-
-    def ticks_ms(self):
-        return time.ticks_ms()
-
-    def ticks_add(self, a, b):
-        return time.ticks_add(a, b)
-
-    def ticks_diff(self, a, b):
-        return time.ticks_diff(a, b)
 
 
 class Ring(pixels.Ring):
@@ -62,7 +50,7 @@ class Board:
         pass  # MicroPython mounts it before main.py runs
 
     def __init__(self, cfg):
-        self.clock = Clock()
+        self.clock = time  # ticks_ms, ticks_add, ticks_diff (period 2^30): no wrapper class
         self.status = Status()
         self._cfg = dict(cfg)
         self.ring = Ring(cfg["ring_pin"], cfg["ring_leds"], cfg["day_cap"])

@@ -19,7 +19,7 @@ from micropython import const
 
 _SEG_RECORDS = const(128)
 DEFAULT_CAPACITY = const(1536)  # > 2 sessions/day * 2 records * 365 days
-_META_FMT = "<II4sH"  # boot, cleared_upto, epoch, crc16
+_META_FMT = const("<II4sH")  # boot, cleared_upto, epoch, crc16
 _META_LEN = const(14)
 _META_V1_LEN = const(10)  # boot, cleared_upto, crc16: before log epochs
 

@@ -6,23 +6,23 @@
 #   duty   duty_u16 = level * 257 (0 -> 0 %, 255 -> 100 %; linear)
 #   kick   from standstill, a level whose duty is below KICK_DUTY (the
 #          minimum start duty, about 69 %; levels below 176) starts with
-#          KICK_MS at KICK_DUTY: a coin ERM does not start below ~2.3 V
-#   trip   a motor on for MAX_ON_MS without a break is switched off until the
+#          _KICK_MS at KICK_DUTY: a coin ERM does not start below ~2.3 V
+#   trip   a motor on for _MAX_ON_MS without a break is switched off until the
 #          cue lets go (set(0)), whatever asked for it
 # Integers only, no allocation: set() and service() run inside cues.
 from micropython import const
 
-DUTY_PER_LEVEL = const(257)  # 255 * 257 = 65535
+_DUTY_PER_LEVEL = const(257)  # 255 * 257 = 65535
 KICK_DUTY = const(45000)  # minimum start duty: ~69 % of 65535
-KICK_MS = const(30)
+_KICK_MS = const(30)
 # the lowest level that starts by itself: its duty reaches KICK_DUTY (176 -> 45232)
-KICK_BELOW = const((KICK_DUTY + DUTY_PER_LEVEL - 1) // DUTY_PER_LEVEL)
-MAX_ON_MS = const(8000)
+KICK_BELOW = const((KICK_DUTY + _DUTY_PER_LEVEL - 1) // _DUTY_PER_LEVEL)
+_MAX_ON_MS = const(8000)
 
 
 def duty_of(level):
     """Steady duty_u16 of an already capped level."""
-    return level * DUTY_PER_LEVEL
+    return level * _DUTY_PER_LEVEL
 
 
 class Motor:
@@ -62,7 +62,7 @@ class Motor:
             if level < KICK_BELOW:
                 self._kicking = True
                 self.kicks += 1
-                self._kick_until = self._clock.ticks_add(now, KICK_MS)
+                self._kick_until = self._clock.ticks_add(now, _KICK_MS)
         elif not level:
             self._kicking = False
         self.level = level
@@ -74,7 +74,7 @@ class Motor:
         elif self._kicking:
             d = KICK_DUTY
         else:
-            d = self.level * DUTY_PER_LEVEL
+            d = self.level * _DUTY_PER_LEVEL
         if d != self.duty:
             self.duty = d
             self._out(d)
@@ -88,7 +88,7 @@ class Motor:
         if self._kicking and clock.ticks_diff(now, self._kick_until) >= 0:
             self._kicking = False
             self._apply()
-        if not self._tripped and clock.ticks_diff(now, self._on_t) >= MAX_ON_MS:
+        if not self._tripped and clock.ticks_diff(now, self._on_t) >= _MAX_ON_MS:
             self._tripped = True
             self.trips += 1
             self._apply()

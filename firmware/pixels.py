@@ -2,11 +2,11 @@
 # they become LED bytes: gamma first, then the brightness cap on the result, so
 # a cap is the brightest byte the LEDs ever get (night 24 means byte 24, not
 # gamma(24) = 1). A lit pixel never rounds to black: its brightest channel is
-# lifted to FLOOR, keeping the colour's proportions. Shared by both HALs and the
+# lifted to _FLOOR, keeping the colour's proportions. Shared by both HALs and the
 # preview, so the sim and the preview show what the ring shows.
 from micropython import const
 
-FLOOR = const(3)  # the dimmest lit LED byte; 1-2 is lost next to a pillow
+_FLOOR = const(3)  # the dimmest lit LED byte; 1-2 is lost next to a pillow
 
 # gamma 2.2: GAMMA[i] = round((i / 255) ** 2.2 * 255); a literal, so nothing is
 # computed (in floats) at import (tests/fw/test_pixels.py checks the formula)
@@ -70,7 +70,7 @@ def render(src, dst, n, cap, order):
     o0 = order[0]
     o1 = order[1]
     o2 = order[2]
-    floor = FLOOR if cap > FLOOR else cap
+    floor = _FLOOR if cap > _FLOOR else cap
     j = 0
     for _ in range(n):
         r = src[j]

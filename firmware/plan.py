@@ -47,7 +47,7 @@ from micropython import const
 _DAY_MINUTES = const(1440)
 
 # what Reminders.tick() found
-R_NONE = const(0)  # nothing due
+_R_NONE = const(0)  # nothing due
 R_DUE = const(1)  # .moment glows until minute .ends
 R_MISSED = const(2)  # .moment's window closed unanswered: log it, then tick again
 
@@ -234,13 +234,13 @@ class Reminders:
         return False
 
     def tick(self, day, minute, busy=False):
-        # R_NONE, R_DUE (.moment, .ends) or R_MISSED (.moment, .moment_day); after
+        # _R_NONE, R_DUE (.moment, .ends) or R_MISSED (.moment, .moment_day); after
         # R_MISSED call again: more than one window may have closed since the last tick.
         # busy: a session is playing (no glow; windows closing meanwhile count as covered)
         self.moment = NONE
         self.busy = busy
         if self.plan.err:
-            return R_NONE
+            return _R_NONE
         if self.day == NONE or day < self.day or day > self.day + 1:
             self.day = day  # first tick, or the clock jumped: start afresh
             self.since = minute
@@ -262,7 +262,7 @@ class Reminders:
                 self.moment_day = day
                 self.ends = self.plan.ends(i)
                 return R_DUE
-        return R_NONE
+        return _R_NONE
 
     def answer(self, i):
         # moment i was answered today (tap during its glow)

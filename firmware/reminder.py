@@ -14,16 +14,16 @@ import plan
 from contract import FLAG_PLAN, PLAN_MAX, STATE_REMINDER
 from micropython import const
 
-PLAN_FILE = "/plan.bin"
-_STAGE = "/plan.new"
+_PLAN_FILE = const("/plan.bin")
+_STAGE = const("/plan.new")
 E_NO_PROTOCOL = const(100)  # put(): a moment names a protocol the table lacks
 
 _PERIOD_MS = const(6000)  # one slow breath of light
 # peak colours of the glow (linear RGB; the device's day or night cap makes it
 # dim): warm by day, and by night the night palette's rule: no blue, red with
 # a little amber
-_DAY = (255, 170, 70)
-_NIGHT = (255, 64, 0)
+_DAY = const((255, 170, 70))
+_NIGHT = const((255, 64, 0))
 _LOW = const(8)  # the glow never goes fully dark while it is on (out of 255)
 
 
@@ -53,7 +53,7 @@ class ReminderRoom:
         """The stored plan, if there is a valid one (never raises)."""
         n = 0
         try:
-            with open(self.root + PLAN_FILE, "rb") as f:
+            with open(self.root + _PLAN_FILE, "rb") as f:
                 n = f.readinto(self.buf)
         except OSError:
             n = 0
@@ -79,14 +79,14 @@ class ReminderRoom:
                 return E_NO_PROTOCOL
         with open(self.root + _STAGE, "wb") as f:
             f.write(data)
-        os.rename(self.root + _STAGE, self.root + PLAN_FILE)
+        os.rename(self.root + _STAGE, self.root + _PLAN_FILE)
         self.buf[: len(data)] = data
         self._use(len(data))
         return 0
 
     def clear(self):
         try:
-            os.remove(self.root + PLAN_FILE)
+            os.remove(self.root + _PLAN_FILE)
         except OSError:
             pass
         self._use(0)

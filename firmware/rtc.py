@@ -11,7 +11,7 @@
 # Runs at boot and on SET_CLOCK only, never in the cue loop.
 from micropython import const
 
-NO_MODULE = const(0)  # config "rtc": none fitted
+_NO_MODULE = const(0)  # config "rtc": none fitted
 DS3231 = const(1)
 PCF8563 = const(2)
 ABSENT = const(-2)  # read(): no module answers
@@ -24,10 +24,10 @@ _YEAR_MIN = const(2024)
 _YEAR_MAX = const(2057)  # 2058-01-01 is 1073001600 s from the epoch: under 2^30
 _TZ_BIAS = const(0x1000)
 _DAY_S = const(86400)
-_MONTH_DAYS = b"\x1f\x1c\x1f\x1e\x1f\x1e\x1f\x1f\x1e\x1f\x1e\x1f"
+_MONTH_DAYS = const(b"\x1f\x1c\x1f\x1e\x1f\x1e\x1f\x1f\x1e\x1f\x1e\x1f")
 
 _wbuf = bytearray(9)  # SET_CLOCK's write: seconds .. year, then the offset
-_ZERO = b"\x00"
+_ZERO = const(b"\x00")
 
 
 def addr(chip):
@@ -135,7 +135,7 @@ def encode(chip, s, tz_min, buf, at):
 
 def read(board, chip):
     """(seconds from the device epoch, UTC offset) from the module, or (ABSENT or LOST, 0)."""
-    if chip == NO_MODULE:
+    if chip == _NO_MODULE:
         return ABSENT, 0
     buf = bytearray(read_len(chip))
     if not board.rtc(addr(chip), 0, buf):
@@ -146,7 +146,7 @@ def read(board, chip):
 
 def write(board, chip, s, tz_min):
     """Set the module; True when it took it. A DS3231's OSF is cleared after the time."""
-    if chip == NO_MODULE:
+    if chip == _NO_MODULE:
         return False
     encode(chip, s, tz_min, _wbuf, 0)
     a = addr(chip)

@@ -15,7 +15,7 @@ PAUSED = const(2)  # own
 RATING_BEFORE = const(3)
 RATING_AFTER = const(4)
 
-PAUSE_MAX_MS = const(900000)  # a session paused for 15 min is stopped: PAUSED_TOO_LONG
+_PAUSE_MAX_MS = const(900000)  # a session paused for 15 min is stopped: PAUSED_TOO_LONG
 
 
 class Session:
@@ -190,7 +190,7 @@ class Session:
             if e.state == eng.DONE:
                 self.ended(lr.OUT_COMPLETED)
         elif m == PAUSED:
-            if dev.clk.ticks_diff(dev.clk.ticks_ms(), self._paused_at) >= PAUSE_MAX_MS:
+            if dev.clk.ticks_diff(dev.clk.ticks_ms(), self._paused_at) >= _PAUSE_MAX_MS:
                 self.ended(lr.OUT_PAUSED_TOO_LONG)
         elif m == RATING_BEFORE or m == RATING_AFTER:
             v = dev.rating.poll()  # WAITING (-1), the value once felt back, or NOT_RATED

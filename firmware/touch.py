@@ -32,14 +32,14 @@ _COUNT_GROUP_GAP_MS = const(400)
 _ZERO_MS = const(500)  # a count of 0 is one long pulse
 
 # body region of the 17 standard PMR groups a..q: 1 legs, 2 trunk, 3 arms, 4 face and neck
-REGION = b"\x01\x01\x01\x01\x01\x01\x02\x02\x03\x03\x03\x03\x02\x04\x04\x04\x04"
+_REGION = const(b"\x01\x01\x01\x01\x01\x01\x02\x02\x03\x03\x03\x03\x02\x04\x04\x04\x04")
 
 
 def region(number, group, groups):
     """Taps for a PMR group: its body region if standard, else its place in the
     block (first 1, last 4, the others spread between)."""
-    if number < len(REGION):
-        return REGION[number]
+    if number < len(_REGION):
+        return _REGION[number]
     if groups < 2:
         return 1
     return 1 + group * 3 // (groups - 1)
