@@ -6,11 +6,11 @@
 # The app calls set_clock(), step() each loop pass and status_into(); the
 # link handlers (planlink.py) call put(), data() and clear(). Nothing here
 # allocates per tick (a MISSED record's wall time is a heap int on the rp2,
-# once per missed moment).
+# once per missed moment). plan.py is imported with the first stored plan (at
+# boot or by PUT_PLAN, idle only): a device without a plan never loads its code.
 import os
 
 import logrecord as lr
-import plan
 from contract import FLAG_PLAN, PLAN_MAX, STATE_REMINDER
 from micropython import const
 
@@ -26,6 +26,17 @@ _DAY = const((255, 170, 70))
 _NIGHT = const((255, 64, 0))
 _LOW = const(8)  # the glow never goes fully dark while it is on (out of 255)
 
+_plan = None  # the plan module, once a plan needs it
+
+
+def _plan_module():
+    global _plan
+    if _plan is None:
+        import plan
+
+        _plan = plan
+    return _plan
+
 
 class ReminderRoom:
     def __init__(self, root, ring):
@@ -39,9 +50,9 @@ class ReminderRoom:
         self._on_missed = self._missed  # bound once: tick() takes it each second
         self.buf = bytearray(PLAN_MAX)
         self.size = 0
-        self.plan = plan.Plan(b"")  # no plan: err set, nothing due
-        self.reminders = plan.Reminders(self.plan)
-        self.glowing = plan.NONE  # moment index whose reminder shows
+        self.plan = None  # the stored plan (plan.Plan), None without a valid one
+        self.reminders = None  # its plan.Reminders
+        self.glowing = -1  # moment index whose reminder shows, -1 (plan.NONE) none
         self.ends = 0  # minute of day its window closes
         self._shown = False
         self._level = -1  # last level drawn
@@ -60,18 +71,21 @@ class ReminderRoom:
         self._use(n or 0)
 
     def _use(self, n):
-        self.size = n
-        p = plan.Plan(memoryview(self.buf)[:n])
-        if p.err:
-            self.size = 0
-        self.plan = p
-        self.reminders = plan.Reminders(p)
+        self.size = 0
+        self.plan = self.reminders = None
+        if n:
+            plan = _plan_module()
+            p = plan.Plan(memoryview(self.buf)[:n])
+            if not p.err:
+                self.size = n
+                self.plan = p
+                self.reminders = plan.Reminders(p)
         self.stop_glow()
 
     def put(self, data, table):
         """0, a PLAN_E_* code or E_NO_PROTOCOL; a good plan replaces the stored one
         atomically (stage file, then rename). OSError passes to the caller."""
-        p = plan.Plan(data)
+        p = _plan_module().Plan(data)
         if p.err:
             return p.err
         for i in range(p.count()):
@@ -99,6 +113,9 @@ class ReminderRoom:
         """Once a second with the local (day, minute), only while the clock is set.
         on_missed(moment, day) logs a MISSED record. Returns the glowing moment or NONE."""
         r = self.reminders
+        if r is None:
+            return -1
+        plan = _plan_module()
         while True:
             ev = r.tick(day, minute, busy)
             if ev != plan.R_MISSED:
@@ -108,30 +125,32 @@ class ReminderRoom:
             self.glowing = r.moment
             self.ends = r.ends
         elif busy:
-            self.glowing = plan.NONE  # the session owns the ring now: leave it be
+            self.glowing = -1  # the session owns the ring now: leave it be
             self._shown = False
-        elif self.glowing != plan.NONE:
+        elif self.glowing >= 0:
             self.stop_glow()
         return self.glowing
 
     def answer(self):
         """A tap during the glow: the moment is answered; returns its protocol id."""
         i = self.glowing
-        if i == plan.NONE:
+        p = self.plan
+        r = self.reminders
+        if i < 0 or p is None or r is None:  # (a moment glows only with a plan)
             return 0
-        self.reminders.answer(i)
+        r.answer(i)
         self.stop_glow()
-        return self.plan.protocol(i)
+        return p.protocol(i)
 
     def stop_glow(self):
-        if self.glowing != plan.NONE and self._shown:
+        if self.glowing >= 0 and self._shown:
             self.ring.off()
-        self.glowing = plan.NONE
+        self.glowing = -1
         self._shown = False
 
     def draw(self, ms, night):
         """One frame of the glow at ms (any ms counter): a slow triangle of light."""
-        if self.glowing == plan.NONE:
+        if self.glowing < 0:
             return
         ph = ms % _PERIOD_MS
         half = _PERIOD_MS // 2
@@ -168,7 +187,7 @@ class ReminderRoom:
     def step(self, dev):
         """Each loop pass: tick once a second, glow while a reminder is due."""
         self.ring = dev.board.ring  # apply_config may build a new ring
-        if not dev.clock_set or self.plan.err:
+        if not dev.clock_set or self.plan is None:
             return
         idle = not dev.session.busy()
         if dev.up_s != self._tick_s:
@@ -176,17 +195,17 @@ class ReminderRoom:
             now = self._local_s(dev)
             self.dev = dev
             self.tick(self.day0 + now // 86400, now % 86400 // 60, not idle, self._on_missed)
-            if self.glowing != plan.NONE:
+            if self.glowing >= 0:
                 self._night_now = dev.set_night_cap()
-        if self.glowing != plan.NONE and idle:
+        if self.glowing >= 0 and idle:
             self.draw(dev.clk.ticks_ms(), self._night_now)
 
     def _missed(self, i, day):
         """The MISSED record of moment i on `day` (docs/log-format.md)."""
         dev = self.dev
-        if dev is None:
-            return
         p = self.plan
+        if dev is None or p is None:
+            return
         t = dev.storage.table
         pid = p.protocol(i)
         crc = 0
@@ -212,7 +231,7 @@ class ReminderRoom:
     def tap(self, dev):
         """A tap while idle: True if a reminder glowed and its protocol now plays."""
         i = self.glowing
-        if i == plan.NONE:
+        if i < 0:
             return False
         pid = self.answer()
         t = dev.storage.table
@@ -222,7 +241,7 @@ class ReminderRoom:
     def rating(self, dev, i, own):
         """The rating mode of a session answering moment i today (the plan's
         override while it holds, else `own`, the protocol's)."""
-        if i == plan.NONE or i >= self.plan.count():
+        if self.plan is None or i < 0 or i >= self.plan.count():
             return own
         return self.plan.rating(i, self.day0 + self._local_s(dev) // 86400, own)
 
@@ -232,12 +251,13 @@ class ReminderRoom:
         if self.size:
             st[2] |= FLAG_PLAN
         i = self.glowing
-        if i == plan.NONE or dev.session.busy():
+        p = self.plan
+        if i < 0 or p is None or dev.session.busy():
             return
         sec = self._local_s(dev) % 86400
-        opened = self.plan.minute(i) * 60
+        opened = p.minute(i) * 60
         closes = self.ends * 60
         st[0] = STATE_REMINDER
-        st[1] = self.plan.protocol(i)
+        st[1] = p.protocol(i)
         st[3] = sec - opened if sec > opened else 0
         st[4] = closes - sec if closes > sec else 0
