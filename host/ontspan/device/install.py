@@ -111,8 +111,10 @@ def build(src: Path, out: Path) -> list[Path]:
         if py.name == "main.py":
             continue
         dst = out / (py.stem + ".mpy")
+        # -s: the module's own name in its tracebacks, not this computer's path (each
+        # .mpy keeps that string in the device's RAM)
         res = subprocess.run(
-            [*cmd, "-o", str(dst), str(py)], capture_output=True, text=True, timeout=60
+            [*cmd, "-o", str(dst), "-s", py.name, str(py)], capture_output=True, text=True, timeout=60
         )
         if res.returncode != 0:
             msg = (res.stderr or res.stdout).strip().splitlines()
