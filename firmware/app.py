@@ -9,7 +9,7 @@
 # starts the app again within a second. Three faults within a minute leave
 # the device dark at the REPL, so `ontspan install` can always repair it.
 # Ctrl-C from the host (mpremote) gives the REPL and never restarts.
-import storage  # first: its table buffer is taken while the heap is still whole
+import storage  # the table's buffer is sized by the table itself, made in Storage()
 
 # isort: split
 import gc
