@@ -70,12 +70,13 @@ class Storage:
 
     def read_table(self, offset, out):
         """Copy live table bytes from offset into out; returns how many."""
-        if self.table is None:
+        buf = self.buf
+        if buf is None:
             return 0
         n = min(len(out), self.size - offset)
         if n <= 0:
             return 0
-        out[:n] = memoryview(self.buf)[offset : offset + n]
+        out[:n] = memoryview(buf)[offset : offset + n]
         return n
 
     # -- the upload ----------------------------------------------------------------

@@ -214,7 +214,7 @@ class Link(Transport):
         commit is committed again, the same bytes."""
         chunk = max(1, self.max_payload - 4)  # the device's chunk (its BEGIN reply) for this payload
         total = len(data)
-        upload = [(Cmd.PUT_TABLE_BEGIN, self.begin_payload(data))]
+        upload: list[tuple[int, bytes]] = [(Cmd.PUT_TABLE_BEGIN, self.begin_payload(data))]
         upload += [
             (Cmd.PUT_TABLE_CHUNK, struct.pack(C.TABLE_U32, off) + data[off : off + chunk])
             for off in range(0, total, chunk)
