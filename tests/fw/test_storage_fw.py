@@ -4,8 +4,7 @@ so the live table stays as it was, in RAM and in its file; a good one is written
 over the live file and becomes the live buffer."""
 
 from fwtables import op_rest, pmr17, program, table
-
-E_CRC = 4  # contract E_CRC: the table's own CRC does not match
+from ontspan.firmware.contract import E_CRC  # the table's own CRC does not match
 
 
 def test_upload_is_validated_in_ram_and_a_refused_one_leaves_flash_alone(mpy, tmp_path):
