@@ -75,9 +75,9 @@ def _median_time(fn, runs: int) -> float:
 
 
 def _stage_64k(lk: Link, data: bytes) -> None:
-    """64 KiB as 8 uploads of 8 KiB: BEGIN and CHUNKs, written to the staging file on
-    flash and acknowledged chunk by chunk; no COMMIT (random bytes are no table, and
-    the next BEGIN drops the staged file)."""
+    """64 KiB as 8 uploads of 8 KiB: BEGIN and CHUNKs, received into the upload's
+    buffer and acknowledged chunk by chunk; no COMMIT (random bytes are no table, and
+    the next BEGIN drops the upload)."""
     for base in range(0, len(data), STAGE):
         part = data[base : base + STAGE]
         lk.request(Cmd.PUT_TABLE_BEGIN, struct.pack("<II", len(part), zlib.crc32(part)))

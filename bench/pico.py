@@ -16,7 +16,7 @@ started with its own TCP port ($ONTSPAN_PICO_EMU_PORT, else a free one) and stat
 - **longest LED frame gap**: adem-4-6 playing, quiet and then while the host runs
   `ontspan info`, `ontspan status` and `ontspan logs pull` back to back.
 - **`ontspan flash` vs `mpremote cp`**: the library's table (the same bytes) to the same
-  device, wall time of each command, median of 3.
+  device (`cp -f`: a real copy), wall time of each command, median of 3.
 - **cue timing**: adem-4-6's frames per second and breathing period (the ring's rises
   through half its range), quiet and under traffic alike: 62.5 fps, 10.00 s.
 - **first `ontspan info` after a reset**: sent at once, answered or not.
@@ -236,14 +236,16 @@ def _boot(emu: Emulator) -> tuple[bool, float, int]:
 
 
 def _flash_vs_cp(emu: Emulator, repeats: int) -> tuple[float, float]:
-    """Median wall seconds of `ontspan flash protocols/` and of `mpremote cp` of its table
-    (one run of each first, not counted: bytecode caches written, files in the page cache)."""
+    """Median wall seconds of `ontspan flash protocols/` and of `mpremote cp -f` of its table
+    (one run of each first, not counted: bytecode caches written, files in the page cache).
+    `-f`: without it mpremote hashes the file on the device and, the same bytes being there
+    since the first run, copies nothing."""
     emu.must("flash", str(PROTOCOLS_DIR))
     flash = [emu.must("flash", str(PROTOCOLS_DIR))[0] for _ in range(repeats)]
     with tempfile.TemporaryDirectory(prefix="ontspan-bench-pico-") as tmp:
         table = Path(tmp) / "bench-table.bin"
         table.write_bytes(compile_table(library()))
-        cp = [emu.mpremote("cp", str(table), ":bench-table.bin") for _ in range(repeats + 1)][1:]
+        cp = [emu.mpremote("cp", "-f", str(table), ":bench-table.bin") for _ in range(repeats + 1)][1:]
     emu.mpremote("rm", ":bench-table.bin")
     emu.reset()  # mpremote leaves the REPL: the app starts again
     emu.wait_answer()

@@ -9,7 +9,7 @@
 # starts the app again within a second. Three faults within a minute leave
 # the device dark at the REPL, so `ontspan install` can always repair it.
 # Ctrl-C from the host (mpremote) gives the REPL and never restarts.
-import storage  # first: its table buffer is taken while the heap is still whole
+import storage  # the table's buffer is sized by the table itself, made in Storage()
 
 # isort: split
 import gc
@@ -62,6 +62,7 @@ class Device(wallclock.WallClock, service.Contract):
     fw_version = FIRMWARE_VERSION
     table_version = TABLE_VERSION
     max_table = storage.MAX_TABLE
+    after_reply = None  # fn(dev) -> None a handler leaves to run once its reply is sent
 
     def __init__(self):
         """Flash, config and board only: enough for the exception path to turn it off."""
@@ -343,6 +344,8 @@ class Device(wallclock.WallClock, service.Contract):
             if self._reboot >= 0:
                 b.deinit()
                 b.reset(self._reboot)
+        if self.after_reply:  # in this pass, before a tap or request can start a session
+            self.after_reply = self.after_reply(self)
         if s.mode != ss.PLAYING:  # (now: a request or gesture may just have started a session)
             self.engine.touch.service(self.clk.ticks_ms())  # pause, rating and `feel` cues
         b.motor.service()

@@ -1,14 +1,18 @@
 # What the device keeps on its flash besides the log: the protocol table (and
 # the upload staged beside it), the chosen protocol, the config file.
 #
-# Memory: the table lives in one buffer allocated once at boot, sized by the
-# table limit (8 KB of the Pico's heap; a second one for uploads would cost as
-# much again). An upload is staged on flash chunk by chunk; COMMIT reads it
-# into that buffer and validates it there: good, it is renamed over the live
-# file; refused, the live table is read back from its file. Uploads run only
-# while idle (the busy guard), so no session reads the buffer meanwhile.
-# Nothing here allocates more than a few small objects per upload, so
-# reflashing a thousand times cannot fragment the heap.
+# Memory: the live table is one buffer the size of the table itself (472 bytes
+# for the whole library, 8 KB at the contract's limit), read from /table.bin at
+# boot. An upload is received into a second buffer of the size BEGIN declares;
+# COMMIT validates it there, once, and only a good one reaches flash: written
+# to the staging file and renamed over the live one (atomic on littlefs: a
+# power cut leaves the old table or the new, never half), after which that
+# buffer is the live table and the old one is dropped. A refused upload is
+# dropped and never touches flash: the live table stays as it was, in RAM and
+# on flash. The two buffers live together only from BEGIN to COMMIT, which run
+# only while idle (the busy guard). Nothing else here allocates more than a few
+# small objects per upload, so reflashing a thousand times cannot fragment the
+# heap (tests/fw/test_app_memory.py).
 #
 # Flash is written only while no session is on: the busy guard in service.py
 # refuses those link commands, and save_selection() asks the same busy().
@@ -18,109 +22,112 @@ import config
 import table
 from contract import TABLE_MAX
 
-MAX_TABLE = TABLE_MAX  # the contract's limit; buffers are sized by it
+MAX_TABLE = TABLE_MAX  # the contract's limit: the largest table a buffer is made for
 _TABLE = "/table.bin"
 _STAGE = "/table.new"
 _STATE = "/state.json"
-
-# Allocated when this module is first imported (app.py imports it first, before
-# the heap is cut up by loading the rest) and kept for the life of the VM: an
-# app restart after a fault reuses it. One byte over the limit, so an
-# oversized file is seen as such.
-_BUF = bytearray(MAX_TABLE + 1)
+_ENOMEM = 12  # errno of a BEGIN the heap has no room for (ERR_STORAGE's detail)
 
 
 class Storage:
     def __init__(self, root, busy):
         self.root = root
         self.busy = busy  # fn() -> True while a session plays, is paused or waits for a rating
-        self._buf = _BUF
-        self.table = None  # a validated table.Table over the live buffer, or None
+        self.buf = None  # the live table's bytes (a buffer of its size), or None
+        self.table = None  # a validated table.Table over self.buf, or None
         self.size = 0
         self.selected = 0  # index of the chosen protocol
-        self._stage = None
+        self._new = None  # the upload being received: a buffer of its declared size
+        self._got = 0  # bytes of it received
+        self._staged = False  # the staging file may exist (COMMIT got as far as writing it)
+        self._pid = self._stored_pid()  # the chosen protocol's id as kept on flash
         self.load_table()
-        self.selected = self._load_selection()
+        self.selected = self._index_of_chosen()
 
     # -- the table ---------------------------------------------------------------
-    def _read_into(self, name, buf):
-        """Bytes of file root+name read into buf (0 if missing)."""
-        try:
-            with open(self.root + name, "rb") as f:
-                return f.readinto(buf) or 0
-        except OSError:
-            return 0
-
-    def _check(self, buf, n):
-        """A validated Table over buf[:n], or None."""
-        if n == 0 or n > MAX_TABLE:
-            return None
-        t = table.Table(memoryview(buf)[:n])
-        return None if t.err else t
-
     def load_table(self):
         """Load and validate the live table; a bad or missing one leaves none (never raises)."""
-        buf = self._buf
-        n = self._read_into(_TABLE, buf)
-        t = self._check(buf, n)
+        self.table = None
+        self.buf = None
+        self.size = 0
+        try:
+            n = os.stat(self.root + _TABLE)[6]
+            if n < 1 or n > MAX_TABLE:
+                return None  # empty or over the limit: refused unread
+            buf = bytearray(n)
+            with open(self.root + _TABLE, "rb") as f:
+                if f.readinto(buf) != n:
+                    return None
+        except (OSError, MemoryError):
+            return None
+        t = table.Table(buf)
+        if t.err:
+            return None
+        self.buf = buf
         self.table = t
-        self.size = n if t else 0
+        self.size = n
         return t
 
     def read_table(self, offset, out):
         """Copy live table bytes from offset into out; returns how many."""
-        t = self.table
-        if t is None:
+        buf = self.buf
+        if buf is None:
             return 0
         n = min(len(out), self.size - offset)
         if n <= 0:
             return 0
-        out[:n] = memoryview(self._buf)[offset : offset + n]
+        out[:n] = memoryview(buf)[offset : offset + n]
         return n
 
-    # -- the staged upload ---------------------------------------------------------
+    # -- the upload ----------------------------------------------------------------
     def stage_begin(self, total):
+        """Room for an upload of `total` bytes (the link checked it against MAX_TABLE)."""
         self.stage_abort()
-        self._stage = open(self.root + _STAGE, "wb")
+        try:
+            self._new = bytearray(total)
+        except MemoryError:
+            raise OSError(_ENOMEM) from None  # the link answers ERR_STORAGE with this errno
+        self._got = 0
         return 0
 
     def stage_write(self, data):
-        f = self._stage
-        if f is None:
+        """Append data (the link checked its offset and that it fits)."""
+        b = self._new
+        if b is None:
             return -1
-        f.write(data)
+        n = len(data)
+        b[self._got : self._got + n] = data
+        self._got += n
         return 0
 
     def stage_commit(self):
-        """0, or the table.E_* code the decoder refused the staged table with."""
-        f = self._stage
-        if f is None:
+        """0, or the table.E_* code the decoder refused the upload with (dropped,
+        nothing written). A good table goes to flash and becomes the live one."""
+        new = self._new
+        if new is None or self._got != len(new):
             return table.E_LENGTH
-        f.close()
-        self._stage = None
-        self.table = None  # the buffer now holds the upload
-        buf = self._buf
-        n = self._read_into(_STAGE, buf)
-        t = table.Table(memoryview(buf)[:n]) if 0 < n <= MAX_TABLE else None
-        err = table.E_LENGTH if t is None else t.err
-        if err:
-            self._remove(_STAGE)
-            self.load_table()  # the live table again, from its file
-            return err
+        self._new = None
+        t = table.Table(new)
+        if t.err:
+            return t.err
+        self._staged = True
+        with open(self.root + _STAGE, "wb") as f:
+            f.write(new)
         os.rename(self.root + _STAGE, self.root + _TABLE)  # atomic on littlefs
+        self._staged = False
+        self.buf = new  # the old buffer goes with the old Table
         self.table = t
-        self.size = n
-        self.selected = self._load_selection()
+        self.size = len(new)
+        self.selected = self._index_of_chosen()
         return 0
 
     def stage_abort(self):
-        if self._stage is not None:
-            try:
-                self._stage.close()
-            except OSError:
-                pass
-            self._stage = None
-        self._remove(_STAGE)
+        """Drop an upload in progress (and a staging file a failed COMMIT left)."""
+        self._new = None
+        self._got = 0
+        if self._staged:
+            self._staged = False
+            self._remove(_STAGE)
 
     def _remove(self, name):
         try:
@@ -129,16 +136,20 @@ class Storage:
             pass
 
     # -- the chosen protocol -----------------------------------------------------------
-    def _load_selection(self):
+    def _stored_pid(self):
         try:
             with open(self.root + _STATE) as f:
-                pid = int(f.read())
+                return int(f.read())
         except (OSError, ValueError):
-            pid = 0
+            return 0
+
+    def _index_of_chosen(self):
+        # the chosen id's index in the live table (0 if none or not in it): kept in
+        # RAM, so a COMMIT finds it in the new table without reading the file again
         t = self.table
         if t is None or not t.count():
             return 0
-        i = t.index_of(pid)
+        i = t.index_of(self._pid)
         return i if i >= 0 else 0
 
     def choose_next(self):
@@ -147,9 +158,10 @@ class Storage:
         if t is None or self.busy():
             return
         self.selected = (self.selected + 1) % t.count()
+        self._pid = t.proto_id(self.selected)
         try:
             with open(self.root + _STATE + ".tmp", "w") as f:
-                f.write(str(t.proto_id(self.selected)))
+                f.write(str(self._pid))
             os.rename(self.root + _STATE + ".tmp", self.root + _STATE)
         except OSError:
             pass

@@ -1,4 +1,4 @@
-"""`ontspan flash` of the whole library on the sim in at most 4 round trips, counted
+"""`ontspan flash` of the whole library on the sim in one round trip after HELLO, counted
 on the serial port (a round trip: the host writes after it has read, i.e. it waited
 for a reply), and the device holds the table after."""
 
@@ -17,10 +17,10 @@ from ontspan.protocols.files import check_paths
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout, where bench/ is
 from bench.budget import counted_ports  # noqa: E402  (the port that counts round trips)
 
-MAX_FLASH_ROUND_TRIPS = 4  # SET_CLOCK + INFO + BEGIN together, CHUNK, COMMIT: 3
+MAX_FLASH_ROUND_TRIPS = 1  # SET_CLOCK, INFO, BEGIN, the CHUNK and COMMIT together
 
 
-def test_flash_of_the_library_is_at_most_four_round_trips(make_sim, monkeypatch):
+def test_flash_of_the_library_is_one_round_trip(make_sim, monkeypatch):
     dev = make_sim("flash")
     wait_for(lambda: hello_or_none(dev.port), timeout=60)
     ports = counted_ports(monkeypatch.setattr)

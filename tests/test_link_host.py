@@ -201,6 +201,37 @@ def test_lost_reply_is_resent_from_the_cache(dev_link):
     assert lk.info()["link"]["dup"] == 1
 
 
+def test_an_upload_in_one_round_trip_falls_back_to_one_request_at_a_time(dev_link, monkeypatch):
+    lk, ser = dev_link
+    lk.hello()
+    table = bytes((i * 7 + 3) & 0xFF for i in range(3000))  # BEGIN, 6 CHUNKs, COMMIT
+    assert lk.put_table_after([(codec.Cmd.ECHO, b"hi")], table) == [b"hi"]
+    assert lk.get_table() == table
+
+    # the reply to the second CHUNK is lost: asked again after COMMIT it is out of step
+    # (no upload in progress), so the whole upload goes again, one request at a time
+    monkeypatch.setattr(client, "COMMIT_TIMEOUT", 0.3)  # the wait for the lost reply
+    monkeypatch.setattr(client, "REQUEST_TIMEOUT", 0.1)
+    read, ends = ser.read, [0]
+
+    def lossy(size=1):
+        out = bytearray()
+        for byte in read(size):
+            if ends[0] != 3:  # replies: ECHO, BEGIN, CHUNK 0, CHUNK 1 (lost), ...
+                out.append(byte)
+            ends[0] += byte == 0x07
+        return bytes(out)
+
+    monkeypatch.setattr(ser, "read", lossy)
+    steps = []
+    put_table = lk.put_table
+    monkeypatch.setattr(lk, "put_table", lambda data, **kw: steps.append(data) or put_table(data, **kw))
+    other = table[::-1]
+    assert lk.put_table_after([(codec.Cmd.ECHO, b"hi")], other) == [b"hi"]
+    assert ends[0] > 8 and steps == [other]
+    assert lk.get_table() == other
+
+
 def test_trace_dumps_wire_bytes():
     ser = MpSerial()
     out = io.StringIO()

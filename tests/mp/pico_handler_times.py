@@ -2,7 +2,8 @@
 # on the installed firmware (the app stopped at the REPL, its table on flash). The
 # real app's Dispatcher.handle (handler and reply framing; the reply goes to a sink,
 # not over USB) is timed with ticks_us, CALLS times each, while a session plays and
-# idle; the upload (BEGIN, CHUNK, COMMIT of the live table's bytes) idle only. Prints
+# idle; the upload (BEGIN, CHUNK, COMMIT of the live table's bytes, and the INFO rebuild
+# the loop runs after COMMIT's reply) idle only. Prints
 #   t <mode> <command> <calls> <median us> <max us>
 import struct
 import time
@@ -63,12 +64,19 @@ def run():
     for name, cmd, p in reads:
         _time(dev, "idle", name, cmd, p)
     begin = struct.pack("<II", len(data), __import__("binascii").crc32(data))
-    steps = [("PUT_TABLE_BEGIN", 0x10), ("PUT_TABLE_CHUNK", 0x11), ("PUT_TABLE_COMMIT", 0x12)]
-    ts = ([], [], [])
+    steps = [("PUT_TABLE_BEGIN", 0x10), ("PUT_TABLE_CHUNK", 0x11), ("PUT_TABLE_COMMIT", 0x12),
+             ("PUT_TABLE_COMMIT: INFO rebuilt after the reply", 0)]
+    ts = ([], [], [], [])
     for i in range(3):
-        for k, (_, cmd) in enumerate(steps):
+        for k, (_, cmd) in enumerate(steps[:3]):
             p = begin if k == 0 else (struct.pack("<I", 0) + data if k == 1 else b"")
             ts[k].append(_handle(dev, cmd, p, 100 + 3 * i + k))
+        after = dev.after_reply  # what the loop runs once COMMIT's reply is sent
+        dev.after_reply = None
+        t0 = time.ticks_us()
+        if after:
+            after(dev)
+        ts[3].append(time.ticks_diff(time.ticks_us(), t0))
         dev.step()
     for k, (name, _) in enumerate(steps):
         v = sorted(ts[k])

@@ -198,6 +198,45 @@ class Link(Transport):
                 progress(off, total)
         self.request(Cmd.PUT_TABLE_COMMIT, timeout=COMMIT_TIMEOUT)
 
+    def put_table_after(
+        self,
+        before: list[tuple[int, bytes]],
+        data: bytes,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> list[bytes]:
+        """The `before` requests (each safe to run twice), then a whole table upload
+        (BEGIN, every CHUNK, COMMIT), in one round trip; returns the replies to
+        `before`. The device runs them in order and answers each, so a refusal is the
+        first error as ever (BUSY and TOO_LARGE at BEGIN, the CRC and the decoder at
+        COMMIT). Should a chunk or COMMIT be answered out of step (OFFSET, STATE: a lost
+        reply was asked again after the upload had moved on), the upload is done again
+        one request at a time: BEGIN drops what the first try left, and a table it did
+        commit is committed again, the same bytes."""
+        chunk = max(1, self.max_payload - 4)  # the device's chunk (its BEGIN reply) for this payload
+        total = len(data)
+        upload: list[tuple[int, bytes]] = [(Cmd.PUT_TABLE_BEGIN, self.begin_payload(data))]
+        upload += [
+            (Cmd.PUT_TABLE_CHUNK, struct.pack(C.TABLE_U32, off) + data[off : off + chunk])
+            for off in range(0, total, chunk)
+        ]
+        upload.append((Cmd.PUT_TABLE_COMMIT, b""))
+        if progress:
+            progress(0, total)
+        try:
+            replies = self.pipeline(
+                before + upload, timeout=COMMIT_TIMEOUT + REQUEST_TIMEOUT * len(upload)
+            )
+        except LinkError as e:
+            out_of_step = e.status in (Status.ERR_OFFSET, Status.ERR_STATE)
+            if not out_of_step or e.cmd not in (Cmd.PUT_TABLE_CHUNK, Cmd.PUT_TABLE_COMMIT):
+                raise
+            replies = self.pipeline(before) if before else []
+            self.put_table(data, progress=progress)
+            return replies[: len(before)]
+        if progress:
+            progress(total, total)
+        return replies[: len(before)]
+
     def get_table(self, progress: Callable[[int, int], None] | None = None) -> bytes:
         """Read the live table back in chunks."""
         out = bytearray()

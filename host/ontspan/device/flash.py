@@ -54,20 +54,17 @@ def flash(lk: Link, b: Build, progress: Callable[[int, int], None] | None = None
     """Set the clock, upload, store the names; returns the device id.
     OntspanError in the therapist's words when anything fails (the old table stays).
 
-    Round trips: one for SET_CLOCK, INFO (the device id) and BEGIN sent together
-    (each is safe to run twice, so a lost reply is just asked again), one CHUNK per
-    508 bytes, COMMIT: 3 for the library. No read-back: BEGIN carries the table's
-    CRC-32 and COMMIT is refused (ERR_TABLE_CRC) unless the bytes the device staged
-    have it, so an OK commit is the verification."""
+    Round trips: one. SET_CLOCK, INFO (the device id), BEGIN, the CHUNKs and COMMIT go
+    together and the device answers each in order (Link.put_table_after; should the
+    upload fall out of step, it is sent again one request at a time). No read-back:
+    BEGIN carries the table's CRC-32 and COMMIT is refused (ERR_TABLE_CRC) unless the
+    bytes the device received have it, so an OK commit is the verification."""
     try:
         # every visit to the therapist's laptop sets the device clock
-        _, info, begun = lk.pipeline([
-            (Cmd.SET_CLOCK, lk.clock_payload()),
-            (Cmd.INFO, b""),
-            (Cmd.PUT_TABLE_BEGIN, lk.begin_payload(b.table)),
-        ])
+        _, info = lk.put_table_after(
+            [(Cmd.SET_CLOCK, lk.clock_payload()), (Cmd.INFO, b"")], b.table, progress=progress
+        )
         dev_id = device_id_of(parse_info(info))
-        lk.put_table(b.table, progress=progress, begun=begun)
     except LinkError as e:
         raise OntspanError(upload_refused(e)) from e
     save_names(dev_id, b.crc, b.names)
