@@ -45,8 +45,7 @@ _LINK_BYTES_IDLE = const(600)
 # A request is taken only when the next frame or cue edge is at least this far off:
 # the longest pass with a request, measured on the rp2 port, is ~11 ms (GET_LOGS
 # while a session plays), and a frame comes every 16 ms, so requests fit right
-# after a frame and never hold one. Held back this many passes (a motor pattern's
-# edges close together), it waits for the frame alone: an edge may then be late.
+# after a frame and never hold one. Held back this many passes, one is taken anyway.
 _REQUEST_MS = const(12)
 _HOLD_MAX = const(8)
 _EPOCH_SPAN = const(0x3FFF)  # a clock this many 64 Ki-s halves from the epoch still fits 2**30
@@ -322,9 +321,6 @@ class Device(wallclock.WallClock, service.Contract):
         ms = self.engine.ms_to_next(self.clk.ticks_ms())
         return ms if ms < _IDLE_MS else _IDLE_MS
 
-    def _frame_ms(self):
-        return self.engine.ms_to_frame(self.clk.ticks_ms())
-
     def step(self):
         """One pass of the main loop."""
         b = self.board
@@ -338,7 +334,7 @@ class Device(wallclock.WallClock, service.Contract):
         self.buttons.step()
         self.reminders.step(self)
         req = None
-        if self._sleep_ms() >= _REQUEST_MS or (self._held >= _HOLD_MAX and self._frame_ms() >= _REQUEST_MS):
+        if self._sleep_ms() >= _REQUEST_MS or self._held >= _HOLD_MAX:
             self._held = 0
             req = self.link.poll(_LINK_BYTES_PLAYING if s.mode == ss.PLAYING else _LINK_BYTES_IDLE)
         else:

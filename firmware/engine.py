@@ -210,13 +210,6 @@ class Engine:
             ms = c
         return ms if ms > 0 else 0
 
-    def ms_to_frame(self, now):
-        # how long until the next LED frame (a whole frame period when none is due)
-        if self.state != PLAYING:
-            return FRAME_MS
-        ms = self.clock.ticks_diff(self._next_frame, now)
-        return ms if ms > 0 else 0
-
     def elapsed_ms(self):
         # session time now (frozen while paused)
         if self.state == PLAYING:

@@ -1,6 +1,5 @@
 # A request is taken between frames, never just before one: drives the app's loop pass
-# (app.Device.step) with the time to the next frame or cue edge (and to the next frame
-# alone) set by hand, and prints
+# (app.Device.step) with the time to the next frame or cue edge set by hand, and prints
 # "<ms to next> <polled 0/1> <slept wake 0/1>" per pass.
 import hal
 import hal_rp2
@@ -14,7 +13,7 @@ hal.FS_ROOT = "/flash"
 import app  # noqa: E402
 
 
-def run(waits, frame_ms=20):
+def run(waits):
     dev = app.boot()
     log = []
     polls = [0]
@@ -29,7 +28,6 @@ def run(waits, frame_ms=20):
 
     dev.link.poll = poll
     dev.board.idle = idle
-    dev._frame_ms = lambda: frame_ms
     for w in waits:
         dev._sleep_ms = lambda: w  # noqa: B023  (this pass's value)
         before = polls[0]
