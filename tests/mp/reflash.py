@@ -50,9 +50,11 @@ def _upload(data):
 
 
 def _serve(dev, rd, frames):
+    # while cues play the app takes a request only between frames (app._REQUEST_MS):
+    # in a sim running 100x fast that can take a few more passes
     for f in frames:
         rd.feed(f)
-        for _ in range(100):
+        for _ in range(1000):
             dev.step()
             if not rd.pending():
                 break
