@@ -21,7 +21,8 @@ started with its own TCP port ($ONTSPAN_PICO_EMU_PORT, else a free one) and stat
   through half its range), quiet and under traffic alike: 62.5 fps, 10.00 s.
 - **first `ontspan info` after a reset**: sent at once, answered or not.
 - **heap after 100 sessions and 100 reflashes**: INFO's heap figure at idle after each
-  run (bench/pico_rounds.py); goal: what it was before them, give or take 1 KB.
+  run (bench/pico_rounds.py); goal: what it was before them (after one of each: the
+  upload's code loads on first use), give or take 1 KB.
 - **device time per command**: tests/mp/pico_handler_times.py run on the device with
   mpremote: the app's Dispatcher.handle (handler and reply framing) timed with the
   Pico's ticks_us while a session plays and idle, and the upload's BEGIN, CHUNK and
