@@ -123,6 +123,16 @@ def _private_data_dirs(monkeypatch):
     monkeypatch.setenv("ONTSPAN_ARCHIVE", str(base / "archive.sqlite3"))
 
 
+def run_on_rp2_board(mpy, code: str, state_dir, heapsize: int) -> str:
+    """`code` under MicroPython with the firmware's rp2 hal over quiet machine and
+    neopixel stand-ins (tests/mp/quiet_rp2), its flash image in state_dir and no input;
+    its stdout, once it is known to have run to the end."""
+    res = mpy.run(code, path=[MP_HELPERS + "/quiet_rp2"], env={"ONTSPAN_SIM_STATE": str(state_dir)},
+                  heapsize=heapsize, stdin=b"")
+    assert res.ok, res.output[-3000:]
+    return res.stdout
+
+
 @pytest.fixture(scope="session")
 def mpy() -> MicroPython:
     return MicroPython()

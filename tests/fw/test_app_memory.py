@@ -2,7 +2,7 @@
 with a heap like the Pico's, and the whole loop pass allocation-free under heap_lock."""
 
 import pytest
-from conftest import MP_HELPERS
+from conftest import run_on_rp2_board
 from fwtables import op_breath, op_group, op_pmr, op_rest, pmr17, program, table
 from ontspan.mpy import HEAPSIZE
 
@@ -64,15 +64,8 @@ def test_whole_loop_pass_allocates_nothing_during_a_session_with_link_traffic(mp
     from ontspan.device.codec import Frame, FrameParser
 
     data = table([program(op_pmr(1), op_group(0, 10, 50, 3), op_breath(40, 0, 40, 0, length=4, cycles=True))])
-    res = mpy.run(
-        f"import locked_step\nlocked_step.run({data!r}, 1)",
-        path=[MP_HELPERS + "/quiet_rp2"],
-        env={"ONTSPAN_SIM_STATE": str(tmp_path)},
-        heapsize=HEAP,
-        stdin=b"",
-    )
-    assert res.ok, res.output[-3000:]
-    words = res.stdout.split()
+    printed = run_on_rp2_board(mpy, f"import locked_step\nlocked_step.run({data!r}, 1)", tmp_path, HEAP)
+    words = printed.split()
     got = dict(zip(words[0:-2:2], words[1:-2:2], strict=False))
     assert int(got["sent"]) >= 20 and int(got["edges"]) >= 3 and int(got["frames"]) > 50
     assert int(got["motor_peak"]) > 0 and got["mode"] == "1" and int(got["paused_ms"]) > 300  # paused, resumed

@@ -3,7 +3,7 @@ at power-up is answered within the first frames, not after the greeting (device
 ticks from the firmware's own clock, compared with the greeting's length)."""
 
 import pytest
-from conftest import MP_HELPERS
+from conftest import run_on_rp2_board
 from ontspan.mpy import HEAPSIZE
 
 BOOT_MS = 1200  # app._BOOT_MS
@@ -11,15 +11,11 @@ FRAME_MS = 20  # app._FRAME_MS
 
 
 def _run(mpy, tmp_path, talk):
-    res = mpy.run(
-        f"import boot_link\nboot_link.run({talk})",
-        path=[MP_HELPERS + "/quiet_rp2"],
-        env={"ONTSPAN_SIM_STATE": str(tmp_path)},
-        heapsize=HEAPSIZE,
-        stdin=b"",
+    printed = run_on_rp2_board(
+        mpy, f"import boot_link\nboot_link.run({talk})",
+        tmp_path, HEAPSIZE,
     )
-    assert res.ok, res.output[-3000:]
-    return {ln.split()[0]: ln.split()[1] for ln in res.stdout.splitlines() if ln.strip()}
+    return {ln.split()[0]: ln.split()[1] for ln in printed.splitlines() if ln.strip()}
 
 
 def test_quiet_greeting_sleeps_every_frame(mpy, tmp_path):

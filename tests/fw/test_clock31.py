@@ -6,7 +6,7 @@ import calendar
 import struct
 
 import pytest
-from conftest import MP_HELPERS
+from conftest import run_on_rp2_board
 from fwtables import op_breath, op_group, op_pmr, program, table
 from ontspan.firmware import contract as C
 from ontspan.mpy import HEAPSIZE
@@ -28,15 +28,11 @@ def test_clock_past_2026_keeps_every_value_a_31_bit_small_int(mpy, tmp_path, epo
     data = table(
         [program(op_pmr(1), op_group(0, 10, 50, 3), op_breath(40, 0, 40, 0, length=4, cycles=True))]
     )
-    res = mpy.run(
-        f"import clock31\nclock31.run({data!r}, {epoch}, 60)",
-        path=[MP_HELPERS + "/quiet_rp2"],
-        env={"ONTSPAN_SIM_STATE": str(tmp_path)},
-        heapsize=HEAPSIZE,
-        stdin=b"",
+    printed = run_on_rp2_board(
+        mpy, f"import clock31\nclock31.run({data!r}, {epoch}, 60)",
+        tmp_path, HEAPSIZE,
     )
-    assert res.ok, res.output[-3000:]
-    out = {ln.split()[0]: ln.split()[1:] for ln in res.stdout.splitlines() if ln.strip()}
+    out = {ln.split()[0]: ln.split()[1:] for ln in printed.splitlines() if ln.strip()}
     assert out["big"] == ["0", "-"], out["big"]
     sent = int(out["sent"][0])
     assert sent >= 5
@@ -59,13 +55,9 @@ def test_clock_past_2026_keeps_every_value_a_31_bit_small_int(mpy, tmp_path, epo
 def test_a_clock_no_host_sends_is_refused(mpy, tmp_path):
 
     data = table([program(op_pmr(1))])
-    res = mpy.run(
-        f"import clock31\nclock31.run({data!r}, 0xFFFF0000, 0, seconds=0)",
-        path=[MP_HELPERS + "/quiet_rp2"],
-        env={"ONTSPAN_SIM_STATE": str(tmp_path)},
-        heapsize=HEAPSIZE,
-        stdin=b"",
+    printed = run_on_rp2_board(
+        mpy, f"import clock31\nclock31.run({data!r}, 0xFFFF0000, 0, seconds=0)",
+        tmp_path, HEAPSIZE,
     )
-    assert res.ok, res.output[-3000:]
-    out = {ln.split()[0]: ln.split()[1:] for ln in res.stdout.splitlines() if ln.strip()}
+    out = {ln.split()[0]: ln.split()[1:] for ln in printed.splitlines() if ln.strip()}
     assert out["big"] == ["0", "-"] and out["wall_s"] == ["0"]

@@ -126,20 +126,16 @@ print(count[0], ring.shows > 100)
 
 def test_app_loop_with_a_glowing_reminder_allocates_nothing(mpy, tmp_path):
     """The real app on the rp2 board (quiet stand-ins) at 13:00 of the plan's first day."""
-    from conftest import MP_HELPERS
+    from conftest import run_on_rp2_board
     from fwtables import pmr17, table
 
     epoch = 1704067200 + START * 86400 + 13 * 3600 + 30  # 13:00:30 UTC, offset 0
-    res = mpy.run(
-        f"import locked_reminder\nlocked_reminder.run({table([pmr17(), pmr17()], ids=[2, 20])!r},"
+    printed = run_on_rp2_board(
+        mpy, f"import locked_reminder\nlocked_reminder.run({table([pmr17(), pmr17()], ids=[2, 20])!r},"
         f" {DAILY!r}, {epoch})",
-        path=[MP_HELPERS + "/quiet_rp2"],
-        heapsize=HEAPSIZE,
-        stdin=b"",
-        env={"ONTSPAN_SIM_STATE": str(tmp_path)},  # its own flash image
+        tmp_path, HEAPSIZE,
     )
-    assert res.ok, res.output[-3000:]
-    words = res.stdout.split()
+    words = printed.split()
     got = dict(zip(words[0:-2:2], words[1:-2:2], strict=False))
     assert (got["put"], got["glowing"], got["state"], got["pid"]) == ("0", "0", "4", "2")
     assert int(got["flags"]) & 0x10 and 14 * 60 <= int(got["left"]) <= 15 * 60

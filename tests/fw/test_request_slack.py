@@ -4,7 +4,7 @@ the frame gaps), so a request taken then would hold the next frame back. Held ba
 while a frame or cue edge is near, the device sleeps to it without waking on the bytes,
 and after app._HOLD_MAX passes it takes the request anyway."""
 
-from conftest import MP_HELPERS
+from conftest import run_on_rp2_board
 from ontspan.mpy import HEAPSIZE
 
 REQUEST_MS = 12  # app._REQUEST_MS
@@ -12,15 +12,11 @@ HOLD_MAX = 8  # app._HOLD_MAX
 
 
 def _passes(mpy, tmp_path, waits):
-    res = mpy.run(
-        f"import request_slack\nrequest_slack.run({waits!r})",
-        path=[MP_HELPERS + "/quiet_rp2"],
-        env={"ONTSPAN_SIM_STATE": str(tmp_path)},
-        heapsize=HEAPSIZE,
-        stdin=b"",
+    printed = run_on_rp2_board(
+        mpy, f"import request_slack\nrequest_slack.run({waits!r})",
+        tmp_path, HEAPSIZE,
     )
-    assert res.ok, res.output[-3000:]
-    return [tuple(int(x) for x in ln.split()) for ln in res.stdout.splitlines() if ln.strip()]
+    return [tuple(int(x) for x in ln.split()) for ln in printed.splitlines() if ln.strip()]
 
 
 def test_a_request_waits_for_the_frame_then_is_taken(mpy, tmp_path):
