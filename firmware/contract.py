@@ -380,3 +380,9 @@ DEVICE_EPOCH_LO = const(0x0080)
 SET_CLOCK_REQ_HALVES = "<HHh"  # SET_CLOCK_REQ, the seconds as low, high half
 CLOCK_REPLY_HALVES = "<HHhB"  # CLOCK_REPLY, the seconds as low, high half
 WALL_HALVES = "<HH"  # a log record's wall_s field
+
+# ---------------------------------------------------------------- the link's handlers
+
+# (code, handler name) of every CMD_FOO in this file, by code: the link serves CMD_FOO
+# with handler `foo`, so a command's code and name are written once, here
+COMMANDS = tuple(sorted((v, k[4:].lower()) for k, v in globals().items() if k.startswith("CMD_")))

@@ -9,8 +9,8 @@
 import select
 import time
 
-import contract
 from contract import (
+    COMMANDS,
     ERR_BUSY,  # noqa: F401  (handlers and the app read the codes as link.ERR_*)
     ERR_CRC,
     ERR_FRAME,
@@ -52,17 +52,8 @@ from frame import (  # noqa: F401  (link.encode, link.crc32_into, link.Kept: han
 )
 from micropython import const
 
-# (code, handler name) of every CMD_FOO in the contract: handler `foo`. Taken
-# once here, so this module keeps no reference to the contract module. From the
-# module's dict: MicroPython's dir() tries every interned name as an attribute,
-# 61 ms of a Pico's boot where this takes 7 ms.
-COMMANDS = tuple(
-    (code, name[4:].lower()) for name, code in contract.__dict__.items() if name.startswith("CMD_")
-)
-del contract
-
-# derived sizes (plain globals: const() cannot fold names from another module)
-_CODE_MAX = CODE_MAX
+# derived sizes (plain globals: const() cannot fold names another module defines;
+# on a device the build has made those names const(), see host ontspan.device.inline)
 _MAX_RAW = FRAME_HEAD + MAX_PAYLOAD + FRAME_TAIL  # 521
 _MAX_ENC = 2 + _MAX_RAW + _MAX_RAW // (FRAME_RUN - 1) + 1  # delimiters, bytes, code bytes
 
@@ -139,7 +130,7 @@ class Link:
         reserved = FRAME_RESERVED
         run_max = FRAME_RUN
         no_mark = FRAME_NO_MARK
-        code_max = _CODE_MAX
+        code_max = CODE_MAX
         max_raw = _MAX_RAW
         for _ in range(max_bytes):
             ready = False
@@ -237,7 +228,10 @@ class Link:
         last = self._last_crc
         if (
             rid == self._last_id
-            and c[0] == last[0] and c[1] == last[1] and c[2] == last[2] and c[3] == last[3]
+            and c[0] == last[0]
+            and c[1] == last[1]
+            and c[2] == last[2]
+            and c[3] == last[3]
             and self._last_len
             and self._clock.ticks_diff(self._clock.ticks_ms(), self._last_ms) < _DUP_MS
         ):
@@ -308,7 +302,9 @@ class Link:
             k = len(kept.blocks)
             enc[ci : ci + k] = kept.blocks
             ci += k
-            m = encode_end(enc, encode_part(tx, h + kept.tail, end + FRAME_TAIL, enc, ci, ci + 1, 0))
+            m = encode_end(
+                enc, encode_part(tx, h + kept.tail, end + FRAME_TAIL, enc, ci, ci + 1, 0)
+            )
         else:
             m = encode(tx, end + FRAME_TAIL, enc)
         self._write(m)

@@ -55,7 +55,13 @@ def test_every_value_is_a_const_or_a_string():
             value = node.value
             if isinstance(value, ast.Constant) and isinstance(value.value, str | bytes):
                 continue
+            if name == "COMMANDS":  # derived from the CMD_ values above (test below)
+                continue
             assert isinstance(value, ast.Call) and value.func.id == "const", name  # type: ignore[attr-defined]
+
+
+def test_commands_name_every_cmd_by_its_handler():
+    assert dict(contract.COMMANDS) == {v: k.lower() for v, k in code_names("CMD_").items()}
 
 
 def test_host_tables_cover_every_code():
@@ -88,7 +94,11 @@ def test_firmware_serves_every_command(mpy):
 def _literal(v: ast.expr) -> int | bytes | None:
     if isinstance(v, ast.Call) and getattr(v.func, "id", "") == "const" and v.args:
         v = v.args[0]
-    if isinstance(v, ast.Constant) and isinstance(v.value, int | bytes) and not isinstance(v.value, bool):
+    if (
+        isinstance(v, ast.Constant)
+        and isinstance(v.value, int | bytes)
+        and not isinstance(v.value, bool)
+    ):
         return v.value
     return None
 
@@ -101,7 +111,9 @@ def _defined(path: Path) -> list[tuple[str, int | bytes, int]]:
     lines = text.splitlines()
     found: list[tuple[str, int | bytes, int]] = []
     for node in ast.parse(text).body:
-        if not isinstance(node, ast.Assign) or re.search(r"# (oracle|own)\b", lines[node.lineno - 1]):
+        if not isinstance(node, ast.Assign) or re.search(
+            r"# (oracle|own)\b", lines[node.lineno - 1]
+        ):
             continue
         target, v = node.targets[0], node.value
         if isinstance(target, ast.Name):
@@ -116,7 +128,11 @@ def _defined(path: Path) -> list[tuple[str, int | bytes, int]]:
                 continue
         else:
             continue
-        found += [(n, val, node.lineno) for n, val in zip(names, values, strict=False) if n and val is not None]
+        found += [
+            (n, val, node.lineno)
+            for n, val in zip(names, values, strict=False)
+            if n and val is not None
+        ]
     return found
 
 
@@ -244,8 +260,10 @@ def test_host_builtin_patterns_are_the_firmware_records():
     firmware = {}
     for kind, off in enumerate(at, start=1):
         if off != 255:
-            segs = [(records[off + 1 + 2 * i], records[off + 2 + 2 * i] * haptics.UNIT_MS)
-                    for i in range(records[off])]
+            segs = [
+                (records[off + 1 + 2 * i], records[off + 2 + 2 * i] * haptics.UNIT_MS)
+                for i in range(records[off])
+            ]
             firmware[timeline.KIND_NAMES[kind].lower()] = tuple(segs)
     assert firmware == haptics.BUILTIN
 
@@ -253,8 +271,12 @@ def test_host_builtin_patterns_are_the_firmware_records():
 def test_op_sizes_are_the_host_op_layouts(mpy):
     """firmware/programtime.py keeps op sizes as code (no table in RAM): each is the
     opcode byte plus the host's argument layout (protocols/ops.py OP_ARGS)."""
-    out = mpy.check(f"import programtime\nprint([programtime.op_size(op) for op in {sorted(ops.OP_ARGS)}])")
-    assert ast.literal_eval(out.strip()) == [1 + struct.calcsize(ops.OP_ARGS[op]) for op in sorted(ops.OP_ARGS)]
+    out = mpy.check(
+        f"import programtime\nprint([programtime.op_size(op) for op in {sorted(ops.OP_ARGS)}])"
+    )
+    assert ast.literal_eval(out.strip()) == [
+        1 + struct.calcsize(ops.OP_ARGS[op]) for op in sorted(ops.OP_ARGS)
+    ]
 
 
 def _offsets(fmt: str, start: int) -> list[int]:
@@ -268,7 +290,14 @@ def _offsets(fmt: str, start: int) -> list[int]:
 def test_plan_layouts_are_the_plan_offsets():
     """The host packs a plan with PLAN_*_FIELDS, the firmware reads it by PLAN_H_*/PLAN_M_*."""
     c = contract
-    header = [c.PLAN_H_COUNT, c.PLAN_H_LENGTH, c.PLAN_H_START, c.PLAN_H_END, c.PLAN_H_WEEKS, c.PLAN_H_TRIAL]
+    header = [
+        c.PLAN_H_COUNT,
+        c.PLAN_H_LENGTH,
+        c.PLAN_H_START,
+        c.PLAN_H_END,
+        c.PLAN_H_WEEKS,
+        c.PLAN_H_TRIAL,
+    ]
     assert _offsets(c.PLAN_HEADER_FIELDS, c.PLAN_H_COUNT) == header
     assert c.PLAN_H_COUNT + struct.calcsize(c.PLAN_HEADER_FIELDS) == c.PLAN_HEADER
     moment = [c.PLAN_M_MINUTE, c.PLAN_M_PROTOCOL, c.PLAN_M_DAYS, c.PLAN_M_WINDOW, c.PLAN_M_RATING]

@@ -26,6 +26,7 @@ from pathlib import Path
 from ..errors import OntspanError
 from ..paths import FIRMWARE_DIR, PACKAGE_FILES
 from .client import Link, open_serial
+from .inline import inline_all
 from .replies import Hello
 
 STAGING = ".install"  # folder under the device's filesystem root
@@ -106,15 +107,17 @@ def build(src: Path, out: Path) -> list[Path]:
     if not any(p.name == "main.py" for p in sources):
         raise OntspanError(f"{src} has no main.py: not a firmware folder")
     cmd = mpy_cross()
+    texts = inline_all(src, sources)  # the contract's values as const() in each module
     built: list[Path] = []
     for py in sources:
         if py.name == "main.py":
             continue
         dst = out / (py.stem + ".mpy")
         # -s: the module's own name in its tracebacks, not this computer's path (each
-        # .mpy keeps that string in the device's RAM)
+        # .mpy keeps that string in the device's RAM); the text comes on stdin
         res = subprocess.run(
-            [*cmd, "-o", str(dst), "-s", py.name, str(py)], capture_output=True, text=True, timeout=60
+            [*cmd, "-o", str(dst), "-s", py.name, "-"], input=texts[py], capture_output=True,
+            text=True, timeout=60,
         )
         if res.returncode != 0:
             msg = (res.stderr or res.stdout).strip().splitlines()

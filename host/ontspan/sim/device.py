@@ -68,10 +68,10 @@ def compiled_firmware(src: Path) -> Path:
     """The firmware in `src` compiled to .mpy, as a Pico runs it from its flash: made once
     per content in the temp folder and shared. From source, every import would compile
     on the sim's Pico-sized heap, which the Pico never does (and which does not fit)."""
-    from ..device import install
+    from ..device import inline, install
 
     sources = install.firmware_sources(src)
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(Path(inline.__file__).read_bytes())  # the build's own rules count too
     for py in sources:
         digest.update(py.name.encode() + b"\0" + py.read_bytes() + b"\0")
     out = Path(tempfile.gettempdir()) / f"ontspan-sim-mpy-{digest.hexdigest()[:20]}"
