@@ -32,9 +32,10 @@ import wallclock
 from contract import DEVICE_EPOCH_HI, DEVICE_EPOCH_LO, FIRMWARE_VERSION, TABLE_VERSION
 from micropython import const
 
-# Every module has taken the contract's values by name now: let the contract
-# module itself go (its dictionary of ~190 names, some KB of heap). A later
-# `import contract` just loads it again.
+# Run from source (the tests), every module has taken the contract's values by
+# name now: let the contract module itself go (its dictionary, some KB of heap).
+# On a device the build wrote the values into each module and the contract was
+# never loaded (host/ontspan/device/inline.py).
 sys.modules.pop("contract", None)
 
 _FRAME_MS = const(20)
