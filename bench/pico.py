@@ -11,6 +11,8 @@ started with its own TCP port ($ONTSPAN_PICO_EMU_PORT, else a free one) and stat
 - **heap in use after boot**: INFO's heap figure (after a collect, measured at idle) once
   the app has idled, with the modules as .mpy files (stock firmware) and in ROMFS (the
   same firmware with a ROMFS partition).
+- **heap of a patient's device**: the same after a reset with the library's table and a
+  two-moment plan stored (plan.py loads with a plan, the table's buffer is allocated).
 - **reset to app ready**: from the reset (the GPIO log's boot mark) to the first frame of
   the greeting on the LED ring (GP16).
 - **longest LED frame gap**: adem-4-6 playing, quiet and then while the host runs
@@ -236,6 +238,39 @@ def _boot(emu: Emulator) -> tuple[bool, float, int]:
     return first, (lit[0] - reset) / 1e6, heap
 
 
+PLAN = """[plan]
+start = "{start}"
+weeks = 4
+trial_sessions = 4
+
+[[moment]]
+time = "13:00"
+protocol = "pmr-kort"
+days = "daily"
+
+[[moment]]
+time = "21:30"
+protocol = "avondritueel"
+days = "daily"
+"""
+
+
+def _patient_heap(emu: Emulator) -> int:
+    """Heap in use at idle after a reset, with the library and a plan stored."""
+    emu.wait_answer()
+    emu.must("flash", str(PROTOCOLS_DIR))
+    with tempfile.TemporaryDirectory(prefix="ontspan-bench-pico-") as tmp:
+        plan = Path(tmp) / "plan.toml"
+        plan.write_text(PLAN.format(start=time.strftime("%Y-%m-%d")), encoding="utf-8")
+        emu.must("plan", "set", str(plan), "--db", str(Path(tmp) / "archive.sqlite3"))
+    emu.reset()
+    emu.wait_answer()
+    time.sleep(IDLE_S)
+    used = emu.info()["device"]["heap"]["used"]
+    emu.must("plan", "clear")  # the phases after this one play without reminders
+    return used
+
+
 def _flash_vs_cp(emu: Emulator, repeats: int) -> tuple[float, float]:
     """Median wall seconds of `ontspan flash protocols/` and of `mpremote cp -f` of its table
     (one run of each first, not counted: bytecode caches written, files in the page cache).
@@ -343,11 +378,14 @@ def run(quick: bool = False) -> list[dict]:
         first, boot_ms, heap = _boot(emu)
         flash, cp = _flash_vs_cp(emu, REPEATS)
         handlers = _handler_times(emu)
+        patient = _patient_heap(emu)
         s = _session(emu, QUIET_S, TRAFFIC_S)
         quiet, busy = round(s["quiet_ms"], 2), round(s["busy_ms"], 2)
         out += [
             metric("heap in use after boot, .mpy files (stock firmware)", heap, "bytes",
                    f"<= {HEAP_GOAL}", heap <= HEAP_GOAL),
+            metric("heap in use after boot, a patient's device (library and a plan), .mpy files",
+                   patient, "bytes", f"<= {HEAP_GOAL}", patient <= HEAP_GOAL),
             metric("reset to app ready (first greeting frame), .mpy files", round(boot_ms), "ms",
                    f"<= {BOOT_GOAL_MS}", boot_ms <= BOOT_GOAL_MS),
             metric("first `ontspan info` right after a reset answers", int(first), "1 = yes", "1", first),
