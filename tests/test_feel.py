@@ -1,7 +1,6 @@
 """`ontspan feel`: one cue on the simulated device's motor now; a --strength is
 kept in the device's config and used by every session after it."""
 
-
 import pytest
 from conftest import hello_or_none, wait_for
 from ontspan.cli.main import main
@@ -34,6 +33,18 @@ def _pulses(dev, since):
     return out
 
 
+def _short_short_long(pulses) -> bool:
+    """The tense cue's three pulses (100, 100 and 300 ms). A loop pass late on a busy
+    machine can only make a pulse longer, never shorter, so: each at least its own
+    length (less the trace's ms), and the long one the longest."""
+    ms = [m for m, _ in pulses]
+    return (
+        len(ms) == 3
+        and all(m >= want - 2 for m, want in zip(ms, (100, 100, 300)))
+        and max(ms) == ms[2]
+    )
+
+
 def test_feel_plays_one_cue_and_keeps_the_strength(sim, capsys):
     p = sim.port
     n = len(sim.trace_lines())
@@ -41,7 +52,7 @@ def test_feel_plays_one_cue_and_keeps_the_strength(sim, capsys):
     assert "kept on the device" in capsys.readouterr().out
     got = wait_for(lambda: len(_pulses(sim, n)) >= 3 and _pulses(sim, n), timeout=10)
     assert [lv for _, lv in got] == [min(90, 200)] * 3  # strength 90, clipped at the motor cap 200
-    assert [round(ms / 100) for ms, _ in got] == [1, 1, 3]  # short, short, long
+    assert _short_short_long(got), got
     assert main(["config", "get", "--json", "--port", p]) == 0
     assert '"touch_strength": 90' in capsys.readouterr().out
 
@@ -53,7 +64,7 @@ def test_feel_plays_one_cue_and_keeps_the_strength(sim, capsys):
     assert main(["feel", "tense", "--port", p]) == 0
     got = wait_for(lambda: len(_pulses(sim, n)) >= 6 and _pulses(sim, n), timeout=10)
     assert got[:3] == taps[:3]
-    assert [round(ms / 100) for ms, _ in got[3:6]] == [1, 1, 3]  # a fourth tap would be here
+    assert _short_short_long(got[3:6]), got  # a fourth tap would be here
 
 
 def test_feel_refuses_bad_input(sim, capsys):
