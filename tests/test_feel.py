@@ -40,7 +40,7 @@ def _short_short_long(pulses) -> bool:
     ms = [m for m, _ in pulses]
     return (
         len(ms) == 3
-        and all(m >= want - 2 for m, want in zip(ms, (100, 100, 300)))
+        and all(m >= want - 2 for m, want in zip(ms, (100, 100, 300), strict=True))
         and max(ms) == ms[2]
     )
 
