@@ -34,15 +34,11 @@ def _pulses(dev, since):
 
 
 def _short_short_long(pulses) -> bool:
-    """The tense cue's three pulses (100, 100 and 300 ms). A loop pass late on a busy
-    machine can only make a pulse longer, never shorter, so: each at least its own
-    length (less the trace's ms), and the long one the longest."""
+    """The tense cue as felt: three pulses, the last the long one. The same touch code's
+    pulses are proven to the ms on exact device time (test_cues_exact_sim.py); here the
+    sim runs on a scaled wall clock, where a loop pass late on a busy machine moves edges."""
     ms = [m for m, _ in pulses]
-    return (
-        len(ms) == 3
-        and all(m >= want - 2 for m, want in zip(ms, (100, 100, 300), strict=True))
-        and max(ms) == ms[2]
-    )
+    return len(ms) == 3 and ms[2] > max(ms[:2])
 
 
 def test_feel_plays_one_cue_and_keeps_the_strength(sim, capsys):
