@@ -6,7 +6,6 @@ folder of that name exists here: a therapist's own file always wins.
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 
 from .paths import PROTOCOLS_DIR
@@ -41,6 +40,8 @@ def resolve(arg: str | Path) -> Path:
 def did_you_mean(name: str, names: list[str] | None = None) -> str:
     """"; did you mean pmr-kort?" for a typo of a library name (or of `names`), else ""."""
     stem = name[:-5] if name.endswith(".toml") else name
+    import difflib  # here: only a name not found needs it
+
     close = difflib.get_close_matches(stem, library_names() if names is None else names, n=1)
     return f"; did you mean {close[0]}?" if close else ""
 

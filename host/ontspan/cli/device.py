@@ -9,7 +9,6 @@ import os
 import sys
 from typing import Any
 
-from ..device import flash as flashing
 from ..device.codec import Status
 from ..device.live import summary as device_summary
 from ..device.names import named, names_for, protocol_ids, resolve
@@ -27,7 +26,7 @@ from .common import (  # noqa: F401  (_common, connect: the other command module
     flag_names,
     reminders_wait,
 )
-from .settings import register_settings
+from .progress import progress_bar
 
 # --- ports -----------------------------------------------------------------------
 
@@ -110,27 +109,20 @@ def cmd_info(args: argparse.Namespace) -> int:
 # --- flash -------------------------------------------------------------------------
 
 
-def _progress_bar(total: int) -> Any:
-    from tqdm import tqdm
-
-    return tqdm(
-        total=total, unit="B", unit_scale=True, desc="upload", file=sys.stderr,
-        leave=False, disable=None,
-    )  # fmt: skip
-
-
 def cmd_flash(args: argparse.Namespace) -> int:
+    # here, not at the top: the checker and compiler it brings are for flash alone
+    from ..device import flash as flashing
+
     b = flashing.build(args.files, report=lambda d: print(d, file=sys.stderr))
     size = f"{len(b.table)} bytes, CRC {b.crc}, {len(b.protocols)} protocol(s)"
     if args.dry_run:
         _say(f"would flash {size}: {b.listing()}")
         return EXIT_OK
-    with connect(args) as lk:
-        bar = _progress_bar(len(b.table))
-        try:
-            dev_id = flashing.flash(lk, b, progress=lambda done, _total: bar.update(done - bar.n))
-        finally:
-            bar.close()
+    with connect(args) as lk, progress_bar(
+        total=len(b.table), unit="B", unit_scale=True, desc="upload", leave=False
+    ) as bar:
+        moved = None if bar is None else (lambda done, _total: bar.update(done - bar.n))
+        dev_id = flashing.flash(lk, b, progress=moved)
     _say(f"flashed {size} to {dev_id}: {b.listing()}")
     return EXIT_OK
 
@@ -228,4 +220,3 @@ def register(sub: Any) -> None:
     _common(p, json_out=True)
     p.set_defaults(handler=cmd_status)
 
-    register_settings(sub)

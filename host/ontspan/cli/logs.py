@@ -13,6 +13,7 @@ from typing import Any
 from ..archive.store import Archive, epoch_name
 from ..errors import EXIT_OK, InputError, OntspanError
 from ..textsafe import for_terminal, refuse_control
+from .progress import progress_bar
 
 
 def _date(text: str) -> dt.date:
@@ -69,11 +70,9 @@ def cmd_pull(args: argparse.Namespace) -> int:
     link = open_link(args.port)
     with _archive(args) as ar:
         try:
-            from tqdm import tqdm
-
             names = known_names(link)
-            with tqdm(unit="rec", desc="logs", disable=args.json or None) as bar:
-                res = pull(link, ar, bar.update, clear=args.clear, names=names)
+            with progress_bar(not args.json, unit="rec", desc="logs") as bar:
+                res = pull(link, ar, None if bar is None else bar.update, clear=args.clear, names=names)
         finally:
             close = getattr(link, "close", None)
             if callable(close):

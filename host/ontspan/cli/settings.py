@@ -15,6 +15,7 @@ from ..device.settings import set_config
 from ..errors import EXIT_OK, InputError
 from ..paths import FIRMWARE_DIR
 from .common import _common, _print_json, connect
+from .progress import progress_bar
 
 # --- clock ---------------------------------------------------------------------------
 
@@ -96,13 +97,11 @@ def cmd_install(args: argparse.Namespace) -> int:
     def say(msg: str) -> None:
         print(msg, file=sys.stderr)
 
-    from tqdm import tqdm
-
     n_files = len(install.firmware_sources(src))
-    with tqdm(total=n_files, unit="file", desc="install", file=sys.stderr, leave=False,
-              disable=None) as bar:  # fmt: skip
+    with progress_bar(total=n_files, unit="file", desc="install", leave=False) as bar:
+        moved = None if bar is None else (lambda _name: bar.update(1))
         hello = install.install(
-            port, src, trace=args.trace, progress=lambda _name: bar.update(1), say=say,
+            port, src, trace=args.trace, progress=moved, say=say,
             romfs=args.romfs, force=args.force,
         )
     print(
@@ -111,7 +110,7 @@ def cmd_install(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def register_settings(sub: Any) -> None:
+def register(sub: Any) -> None:
     """clock, config get|set, install (listed after the other device commands)."""
     p = sub.add_parser("clock", help="show the device clock (--set: set it to this computer's)")
     p.add_argument("--set", action="store_true", help="set it to this computer's time and zone")

@@ -7,7 +7,6 @@ what is wrong and what is allowed.
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -155,6 +154,8 @@ class Checker:
         allowed = list(allowed)
         for k in table:
             if k not in allowed:
+                import difflib  # here: a misspelt key is rare, and checking runs on every flash
+
                 close = difflib.get_close_matches(k, allowed, n=1)
                 hint = f" (did you mean `{close[0]}`?)" if close else ""
                 self.error(
