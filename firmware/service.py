@@ -14,6 +14,9 @@
 #     disp = link.Dispatcher(service, dev)      # calls service.ready(dev)
 #     ...each tick: req = lk.poll(64); if req: disp.handle(lk, req)
 #
+# A handler reads its payload p before it writes `out`: both are views of the
+# link's one frame buffer (link.Link), at the same offset.
+#
 # The busy guard (end of this file) refuses every command that writes flash or
 # changes what plays while dev.busy(): handlers never check it themselves.
 import struct

@@ -25,21 +25,19 @@ def test_crc_by_bytes_matches_zlib_and_allocates_nothing(mpy):
 
 
 def test_crc_tables_are_the_polynomials(mpy):
-    """frame.py and logrecord.py keep their CRC tables as byte literals (in flash from
-    ROMFS): every entry is the one the polynomial gives, bit by bit."""
-    import ast
+    """frame.py and logrecord.py keep their CRC tables as const bytes literals (in flash
+    from ROMFS, no name in RAM): the CRC of each single byte v reads every table at
+    0xFF ^ v, so these 256 CRCs pin every entry of every table."""
+    import binascii
+    import zlib
 
-    t0, t1, t2, t3, h16, l16 = (ast.literal_eval(x) for x in mpy.check(
-        "import frame, logrecord\nfor t in (frame._CRC0, frame._CRC1, frame._CRC2, frame._CRC3,"
-        " logrecord._CRC_HI, logrecord._CRC_LO):\n    print(list(t))"
-    ).strip().splitlines())
-    assert {len(t) for t in (t0, t1, t2, t3, h16, l16)} == {256}
-    for i in range(256):
-        c = i
-        for _ in range(8):
-            c = (c >> 1) ^ 0xEDB88320 if c & 1 else c >> 1
-        assert (t0[i], t1[i], t2[i], t3[i]) == tuple(c.to_bytes(4, "little")), i
-        c = i << 8
-        for _ in range(8):
-            c = ((c << 1) ^ 0x1021) if c & 0x8000 else (c << 1)
-        assert h16[i] << 8 | l16[i] == c & 0xFFFF, i
+    out = mpy.check(
+        "import frame, logrecord\nb = bytearray(1)\nout = bytearray(4)\n"
+        "for v in range(256):\n    b[0] = v\n    frame.crc32_into(b, 1, out, 0)\n"
+        "    print(bytes(out).hex(), logrecord.crc16(b, 0, 1))"
+    ).strip().splitlines()
+    assert len(out) == 256
+    for v, line in enumerate(out):
+        c32, c16 = line.split()
+        assert bytes.fromhex(c32) == zlib.crc32(bytes([v])).to_bytes(4, "little"), v
+        assert int(c16) == binascii.crc_hqx(bytes([v]), 0xFFFF), v
