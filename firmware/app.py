@@ -59,11 +59,12 @@ _STATE_OF_MODE = (service.STATE_IDLE, service.STATE_PLAYING, service.STATE_PAUSE
 _prepared = False
 
 
-class Device(wallclock.WallClock, service.Contract):
+class Device(wallclock.WallClock):
     fw_version = FIRMWARE_VERSION
     table_version = TABLE_VERSION
     max_table = storage.MAX_TABLE
     after_reply = None  # fn(dev) -> None a handler leaves to run once its reply is sent
+    clock_rtc = 0  # FLAG_RTC | FLAG_CLOCK_RTC, set by rtc() in open()
 
     def __init__(self):
         """Flash, config and board only: enough for the exception path to turn it off."""
@@ -133,7 +134,7 @@ class Device(wallclock.WallClock, service.Contract):
         self.board.ring.set_device_cap(self.daynight.cap(self.cfg["day_cap"], self.cfg["night_cap"]))
         return night
 
-    # -- what service.py asks of the device (service.Contract) -----------------
+    # -- what service.py asks of the device (devicecontract.Contract) ----------
     def busy(self):
         return self.session.busy()
 

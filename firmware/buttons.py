@@ -79,7 +79,7 @@ def blink(board, times, ms):
     """The on-board LED blinks `times` (the board's idle() keeps the link served)."""
     status = board.status
     for _ in range(times):
-        status.set(True)
+        status.value(1)
         board.idle(ms)
-        status.set(False)
+        status.value(0)
         board.idle(ms)

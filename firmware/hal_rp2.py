@@ -34,14 +34,6 @@ class Button:
         return self._g.update(self._pin.value() == 0)  # pressed pulls to GND
 
 
-class Status:
-    def __init__(self):
-        self._pin = machine.Pin("LED", machine.Pin.OUT)
-
-    def set(self, on):
-        self._pin.value(1 if on else 0)
-
-
 class Board:
     fs_root = ""  # the flash filesystem is the root on the Pico
 
@@ -51,8 +43,10 @@ class Board:
 
     def __init__(self, cfg):
         self.clock = time  # ticks_ms, ticks_add, ticks_diff (period 2^30): no wrapper class
-        self.status = Status()
-        self._cfg = dict(cfg)
+        self.status = machine.Pin("LED", machine.Pin.OUT)  # the on-board LED: value(1) lights it
+        # the config in use, by reference: the app replaces its dict on a change and
+        # never edits it, so apply() can compare against this one without a copy
+        self._cfg = cfg
         self.ring = Ring(cfg["ring_pin"], cfg["ring_leds"], cfg["day_cap"])
         self._pwm = machine.PWM(machine.Pin(cfg["motor_pin"]))
         self.motor = self._new_motor(cfg)
@@ -96,11 +90,11 @@ class Board:
         return True
 
     def apply(self, cfg):
-        """Take a new config at once (called while idle). Returns True when the ring or
+        """Take a new config (a new dict, never the one in use edited) at once (called while idle). Returns True when the ring or
         the motor object was replaced (a pin or the LED count changed): the app then
         rebuilds what holds them."""
         old = self._cfg
-        self._cfg = dict(cfg)
+        self._cfg = cfg
         new = False
         if old["ring_pin"] != cfg["ring_pin"] or old["ring_leds"] != cfg["ring_leds"]:
             self.ring.off()
@@ -150,4 +144,4 @@ class Board:
         """Motor off, ring dark: every way out of the app passes here."""
         self.motor.off()
         self.ring.off()
-        self.status.set(False)
+        self.status.value(0)

@@ -152,15 +152,17 @@ class Motor(motor.Motor):
 
 
 class Status:
+    """The on-board LED, as the Pico's machine.Pin: value(1) lights it."""
+
     def __init__(self, board):
         self._board = board
-        self.on = False
+        self.on = 0
 
-    def set(self, on):
-        if on != self.on:
-            self.on = on
+    def value(self, v):
+        if v != self.on:
+            self.on = v
             b = self._board
-            b.trace.write("S %d %d" % (b.clock.ticks_ms(), 1 if on else 0))
+            b.trace.write("S %d %d" % (b.clock.ticks_ms(), v))
 
 
 class Board:
@@ -376,7 +378,7 @@ class Board:
         """Motor off, ring dark, control FIFO let go: every way out of the app passes here."""
         self.motor.off()
         self.ring.off()
-        self.status.set(False)
+        self.status.value(0)
         if self._ctl is not None:
             try:
                 self._poll.unregister(self._ctl)

@@ -58,17 +58,12 @@ def info_doc(firmware, device_id, table_crc, table_size, protocols, selected, lo
     }
 
 
-class _Kept:
-    """The INFO reply as last built; the live head is packed over it per request."""
-
-    def __init__(self):
-        self.dev = None  # the Device it was built for (an app restart makes a new one)
-        self.buf = bytearray()
-        self.frame = link.Kept(b"")  # link.Kept of the bytes after the live head
-        self.at_s = 0  # uptime second of its measures
-
-
-_kept = _Kept()
+# The INFO reply as last built (module state, not a class: one of each, for
+# the whole firmware); the live head is packed over it per request.
+_info_dev = None  # the Device it was built for (an app restart makes a new one)
+_info_buf = b""
+_info_frame = None  # link.Kept of the bytes after the live head
+_info_at_s = 0  # uptime second of its measures
 
 
 def changed(dev):
@@ -86,6 +81,7 @@ def _text(b, o, s):
 
 def rebuild(dev):
     """Build the kept INFO bytes from dev.info_dict() (allocates: only while idle)."""
+    global _info_dev, _info_buf, _info_frame, _info_at_s
     d = dev.info_dict()
     b = bytearray(link.MAX_PAYLOAD)
     t = d["table"]
@@ -106,18 +102,17 @@ def rebuild(dev):
     for pid in pids:
         b[o] = pid
         o += 1
-    _kept.buf = b[:o]
-    _kept.frame = link.Kept(memoryview(_kept.buf)[INFO_LIVE_SIZE:])
-    _kept.dev = dev
-    _kept.at_s = d["clock"]["uptime_s"]
+    _info_buf = b[:o]
+    _info_frame = link.Kept(memoryview(_info_buf)[INFO_LIVE_SIZE:])
+    _info_dev = dev
+    _info_at_s = d["clock"]["uptime_s"]
 
 
 def info(dev, lk, p, out):
-    k = _kept
-    if k.dev is not dev or (dev.up_s - k.at_s >= _MEASURE_S and not dev.busy()):
+    if _info_dev is not dev or (dev.up_s - _info_at_s >= _MEASURE_S and not dev.busy()):
         rebuild(dev)
-    n = len(k.buf)
-    out[:n] = k.buf
+    n = len(_info_buf)
+    out[:n] = _info_buf
     st = dev.storage
     t = st.table
     lg = dev.log
@@ -131,7 +126,7 @@ def info(dev, lk, p, out):
         dev.table_version, dev.up_s, last - first + 1 if first else 0, first, last,
         lk.rx_frames, lk.rx_bad, lk.rx_noise, lk.rx_dups, lk.tx_frames, lk.tx_short,
     )
-    lk.keep_tail(k.frame)
+    lk.keep_tail(_info_frame)
     return ok(n)
 
 
@@ -140,28 +135,24 @@ def info(dev, lk, p, out):
 # (the app and the fakes replace the dict on every change, never edit it).
 
 
-class _Config:
-    def __init__(self):
-        self.src = None
-        self.buf = b""
-        self.frame = link.Kept(b"")
-
-
-_cfg = _Config()
+_cfg_src = None  # the config dict _cfg_buf was made from
+_cfg_buf = b""
+_cfg_frame = None  # link.Kept of _cfg_buf
 
 
 def get_config(dev, lk, p, out):
+    global _cfg_src, _cfg_buf, _cfg_frame
     c = dev.config_dict()
-    if c is not _cfg.src:
+    if c is not _cfg_src:
         b = json.dumps(c, separators=(",", ":")).encode()
         if len(b) > link.MAX_PAYLOAD:
             return fail(ERR_INTERNAL)
-        _cfg.buf = b
-        _cfg.frame = link.Kept(b)
-        _cfg.src = c
-    n = len(_cfg.buf)
-    out[:n] = _cfg.buf
-    lk.keep_tail(_cfg.frame)
+        _cfg_buf = b
+        _cfg_frame = link.Kept(b)
+        _cfg_src = c
+    n = len(_cfg_buf)
+    out[:n] = _cfg_buf
+    lk.keep_tail(_cfg_frame)
     return ok(n)
 
 

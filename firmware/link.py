@@ -86,8 +86,12 @@ class Link:
         self._views = [self._rxv[FRAME_HEAD : FRAME_HEAD + k] for k in range(_VIEWS + 1)]
         self._req = [0, 0, self._views[0]]  # what poll() returns: cmd, id, payload
         self._crc = bytearray(4)  # CRC of the frame being checked
-        self._tx = bytearray(_MAX_RAW)
-        self._txv = memoryview(self._tx)
+        # The reply is built in the request's own buffer: a request is whole before
+        # its handler runs, and every handler reads its payload before it writes
+        # `out` (same offsets), so one buffer serves both and a resend is answered
+        # from _enc. 0.5 KB of the Pico's heap.
+        self._tx = self._rx
+        self._txv = self._rxv
         self._tx_long = self._txv[:0]  # the view of the last long reply (see _send)
         self._kept = None  # a frame.Kept the next reply ends with (keep_tail)
         self._enc = bytearray(_MAX_ENC)

@@ -1,6 +1,6 @@
 # Link command handlers: payload bytes in, reply bytes out. Wire layouts are
 # in docs/link.md; everything the device must do is asked of `dev`, an object
-# with the methods of `Contract` below (the app's Device, the tests' FakeDev).
+# with the members of `Contract` in devicecontract.py (the app's Device, the tests' FakeDev).
 # The handlers live by area: here the small ones and every one a playing
 # session may be asked (GET_TABLE, GET_PLAN); infolink.py INFO and the
 # configuration, loaded at boot. The handlers the busy guard keeps for idle
@@ -13,6 +13,9 @@
 #     lk = link.Link(sys.stdin.buffer, sys.stdout.buffer, clock)
 #     disp = link.Dispatcher(service, dev)      # calls service.ready(dev)
 #     ...each tick: req = lk.poll(64); if req: disp.handle(lk, req)
+#
+# A handler reads its payload p before it writes `out`: both are views of the
+# link's one frame buffer (link.Link), at the same offset.
 #
 # The busy guard (end of this file) refuses every command that writes flash or
 # changes what plays while dev.busy(): handlers never check it themselves.
@@ -45,116 +48,10 @@ from contract import (  # noqa: F401  (the app reads states and flags as service
     STATE_RATING,
     STATUS_REPLY,
     STATUS_SIZE,
-    TABLE_MAX,
-    TABLE_VERSION,
 )
 from infolink import get_config, info, info_doc, set_config  # noqa: F401  (INFO, *_CONFIG)
 from link import ERR_BUSY, ERR_PAYLOAD, fail, ok
 from micropython import const
-
-
-class Contract:
-    """What the link asks of the device. Status ints are 0 or a link.ERR_*.
-    Any OSError from the stage_* calls is answered ERR_STORAGE with its errno."""
-
-    fw_version = "0.0.0"  # str, the firmware release
-    table_version = TABLE_VERSION  # table format version the decoder reads
-    max_table = TABLE_MAX  # largest table accepted, bytes
-    # Objects a device sets on itself (None here: the contract test asks each is there).
-    # planlink.py: reminders.put(plan bytes, table) -> 0 or a code, .data() -> bytes, .clear()
-    reminders = None
-    # feel.py: engine.touch plays the cue; clk.ticks_ms() times it
-    engine = None
-    clk = None
-    # INFO's live fields (info_dict): storage .table/.selected, log .first_seq/.last_seq
-    storage = None
-    log = None
-    clock_rtc = 0  # FLAG_RTC | FLAG_CLOCK_RTC as they stand (the app's boot reads the module)
-
-    def busy(self):
-        """True while a session plays, is paused or waits for a rating: the busy
-        guard then refuses every command in WHEN_IDLE (uploads, SET_CONFIG,
-        CLEAR_LOGS, the plan, FEEL)."""
-        raise NotImplementedError
-
-    def info_dict(self):
-        """The INFO facts: build them with info_doc(). Asked only while idle (at boot,
-        after a change, every few seconds of INFO); between, INFO reads the live
-        fields from these attributes, cheaply and without allocating:
-        up_s (int), clock_set, cfg_ok (bools), clock_rtc (flags), log (.first_seq, .last_seq),
-        storage (.table: None or a table.Table, .selected: its index)."""
-        raise NotImplementedError
-
-    def stage_begin(self, total):
-        """Status; open a fresh staging file for `total` bytes."""
-        raise NotImplementedError
-
-    def stage_write(self, data):
-        """Status; append a memoryview to the staging file."""
-        raise NotImplementedError
-
-    def stage_commit(self):
-        """0, or a table.E_* code if the decoder refuses: validate the staged file,
-        rename it over the live table (atomic) and load it."""
-        raise NotImplementedError
-
-    def stage_abort(self):
-        """Drop the staging file."""
-        raise NotImplementedError
-
-    def table_size(self):
-        """Bytes of the live table (0: none)."""
-        raise NotImplementedError
-
-    def read_table(self, offset, buf):
-        """Bytes of the live table from offset copied into buf; returns how many."""
-        raise NotImplementedError
-
-    def set_clock(self, lo, hi, tz_min):
-        """Status; Unix seconds (UTC) as low and high u16 half, the local offset in minutes."""
-        raise NotImplementedError
-
-    def clock(self):
-        """(Unix seconds low u16, high u16, tz_min, is_set): never the seconds as one int."""
-        raise NotImplementedError
-
-    def start(self, pid):
-        """Status: 0, ERR_NO_PROTOCOL or ERR_BUSY."""
-        raise NotImplementedError
-
-    def stop(self):
-        """Stop whatever session is on (no-op when idle)."""
-        raise NotImplementedError
-
-    def status(self):
-        """(state STATE_*, pid, flags FLAG_*, elapsed_s, remaining_s, log_count): a tuple
-        or a list the device reuses (the app's allocates nothing)."""
-        raise NotImplementedError
-
-    def config_dict(self):
-        """The configuration in use (every key of config.DEFAULTS)."""
-        raise NotImplementedError
-
-    def set_config(self, values):
-        """None, or the name (str) of the refused key; applies at once."""
-        raise NotImplementedError
-
-    def request_reboot(self, mode):
-        """Reboot (mode 1: BOOTSEL) after the reply is written."""
-        raise NotImplementedError
-
-    def get_logs(self, from_seq, buf):
-        """Whole log records with seq >= from_seq copied into buf; returns how many."""
-        raise NotImplementedError
-
-    def log_epoch(self):
-        """The log epoch, 4 bytes: the GET_LOGS reply starts with it."""
-        raise NotImplementedError
-
-    def clear_logs(self, upto):
-        """Status; forget records with seq <= upto."""
-        raise NotImplementedError
-
 
 # While a session plays, long replies are cut short: framing costs the Pico
 # ~30 us a byte, and a full frame would cost an LED frame. The host asks on.

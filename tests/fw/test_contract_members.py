@@ -1,17 +1,17 @@
-"""service.Contract names everything the link handlers use on the device: the app's
+"""devicecontract.Contract names everything the link handlers use on the device: the app's
 Device and the tests' FakeDev provide every member (methods overridden, objects set)."""
 
 from conftest import MP_HELPERS
 from ontspan.mpy import HEAPSIZE
 
 CHECK = """
-import service
+import devicecontract
 def missing(dev):
     out = []
-    for name in dir(service.Contract):
+    for name in dir(devicecontract.Contract):
         if name.startswith("__"):
             continue
-        want = getattr(service.Contract, name)
+        want = getattr(devicecontract.Contract, name)
         got = getattr(dev, name, None)
         if callable(want):
             if getattr(type(dev), name) is want:
@@ -23,8 +23,8 @@ def missing(dev):
 
 
 def test_contract_lists_what_planlink_and_feel_use(mpy):
-    out = mpy.check("import service\nprint(*sorted(n for n in ('reminders', 'engine', 'clk', 'storage', 'log')"
-                    " if hasattr(service.Contract, n)))")
+    out = mpy.check("import devicecontract\nprint(*sorted(n for n in ('reminders', 'engine', 'clk', 'storage', 'log')"
+                    " if hasattr(devicecontract.Contract, n)))")
     assert out.split() == ["clk", "engine", "log", "reminders", "storage"]
 
 

@@ -1,10 +1,11 @@
-# A device for link tests: service.Contract kept in memory, with the calls it
+# A device for link tests: devicecontract.Contract kept in memory, with the calls it
 # received recorded in `log`. INFO comes from service.info_doc and the config
 # from config.DEFAULTS/config.check, so its keys are the firmware's own; the
 # live fields INFO reads (up_s, clock_set, cfg_ok, log, storage) are here too.
 import binascii
 
 import config
+import devicecontract
 import engine
 import fakes
 import link
@@ -54,7 +55,7 @@ class _Reminders:
         self.plan = b""
 
 
-class FakeDev(service.Contract):
+class FakeDev(devicecontract.Contract):
     fw_version = FIRMWARE_VERSION
     table_version = TABLE_VERSION
     max_table = TABLE_MAX
