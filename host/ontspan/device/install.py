@@ -113,10 +113,11 @@ def build(src: Path, out: Path) -> list[Path]:
         if py.name == "main.py":
             continue
         dst = out / (py.stem + ".mpy")
-        # -s: the module's own name in its tracebacks, not this computer's path (each
-        # .mpy keeps that string in the device's RAM); the text comes on stdin
+        # -s: the module's name in its tracebacks (`File "engine", line 12`), not this
+        # computer's path: the name is interned on the device anyway (the import's), where
+        # `engine.py` would be one more interned name per module; the text comes on stdin
         res = subprocess.run(
-            [*cmd, "-o", str(dst), "-s", py.name, "-"], input=texts[py], capture_output=True,
+            [*cmd, "-o", str(dst), "-s", py.stem, "-"], input=texts[py], capture_output=True,
             text=True, timeout=60,
         )
         if res.returncode != 0:
