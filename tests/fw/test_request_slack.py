@@ -29,3 +29,29 @@ def test_a_request_waits_for_the_frame_then_is_taken(mpy, tmp_path):
 def test_a_request_held_back_too_long_is_taken_anyway(mpy, tmp_path):
     passes = _passes(mpy, tmp_path, [3] * (HOLD_MAX + 2))
     assert [p[1] for p in passes] == [0] * HOLD_MAX + [1, 0]
+
+
+GC_AFTER = 8  # app._GC_AFTER
+
+
+def _collects(mpy, tmp_path, passes):
+    printed = run_on_rp2_board(
+        mpy, f"import request_slack\nrequest_slack.collects({passes!r})", tmp_path, HEAPSIZE,
+    )
+    return [tuple(int(x) for x in ln.split()) for ln in printed.splitlines() if ln.strip()]
+
+
+def test_the_garbage_of_requests_is_collected_in_the_slack_after_a_frame(mpy, tmp_path):
+    # a request answered; near a frame nothing else happens; in the next slack the
+    # app collects (the host has nothing more waiting), and only once
+    passes = _collects(mpy, tmp_path, [(15, 1), (5, 0), (0, 0), (15, 0), (15, 0), (20, 0)])
+    assert passes == [(15, 1, 0, 1), (5, 0, 0, 1), (0, 0, 0, 1), (15, 0, 1, 1), (15, 1, 0, 1), (20, 1, 0, 1)]
+
+
+def test_a_host_that_keeps_talking_gets_a_collect_every_few_requests_and_every_answer(mpy, tmp_path):
+    n = GC_AFTER + 3
+    passes = _collects(mpy, tmp_path, [(15, n)] + [(15, 0)] * (n + 3))
+    collected = [i for i, p in enumerate(passes) if p[2]]
+    assert collected == [GC_AFTER, n + 1]  # after 8 answers while more wait, and once the port is empty
+    assert passes[-1][3] == n  # every request answered: none starves
+    assert all(p[1] + p[2] == 1 for p in passes[: n + 2])  # each slack pass answers or collects

@@ -33,3 +33,43 @@ def run(waits):
         before = polls[0]
         dev.step()
         print(w, polls[0] - before, int(log[-1]))
+
+
+class _Collects:
+    """Stands in for the gc module in app: counts the collects the loop makes."""
+
+    def __init__(self):
+        self.n = 0
+
+    def collect(self):
+        self.n += 1
+
+
+def collects(passes):
+    """passes: (ms to next, STATUS requests fed before the pass). Prints
+    "<ms to next> <polled 0/1> <collected 0/1> <replies so far>" per pass."""
+    import fake_stream
+    import link
+    import reflash
+
+    dev = app.boot()
+    rd = fake_stream.Reader(size=2048)
+    out = fake_stream.Writer()
+    dev.link = link.Link(rd, out, dev.clk)
+    polls = [0]
+    link_poll = dev.link.poll
+
+    def poll(n):
+        polls[0] += 1
+        return link_poll(n)
+
+    dev.link.poll = poll
+    dev.board.idle = lambda ms, wake=True: None
+    app.gc = gcs = _Collects()
+    for w, feed in passes:
+        for _ in range(feed):
+            rd.feed(reflash._frame(0x32, b""))
+        dev._sleep_ms = lambda: w  # noqa: B023  (this pass's value)
+        p, c = polls[0], gcs.n
+        dev.step()
+        print(w, polls[0] - p, gcs.n - c, dev.link.tx_frames)
