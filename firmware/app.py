@@ -52,9 +52,12 @@ _HOLD_MAX = const(8)
 # every pass (a call with a large frame takes its locals from the heap, past the
 # garbage) and ends in a collect wherever the heap runs out: 8-13 ms on a Pico, in a
 # pass with a request that is a late frame. So the app collects itself, in a pass
-# that has the slack a request would have: once the host has nothing more waiting,
-# or after this many requests if it keeps talking.
+# that has the slack a request would have: once the host has said nothing for
+# _GC_QUIET_MS (a command's requests come one right after the other's reply), or
+# after _GC_AFTER requests if it keeps talking. An upload or a long pull pays a
+# collect every few requests, not one each.
 _GC_AFTER = const(8)
+_GC_QUIET_MS = const(100)
 _EPOCH_SPAN = const(0x3FFF)  # a clock this many 64 Ki-s halves from the epoch still fits 2**30
 _RESTART_MS = const(300)  # after a fault, before the app starts again
 _FAULT_WINDOW_MS = const(60000)
@@ -97,6 +100,7 @@ class Device(wallclock.WallClock, service.Contract):
         self._reboot = -1
         self._held = 0  # passes a request has been held back (see _REQUEST_MS)
         self._served = 0  # requests answered since the last collect (see _GC_AFTER)
+        self._served_ms = 0  # ticks of the last one
         self._status = [0, 0, 0, 0, 0, 0]
         self.link = link.Link(sys.stdin.buffer, sys.stdout.buffer, b.clock)
         self.disp = link.Dispatcher(service, self)
@@ -343,7 +347,7 @@ class Device(wallclock.WallClock, service.Contract):
         self.reminders.step(self)
         req = None
         slack = self._sleep_ms() >= _REQUEST_MS
-        if slack and self._served and (self._served >= _GC_AFTER or not self.link.waiting()):
+        if slack and self._served and (self._served >= _GC_AFTER or self._host_quiet()):
             gc.collect()  # the requests' garbage, in the slack after a frame (_GC_AFTER)
             self._served = 0
             self._held = 0
@@ -354,6 +358,7 @@ class Device(wallclock.WallClock, service.Contract):
             self._held += 1  # bytes wait in the port until the frame or edge is out
         if req:
             self._served += 1
+            self._served_ms = self.clk.ticks_ms()
             self.disp.handle(self.link, req)
             if self._reboot >= 0:
                 b.deinit()
@@ -365,6 +370,11 @@ class Device(wallclock.WallClock, service.Contract):
         b.motor.service()
         if not req:
             b.idle(self._sleep_ms(), not self._held)
+
+    def _host_quiet(self):
+        """No request came for _GC_QUIET_MS (one that has just come waits a frame more)."""
+        c = self.clk
+        return c.ticks_diff(c.ticks_ms(), self._served_ms) >= _GC_QUIET_MS
 
     def loop(self):
         while True:

@@ -14,17 +14,19 @@ SHORT_FRAME = const(32)  # header + payload bytes up to this: CRC without alloca
 
 
 def _crc_tables():
-    # CRC-32 (poly 0xEDB88320, as zlib/binascii) of each byte value, in 16-bit halves.
-    # A CRC is linear: the entry of i ^ j is the entries of i and j xored. So the eight
-    # one-bit entries are worked out bit by bit and every other entry is one xor of two
-    # made before it: a tenth of the work of the bit loop for all 256 (40 ms of a
-    # Pico's boot), and no written-out table held in RAM beside the arrays (a module's
-    # constants live as long as its functions).
-    lo = array("H", bytes(512))
-    hi = array("H", bytes(512))
+    # CRC-32 (poly 0xEDB88320, as zlib/binascii) of each byte value, as its low byte
+    # and its high 24 bits: the register kept the same way takes a byte in three short
+    # steps (crc32_into), and no value ever needs more than 24 bits. A CRC is linear:
+    # the entry of i ^ j is the entries of i and j xored. So the eight one-bit entries
+    # are worked out bit by bit and every other entry is one xor of two made before it:
+    # a tenth of the work of the bit loop for all 256 (40 ms of a Pico's boot), and no
+    # written-out table held in RAM beside the arrays (a module's constants live as
+    # long as its functions).
+    lo = bytearray(256)
+    hi = array("I", bytes(1024))
     b = 1
     while b < 256:
-        cl = b
+        cl = b  # the entry in 16-bit halves while its bits are worked out
         ch = 0
         for _ in range(8):
             if cl & 1:
@@ -33,37 +35,39 @@ def _crc_tables():
             else:
                 cl = (cl >> 1) | ((ch & 1) << 15)
                 ch >>= 1
-        lo[b] = cl
-        hi[b] = ch
+        el = cl & 0xFF
+        eh = (ch << 8) | (cl >> 8)
+        lo[b] = el
+        hi[b] = eh
         for j in range(1, b):  # b + j: entry b xor entry j
-            lo[b + j] = cl ^ lo[j]
-            hi[b + j] = ch ^ hi[j]
+            lo[b + j] = el ^ lo[j]
+            hi[b + j] = eh ^ hi[j]
         b <<= 1
     return lo, hi
 
 
-_CRC_LO, _CRC_HI = _crc_tables()
+_CRC_LO8, _CRC_HI24 = _crc_tables()
 
 
 def crc32_into(buf, n, out, o):
     """CRC-32 of buf[:n] (the same as binascii.crc32) written little-endian at
-    out[o:o+4]. Computed in 16-bit halves: no int ever needs more than 16 bits,
-    so nothing is allocated even on the rp2, where small ints are 31-bit and a
-    CRC-32 value would be a heap object, and no slice of buf is made."""
-    tl = _CRC_LO
-    th = _CRC_HI
-    lo = 0xFFFF
-    hi = 0xFFFF
+    out[o:o+4]. The register is kept as its low byte and its high 24 bits: no int
+    ever needs more than 24 bits, so nothing is allocated even on the rp2, where
+    small ints are 31-bit and a CRC-32 value would be a heap object, and no slice of
+    buf is made. Three steps a byte: the framing of every reply and request runs here."""
+    tl = _CRC_LO8
+    th = _CRC_HI24
+    lo = 0xFF
+    hi = 0xFFFFFF
     for i in range(n):
-        k = (lo ^ buf[i]) & 0xFF
-        lo = ((lo >> 8) | ((hi & 0xFF) << 8)) ^ tl[k]
-        hi = (hi >> 8) ^ th[k]
-    lo ^= 0xFFFF
-    hi ^= 0xFFFF
-    out[o] = lo & 0xFF
-    out[o + 1] = lo >> 8
-    out[o + 2] = hi & 0xFF
-    out[o + 3] = hi >> 8
+        k = lo ^ buf[i]
+        lo = tl[k] ^ (hi & 0xFF)
+        hi = th[k] ^ (hi >> 8)
+    out[o] = lo ^ 0xFF
+    hi ^= 0xFFFFFF
+    out[o + 1] = hi & 0xFF
+    out[o + 2] = (hi >> 8) & 0xFF
+    out[o + 3] = hi >> 16
 
 
 def frame_crc(buf, mv, n, out, o):
@@ -92,6 +96,7 @@ def encode_part(src, i, n, dst, ci, o, run):
     Returns the state after it as one small int: ci | o << 10 | run << 20."""
     reserved = FRAME_RESERVED  # locals: the byte loop runs at the speed of folded consts
     run_max = FRAME_RUN
+    run_full = FRAME_RUN - 1  # (worked out once, not per literal)
     full = CODE_MAX
     for k in range(i, n):
         b = src[k]
@@ -104,7 +109,7 @@ def encode_part(src, i, n, dst, ci, o, run):
             dst[o] = b
             o += 1
             run += 1
-            if run == run_max - 1:
+            if run == run_full:
                 dst[ci] = full
                 ci = o
                 o += 1

@@ -208,12 +208,6 @@ class Link:
             return None
         return got
 
-    def waiting(self):
-        """True when bytes wait in the port (nothing is read)."""
-        for _ev in self._poll.ipoll(0):
-            return True
-        return False
-
     def _bad(self, n, status):
         """Count a broken frame; answer it if its id arrived. Returns True."""
         self.rx_bad += 1

@@ -3,7 +3,6 @@
 import io
 
 _POLL = 3  # MP_STREAM_POLL
-_GET_FILENO = 10  # MP_STREAM_GET_FILENO
 _POLLIN = 1
 
 
@@ -42,8 +41,6 @@ class Reader(io.IOBase):
     def ioctl(self, req, arg):
         if req == _POLL:
             return _POLLIN if self.i < self.n else 0
-        if req == _GET_FILENO:
-            return -1  # no file descriptor: the unix port's poll asks _POLL, not fd 0
         return 0
 
 

@@ -1,6 +1,8 @@
 # A request is taken between frames, never just before one: drives the app's loop pass
 # (app.Device.step) with the time to the next frame or cue edge set by hand, and prints
 # "<ms to next> <polled 0/1> <slept wake 0/1>" per pass.
+import time
+
 import hal
 import hal_rp2
 import hal_sim
@@ -35,6 +37,19 @@ def run(waits):
         print(w, polls[0] - before, int(log[-1]))
 
 
+class _Clock:
+    """The app's ticks (dev.clk), moved on by hand: the host's silence without waiting."""
+
+    def __init__(self):
+        self.ms = 0
+
+    def ticks_ms(self):
+        return self.ms
+
+    def ticks_diff(self, a, b):
+        return time.ticks_diff(a, b)
+
+
 class _Collects:
     """Stands in for the gc module in app: counts the collects the loop makes."""
 
@@ -46,7 +61,8 @@ class _Collects:
 
 
 def collects(passes):
-    """passes: (ms to next, STATUS requests fed before the pass). Prints
+    """passes: (ms to next, STATUS requests fed before the pass, ms of host silence
+    before it). Prints
     "<ms to next> <polled 0/1> <collected 0/1> <replies so far>" per pass."""
     import fake_stream
     import link
@@ -66,7 +82,9 @@ def collects(passes):
     dev.link.poll = poll
     dev.board.idle = lambda ms, wake=True: None
     app.gc = gcs = _Collects()
-    for w, feed in passes:
+    dev.clk = clk = _Clock()
+    for w, feed, pause in passes:
+        clk.ms += pause
         for _ in range(feed):
             rd.feed(reflash._frame(0x32, b""))
         dev._sleep_ms = lambda: w  # noqa: B023  (this pass's value)
