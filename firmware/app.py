@@ -51,8 +51,10 @@ _HOLD_MAX = const(8)
 # Requests leave garbage (long frames, file reads, INFO). Left to pile up, it slows
 # every pass (a call with a large frame takes its locals from the heap, past the
 # garbage) and ends in a collect wherever the heap runs out: 8-13 ms on a Pico, in a
-# pass with a request that is a late frame. So the app collects itself, in a pass
-# that has the slack a request would have: once the host has said nothing for
+# pass with a request that is a late frame. So while a session is on the app
+# collects itself, in a pass that has the slack a request would have (idle, nothing
+# waits on a frame: MicroPython's own collect is harmless there, and an upload is
+# not slowed): once the host has said nothing for
 # _GC_QUIET_MS (a command's requests come one right after the other's reply), or
 # after _GC_AFTER requests if it keeps talking. An upload or a long pull pays a
 # collect every few requests, not one each.
@@ -347,7 +349,7 @@ class Device(wallclock.WallClock, service.Contract):
         self.reminders.step(self)
         req = None
         slack = self._sleep_ms() >= _REQUEST_MS
-        if slack and self._served and (self._served >= _GC_AFTER or self._host_quiet()):
+        if slack and self._served and s.busy() and (self._served >= _GC_AFTER or self._host_quiet()):
             gc.collect()  # the requests' garbage, in the slack after a frame (_GC_AFTER)
             self._served = 0
             self._held = 0

@@ -35,9 +35,9 @@ GC_AFTER = 8  # app._GC_AFTER
 QUIET = 150  # ms: more than app._GC_QUIET_MS of host silence
 
 
-def _collects(mpy, tmp_path, passes):
+def _collects(mpy, tmp_path, passes, busy=True):
     printed = run_on_rp2_board(
-        mpy, f"import request_slack\nrequest_slack.collects({passes!r})", tmp_path, HEAPSIZE,
+        mpy, f"import request_slack\nrequest_slack.collects({passes!r}, {busy!r})", tmp_path, HEAPSIZE,
     )
     return [tuple(int(x) for x in ln.split()) for ln in printed.splitlines() if ln.strip()]
 
@@ -60,3 +60,11 @@ def test_a_host_that_keeps_talking_gets_a_collect_every_few_requests_and_every_a
     assert answered[GC_AFTER - 1] == GC_AFTER and collected[0] == GC_AFTER  # 8 answers while more wait
     assert last == n  # every request answered, one a pass but for that collect: none starves
     assert len(collected) == 2 and last < collected[1] <= len(passes) - 1  # once the host is quiet
+
+
+def test_idle_the_app_leaves_collecting_to_micropython(mpy, tmp_path):
+    # no frame waits while idle: every slack pass answers, an upload is not slowed
+    n = GC_AFTER + 3
+    passes = _collects(mpy, tmp_path, [(20, n, 0)] + [(20, 0, 0)] * n + [(20, 0, QUIET)], busy=False)
+    assert not any(p[2] for p in passes)
+    assert [p[3] for p in passes][: n + 1] == [*range(1, n + 1), n]

@@ -60,10 +60,11 @@ class _Collects:
         self.n += 1
 
 
-def collects(passes):
+def collects(passes, busy=True):
     """passes: (ms to next, STATUS requests fed before the pass, ms of host silence
     before it). Prints
-    "<ms to next> <polled 0/1> <collected 0/1> <replies so far>" per pass."""
+    "<ms to next> <polled 0/1> <collected 0/1> <replies so far>" per pass. busy: as
+    while a session is on (the loop's own collects are for then)."""
     import fake_stream
     import link
     import reflash
@@ -81,6 +82,8 @@ def collects(passes):
 
     dev.link.poll = poll
     dev.board.idle = lambda ms, wake=True: None
+    if busy:
+        dev.session.busy = lambda: True
     app.gc = gcs = _Collects()
     dev.clk = clk = _Clock()
     for w, feed, pause in passes:
