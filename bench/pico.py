@@ -345,7 +345,10 @@ def _session(emu: Emulator, quiet_s: float, traffic_s: float) -> dict:
     frames = emu.frames()
     nq, quiet = _gaps(frames, t0, marks[0])
     nt, busy = _gaps(frames, marks[0], marks[1])
-    fps = (nq - 1) / ((marks[0] - t0) / 1e9) if nq > 1 else 0.0
+    # between the window's first and last frames: its edges fall between frames, and a
+    # short window (a loaded machine slows the emulator) would read a frame short
+    qs = [t for t, _ in frames if t0 <= t <= marks[0]]
+    fps = (len(qs) - 1) / ((qs[-1] - qs[0]) / 1e9) if len(qs) > 1 else 0.0
     alone = {name: _gaps(frames, a, b)[1] for name, a, b in zip(commands, marks[1:], marks[2:], strict=False)}
     return {"quiet_frames": nq, "quiet_ms": quiet, "busy_frames": nt, "busy_ms": busy,
             "period_s": _breath_period(frames, t0, marks[-1]),

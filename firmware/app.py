@@ -40,7 +40,6 @@ sys.modules.pop("contract", None)
 
 _FRAME_MS = const(20)
 _IDLE_MS = const(20)
-_BOOT_MS = const(1200)
 _LINK_BYTES_PLAYING = const(64)  # bounded link work per tick while cues run
 _LINK_BYTES_IDLE = const(600)
 # A request is taken only when the next frame or cue edge is at least this far off:
@@ -49,13 +48,24 @@ _LINK_BYTES_IDLE = const(600)
 # after a frame and never hold one. Held back this many passes, one is taken anyway.
 _REQUEST_MS = const(12)
 _HOLD_MAX = const(8)
+# Requests leave garbage that slows every pass and ends in a collect wherever the
+# heap runs out (8-13 ms on a Pico: a late frame). While a session is on the app
+# collects in a pass with request slack, once the host has been quiet _GC_QUIET_MS
+# or after _GC_AFTER requests (docs/link.md, "Timing rules").
+_GC_AFTER = const(8)
+_GC_QUIET_MS = const(100)
 _EPOCH_SPAN = const(0x3FFF)  # a clock this many 64 Ki-s halves from the epoch still fits 2**30
 _RESTART_MS = const(300)  # after a fault, before the app starts again
 _FAULT_WINDOW_MS = const(60000)
 _FAULTS_TO_STOP = const(3)  # this many within the window: stay at the REPL
 
-_STATE_OF_MODE = (service.STATE_IDLE, service.STATE_PLAYING, service.STATE_PAUSED,
-                  service.STATE_RATING, service.STATE_RATING)
+_STATE_OF_MODE = (
+    service.STATE_IDLE,
+    service.STATE_PLAYING,
+    service.STATE_PAUSED,
+    service.STATE_RATING,
+    service.STATE_RATING,
+)
 _prepared = False
 
 
@@ -91,6 +101,8 @@ class Device(wallclock.WallClock):
         self.rtc(-1)  # the battery-backed clock, if one is fitted
         self._reboot = -1
         self._held = 0  # passes a request has been held back (see _REQUEST_MS)
+        self._served = 0  # requests answered since the last collect (see _GC_AFTER)
+        self._served_ms = 0  # ticks of the last one
         self._status = [0, 0, 0, 0, 0, 0]
         self.link = link.Link(sys.stdin.buffer, sys.stdout.buffer, b.clock)
         self.disp = link.Dispatcher(service, self)
@@ -99,7 +111,9 @@ class Device(wallclock.WallClock):
     def _build_cues(self):
         b = self.board
         self.engine = eng.Engine(
-            b.ring, b.motor, b.clock,
+            b.ring,
+            b.motor,
+            b.clock,
             device_cap=self.cfg["day_cap"],
             night_cap=self.cfg["night_cap"],
             on_edge=self._on_edge,
@@ -115,7 +129,9 @@ class Device(wallclock.WallClock):
 
     def is_night(self):
         cfg = self.cfg
-        return self.daynight.decide(self.up_s, cfg["night_start"], cfg["night_end"], self.board.light())
+        return self.daynight.decide(
+            self.up_s, cfg["night_start"], cfg["night_end"], self.board.light()
+        )
 
     def _follow_night(self):
         # once a second: caps and palette follow the clock, in a session too
@@ -131,7 +147,9 @@ class Device(wallclock.WallClock):
     def set_night_cap(self):
         """The ring's device cap for now (day or night, and the room); returns whether it is night."""
         night = self.is_night()
-        self.board.ring.set_device_cap(self.daynight.cap(self.cfg["day_cap"], self.cfg["night_cap"]))
+        self.board.ring.set_device_cap(
+            self.daynight.cap(self.cfg["day_cap"], self.cfg["night_cap"])
+        )
         return night
 
     # -- what service.py asks of the device (devicecontract.Contract) ----------
@@ -143,14 +161,27 @@ class Device(wallclock.WallClock):
         lg = self.log
         st = self.storage
         return service.info_doc(
-            FIRMWARE_VERSION, self.board.device_id().hex(),
-            t.crc() if t else 0, st.size if t else 0,
+            FIRMWARE_VERSION,
+            self.board.device_id().hex(),
+            t.crc() if t else 0,
+            st.size if t else 0,
             [t.proto_id(i) for i in range(t.count())] if t else [],
             t.proto_id(st.selected) if t else None,
-            {"count": lg.count, "capacity": lg.capacity, "first": lg.first_seq, "last": lg.last_seq,
-             "epoch": lg.epoch_hex()},
-            lg.boot, st.flash_free(), self.clock_set, self.up_s, self.cfg_ok,
-            self.faults, self.last_fault, *heap_after_collect(),
+            {
+                "count": lg.count,
+                "capacity": lg.capacity,
+                "first": lg.first_seq,
+                "last": lg.last_seq,
+                "epoch": lg.epoch_hex(),
+            },
+            lg.boot,
+            st.flash_free(),
+            self.clock_set,
+            self.up_s,
+            self.cfg_ok,
+            self.faults,
+            self.last_fault,
+            *heap_after_collect(),
         )
 
     def stage_begin(self, total):
@@ -196,7 +227,9 @@ class Device(wallclock.WallClock):
         if not -_EPOCH_SPAN <= hi - DEVICE_EPOCH_HI <= _EPOCH_SPAN:
             return link.ERR_VALUE  # before 1990 or after 2058: not a clock a host sends
         self._tick_uptime()
-        now = ((hi - DEVICE_EPOCH_HI) << 16) + lo - DEVICE_EPOCH_LO  # from the device epoch, a midnight
+        now = (
+            ((hi - DEVICE_EPOCH_HI) << 16) + lo - DEVICE_EPOCH_LO
+        )  # from the device epoch, a midnight
         self._set_wall(now, tz_min)
         # set this boot now; the module (if any) keeps it through the next power cut
         self.clock_rtc = 0
@@ -237,9 +270,13 @@ class Device(wallclock.WallClock):
         st = self._status
         s = self.session
         s.status_into(st)
-        flags = (service.FLAG_TABLE if self.storage.table else 0) | (service.FLAG_CLOCK if self.clock_set else 0)
+        flags = (service.FLAG_TABLE if self.storage.table else 0) | (
+            service.FLAG_CLOCK if self.clock_set else 0
+        )
         flags |= self.clock_rtc
-        flags |= (service.FLAG_NIGHT if self.is_night() else 0) | (0 if self.cfg_ok else service.FLAG_CONFIG_DEFAULT)
+        flags |= (service.FLAG_NIGHT if self.is_night() else 0) | (
+            0 if self.cfg_ok else service.FLAG_CONFIG_DEFAULT
+        )
         st[0] = _STATE_OF_MODE[s.mode]
         st[2] = flags
         st[5] = self.log.count
@@ -261,7 +298,9 @@ class Device(wallclock.WallClock):
         self.apply_config()
         self.engine.touch.device_strength = cfg.get("touch_strength", -1)
         if not self.clock_rtc & service.FLAG_CLOCK_RTC or not cfg["rtc"]:
-            self.rtc(self.wall_s() if self.clock_set else -1)  # a module named now takes the clock, or gives its own
+            self.rtc(
+                self.wall_s() if self.clock_set else -1
+            )  # a module named now takes the clock, or gives its own
         return None
 
     def apply_config(self):
@@ -290,26 +329,8 @@ class Device(wallclock.WallClock):
 
     # -- the loop ----------------------------------------------------------------
     def boot_animation(self):
-        """A warm dot runs once around the ring and fades: 'I am alive', never startling."""
-        ring = self.board.ring
-        clock = self.clk
-        self.set_night_cap()
-        t0 = clock.ticks_ms()
-        while True:
-            e = clock.ticks_diff(clock.ticks_ms(), t0)
-            if e >= _BOOT_MS:
-                break
-            ui.greeting(ring.buf, ring.n, e, _BOOT_MS)
-            ring.show()
-            # The link is read every frame: a host that talks ends the greeting and
-            # gets its answer now. Read bytes leave stdin, so idle() sleeps instead
-            # of waking at once on bytes nobody takes.
-            req = self.link.poll(_LINK_BYTES_IDLE)
-            if req:
-                self.disp.handle(self.link, req)
-                break
-            self.board.idle(_FRAME_MS)
-        ring.off()
+        """The greeting on the ring (ui.greet); a host that talks ends it."""
+        ui.greet(self, _FRAME_MS, _LINK_BYTES_IDLE)
 
     def signal_bad_config(self):
         """Three slow blinks of the on-board LED: the config was bad, defaults are in use."""
@@ -336,12 +357,24 @@ class Device(wallclock.WallClock):
         self.buttons.step()
         self.reminders.step(self)
         req = None
-        if self._sleep_ms() >= _REQUEST_MS or self._held >= _HOLD_MAX:
+        slack = self._sleep_ms() >= _REQUEST_MS
+        if (
+            slack
+            and self._served
+            and s.busy()
+            and (self._served >= _GC_AFTER or self._host_quiet())
+        ):
+            gc.collect()  # the requests' garbage, in the slack after a frame (_GC_AFTER)
+            self._served = 0
+            self._held = 0
+        elif slack or self._held >= _HOLD_MAX:
             self._held = 0
             req = self.link.poll(_LINK_BYTES_PLAYING if s.mode == ss.PLAYING else _LINK_BYTES_IDLE)
         else:
             self._held += 1  # bytes wait in the port until the frame or edge is out
         if req:
+            self._served += 1
+            self._served_ms = self.clk.ticks_ms()
             self.disp.handle(self.link, req)
             if self._reboot >= 0:
                 b.deinit()
@@ -353,6 +386,11 @@ class Device(wallclock.WallClock):
         b.motor.service()
         if not req:
             b.idle(self._sleep_ms(), not self._held)
+
+    def _host_quiet(self):
+        """No request came for _GC_QUIET_MS (one that has just come waits a frame more)."""
+        c = self.clk
+        return c.ticks_diff(c.ticks_ms(), self._served_ms) >= _GC_QUIET_MS
 
     def loop(self):
         while True:
@@ -391,7 +429,9 @@ def run():
             sys.print_exception(e)  # type: ignore[attr-defined]  # MicroPython only
             count += 1
             if window.fault(getattr(dev, "up_s", 0) * 1000):
-                print("ontspan: %d faults within a minute; staying at the REPL "
-                      "(ontspan install repairs the firmware)" % _FAULTS_TO_STOP)
+                print(
+                    "ontspan: %d faults within a minute; staying at the REPL "
+                    "(ontspan install repairs the firmware)" % _FAULTS_TO_STOP
+                )
                 return
             time.sleep_ms(_RESTART_MS)

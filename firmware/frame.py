@@ -118,6 +118,7 @@ def encode_part(src, i, n, dst, ci, o, run):
     Returns the state after it as one small int: ci | o << 10 | run << 20."""
     reserved = FRAME_RESERVED  # locals: the byte loop runs at the speed of folded consts
     run_max = FRAME_RUN
+    run_full = FRAME_RUN - 1  # (worked out once, not per literal)
     full = CODE_MAX
     for k in range(i, n):
         b = src[k]
@@ -130,7 +131,7 @@ def encode_part(src, i, n, dst, ci, o, run):
             dst[o] = b
             o += 1
             run += 1
-            if run == run_max - 1:
+            if run == run_full:
                 dst[ci] = full
                 ci = o
                 o += 1

@@ -54,10 +54,12 @@ from link import ERR_BUSY, ERR_PAYLOAD, fail, ok
 from micropython import const
 
 # While a session plays, long replies are cut short: framing costs the Pico
-# ~30 us a byte, and a full frame would cost an LED frame. The host asks on.
+# ~20 us a byte and a record's check ~0.5 ms, and a full frame would cost an LED
+# frame. One record (36 bytes) or 32 table bytes a reply keeps a request's pass to
+# a few ms after the frame. The host asks on.
 _FRAME_RECORDS = (link.MAX_PAYLOAD - LOG_EPOCH_SIZE) // LOG_RECORD_SIZE
-_BUSY_RECORDS = const(3)  # GET_LOGS records per reply while busy (100 bytes)
-_BUSY_BYTES = const(64)  # GET_TABLE bytes per reply while busy
+_BUSY_RECORDS = const(1)  # GET_LOGS records per reply while busy (36 bytes)
+_BUSY_BYTES = const(32)  # GET_TABLE bytes per reply while busy
 
 _fw = bytearray(32)  # the firmware version as ASCII, made once: HELLO allocates nothing
 _fw_n = -1

@@ -23,6 +23,7 @@ class Session:
         self.dev = dev  # the app: time, board, engine, rating, log, storage
         self.mode = IDLE
         self.index = -1  # protocol index of the current session
+        self.total_s = 0  # its length in seconds, worked out once when it starts (STATUS asks often)
         self.moment = lr.NO_MOMENT  # the planned moment it answers (reminder tap)
         self.rate = 0  # its rating mode: the protocol's, or the plan moment's override
         self.rec = bytearray(lr.SIZE)  # START, then turned into END
@@ -70,9 +71,10 @@ class Session:
             self.mode = IDLE
             return
         night = dev.set_night_cap()
+        self.total_s = t.duration_ms(i) // 1000
         lr.pack_into(
             self.rec, 0, lr.START, 0, dev.log.boot, dev.up_s, 0,
-            t.proto_id(i), t.crc(), min(t.duration_ms(i) // 1000, 0xFFFE), 0, 0, 0,
+            t.proto_id(i), t.crc(), min(self.total_s, 0xFFFE), 0, 0, 0,
             lr.OUT_NONE, before, lr.NOT_RATED, self.moment,
         )
         dev.wall_into(self.rec, lr.LOG_O_WALL, dev.up_s)  # Unix seconds only as halves
@@ -207,6 +209,6 @@ class Session:
         st[1] = t.proto_id(self.index)
         if m == PLAYING or m == PAUSED:
             elapsed = self.dev.engine.elapsed_ms() // 1000
-            left = t.duration_ms(self.index) // 1000 - elapsed
+            left = self.total_s - elapsed
             st[3] = elapsed
             st[4] = left if left > 0 else 0

@@ -6,7 +6,7 @@ import pytest
 from conftest import run_on_rp2_board
 from ontspan.mpy import HEAPSIZE
 
-BOOT_MS = 1200  # app._BOOT_MS
+BOOT_MS = 1200  # ui._GREET_MS
 FRAME_MS = 20  # app._FRAME_MS
 
 
