@@ -11,10 +11,13 @@ is built for a device instead:
 - `from contract import X` (and `from m import X` of another module's constant)
   becomes `_X = const(value)`, the module's own uses renamed `_X`: MicroPython
   folds a private const() into the code and keeps no name for it;
-- `m.X` of another module's int constant becomes the number itself;
-- a constant no other module reads any more goes private where it is defined.
+- `m.X` of another module's constant (an int, a short string or bytes) becomes
+  the value itself;
+- a constant no other module reads any more goes private where it is defined, and
+  one worked out from others is worked out here.
 
-A name another module still reads (a table, a string) keeps its public global.
+A table or a long string stays one global that each reader looks up (a copy in
+every function that reads it would cost more than its name).
 No module imports the contract on the device, so it never loads there.
 """
 
