@@ -22,6 +22,7 @@ No module imports the contract on the device, so it never loads there.
 """
 
 import ast
+import functools
 import io
 import operator
 import runpy
@@ -47,6 +48,12 @@ def _constant(v: object) -> bool:
     return isinstance(v, (int, str, bytes)) and not isinstance(v, bool)
 
 
+@functools.lru_cache(maxsize=512)
+def _nodes(tree: ast.Module) -> tuple[ast.AST, ...]:
+    """Every node of a parsed module, walked once (a build asks each module many times)."""
+    return tuple(ast.walk(tree))
+
+
 def module_consts(tree: ast.Module) -> dict[str, object]:
     """A module's public small constants (`all_consts`, `_small`)."""
     return {k: v for k, v in all_consts(tree).items() if not k.startswith("_") and _small(v)}
@@ -59,14 +66,12 @@ def all_consts(tree: ast.Module) -> dict[str, object]:
     known: dict[str, object] = {}
     again = {
         t.id
-        for n in ast.walk(tree)
+        for n in _nodes(tree)
         if isinstance(n, ast.AugAssign | ast.AnnAssign) and isinstance(t := n.target, ast.Name)
     }
-    again |= {
-        g for n in ast.walk(tree) if isinstance(n, ast.Global | ast.Nonlocal) for g in n.names
-    }
+    again |= {g for n in _nodes(tree) if isinstance(n, ast.Global | ast.Nonlocal) for g in n.names}
     counts: dict[str, int] = {}
-    for n in ast.walk(tree):
+    for n in _nodes(tree):
         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
             counts[n.id] = counts.get(n.id, 0) + 1
     for node in tree.body:
@@ -153,7 +158,7 @@ def as_consts(name: str, source: str, consts: dict[str, object]) -> str:
 def _module_aliases(tree: ast.Module, modules: set[str]) -> dict[str, str]:
     """Local name -> firmware module, for `import m` and `import m as n` in this module."""
     out = {}
-    for node in ast.walk(tree):
+    for node in _nodes(tree):
         if isinstance(node, ast.Import):
             for a in node.names:
                 if a.name in modules:
@@ -169,7 +174,7 @@ def names_read_from_outside(
     read: dict[str, set[str]] = {m: set() for m in modules}
     for tree in trees.values():
         aliases = _module_aliases(tree, modules)
-        for node in ast.walk(tree):
+        for node in _nodes(tree):
             if isinstance(node, ast.ImportFrom) and node.module in modules and not node.level:
                 read[node.module].update(a.name for a in node.names)
             elif (
@@ -362,11 +367,9 @@ def inline_all(src: Path, sources: list[Path]) -> dict[Path, str]:
         read = names_read_from_outside(trees)
         before = dict(texts)
         for m in mods:
-            for other in mods:
-                if other != m:
-                    texts[m] = inline_imports(
-                        paths[m].name, texts[m], other, consts[other], read[m]
-                    )
+            taken_from = {n.module or "" for n in trees[m].body if isinstance(n, ast.ImportFrom)}
+            for other in sorted(taken_from & set(mods) - {m}):
+                texts[m] = inline_imports(paths[m].name, texts[m], other, consts[other], read[m])
             plain = {
                 alias: {k: v for k, v in consts[o].items() if not isinstance(v, tuple)}
                 for alias, o in _module_aliases(trees[m], set(mods)).items()
