@@ -194,10 +194,16 @@ def test_one_ctrl_c_byte_and_info_names_the_repl(make_sim, capsys):
     fd = os.open(dev.port, os.O_RDWR | os.O_NOCTTY)
     os.write(fd, b"\x03")
     os.close(fd)
-    time.sleep(0.5)
-    rc, _, err = run(capsys, "info", "--port", dev.port)
-    assert rc == 1 and "is at the REPL; `ontspan install` or unplug and replug to start it" in err
-    assert "Traceback" not in err
+    said = []
+
+    def names_the_repl():
+        # asked until the REPL answers: a busy machine may let one probe go unanswered
+        rc, _, err = run(capsys, "info", "--port", dev.port)
+        said.append(err)
+        return rc == 1 and "is at the REPL; `ontspan install` or unplug and replug to start it" in err
+
+    wait_for(names_the_repl, timeout=30)
+    assert all(err.count("\n") == 1 and "Traceback" not in err for err in said), said
     assert dev.boots == 1  # Ctrl-C never restarts the app
 
 
