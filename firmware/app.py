@@ -129,9 +129,7 @@ class Device(wallclock.WallClock):
 
     def is_night(self):
         cfg = self.cfg
-        return self.daynight.decide(
-            self.up_s, cfg["night_start"], cfg["night_end"], self.board.light()
-        )
+        return self.daynight.decide(self.up_s, cfg["night_start"], cfg["night_end"], self.board.light())
 
     def _follow_night(self):
         # once a second: caps and palette follow the clock, in a session too
@@ -147,9 +145,7 @@ class Device(wallclock.WallClock):
     def set_night_cap(self):
         """The ring's device cap for now (day or night, and the room); returns whether it is night."""
         night = self.is_night()
-        self.board.ring.set_device_cap(
-            self.daynight.cap(self.cfg["day_cap"], self.cfg["night_cap"])
-        )
+        self.board.ring.set_device_cap(self.daynight.cap(self.cfg["day_cap"], self.cfg["night_cap"]))
         return night
 
     # -- what service.py asks of the device (devicecontract.Contract) ----------
@@ -227,9 +223,7 @@ class Device(wallclock.WallClock):
         if not -_EPOCH_SPAN <= hi - DEVICE_EPOCH_HI <= _EPOCH_SPAN:
             return link.ERR_VALUE  # before 1990 or after 2058: not a clock a host sends
         self._tick_uptime()
-        now = (
-            ((hi - DEVICE_EPOCH_HI) << 16) + lo - DEVICE_EPOCH_LO
-        )  # from the device epoch, a midnight
+        now = ((hi - DEVICE_EPOCH_HI) << 16) + lo - DEVICE_EPOCH_LO  # from the device epoch, a midnight
         self._set_wall(now, tz_min)
         # set this boot now; the module (if any) keeps it through the next power cut
         self.clock_rtc = 0
@@ -270,13 +264,9 @@ class Device(wallclock.WallClock):
         st = self._status
         s = self.session
         s.status_into(st)
-        flags = (service.FLAG_TABLE if self.storage.table else 0) | (
-            service.FLAG_CLOCK if self.clock_set else 0
-        )
+        flags = (service.FLAG_TABLE if self.storage.table else 0) | (service.FLAG_CLOCK if self.clock_set else 0)
         flags |= self.clock_rtc
-        flags |= (service.FLAG_NIGHT if self.is_night() else 0) | (
-            0 if self.cfg_ok else service.FLAG_CONFIG_DEFAULT
-        )
+        flags |= (service.FLAG_NIGHT if self.is_night() else 0) | (0 if self.cfg_ok else service.FLAG_CONFIG_DEFAULT)
         st[0] = _STATE_OF_MODE[s.mode]
         st[2] = flags
         st[5] = self.log.count
@@ -298,9 +288,7 @@ class Device(wallclock.WallClock):
         self.apply_config()
         self.engine.touch.device_strength = cfg.get("touch_strength", -1)
         if not self.clock_rtc & service.FLAG_CLOCK_RTC or not cfg["rtc"]:
-            self.rtc(
-                self.wall_s() if self.clock_set else -1
-            )  # a module named now takes the clock, or gives its own
+            self.rtc(self.wall_s() if self.clock_set else -1)  # a module named now takes the clock, or gives its own
         return None
 
     def apply_config(self):
@@ -358,12 +346,7 @@ class Device(wallclock.WallClock):
         self.reminders.step(self)
         req = None
         slack = self._sleep_ms() >= _REQUEST_MS
-        if (
-            slack
-            and self._served
-            and s.busy()
-            and (self._served >= _GC_AFTER or self._host_quiet())
-        ):
+        if slack and self._served and s.busy() and (self._served >= _GC_AFTER or self._host_quiet()):
             gc.collect()  # the requests' garbage, in the slack after a frame (_GC_AFTER)
             self._served = 0
             self._held = 0
