@@ -3,13 +3,26 @@
 # Wall time is kept as seconds from the device epoch (contract.DEVICE_EPOCH_*), a
 # small int until 2058 on the rp2's 31-bit ints; Unix seconds exist only as u16
 # halves, never as one int.
+# pyright: reportAttributeAccessIssue=false
+# (a mixin: cfg, board, reminders and daynight are the Device's)
 import struct
 
-from contract import DEVICE_EPOCH_HI, DEVICE_EPOCH_LO, WALL_HALVES
+from contract import (
+    DEVICE_EPOCH_HI,
+    DEVICE_EPOCH_LO,
+    ERR_VALUE,
+    FLAG_CLOCK_RTC,
+    FLAG_RTC,
+    WALL_HALVES,
+)
+from micropython import const
+
+_EPOCH_SPAN = const(0x3FFF)  # a clock this many 64 Ki-s halves from the epoch still fits 2**30
 
 
 class WallClock:
-    """Mixed into app.Device (which sets the clock: SET_CLOCK, the module at boot)."""
+    """Mixed into app.Device: its clocks, SET_CLOCK and the clock module (rtc.py).
+    It reads the Device's cfg, board, reminders and daynight."""
 
     def start_clock(self, ticks):
         self.clk = ticks  # ticks_ms() and ticks_diff(): the board's
@@ -58,3 +71,48 @@ class WallClock:
         c[2] = self.tz_min
         c[3] = self.clock_set
         return c
+
+    def rtc(self, now):
+        """The clock module the config names (rtc.py): now >= 0 (device seconds) is
+        written to it; -1 reads it and takes its time if it is plausible: at boot, or
+        when the config names one (idle), never in the loop. clock_rtc keeps the STATUS
+        and INFO flags that came of it."""
+        self.clock_rtc = 0
+        if not self.cfg["rtc"]:
+            return
+        import rtc  # only on a device with a module: its code costs heap
+
+        if now >= 0:
+            if rtc.write(self.board, self.cfg["rtc"], now, self.tz_min):
+                self.clock_rtc = FLAG_RTC
+            return
+        s, tz = rtc.read(self.board, self.cfg["rtc"])
+        if s > -2:  # not rtc.ABSENT: a module answers
+            self.clock_rtc = FLAG_RTC
+        if s >= 0:
+            self._set_wall(s, tz)
+            self.clock_rtc |= FLAG_CLOCK_RTC
+
+    def set_clock(self, lo, hi, tz_min):
+        if not -_EPOCH_SPAN <= hi - DEVICE_EPOCH_HI <= _EPOCH_SPAN:
+            return ERR_VALUE  # before 1990 or after 2058: not a clock a host sends
+        self._tick_uptime()
+        now = ((hi - DEVICE_EPOCH_HI) << 16) + lo - DEVICE_EPOCH_LO  # from the device epoch, a midnight
+        self._set_wall(now, tz_min)
+        # set this boot now; the module (if any) keeps it through the next power cut
+        self.clock_rtc = 0
+        if now >= 0:
+            self.rtc(now)
+        return 0
+
+    def _set_wall(self, now, tz_min):
+        self.epoch_base = now - self.up_s
+        self.tz_min = tz_min
+        self._day_s0 = (now + tz_min * 60) % 86400
+        self._up_at_set = self.up_s
+        self.clock_set = True
+        # `now` counts from 2024-01-01 00:00 UTC, the plan's day 0 and a midnight:
+        # days and seconds of the day come out as from Unix seconds, all small ints
+        self.reminders.set_clock(now, tz_min)
+        self.daynight.set_clock(now, tz_min, self.up_s)
+        self._night_up_s = -1
