@@ -2,20 +2,28 @@
 # docs/link.md ("Encoding"), over preallocated buffers. link.py reads and
 # writes frames with them; host/ontspan/device/codec.py is the host's twin and
 # tests/vectors/link/ pins both.
-import binascii
-
+#
+# The byte loops are viper: machine code, built for the device's architecture
+# (`ontspan install` asks the device; docs/firmware.md "Native code"). Bytecode
+# took ~33 us a byte on a Pico (CRC and encoding), so framing a 20-byte reply held
+# the cue loop ~0.7 ms; viper takes ~1 us a byte, allocates nothing (its ints are
+# machine words, not objects), and frames of every length take the same path.
+# ptr8 is viper's own name (ruff knows it as a builtin).
+# pyright: reportUndefinedVariable=false
+import micropython
 from contract import FRAME_EOF, FRAME_NO_MARK, FRAME_RESERVED, FRAME_RUN, FRAME_SOF
 from micropython import const
 
 # derived size (a plain global: const() cannot fold names from another module)
 CODE_MAX = FRAME_RESERVED + FRAME_NO_MARK * FRAME_RUN + FRAME_RUN - 1  # 250: full block
-SHORT_FRAME = const(32)  # header + payload bytes up to this: CRC without allocating
 
 
 # CRC-32 (poly 0xEDB88320, as zlib/binascii) of each byte value, byte by byte:
 # _CRC0[k] is bits 0-7 of entry k ... _CRC3[k] bits 24-31. const() bytes literals:
 # from ROMFS their bytes stay in flash, no module global names them, and nothing
 # is computed at import (tests/fw/test_link_crc.py checks them against zlib).
+# Bytes, not one table of u32: in ROMFS a bytes literal sits at any address, and a
+# 32-bit load (ptr32) from one not 4-aligned faults on a Cortex-M0+.
 _CRC0 = const(
     b"\x00\x96\x2c\xba\x19\x8f\x35\xa3\x32\xa4\x1e\x88\x2b\xbd\x07\x91\x64\xf2\x48\xde\x7d\xeb\x51\xc7"
     b"\x56\xc0\x7a\xec\x4f\xd9\x63\xf5\xc8\x5e\xe4\x72\xd1\x47\xfd\x6b\xfa\x6c\xd6\x40\xe3\x75\xcf\x59"
@@ -70,69 +78,59 @@ _CRC3 = const(
 )
 
 
-def crc32_into(buf, n, out, o):
+@micropython.viper
+def crc32_into(buf, n: int, out, o: int):
     """CRC-32 of buf[:n] (the same as binascii.crc32) written little-endian at
-    out[o:o+4]. Computed a byte at a time: no int ever needs more than 8 bits,
-    so nothing is allocated even on the rp2, where small ints are 31-bit and a
-    CRC-32 value would be a heap object, and no slice of buf is made."""
-    t0 = _CRC0
-    t1 = _CRC1
-    t2 = _CRC2
-    t3 = _CRC3
-    c0 = c1 = c2 = c3 = 0xFF  # the CRC's four bytes, lowest first
-    for i in range(n):
-        k = c0 ^ buf[i]
+    out[o:o+4]. Its four bytes are machine ints, never an int object (on the rp2
+    a 32-bit int would be one on the heap); no slice of buf is made."""
+    b = ptr8(buf)
+    t0 = ptr8(_CRC0)
+    t1 = ptr8(_CRC1)
+    t2 = ptr8(_CRC2)
+    t3 = ptr8(_CRC3)
+    c0 = 0xFF  # the CRC's four bytes, lowest first
+    c1 = 0xFF
+    c2 = 0xFF
+    c3 = 0xFF
+    i = 0
+    while i < n:  # (a while loop: a little faster than range() in viper on armv6m)
+        k = c0 ^ b[i]
         c0 = c1 ^ t0[k]
         c1 = c2 ^ t1[k]
         c2 = c3 ^ t2[k]
         c3 = t3[k]
-    out[o] = c0 ^ 0xFF
-    out[o + 1] = c1 ^ 0xFF
-    out[o + 2] = c2 ^ 0xFF
-    out[o + 3] = c3 ^ 0xFF
+        i += 1
+    d = ptr8(out)
+    d[o] = c0 ^ 0xFF
+    d[o + 1] = c1 ^ 0xFF
+    d[o + 2] = c2 ^ 0xFF
+    d[o + 3] = c3 ^ 0xFF
 
 
-def frame_crc(buf, mv, n, out, o):
-    """CRC-32 of buf[:n] (mv: a memoryview of buf) at out[o:o+4], little-endian.
-    Short frames (STATUS, HELLO, START, ... and their replies) take the
-    allocation-free loop; long ones binascii, 100x faster (a long frame
-    allocates its payload view anyway, and a 521-byte loop costs ~30 ms on a Pico)."""
-    if n <= SHORT_FRAME:
-        crc32_into(buf, n, out, o)
-        return
-    view_crc_into(mv[:n], out, o)
-
-
-def view_crc_into(v, out, o):
-    """binascii's CRC-32 of the whole view v at out[o:o+4], little-endian."""
-    c = binascii.crc32(v)
-    out[o] = c & 0xFF
-    out[o + 1] = (c >> 8) & 0xFF
-    out[o + 2] = (c >> 16) & 0xFF
-    out[o + 3] = (c >> 24) & 0xFF
-
-
-def encode_part(src, i, n, dst, ci, o, run):
+@micropython.viper
+def encode_part(src, i: int, n: int, dst, ci: int, o: int, run: int) -> int:
     """The block encoding of src[i:n] continued into dst: ci is where the open
     block's code byte goes, o the next free byte, run its literals so far.
     Returns the state after it as one small int: ci | o << 10 | run << 20."""
-    reserved = FRAME_RESERVED  # locals: the byte loop runs at the speed of folded consts
-    run_max = FRAME_RUN
-    run_full = FRAME_RUN - 1  # (worked out once, not per literal)
-    full = CODE_MAX
+    s = ptr8(src)
+    d = ptr8(dst)
+    reserved = int(FRAME_RESERVED)
+    run_max = int(FRAME_RUN)
+    run_full = int(FRAME_RUN) - 1
+    full = int(CODE_MAX)
     for k in range(i, n):
-        b = src[k]
+        b = int(s[k])
         if b < reserved:
-            dst[ci] = reserved + b * run_max + run
+            d[ci] = reserved + b * run_max + run
             ci = o
             o += 1
             run = 0
         else:
-            dst[o] = b
+            d[o] = b
             o += 1
             run += 1
             if run == run_full:
-                dst[ci] = full
+                d[ci] = full
                 ci = o
                 o += 1
                 run = 0

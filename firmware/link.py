@@ -41,14 +41,11 @@ from contract import (
 )
 from frame import (  # noqa: F401  (link.encode, link.crc32_into, link.Kept: handlers, tests)
     CODE_MAX,
-    SHORT_FRAME,
     Kept,
     crc32_into,
     encode,
     encode_end,
     encode_part,
-    frame_crc,
-    view_crc_into,
 )
 from micropython import const
 
@@ -92,7 +89,6 @@ class Link:
         # from _enc. 0.5 KB of the Pico's heap.
         self._tx = self._rx
         self._txv = self._rxv
-        self._tx_long = self._txv[:0]  # the view of the last long reply (see _send)
         self._kept = None  # a frame.Kept the next reply ends with (keep_tail)
         self._enc = bytearray(_MAX_ENC)
         self._wr = outstream.write  # bound once: binding allocates
@@ -219,7 +215,7 @@ class Link:
             return self._bad(n, ERR_LENGTH) if n else None  # 0x00 0x07: empty, harmless
         plen = rx[0] | (rx[1] << 8)
         c = self._crc
-        frame_crc(rx, self._rxv, n - FRAME_TAIL, c, 0)
+        crc32_into(rx, n - FRAME_TAIL, c, 0)
         if c[0] != rx[n - 4] or c[1] != rx[n - 3] or c[2] != rx[n - 2] or c[3] != rx[n - 1]:
             return self._bad(n, ERR_CRC)
         if plen + FRAME_HEAD + FRAME_TAIL != n:
@@ -287,14 +283,7 @@ class Link:
         tx[3] = code
         tx[4] = status
         end = FRAME_HEAD + n
-        if end <= SHORT_FRAME:
-            crc32_into(tx, end, tx, end)
-        else:
-            # a reply of the length before (INFO asked again) reuses its view
-            v = self._tx_long
-            if len(v) != end:
-                v = self._tx_long = self._txv[:end]
-            view_crc_into(v, tx, end)
+        crc32_into(tx, end, tx, end)
         kept = self._kept
         self._kept = None
         enc = self._enc

@@ -1,9 +1,10 @@
 # Device time of link commands on a Pico: bench/pico.py runs this with `mpremote run`
 # on the installed firmware (the app stopped at the REPL, its table on flash). The
 # real app's Dispatcher.handle (handler and reply framing; the reply goes to a sink,
-# not over USB) is timed with ticks_us, CALLS times each, while a session plays and
-# idle; the upload (BEGIN, CHUNK, COMMIT of the live table's bytes, and the INFO rebuild
-# the loop runs after COMMIT's reply) idle only. Prints
+# not over USB) is timed with ticks_us, CALLS times each, while a session plays (its
+# cues, checked by STATUS's state: not a rating before them) and idle; the upload
+# (BEGIN, CHUNK, COMMIT of the live table's bytes, and the INFO rebuild the loop runs
+# after COMMIT's reply) idle only. Prints
 #   t <mode> <command> <calls> <median us> <max us>
 import struct
 import time
@@ -11,6 +12,8 @@ import time
 import app
 
 CALLS = 9
+STATE_PLAYING = 1  # STATUS's state (contract STATE_PLAYING)
+RATE_BEFORE = 2  # a protocol's rating setting: asked before it plays (session.begin)
 
 
 def _sink(buf, n):
@@ -50,11 +53,14 @@ def run():
         ("GET_TABLE 508 B", 0x13, struct.pack("<IH", 0, 508)),
         ("GET_PLAN", 0x61, b""),
     ]
-    dev.begin(0)
+    # cues playing, not a rating before them: the first protocol that plays at once
+    t = dev.storage.table
+    first = [i for i in range(t.count()) if t.rating(i) != RATE_BEFORE]
+    dev.begin(first[0] if first else 0)
     for _ in range(5):
         dev.step()
-    if not dev.busy():
-        print("error no session")
+    if dev.status()[0] != STATE_PLAYING:
+        print("error no session playing")
         return
     for name, cmd, p in reads:
         _time(dev, "playing", name, cmd, p)

@@ -1,8 +1,10 @@
 """Install the firmware on a device with mpremote, so that no cut leaves it unbootable.
 
-Modules are compiled to plain bytecode .mpy (no -march: bytecode runs on the
-RP2040 and on the unix port of the simulated device alike; only native code
-would need armv6m). Every file goes to a staging folder on the device first;
+Modules are compiled to .mpy for the device's architecture, which the install
+probe asks it (sys.implementation._mpy): bytecode runs anywhere, but the link's
+byte loops (frame.py) are viper, machine code for armv6m on a Pico and for the
+host on the simulated device's unix port (ontspan.device.arch). Every file goes
+to a staging folder on the device first;
 one short step then renames them into place, main.py last, and removes stale
 .py copies that would shadow the new .mpy. A copy cut off half-way leaves only
 the staging folder, which the next install clears. A soft reset then boots
@@ -25,6 +27,7 @@ from pathlib import Path
 
 from ..errors import OntspanError
 from ..paths import FIRMWARE_DIR, PACKAGE_FILES
+from .arch import arch_of
 from .client import Link, open_serial
 from .inline import inline_all
 from .replies import Hello
@@ -45,17 +48,21 @@ try:
 except Exception:
     pass
 r = '/' if sys.platform == 'rp2' else '/flash'
-print('ONTSPAN-PROBE', sys.platform, getattr(sys.implementation, '_mpy', 0) & 0xff, rom, r, ' '.join(os.listdir(r)))
+print('ONTSPAN-PROBE', sys.platform, getattr(sys.implementation, '_mpy', 0), rom, r, ' '.join(os.listdir(r)))
 """
 
 
 @dataclass(frozen=True)
 class Target:
     platform: str  # 'rp2' on a Pico, 'linux' on the simulated device
-    mpy_version: int  # 0: unknown
+    mpy: int  # sys.implementation._mpy: .mpy version (bits 0-7), native architecture (10 up); 0: unknown
     romfs_bytes: int  # size of ROMFS partition 0; 0: the firmware has no ROMFS
     root: str  # filesystem root: '/' on a Pico, '/flash' on the sim
     files: tuple[str, ...]
+
+    @property
+    def mpy_version(self) -> int:
+        return self.mpy & 0xFF
 
     def path(self, name: str) -> str:
         return self.root.rstrip("/") + "/" + name
@@ -101,8 +108,10 @@ def firmware_sources(src: Path) -> list[Path]:
     return sorted(p for p in src.glob("*.py") if p.name not in PACKAGE_FILES)
 
 
-def build(src: Path, out: Path) -> list[Path]:
-    """Compile src/*.py (except main.py) to out/*.mpy and copy main.py; main.py comes last."""
+def build(src: Path, out: Path, arch: str) -> list[Path]:
+    """Compile src/*.py (except main.py) to out/*.mpy for `arch` (an mpy-cross -march:
+    arch.PICO, arch.unix_port_arch()) and copy main.py; main.py comes last. Only modules
+    with viper or native code depend on arch; the others are plain bytecode."""
     sources = firmware_sources(src)
     if not any(p.name == "main.py" for p in sources):
         raise OntspanError(f"{src} has no main.py: not a firmware folder")
@@ -117,7 +126,7 @@ def build(src: Path, out: Path) -> list[Path]:
         # computer's path: the name is interned on the device anyway (the import's), where
         # `engine.py` would be one more interned name per module; the text comes on stdin
         res = subprocess.run(
-            [*cmd, "-o", str(dst), "-s", py.stem, "-"], input=texts[py], capture_output=True,
+            [*cmd, f"-march={arch}", "-o", str(dst), "-s", py.stem, "-"], input=texts[py], capture_output=True,
             text=True, timeout=60,
         )
         if res.returncode != 0:
@@ -306,8 +315,6 @@ def install(
     wait_its_turn(port, force=force, trace=trace, say=say)
     expected = firmware_version(src)
     with tempfile.TemporaryDirectory(prefix="ontspan-fw-") as tmp:
-        files = build(src, Path(tmp))
-        say(f"compiled {len(files) - 1} module(s) to bytecode .mpy (runs on any MicroPython port)")
         target = probe(port)
         have = mpy_cross_version(mpy_cross())
         if target.mpy_version and have and target.mpy_version != have:
@@ -315,6 +322,9 @@ def install(
                 f"the device's MicroPython reads .mpy v{target.mpy_version}, mpy-cross writes "
                 f"v{have}: update MicroPython on the device (tested: v1.28)"
             )
+        march = arch_of(target.mpy)  # refuses a MicroPython that loads no native code
+        files = build(src, Path(tmp), march)
+        say(f"compiled {len(files) - 1} module(s) to .mpy for {march}")
         use_rom = bool(target.romfs_bytes) if romfs is None else romfs
         if use_rom and not target.romfs_bytes:
             raise OntspanError(
@@ -377,7 +387,8 @@ def install(
 if __name__ == "__main__":
     # `make firmware`: the same files `ontspan install` ships, into the folder given
     from ..paths import FIRMWARE_DIR
+    from .arch import PICO
 
     target = Path(sys.argv[1] if len(sys.argv) > 1 else "build/firmware")
     target.mkdir(parents=True, exist_ok=True)
-    print(f"firmware: {len(build(FIRMWARE_DIR, target))} files in {target}/")
+    print(f"firmware: {len(build(FIRMWARE_DIR, target, PICO))} files in {target}/ ({PICO}: a Pico)")

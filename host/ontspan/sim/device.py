@@ -69,16 +69,19 @@ def compiled_firmware(src: Path) -> Path:
     per content in the temp folder and shared. From source, every import would compile
     on the sim's Pico-sized heap, which the Pico never does (and which does not fit)."""
     from ..device import inline, install
+    from ..device.arch import unix_port_arch
 
     sources = install.firmware_sources(src)
+    march = unix_port_arch()  # frame.py's viper loops: machine code for this computer
     digest = hashlib.sha256(Path(inline.__file__).read_bytes())  # the build's own rules count too
+    digest.update(march.encode() + b"\0")
     for py in sources:
         digest.update(py.name.encode() + b"\0" + py.read_bytes() + b"\0")
     out = Path(tempfile.gettempdir()) / f"ontspan-sim-mpy-{digest.hexdigest()[:20]}"
     if (out / "main.py").exists():
         return out
     tmp = Path(tempfile.mkdtemp(prefix=out.name + "-", dir=out.parent))
-    install.build(src, tmp)
+    install.build(src, tmp, march)
     try:
         os.rename(tmp, out)
     except OSError:  # another sim built it meanwhile
