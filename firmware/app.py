@@ -220,7 +220,9 @@ class Device(wallclock.WallClock):
         s.status_into(st)
         flags = (service.FLAG_TABLE if self.storage.table else 0) | (service.FLAG_CLOCK if self.clock_set else 0)
         flags |= self.clock_rtc
-        flags |= (service.FLAG_NIGHT if self.is_night() else 0) | (0 if self.cfg_ok else service.FLAG_CONFIG_DEFAULT)
+        # night as last decided (each second, and at once on a new clock or config): what the
+        # ring follows; deciding again here read the light sensor on every request
+        flags |= (service.FLAG_NIGHT if self.daynight.night else 0) | (0 if self.cfg_ok else service.FLAG_CONFIG_DEFAULT)
         st[0] = _STATE_OF_MODE[s.mode]
         st[2] = flags
         st[5] = self.log.count

@@ -114,14 +114,13 @@ def encode_part(src, i: int, n: int, dst, ci: int, o: int, run: int) -> int:
     Returns the state after it as one small int: ci | o << 10 | run << 20."""
     s = ptr8(src)
     d = ptr8(dst)
-    reserved = int(FRAME_RESERVED)
-    run_max = int(FRAME_RUN)
-    run_full = int(FRAME_RUN) - 1
-    full = int(CODE_MAX)
-    for k in range(i, n):
-        b = int(s[k])
-        if b < reserved:
-            d[ci] = reserved + b * run_max + run
+    # the contract's sizes written where they are used: on a device they are const()
+    # (the build inlines them) and fold into the machine code; locals would not
+    while i < n:
+        b = int(s[i])
+        i += 1
+        if b < int(FRAME_RESERVED):
+            d[ci] = int(FRAME_RESERVED) + b * int(FRAME_RUN) + run
             ci = o
             o += 1
             run = 0
@@ -129,8 +128,8 @@ def encode_part(src, i: int, n: int, dst, ci: int, o: int, run: int) -> int:
             d[o] = b
             o += 1
             run += 1
-            if run == run_full:
-                d[ci] = full
+            if run == int(FRAME_RUN) - 1:
+                d[ci] = int(CODE_MAX)
                 ci = o
                 o += 1
                 run = 0

@@ -63,11 +63,32 @@ class Logbook:
         self._slots = []  # record slots in each segment
         self._tail_ok = True  # the newest segment can take appends
         self._next_seg = 0  # segment numbers only grow, so names sort by age
+        self._rd = None  # a segment file kept open for reading while a session is open
+        self._rd_seg = -1  # its number
 
     # -- paths and small file helpers
 
     def _path(self, n):
         return "%s/%08d.seg" % (self.root, n)
+
+    def _reader(self, n):
+        # segment n open for reading. From a START to its END it stays open: opening a
+        # file costs ~3.4 ms on a Pico (littlefs), more than a GET_LOGS may hold the
+        # cue loop while a session plays; every write closes it first
+        if self._rd_seg != n:
+            self.close_reader()
+            self._rd = open(self._path(n), "rb")
+            self._rd_seg = n
+        return self._rd
+
+    def close_reader(self):
+        """Close the segment read_into kept open (before every write: no file is
+        read and written through two handles at once)."""
+        f = self._rd
+        if f is not None:
+            self._rd = None
+            self._rd_seg = -1
+            f.close()
 
     def _read_slot(self, f, slot):
         # read one record into self._buf; True if it is valid
@@ -199,6 +220,7 @@ class Logbook:
 
     def _write(self, b):
         # b is sealed and valid; may be self._buf or self._open
+        self.close_reader()
         seq = self.next_seq
         lr.set_seq(b, 0, seq)
         segs = self._segs
@@ -218,6 +240,7 @@ class Logbook:
         self._in_session = lr.rtype(b, 0) == lr.START
         if self._in_session:
             self._open[:] = b
+            self._reader(segs[-1])  # a pull while the session plays finds it open
         return seq
 
     def _evict(self):
@@ -230,6 +253,7 @@ class Logbook:
             self._drop_oldest()
 
     def _drop_oldest(self):
+        self.close_reader()
         os.remove(self._path(self._segs[0]))
         self._segs.pop(0)
         self._firsts.pop(0)
@@ -237,7 +261,9 @@ class Logbook:
 
     def read_into(self, buf, from_seq):
         """Copy valid records with seq >= from_seq, oldest first, into buf (32-byte
-        slots, as many as fit); return how many. Resume with last seq + 1."""
+        slots, as many as fit); return how many. Resume with last seq + 1. While a
+        session is open (its START written, not its END) the last segment read stays
+        open for the next call."""
         if from_seq <= self.cleared:
             from_seq = self.cleared + 1
         room = len(buf) // _SIZE
@@ -252,13 +278,15 @@ class Logbook:
         for i in range(start, len(segs)):
             if n >= room:
                 break
-            with open(self._path(segs[i]), "rb") as f:
-                for s in range(self._first_slot(f, i, from_seq), self._slots[i]):
-                    if n >= room:
-                        break
-                    if self._read_slot(f, s) and lr.seq(self._buf, 0) >= from_seq:
-                        buf[n * _SIZE:(n + 1) * _SIZE] = self._buf
-                        n += 1
+            f = self._reader(segs[i])
+            for s in range(self._first_slot(f, i, from_seq), self._slots[i]):
+                if n >= room:
+                    break
+                if self._read_slot(f, s) and lr.seq(self._buf, 0) >= from_seq:
+                    buf[n * _SIZE:(n + 1) * _SIZE] = self._buf
+                    n += 1
+        if not self._in_session:
+            self.close_reader()
         return n
 
     def _first_slot(self, f, i, from_seq):

@@ -271,3 +271,31 @@ for k in (1, 5, 11, 12, 17, 18, 20, 27):
     d = lb.read_from(k, 40)
     assert [lr.seq(d, i * 32) for i in range(len(d) // 32)] == [s for s in want if s >= k], k
 """)
+
+
+
+def test_segment_kept_open_while_a_session_is_open_sees_every_write(mpy):
+    """From a START to its END the newest segment stays open for reading (GET_LOGS while
+    cues play must not open a file); every write closes it first, so records written
+    since are read, and a segment dropped by the ring is never read through it."""
+    mpy.check(PRE + """
+dev = fresh()
+lb = boot(dev, capacity=4, seg=2)
+session(lb)
+buf = bytearray(32 * 8)
+assert lb.read_into(buf, 1) == 2 and lb._rd is None         # idle: opened and closed
+start(lb)
+assert lb._rd is not None and lb._rd_seg == lb._segs[-1]    # the START opens the newest
+f = lb._rd
+assert lb.read_into(buf, 3) == 1 and lr.seq(buf, 0) == 3 and lb._rd is f
+assert lb.read_into(buf, 1) == 3 and lb._rd is not None    # an older segment: kept instead
+end(lb)
+assert lb._rd is None                                       # the END closes it
+for i in range(4):
+    session(lb)                                             # the ring drops old segments
+start(lb)
+got = lb.read_into(buf, 1)
+assert [lr.seq(buf, 32 * k) for k in range(got)] == seqs(lb)[:got], (got, seqs(lb))
+end(lb)
+assert lb._rd is None and lb.read_into(buf, 1) > 0 and lb._rd is None      # idle again
+""")
