@@ -112,8 +112,8 @@ CLEAR_LOGS_REQ = "<I"  # up to seq
 # fault (each a length u8 and ASCII/bytes) and the protocol ids (u8 each)
 INFO_VERSION = const(1)  # first byte; never 0x7B, the "{" of the 1.0 JSON INFO
 INFO_LIVE = "<BBBBIIIIIIIIIIx"  # version, STATUS flags, selected id (0 none), table format;
-# uptime s; log count, first, last; link rx, bad, noise, dup, tx, short; 0 (the kept
-# part's framing then starts a block of its own and is made once: frame.Kept)
+# uptime s; log count, first, last; link rx, bad, noise, dup, tx, short; 0 (reserved:
+# a marker before the kept part, once framed apart; the layout stays)
 INFO_LIVE_SIZE = const(45)
 INFO_KEPT = "<IIIIIIII4sHBB"  # heap free, used, flash free (0xFFFFFFFF unknown), measured
 # at uptime s; boot; table CRC, size; log capacity, log epoch; faults; protocols N; id bytes

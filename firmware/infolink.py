@@ -62,14 +62,14 @@ def info_doc(firmware, device_id, table_crc, table_size, protocols, selected, lo
 # the whole firmware); the live head is packed over it per request.
 _info_dev = None  # the Device it was built for (an app restart makes a new one)
 _info_buf = b""
-_info_frame = None  # link.Kept of the bytes after the live head
 _info_at_s = 0  # uptime second of its measures
 
 
 def changed(dev):
     """Something INFO keeps has changed (table, config, log epoch): rebuild now, while
-    idle (a session may start before the next INFO)."""
+    idle (a session may start before the next INFO or GET_CONFIG)."""
     rebuild(dev)
+    keep_config(dev)
 
 
 def _text(b, o, s):
@@ -81,7 +81,7 @@ def _text(b, o, s):
 
 def rebuild(dev):
     """Build the kept INFO bytes from dev.info_dict() (allocates: only while idle)."""
-    global _info_dev, _info_buf, _info_frame, _info_at_s
+    global _info_dev, _info_buf, _info_at_s
     d = dev.info_dict()
     b = bytearray(link.MAX_PAYLOAD)
     t = d["table"]
@@ -103,7 +103,6 @@ def rebuild(dev):
         b[o] = pid
         o += 1
     _info_buf = b[:o]
-    _info_frame = link.Kept(memoryview(_info_buf)[INFO_LIVE_SIZE:])
     _info_dev = dev
     _info_at_s = d["clock"]["uptime_s"]
 
@@ -126,7 +125,6 @@ def info(dev, lk, p, out):
         dev.table_version, dev.up_s, last - first + 1 if first else 0, first, last,
         lk.rx_frames, lk.rx_bad, lk.rx_noise, lk.rx_dups, lk.tx_frames, lk.tx_short,
     )
-    lk.keep_tail(_info_frame)
     return ok(n)
 
 
@@ -137,22 +135,27 @@ def info(dev, lk, p, out):
 
 _cfg_src = None  # the config dict _cfg_buf was made from
 _cfg_buf = b""
-_cfg_frame = None  # link.Kept of _cfg_buf
 
 
-def get_config(dev, lk, p, out):
-    global _cfg_src, _cfg_buf, _cfg_frame
+def keep_config(dev):
+    """The config's JSON as bytes, made again only for another dict (allocating, ~1 ms
+    on a Pico: made at boot and on a change, while idle); False if too long for a reply."""
+    global _cfg_src, _cfg_buf
     c = dev.config_dict()
     if c is not _cfg_src:
         b = json.dumps(c, separators=(",", ":")).encode()
         if len(b) > link.MAX_PAYLOAD:
-            return fail(ERR_INTERNAL)
+            return False
         _cfg_buf = b
-        _cfg_frame = link.Kept(b)
         _cfg_src = c
+    return True
+
+
+def get_config(dev, lk, p, out):
+    if not keep_config(dev):
+        return fail(ERR_INTERNAL)
     n = len(_cfg_buf)
     out[:n] = _cfg_buf
-    lk.keep_tail(_cfg_frame)
     return ok(n)
 
 

@@ -36,15 +36,12 @@ from contract import (
     LINK_MAJOR,  # noqa: F401
     LINK_MINOR,  # noqa: F401
     MAX_PAYLOAD,
-    OK,
     REPLY_BIT,
 )
-from frame import (  # noqa: F401  (link.encode, link.crc32_into, link.Kept: handlers, tests)
+from frame import (  # noqa: F401  (link.encode, link.crc32_into: tests)
     CODE_MAX,
-    Kept,
     crc32_into,
     encode,
-    encode_end,
     encode_part,
 )
 from micropython import const
@@ -89,7 +86,6 @@ class Link:
         # from _enc. 0.5 KB of the Pico's heap.
         self._tx = self._rx
         self._txv = self._rxv
-        self._kept = None  # a frame.Kept the next reply ends with (keep_tail)
         self._enc = bytearray(_MAX_ENC)
         self._wr = outstream.write  # bound once: binding allocates
         self._flush = getattr(outstream, "flush", None)
@@ -270,11 +266,6 @@ class Link:
         else:
             self._last_len = 0
 
-    def keep_tail(self, kept):
-        """The reply the handler is writing ends with kept.raw (a frame.Kept), already
-        copied into out: its framing is copied instead of made again."""
-        self._kept = kept
-
     def _send(self, req_id, code, status, n):
         tx = self._tx
         tx[0] = n & 0xFF
@@ -284,22 +275,9 @@ class Link:
         tx[4] = status
         end = FRAME_HEAD + n
         crc32_into(tx, end, tx, end)
-        kept = self._kept
-        self._kept = None
         enc = self._enc
-        h = end - kept.n if kept is not None else 0
-        if kept is not None and status == OK and h >= FRAME_HEAD and tx[h - 1] < FRAME_RESERVED:
-            # the byte before the kept bytes is a marker: they start a block of their own
-            enc[0] = FRAME_SOF
-            ci = encode_part(tx, 0, h, enc, 1, 2, 0) & 0x3FF  # run 0: a marker just closed
-            k = len(kept.blocks)
-            enc[ci : ci + k] = kept.blocks
-            ci += k
-            m = encode_end(
-                enc, encode_part(tx, h + kept.tail, end + FRAME_TAIL, enc, ci, ci + 1, 0)
-            )
-        else:
-            m = encode(tx, end + FRAME_TAIL, enc)
+        enc[0] = FRAME_SOF
+        m = encode_part(tx, 0, end + FRAME_TAIL, enc, 1, 2, 0, 1)  # encode(), inlined: one viper call
         self._write(m)
         return m
 

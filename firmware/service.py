@@ -53,10 +53,10 @@ from infolink import get_config, info, info_doc, set_config  # noqa: F401  (INFO
 from link import ERR_BUSY, ERR_PAYLOAD, fail, ok
 from micropython import const
 
-# While a session plays, long replies are cut short: framing costs the Pico
-# ~20 us a byte and a record's check ~0.5 ms, and a full frame would cost an LED
-# frame. One record (36 bytes) or 32 table bytes a reply keeps a request's pass to
-# a few ms after the frame. The host asks on.
+# While a session plays, long replies are cut short: a request may hold the cue
+# loop 1 ms of a Pico, and a full GET_TABLE reply takes ~1.4 ms there, a GET_LOGS
+# record read ~0.4 ms. One record (36 bytes) or 32 table bytes a reply keeps each
+# under it (tests/mp/pico_handler_times.py). The host asks on.
 _FRAME_RECORDS = (link.MAX_PAYLOAD - LOG_EPOCH_SIZE) // LOG_RECORD_SIZE
 _BUSY_RECORDS = const(1)  # GET_LOGS records per reply while busy (36 bytes)
 _BUSY_BYTES = const(32)  # GET_TABLE bytes per reply while busy
@@ -248,6 +248,8 @@ _guard_all()
 
 
 def ready(dev):
-    """The dispatcher calls this once it serves dev (at boot): INFO is built now,
-    while the device is idle, not on a first request that may come mid-session."""
+    """The dispatcher calls this once it serves dev (at boot): INFO and GET_CONFIG's
+    JSON are built now, while the device is idle, not on a first request that may
+    come mid-session."""
     infolink.rebuild(dev)
+    infolink.keep_config(dev)

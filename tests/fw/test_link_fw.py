@@ -354,47 +354,34 @@ def test_compiles_with_mpy_cross(tmp_path, name):
     assert res.returncode == 0, res.stderr
 
 
-def test_a_kept_reply_tail_is_framed_as_the_whole_reply_would_be(mpy):
-    # link.Kept: the tail's blocks are copied, not encoded, when a marker precedes it;
-    # the frame must be the same bytes as encoding all of it (and fall back otherwise)
-    mpy.check("""
-import link
-from fake_stream import Writer
+def test_replies_are_framed_as_the_host_codec_frames_them(mpy):
+    # the device's framing is viper code (frame.py): every reply, short or long, with
+    # markers or long literal runs, must be the bytes the host's codec makes
+    import random
 
-def frame_of(payload, kept, status=0):
+    from ontspan.device.codec import encode_frame
+
+    rng = random.Random(7)
+    cases = []
+    for case in range(200):
+        pool = 8 + rng.randrange(250)  # small pools: many markers; large ones: long runs
+        n = rng.choice([0, 1, 26, 27, 28, rng.randrange(120), rng.randrange(513)])
+        cases.append((bytes(rng.randrange(pool) for _ in range(n)), 0 if case % 7 else 0x0F))
+    out = mpy.check(f"""
+import link
+from fake_stream import Reader, Writer
+for payload, status in {cases!r}:
     w = Writer()
-    lk = link.Link(__import__("fake_stream").Reader(), w)
+    lk = link.Link(Reader(), w)
     n = len(payload)
     lk.out[:n] = payload
-    if kept is not None:
-        lk.keep_tail(kept)
     lk._cmd = 0x02
     lk.reply_out(9, status, n)
-    return w.take()
-
-seed = 7
-def rnd():
-    global seed
-    seed = (seed * 1103515245 + 12345) & 0x7FFFFFFF
-    return seed >> 8
-
-checked = 0
-for case in range(400):
-    h = rnd() % 60
-    t = rnd() % 300
-    pool = 8 + rnd() % 250  # small pools: many markers; large ones: long literal runs
-    head = bytearray(rnd() % pool for _ in range(h))
-    tail = bytes(rnd() % pool for _ in range(t))
-    if h and case % 3:
-        head[-1] = rnd() % 8  # a marker before the tail: the kept framing is used
-    kept = link.Kept(tail)
-    status = 0 if case % 7 else 0x0F
-    want = frame_of(bytes(head) + tail, None, status)
-    got = frame_of(bytes(head) + tail, kept, status)
-    assert got == want, (case, h, t)
-    checked += 1
-print(checked)
-""")
+    print(w.take().hex())
+""").split()
+    assert len(out) == len(cases)
+    for (payload, status), got in zip(cases, out, strict=True):
+        assert bytes.fromhex(got) == encode_frame(9, 0x82, status, payload), (len(payload), status)
 
 
 def test_get_logs_answers_one_record_while_a_session_plays(mpy):
