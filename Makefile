@@ -44,7 +44,7 @@ lint: $(STAMP) firmware
 	$(BIN)/pyright -p pyrightconfig.json
 	$(BIN)/mypy
 
-# bytecode-only .mpy (no -march): the files `ontspan install` ships, for the Pico and the sim alike
+# the .mpy files `ontspan install` ships to a Pico (-march=armv6m: frame.py and logrecord.py are viper)
 firmware: $(STAMP)
 	$(BIN)/python -m ontspan.device.install build/firmware
 

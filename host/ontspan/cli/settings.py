@@ -130,7 +130,8 @@ def register(sub: Any) -> None:
     p = sub.add_parser(
         "install",
         help="install the firmware on a Pico (or the simulated device) with mpremote",
-        description="Compile the firmware to .mpy bytecode, copy it to the device through a "
+        description="Compile the firmware to .mpy for the device's architecture (it is asked "
+        "first), copy it to the device through a "
         "staging folder, move it into place (main.py last), soft-reset and confirm with HELLO. "
         "Running it again repairs an interrupted install.",
     )
