@@ -2,7 +2,7 @@
 # on the installed firmware (the app stopped at the REPL, its table on flash). The
 # real app's Dispatcher.handle (handler and reply framing; the reply goes to a sink,
 # not over USB) is timed with ticks_us, CALLS times each, while a session plays (its
-# cues, checked by STATUS's state: not a rating before them) and idle; the upload
+# cues, checked by their clock running: not a rating before them) and idle; the upload
 # (BEGIN, CHUNK, COMMIT of the live table's bytes, and the INFO rebuild the loop runs
 # after COMMIT's reply) idle only. Prints
 #   t <mode> <command> <calls> <median us> <max us>
@@ -12,7 +12,6 @@ import time
 import app
 
 CALLS = 9
-STATE_PLAYING = 1  # STATUS's state (contract STATE_PLAYING)
 RATE_BEFORE = 2  # a protocol's rating setting: asked before it plays (session.begin)
 
 
@@ -60,7 +59,10 @@ def run():
     dev.begin(first[0] if first else 0)
     for _ in range(5):
         dev.step()
-    if dev.status()[0] != STATE_PLAYING:
+    t0 = dev.engine.elapsed_ms()
+    time.sleep_ms(50)
+    dev.step()
+    if not dev.busy() or dev.engine.elapsed_ms() <= t0:  # the cues' clock runs: they play
         print("error no session playing")
         return
     for name, cmd, p in reads:
