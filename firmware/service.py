@@ -5,9 +5,10 @@
 # session may be asked (GET_TABLE, GET_PLAN); infolink.py INFO and the
 # configuration, loaded at boot. The handlers the busy guard keeps for idle
 # (the table upload in tablelink.py, the plan changes in planlink.py, FEEL in
-# feel.py) are loaded on their first use: that code stays out of the heap
-# until a therapist uploads or a patient feels a cue, and its import never
-# runs while cues play (the guard refuses the command first).
+# feel.py) are loaded by the request that needs them and dropped after it (an
+# upload, after its COMMIT or its failure): that code is in the heap only while
+# a therapist uploads or a patient feels a cue, and its import never runs
+# while cues play (the guard refuses the command first).
 #
 # Wiring in the app:
 #     lk = link.Link(sys.stdin.buffer, sys.stdout.buffer, clock)
@@ -20,6 +21,7 @@
 # The busy guard (end of this file) refuses every command that writes flash or
 # changes what plays while dev.busy(): handlers never check it themselves.
 import struct
+import sys
 
 import infolink
 import link
@@ -173,46 +175,61 @@ def get_plan(dev, lk, p, out):
     return ok(n)
 
 
-# -- handlers loaded on first use (idle only: the busy guard runs before them) --
+# -- handlers loaded by the request that needs them, and dropped after it -----
+# (idle only: the busy guard runs before them). A dropped module is held by
+# nothing, so the next collect frees its code; its names stay interned.
+
+
+def _drop(name):
+    sys.modules.pop(name, None)
+
+
+def _table(handler, dev, lk, p, out):
+    import tablelink
+
+    r = getattr(tablelink, handler)(dev, lk, p, out)
+    if not tablelink.uploading():  # kept from BEGIN to COMMIT: the upload's state is there
+        _drop("tablelink")
+    return r
 
 
 def put_table_begin(dev, lk, p, out):
-    import tablelink
-
-    return tablelink.put_table_begin(dev, lk, p, out)
+    return _table("put_table_begin", dev, lk, p, out)
 
 
 def put_table_chunk(dev, lk, p, out):
-    import tablelink
-
-    return tablelink.put_table_chunk(dev, lk, p, out)
+    return _table("put_table_chunk", dev, lk, p, out)
 
 
 def put_table_commit(dev, lk, p, out):
-    import tablelink
-
-    return tablelink.put_table_commit(dev, lk, p, out)
+    return _table("put_table_commit", dev, lk, p, out)
 
 
 def put_plan(dev, lk, p, out):
     import planlink
 
-    return planlink.put_plan(dev, lk, p, out)
+    r = planlink.put_plan(dev, lk, p, out)
+    _drop("planlink")
+    return r
 
 
 def clear_plan(dev, lk, p, out):
     import planlink
 
-    return planlink.clear_plan(dev, lk, p, out)
+    r = planlink.clear_plan(dev, lk, p, out)
+    _drop("planlink")
+    return r
 
 
 def feel(dev, lk, p, out):
-    # one cue on the motor now (firmware/feel.py; layout in firmware/contract.py)
+    # one cue on the motor now (firmware/feel.py; layout in firmware/contract.py);
+    # the cue room it plays in stays until the cue is over (app.py)
     if len(p) != 4:
         return fail(ERR_PAYLOAD)
     import feel as feel_cue
 
     r, strength, ms = feel_cue.play(dev, p[0], p[1], p[2], p[3])
+    _drop("feel")
     if r:
         return fail(r)
     struct.pack_into(FEEL_REPLY, out, 0, strength, min(ms, 0xFFFF))
