@@ -56,6 +56,7 @@ _HOLD_MAX = const(8)
 # or after _GC_AFTER requests (docs/link.md, "Timing rules").
 _GC_AFTER = const(8)
 _GC_QUIET_MS = const(100)
+_ROOMS_QUIET_MS = const(5000)  # the host's rooms (service.drop_rooms) go once it is this quiet
 _RESTART_MS = const(300)  # after a fault, before the app starts again
 _FAULT_WINDOW_MS = const(60000)
 _FAULTS_TO_STOP = const(3)  # this many within the window: stay at the REPL
@@ -105,6 +106,7 @@ class Device(wallclock.WallClock, cueroom.CueRoom):
         self._held = 0  # passes a request has been held back (see _REQUEST_MS)
         self._served = 0  # requests answered since the last collect (see _GC_AFTER)
         self._served_ms = 0  # ticks of the last one
+        self._rooms = False  # a request may have loaded a host's room (service.drop_rooms)
         self._status = [0, 0, 0, 0, 0, 0]
         self.link = link.Link(sys.stdin.buffer, sys.stdout.buffer, b.clock)
         self.disp = link.Dispatcher(service, self)
@@ -121,8 +123,9 @@ class Device(wallclock.WallClock, cueroom.CueRoom):
         self._night_up_s = self.up_s
         night = self.set_night_cap()
         m = self.session.mode
-        if (m == ss.PLAYING or m == ss.PAUSED) and night != self.engine.night:
-            self.engine.set_night(night)
+        e = self.engine  # there while a session plays or is paused (cueroom.py)
+        if (m == ss.PLAYING or m == ss.PAUSED) and e is not None and night != e.night:
+            e.set_night(night)
 
     def set_night_cap(self):
         """The ring's device cap for now (day or night, and the room); returns whether it is night."""
@@ -268,12 +271,13 @@ class Device(wallclock.WallClock, cueroom.CueRoom):
 
     def _sleep_ms(self):
         """Time until the engine next needs the CPU (deadline or frame), at most _IDLE_MS."""
+        e = self.engine
+        if e is None:  # the cue room is not loaded: nothing to feel or play
+            return _IDLE_MS
         if self.session.mode != ss.PLAYING:
-            if self.engine is None:
-                return _IDLE_MS
-            c = self.engine.touch.left  # a one-shot's pulse (rating, choice, feel) begins or ends
+            c = e.touch.left  # a one-shot's pulse (rating, choice, feel) begins or ends
             return c if 0 < c < _IDLE_MS else _IDLE_MS
-        ms = self.engine.ms_to_next(self.clk.ticks_ms())
+        ms = e.ms_to_next(self.clk.ticks_ms())
         return ms if ms < _IDLE_MS else _IDLE_MS
 
     def step(self):
@@ -290,7 +294,7 @@ class Device(wallclock.WallClock, cueroom.CueRoom):
         self.reminders.step(self)
         req = None
         slack = self._sleep_ms() >= _REQUEST_MS
-        if slack and self._served and s.busy() and (self._served >= _GC_AFTER or self._host_quiet()):
+        if slack and self._served and s.busy() and (self._served >= _GC_AFTER or self._host_quiet(_GC_QUIET_MS)):
             gc.collect()  # the requests' garbage, in the slack after a frame (_GC_AFTER)
             self._served = 0
             self._held = 0
@@ -301,11 +305,14 @@ class Device(wallclock.WallClock, cueroom.CueRoom):
             self._held += 1  # bytes wait in the port until the frame or edge is out
         if req:
             self._served += 1
+            self._rooms = True
             self._served_ms = self.clk.ticks_ms()
             self.disp.handle(self.link, req)
             if self._reboot >= 0:
                 b.deinit()
                 b.reset(self._reboot)
+        elif self._rooms and not s.busy() and self._host_quiet(_ROOMS_QUIET_MS):
+            self._rooms = service.drop_rooms()  # the therapist's tools are done with them
         if self.after_reply:  # in this pass, before a tap or request can start a session
             self.after_reply = self.after_reply(self)
         e = self.engine
@@ -318,10 +325,10 @@ class Device(wallclock.WallClock, cueroom.CueRoom):
         if not req:
             b.idle(self._sleep_ms(), not self._held)
 
-    def _host_quiet(self):
-        """No request came for _GC_QUIET_MS (one that has just come waits a frame more)."""
+    def _host_quiet(self, ms):
+        """No request came for ms (one that has just come waits a frame more)."""
         c = self.clk
-        return c.ticks_diff(c.ticks_ms(), self._served_ms) >= _GC_QUIET_MS
+        return c.ticks_diff(c.ticks_ms(), self._served_ms) >= ms
 
     def loop(self):
         while True:

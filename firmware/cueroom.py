@@ -1,5 +1,5 @@
-# The cue room, mixed into app.Device: the engine (light, touch, program) and
-# the rating scale (ui.Rating). It is loaded when a cue is first needed (a
+# The cue room, mixed into app.Device: the engine (light, touch, program, the
+# motor patterns of haptic.py, programtime.py) and the rating scale (ui.Rating). It is loaded when a cue is first needed (a
 # session starts, the choice is shown, FEEL plays) and dropped when the device
 # is idle again with nothing felt and no choice shown: an idle device (a
 # patient's night, mostly) holds none of its code or buffers. Loading is an
@@ -7,9 +7,12 @@
 # loop; dropping allocates nothing (the next collect frees the room).
 # While a session is on (busy) the room is always there: session.py asks
 # dev.engine and dev.rating only then.
+# pyright: reportAttributeAccessIssue=false
+# (a mixin: board and cfg are the Device's)
 import sys
 
-_MODULES = ("ui", "engine", "light", "touch", "program")  # imported by nothing outside the room
+# imported by nothing outside the room (table.py imports haptic and programtime where a cue asks)
+_MODULES = ("ui", "engine", "light", "touch", "program", "haptic", "programtime")
 
 
 class CueRoom:

@@ -5,10 +5,10 @@
 # session may be asked (GET_TABLE, GET_PLAN); infolink.py INFO and the
 # configuration, loaded at boot. The handlers the busy guard keeps for idle
 # (the table upload in tablelink.py, the plan changes in planlink.py, FEEL in
-# feel.py) are loaded by the request that needs them and dropped after it (an
-# upload, after its COMMIT or its failure): that code is in the heap only while
-# a therapist uploads or a patient feels a cue, and its import never runs
-# while cues play (the guard refuses the command first).
+# feel.py) are loaded by the request that needs them and dropped once the host
+# has been quiet a while (drop_rooms): that code is in the heap only while a
+# therapist's tools talk to the device, and its import never runs while cues
+# play (the guard refuses the command first).
 #
 # Wiring in the app:
 #     lk = link.Link(sys.stdin.buffer, sys.stdout.buffer, clock)
@@ -25,6 +25,7 @@ import sys
 
 import infolink
 import link
+import table
 from contract import (  # noqa: F401  (the app reads states and flags as service.*)
     CLEAR_LOGS_REQ,
     CLOCK_REPLY_HALVES,
@@ -175,50 +176,54 @@ def get_plan(dev, lk, p, out):
     return ok(n)
 
 
-# -- handlers loaded by the request that needs them, and dropped after it -----
-# (idle only: the busy guard runs before them). A dropped module is held by
-# nothing, so the next collect frees its code; its names stay interned.
+# -- handlers loaded by the request that needs them --------------------------
+# (idle only: the busy guard runs before them). They stay while the host talks
+# (an `ontspan flash` is BEGIN, CHUNKs, COMMIT, INFO...) and go once it has been
+# quiet a while (drop_rooms, from the app's loop): nothing else holds them, so
+# the next collect frees their code; their names stay interned.
+_ROOMS = ("tablelink", "planlink", "feel", "tablecheck")
 
 
-def _drop(name):
-    sys.modules.pop(name, None)
-
-
-def _table(handler, dev, lk, p, out):
-    import tablelink
-
-    r = getattr(tablelink, handler)(dev, lk, p, out)
-    if not tablelink.uploading():  # kept from BEGIN to COMMIT: the upload's state is there
-        _drop("tablelink")
-    return r
+def drop_rooms():
+    """The host has gone quiet: let its rooms go. True while one must stay (an upload between
+    its BEGIN and its COMMIT keeps its module: its state is there)."""
+    up = sys.modules.get("tablelink")
+    if up is not None and up.uploading():
+        return True
+    for m in _ROOMS:
+        sys.modules.pop(m, None)
+    table.drop_check()  # the patterns and timing the validator read, unless a cue plays from them
+    return False
 
 
 def put_table_begin(dev, lk, p, out):
-    return _table("put_table_begin", dev, lk, p, out)
+    import tablelink
+
+    return tablelink.put_table_begin(dev, lk, p, out)
 
 
 def put_table_chunk(dev, lk, p, out):
-    return _table("put_table_chunk", dev, lk, p, out)
+    import tablelink
+
+    return tablelink.put_table_chunk(dev, lk, p, out)
 
 
 def put_table_commit(dev, lk, p, out):
-    return _table("put_table_commit", dev, lk, p, out)
+    import tablelink
+
+    return tablelink.put_table_commit(dev, lk, p, out)
 
 
 def put_plan(dev, lk, p, out):
     import planlink
 
-    r = planlink.put_plan(dev, lk, p, out)
-    _drop("planlink")
-    return r
+    return planlink.put_plan(dev, lk, p, out)
 
 
 def clear_plan(dev, lk, p, out):
     import planlink
 
-    r = planlink.clear_plan(dev, lk, p, out)
-    _drop("planlink")
-    return r
+    return planlink.clear_plan(dev, lk, p, out)
 
 
 def feel(dev, lk, p, out):
@@ -229,7 +234,6 @@ def feel(dev, lk, p, out):
     import feel as feel_cue
 
     r, strength, ms = feel_cue.play(dev, p[0], p[1], p[2], p[3])
-    _drop("feel")
     if r:
         return fail(r)
     struct.pack_into(FEEL_REPLY, out, 0, strength, min(ms, 0xFFFF))

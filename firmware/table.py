@@ -1,5 +1,8 @@
 # Protocol table: zero-copy accessors (format: docs/table-format.md) over a
 # table that validated; the validator is tablecheck.py, loaded for the check.
+# What only a playing cue reads (the motor patterns: haptic.py; a program's
+# length: programtime.py) is imported where it is asked, at a session's start
+# (the cue room, cueroom.py, holds both and drops them with itself).
 import struct
 import sys
 
@@ -15,9 +18,6 @@ from contract import (
     TABLE_STYLE_1,
     TABLE_VERSION,
 )
-from haptic import BUILTIN, builtin_at, family
-from programtime import program_ms
-from programtime import u16 as _u16
 
 
 def validate(buf):
@@ -28,8 +28,12 @@ def validate(buf):
 
 
 def drop_check():
-    """Let the validator's code go (after boot's load and a COMMIT): the next collect frees it."""
+    """Let the validator's code go (after boot's load and a COMMIT): the next collect frees it.
+    The patterns and timing it read go too unless the cue room holds them (touch is loaded)."""
     sys.modules.pop("tablecheck", None)
+    if "touch" not in sys.modules:
+        sys.modules.pop("haptic", None)
+        sys.modules.pop("programtime", None)
 
 
 class Table:
@@ -60,7 +64,8 @@ class Table:
         return self.buf[TABLE_HEADER + i * TABLE_DIR_ENTRY + 2] & 3
 
     def program(self, i):
-        return _u16(self.buf, TABLE_HEADER + i * TABLE_DIR_ENTRY + 4)
+        at = TABLE_HEADER + i * TABLE_DIR_ENTRY + 4
+        return self.buf[at] | self.buf[at + 1] << 8
 
     def index_of(self, pid):
         for i in range(self.count()):
@@ -95,16 +100,22 @@ class Table:
             return 0
         if self.version == TABLE_VERSION:
             return self.buf[at + STYLE_HAPTIC + kind - 1]
-        return PAT_BUILTIN if self.buf[at + STYLE_PATTERNS] & family(kind) else 0
+        import haptic
+
+        return PAT_BUILTIN if self.buf[at + STYLE_PATTERNS] & haptic.family(kind) else 0
 
     def motor_buf(self, si, kind):
         # the buffer motor_pattern(si, kind) points into: this table, or the built-in records
-        return BUILTIN if self._slot(si, kind) == PAT_BUILTIN else self.buf
+        import haptic
+
+        return haptic.BUILTIN if self._slot(si, kind) == PAT_BUILTIN else self.buf
 
     def motor_pattern(self, si, kind):
         # offset in motor_buf() of style si's pattern for cue kind `kind`, -1 if silent
+        import haptic
+
         num = self._slot(si, kind)
-        return builtin_at(kind) if num == PAT_BUILTIN else self.pattern_at(num)
+        return haptic.builtin_at(kind) if num == PAT_BUILTIN else self.pattern_at(num)
 
     def position_taps(self, si):
         # whether style si taps the body region at each POSITION edge
@@ -117,4 +128,6 @@ class Table:
         return struct.unpack_from("<I", self.buf, len(self.buf) - 4)[0]
 
     def duration_ms(self, i):
-        return program_ms(self.buf, self.program(i))
+        import programtime  # a session's start (the cue room has it), a missed moment's record
+
+        return programtime.program_ms(self.buf, self.program(i))

@@ -12,7 +12,6 @@ import touch as tc
 from contract import LOG_NOT_RATED as NOT_RATED
 from micropython import const
 
-
 WAITING = const(-1)
 _RATING_TIMEOUT_MS = const(30000)
 _PLAYBACK_LEAD_MS = const(900)  # quiet between the "taken" signature and the value played back
