@@ -4,6 +4,9 @@
 # config file), faults.py (safe, FAULT, counted); service.py is the link's
 # view of the Device below.
 #
+# The cue room (cueroom.py: engine, light, touch, program, the rating scale)
+# is loaded when a cue is first needed and dropped when the device is idle again.
+#
 # Exception path: an unhandled error turns the motor off and the ring dark,
 # closes an open session with FAULT, counts the fault (INFO shows it) and
 # starts the app again within a second. Three faults within a minute leave
@@ -18,8 +21,8 @@ import time
 
 import buttons
 import config
+import cueroom
 import daynight
-import engine as eng
 import faults
 import hal
 import link
@@ -27,7 +30,6 @@ import logbook
 import reminder
 import service
 import session as ss
-import ui
 import wallclock
 from contract import FIRMWARE_VERSION, TABLE_VERSION
 from micropython import const
@@ -54,6 +56,7 @@ _HOLD_MAX = const(8)
 # or after _GC_AFTER requests (docs/link.md, "Timing rules").
 _GC_AFTER = const(8)
 _GC_QUIET_MS = const(100)
+_ROOMS_QUIET_MS = const(5000)  # the host's rooms (service.drop_rooms) go once it is this quiet
 _RESTART_MS = const(300)  # after a fault, before the app starts again
 _FAULT_WINDOW_MS = const(60000)
 _FAULTS_TO_STOP = const(3)  # this many within the window: stay at the REPL
@@ -68,7 +71,7 @@ _STATE_OF_MODE = (
 _prepared = False
 
 
-class Device(wallclock.WallClock):
+class Device(wallclock.WallClock, cueroom.CueRoom):
     fw_version = FIRMWARE_VERSION
     table_version = TABLE_VERSION
     max_table = storage.MAX_TABLE
@@ -95,36 +98,19 @@ class Device(wallclock.WallClock):
         self.log.open()
         self.storage = storage.Storage(self.root, self.session.busy)
         self.buttons = buttons.Buttons(self)
-        self._build_cues()
+        self.daynight = daynight.DayNight()
+        self._night_up_s = -1  # uptime second of the last day/night decision
         self.reminders = reminder.ReminderRoom(self.root, b.ring)  # the practice plan
         self.rtc(-1)  # the battery-backed clock, if one is fitted
         self._reboot = -1
         self._held = 0  # passes a request has been held back (see _REQUEST_MS)
         self._served = 0  # requests answered since the last collect (see _GC_AFTER)
         self._served_ms = 0  # ticks of the last one
+        self._rooms = False  # a request may have loaded a host's room (service.drop_rooms)
         self._status = [0, 0, 0, 0, 0, 0]
         self.link = link.Link(sys.stdin.buffer, sys.stdout.buffer, b.clock)
         self.disp = link.Dispatcher(service, self)
         return self
-
-    def _build_cues(self):
-        b = self.board
-        self.engine = eng.Engine(
-            b.ring,
-            b.motor,
-            b.clock,
-            device_cap=self.cfg["day_cap"],
-            night_cap=self.cfg["night_cap"],
-            on_edge=self._on_edge,
-        )  # the motor cap is the motor model's (motor.py), applied once
-        self.engine.touch.device_strength = self.cfg.get("touch_strength", -1)
-        self.daynight = daynight.DayNight()
-        self._night_up_s = -1  # uptime second of the last day/night decision
-        self.rating = ui.Rating(b.ring, b.clock, self.engine.touch)
-
-    def _on_edge(self, e):
-        # the sim records each cue edge with how late it was handled; a no-op on the Pico
-        self.board.edge(e.kind, e.block, e.group, e.late_ring[(e.late_i - 1) % eng.LATE_RING])
 
     def is_night(self):
         cfg = self.cfg
@@ -136,9 +122,9 @@ class Device(wallclock.WallClock):
             return
         self._night_up_s = self.up_s
         night = self.set_night_cap()
-        e = self.engine
         m = self.session.mode
-        if (m == ss.PLAYING or m == ss.PAUSED) and night != e.night:
+        e = self.engine  # there while a session plays or is paused (cueroom.py)
+        if (m == ss.PLAYING or m == ss.PAUSED) and e is not None and night != e.night:
             e.set_night(night)
 
     def set_night_cap(self):
@@ -242,7 +228,8 @@ class Device(wallclock.WallClock):
         self.cfg = cfg
         self.cfg_ok = True
         self.apply_config()
-        self.engine.touch.device_strength = cfg.get("touch_strength", -1)
+        if self.engine:
+            self.engine.touch.device_strength = cfg.get("touch_strength", -1)
         if not self.clock_rtc & service.FLAG_CLOCK_RTC or not cfg["rtc"]:
             self.rtc(self.wall_s() if self.clock_set else -1)  # a module named now takes the clock, or gives its own
         return None
@@ -250,11 +237,12 @@ class Device(wallclock.WallClock):
     def apply_config(self):
         """Every key takes effect now: caps, night hours, motor, pins, log size."""
         cfg = self.cfg
-        if self.board.apply(cfg):
+        if self.board.apply(cfg) and self.engine:
             self._build_cues()  # a new ring or motor object: the cues must drive it
         e = self.engine
-        e.device_cap = cfg["day_cap"]
-        e.night_cap = cfg["night_cap"]
+        if e:
+            e.device_cap = cfg["day_cap"]
+            e.night_cap = cfg["night_cap"]
         self.log.capacity = cfg["log_capacity"]
         self.set_night_cap()
 
@@ -273,8 +261,11 @@ class Device(wallclock.WallClock):
 
     # -- the loop ----------------------------------------------------------------
     def boot_animation(self):
-        """The greeting on the ring (ui.greet); a host that talks ends it."""
-        ui.greet(self, _FRAME_MS, _LINK_BYTES_IDLE)
+        """The greeting on the ring (greet.py, boot only); a host that talks ends it."""
+        import greet
+
+        greet.greet(self, _FRAME_MS, _LINK_BYTES_IDLE)
+        sys.modules.pop("greet", None)
 
     def signal_bad_config(self):
         """Three slow blinks of the on-board LED: the config was bad, defaults are in use."""
@@ -282,10 +273,13 @@ class Device(wallclock.WallClock):
 
     def _sleep_ms(self):
         """Time until the engine next needs the CPU (deadline or frame), at most _IDLE_MS."""
+        e = self.engine
+        if e is None:  # the cue room is not loaded: nothing to feel or play
+            return _IDLE_MS
         if self.session.mode != ss.PLAYING:
-            c = self.engine.touch.left  # a one-shot's pulse (rating, choice, feel) begins or ends
+            c = e.touch.left  # a one-shot's pulse (rating, choice, feel) begins or ends
             return c if 0 < c < _IDLE_MS else _IDLE_MS
-        ms = self.engine.ms_to_next(self.clk.ticks_ms())
+        ms = e.ms_to_next(self.clk.ticks_ms())
         return ms if ms < _IDLE_MS else _IDLE_MS
 
     def step(self):
@@ -302,7 +296,7 @@ class Device(wallclock.WallClock):
         self.reminders.step(self)
         req = None
         slack = self._sleep_ms() >= _REQUEST_MS
-        if slack and self._served and s.busy() and (self._served >= _GC_AFTER or self._host_quiet()):
+        if slack and self._served and s.busy() and (self._served >= _GC_AFTER or self._host_quiet(_GC_QUIET_MS)):
             gc.collect()  # the requests' garbage, in the slack after a frame (_GC_AFTER)
             self._served = 0
             self._held = 0
@@ -313,23 +307,30 @@ class Device(wallclock.WallClock):
             self._held += 1  # bytes wait in the port until the frame or edge is out
         if req:
             self._served += 1
+            self._rooms = True
             self._served_ms = self.clk.ticks_ms()
             self.disp.handle(self.link, req)
             if self._reboot >= 0:
                 b.deinit()
                 b.reset(self._reboot)
+        elif self._rooms and not s.busy() and self._host_quiet(_ROOMS_QUIET_MS):
+            self._rooms = service.drop_rooms()  # the therapist's tools are done with them
         if self.after_reply:  # in this pass, before a tap or request can start a session
             self.after_reply = self.after_reply(self)
-        if s.mode != ss.PLAYING:  # (now: a request or gesture may just have started a session)
-            self.engine.touch.service(self.clk.ticks_ms())  # pause, rating and `feel` cues
+        e = self.engine
+        if e and s.mode != ss.PLAYING:  # (now: a request or gesture may just have started a session)
+            t = e.touch
+            t.service(self.clk.ticks_ms())  # pause, rating and `feel` cues
+            if s.mode == ss.IDLE and not t.left and not self.buttons.showing():
+                self.drop_cues()
         b.motor.service()
         if not req:
             b.idle(self._sleep_ms(), not self._held)
 
-    def _host_quiet(self):
-        """No request came for _GC_QUIET_MS (one that has just come waits a frame more)."""
+    def _host_quiet(self, ms):
+        """No request came for ms (one that has just come waits a frame more)."""
         c = self.clk
-        return c.ticks_diff(c.ticks_ms(), self._served_ms) >= _GC_QUIET_MS
+        return c.ticks_diff(c.ticks_ms(), self._served_ms) >= ms
 
     def loop(self):
         while True:

@@ -3,11 +3,11 @@
 #            protocol, hold = show the choice
 #   playing: tap = pause, hold = stop;  paused: tap = resume, hold = stop
 #   rating:  the rating scale takes the gestures (ui.Rating)
+# ui and touch belong to the cue room (app.py, Device.cues): taken in the
+# functions that show a cue, so an idle device holds neither.
 import gestures
 import logrecord as lr
 import session as ss
-import touch as tc
-import ui
 from micropython import const
 
 _CHOICE_MS = const(1500)  # how long the ring shows the chosen protocol
@@ -49,6 +49,10 @@ class Buttons:
             elif ev == gestures.HOLD:
                 self._show_choice()
 
+    def showing(self):
+        """The choice is on the ring (the cue room stays while it is)."""
+        return self._choice_on
+
     def step(self):
         """Idle: the choice shown on the ring goes dark after a while."""
         if self._choice_on and self.dev.session.mode == ss.IDLE:
@@ -58,15 +62,18 @@ class Buttons:
                 self.dev.board.ring.off()
 
     def _show_choice(self):
+        import touch as tc
+        import ui
+
         dev = self.dev
         t = dev.storage.table
         if t is None:
             return
+        touch = dev.cues().touch  # felt too: slot n is n slow taps (eyes closed)
         ui.show_choice(dev.board.ring, dev.storage.selected, t.count())
         now = dev.clk.ticks_ms()
         self._choice_on = True
         self._choice_until = dev.clk.ticks_add(now, _CHOICE_MS)
-        touch = dev.engine.touch  # felt too: slot n is n slow taps (eyes closed)
         touch.off()
         touch.setup_ui()
         touch.play_count(dev.storage.selected + 1, now, 0, tc.CHOICE_PERIOD_MS)

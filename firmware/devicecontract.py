@@ -16,13 +16,16 @@ class Contract:
     # Objects a device sets on itself (None here: the contract test asks each is there).
     # planlink.py: reminders.put(plan bytes, table) -> 0 or a code, .data() -> bytes, .clear()
     reminders = None
-    # feel.py: engine.touch plays the cue; clk.ticks_ms() times it
-    engine = None
+    # feel.py: cues().touch plays the cue; clk.ticks_ms() times it
     clk = None
     # INFO's live fields (info_dict): storage .table/.selected, log .first_seq/.last_seq
     storage = None
     log = None
     clock_rtc = 0  # FLAG_RTC | FLAG_CLOCK_RTC as they stand (the app's boot reads the module)
+
+    def cues(self):
+        """The cue engine (app: the cue room, loaded now if it is not); FEEL plays on its touch."""
+        raise NotImplementedError
 
     def busy(self):
         """True while a session plays, is paused or waits for a rating: the busy

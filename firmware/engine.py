@@ -242,6 +242,10 @@ class Engine:
         self.touch.play(tc.RESUME, now)  # until the next edge, which always wins
         self.tick()
 
+    def done(self):
+        """The program has played to its end (the session asks, not knowing the states)."""
+        return self.state == DONE
+
     def stop(self):
         if self.state == PLAYING or self.state == PAUSED:
             self._dark()

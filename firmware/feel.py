@@ -32,7 +32,7 @@ def play(dev, kind, count, strength, flags):
     counted = kind == K_POSITION or kind == FEEL_RATING
     if not counted and kind != FEEL_PAUSE and kind != FEEL_RESUME and (kind < 1 or kind > KIND_COUNT or kind == K_PAUSE):
         return link.ERR_VALUE, 0, 0
-    t = dev.engine.touch
+    t = dev.cues().touch
     buf, at = (None, 0) if counted else _record(dev, t, kind, count, flags)
     if buf is None and not counted:
         return link.ERR_NO_PROTOCOL, 0, 0

@@ -5,9 +5,10 @@
 # session may be asked (GET_TABLE, GET_PLAN); infolink.py INFO and the
 # configuration, loaded at boot. The handlers the busy guard keeps for idle
 # (the table upload in tablelink.py, the plan changes in planlink.py, FEEL in
-# feel.py) are loaded on their first use: that code stays out of the heap
-# until a therapist uploads or a patient feels a cue, and its import never
-# runs while cues play (the guard refuses the command first).
+# feel.py) are loaded by the request that needs them and dropped once the host
+# has been quiet a while (drop_rooms): that code is in the heap only while a
+# therapist's tools talk to the device, and its import never runs while cues
+# play (the guard refuses the command first).
 #
 # Wiring in the app:
 #     lk = link.Link(sys.stdin.buffer, sys.stdout.buffer, clock)
@@ -20,9 +21,11 @@
 # The busy guard (end of this file) refuses every command that writes flash or
 # changes what plays while dev.busy(): handlers never check it themselves.
 import struct
+import sys
 
 import infolink
 import link
+import table
 from contract import (  # noqa: F401  (the app reads states and flags as service.*)
     CLEAR_LOGS_REQ,
     CLOCK_REPLY_HALVES,
@@ -173,7 +176,24 @@ def get_plan(dev, lk, p, out):
     return ok(n)
 
 
-# -- handlers loaded on first use (idle only: the busy guard runs before them) --
+# -- handlers loaded by the request that needs them --------------------------
+# (idle only: the busy guard runs before them). They stay while the host talks
+# (an `ontspan flash` is BEGIN, CHUNKs, COMMIT, INFO...) and go once it has been
+# quiet a while (drop_rooms, from the app's loop): nothing else holds them, so
+# the next collect frees their code; their names stay interned.
+_ROOMS = ("tablelink", "planlink", "feel", "tablecheck")
+
+
+def drop_rooms():
+    """The host has gone quiet: let its rooms go. True while one must stay (an upload between
+    its BEGIN and its COMMIT keeps its module: its state is there)."""
+    up = sys.modules.get("tablelink")
+    if up is not None and up.uploading():
+        return True
+    for m in _ROOMS:
+        sys.modules.pop(m, None)
+    table.drop_check()  # the patterns and timing the validator read, unless a cue plays from them
+    return False
 
 
 def put_table_begin(dev, lk, p, out):
@@ -207,7 +227,8 @@ def clear_plan(dev, lk, p, out):
 
 
 def feel(dev, lk, p, out):
-    # one cue on the motor now (firmware/feel.py; layout in firmware/contract.py)
+    # one cue on the motor now (firmware/feel.py; layout in firmware/contract.py);
+    # the cue room it plays in stays until the cue is over (app.py)
     if len(p) != 4:
         return fail(ERR_PAYLOAD)
     import feel as feel_cue

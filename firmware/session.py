@@ -4,7 +4,6 @@
 #
 # Flash is written only between cues: the START record before the first cue,
 # the END record after the last (on the rp2 a flash erase halts everything).
-import engine as eng
 import logrecord as lr
 from micropython import const
 
@@ -20,7 +19,7 @@ _PAUSE_MAX_MS = const(900000)  # a session paused for 15 min is stopped: PAUSED_
 
 class Session:
     def __init__(self, dev):
-        self.dev = dev  # the app: time, board, engine, rating, log, storage
+        self.dev = dev  # the app: time, board, engine, rating (while a session is on), log, storage
         self.mode = IDLE
         self.index = -1  # protocol index of the current session
         self.total_s = 0  # its length in seconds, worked out once when it starts (STATUS asks often)
@@ -51,6 +50,7 @@ class Session:
         t = dev.storage.table
         if t is None or index < 0 or index >= t.count() or self.mode != IDLE:
             return False
+        dev.cues()  # the cue room (app.py): loaded now, at the start, not in the loop
         self.index = index
         self.moment = moment
         self.rate = t.rating(index)
@@ -189,7 +189,7 @@ class Session:
         if m == PLAYING:
             e = dev.engine
             e.tick()
-            if e.state == eng.DONE:
+            if e.done():
                 self.ended(lr.OUT_COMPLETED)
         elif m == PAUSED:
             if dev.clk.ticks_diff(dev.clk.ticks_ms(), self._paused_at) >= _PAUSE_MAX_MS:

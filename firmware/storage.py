@@ -20,7 +20,7 @@ import os
 
 import config
 import table
-from contract import TABLE_MAX
+from contract import E_LENGTH, TABLE_MAX
 
 MAX_TABLE = TABLE_MAX  # the contract's limit: the largest table a buffer is made for
 _TABLE = "/table.bin"
@@ -61,6 +61,7 @@ class Storage:
         except (OSError, MemoryError):
             return None
         t = table.Table(buf)
+        table.drop_check()  # checked: its code is not needed again until an upload
         if t.err:
             return None
         self.buf = buf
@@ -101,13 +102,13 @@ class Storage:
         return 0
 
     def stage_commit(self):
-        """0, or the table.E_* code the decoder refused the upload with (dropped,
+        """0, or the E_* code the validator (tablecheck.py) refused the upload with (dropped,
         nothing written). A good table goes to flash and becomes the live one."""
         new = self._new
         if new is None or self._got != len(new):
-            return table.E_LENGTH
+            return E_LENGTH
         self._new = None
-        t = table.Table(new)
+        t = table.Table(new)  # the validator stays while the host talks (service.drop_rooms)
         if t.err:
             return t.err
         self._staged = True

@@ -1,9 +1,10 @@
 # Link handlers for the table upload (docs/link.md, "Loading a table"):
 # PUT_TABLE_BEGIN, _CHUNK, _COMMIT receive an upload into RAM, and COMMIT
 # validates it and swaps it in (storage.py: flash is written only for a good one).
-# service.py loads this module on the first upload, never at boot: the busy
-# guard refuses the three commands while a session plays (they write flash),
-# so the import happens at idle and the heap is free of this code until then.
+# service.py loads this module for an upload, never at boot, and drops it once
+# the host has been quiet a while and no upload is in progress (uploading()):
+# the busy guard refuses the three commands while a session plays (they write
+# flash), so the import happens at idle.
 # GET_TABLE, which may come mid-session, is in service.py.
 import binascii
 import struct
@@ -38,6 +39,11 @@ class _Upload:
 
 
 _up = _Upload()
+
+
+def uploading():
+    """An upload is between its BEGIN and its COMMIT (this module must stay)."""
+    return _up.active
 
 
 def storage_error(out, e):

@@ -1,5 +1,6 @@
 # What the one button means, and what the ring shows outside a
-# session: the boot greeting, which protocol is chosen, and the 0-10 tension rating scale.
+# session: which protocol is chosen, and the 0-10 tension rating scale (the
+# boot greeting is greet.py).
 #   idle:    tap = start, double tap = next protocol, hold = show the choice
 #   playing: tap = pause/resume, hold (2 s) = stop
 #   rating:  tap = one step up (10 wraps to 0), double tap = one step down,
@@ -10,8 +11,6 @@ import gestures
 import touch as tc
 from contract import LOG_NOT_RATED as NOT_RATED
 from micropython import const
-
-_GREET_MS = const(1200)  # the boot greeting
 
 WAITING = const(-1)
 _RATING_TIMEOUT_MS = const(30000)
@@ -126,38 +125,3 @@ class Rating:
             buf[3 * i] = _AMBER_R
             buf[3 * i + 1] = _AMBER_G
         ring.show()
-
-
-def greet(dev, frame_ms, link_bytes):
-    """A warm dot runs once around the ring and fades: 'I am alive', never startling."""
-    ring = dev.board.ring
-    clock = dev.clk
-    dev.set_night_cap()
-    t0 = clock.ticks_ms()
-    while True:
-        e = clock.ticks_diff(clock.ticks_ms(), t0)
-        if e >= _GREET_MS:
-            break
-        greeting(ring.buf, ring.n, e, _GREET_MS)
-        ring.show()
-        # The link is read every frame: a host that talks ends the greeting and
-        # gets its answer now. Read bytes leave stdin, so idle() sleeps instead
-        # of waking at once on bytes nobody takes.
-        req = dev.link.poll(link_bytes)
-        if req:
-            dev.disp.handle(dev.link, req)
-            break
-        dev.board.idle(frame_ms)
-    ring.off()
-
-
-def greeting(buf, n, e, total_ms):
-    """The boot greeting e ms in: a warm dot once around the ring, fading out."""
-    pos = e * n // total_ms
-    level = 255 - e * 255 // total_ms
-    for i in range(n):
-        j = 3 * i
-        on = level if i == pos else 0
-        buf[j] = on
-        buf[j + 1] = on * 2 // 5
-        buf[j + 2] = 0

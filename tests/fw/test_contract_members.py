@@ -23,9 +23,9 @@ def missing(dev):
 
 
 def test_contract_lists_what_planlink_and_feel_use(mpy):
-    out = mpy.check("import devicecontract\nprint(*sorted(n for n in ('reminders', 'engine', 'clk', 'storage', 'log')"
+    out = mpy.check("import devicecontract\nprint(*sorted(n for n in ('reminders', 'cues', 'clk', 'storage', 'log')"
                     " if hasattr(devicecontract.Contract, n)))")
-    assert out.split() == ["clk", "engine", "log", "reminders", "storage"]
+    assert out.split() == ["clk", "cues", "log", "reminders", "storage"]
 
 
 def test_fake_dev_provides_every_contract_member(mpy):

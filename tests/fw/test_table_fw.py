@@ -207,7 +207,7 @@ def test_validation_codes(mpy, name):
 
 
 def test_errors_are_public_ints(mpy):
-    out = mpy.check("import table as t; print(t.E_OK, t.E_LENGTH, t.E_MAGIC, t.E_VERSION, "
+    out = mpy.check("import tablecheck as t; print(t.E_OK, t.E_LENGTH, t.E_MAGIC, t.E_VERSION, "
                     "t.E_CRC, t.E_DIRECTORY, t.E_OPCODE, t.E_STRUCTURE, t.E_LIMIT, t.E_DURATION)")
     assert out.split() == [str(i) for i in range(10)]
 
@@ -331,6 +331,6 @@ def test_golden_tables_validate(mpy):
 @pytest.mark.parametrize("path", BAD, ids=[p.stem for p in BAD])
 def test_golden_bad_tables(mpy, path):
     expected = json.loads((VECTORS / "bad" / "expected.json").read_text())[path.name]
-    out = mpy.check(f"import table; print(table.{expected}, table.validate({mp_bytes(path.read_bytes())}))")
+    out = mpy.check(f"import table, tablecheck; print(tablecheck.{expected}, table.validate({mp_bytes(path.read_bytes())}))")
     want, got = out.split()
     assert got == want, f"{path.name}: firmware {got}, vector says {expected} ({want})"

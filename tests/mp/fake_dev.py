@@ -80,6 +80,9 @@ class FakeDev(devicecontract.Contract):
         self.reboot_mode = None
         self.records = 0
 
+    def cues(self):
+        return self.engine
+
     def busy(self):
         return bool(self.playing)
 

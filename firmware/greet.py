@@ -1,0 +1,41 @@
+# The boot greeting: a warm dot once around the ring, fading out ("I am
+# alive", never startling). Boot only: app.py loads it for the greeting and
+# lets it go after.
+from micropython import const
+
+_GREET_MS = const(1200)
+
+
+def greet(dev, frame_ms, link_bytes):
+    """A warm dot runs once around the ring and fades: 'I am alive', never startling."""
+    ring = dev.board.ring
+    clock = dev.clk
+    dev.set_night_cap()
+    t0 = clock.ticks_ms()
+    while True:
+        e = clock.ticks_diff(clock.ticks_ms(), t0)
+        if e >= _GREET_MS:
+            break
+        greeting(ring.buf, ring.n, e, _GREET_MS)
+        ring.show()
+        # The link is read every frame: a host that talks ends the greeting and
+        # gets its answer now. Read bytes leave stdin, so idle() sleeps instead
+        # of waking at once on bytes nobody takes.
+        req = dev.link.poll(link_bytes)
+        if req:
+            dev.disp.handle(dev.link, req)
+            break
+        dev.board.idle(frame_ms)
+    ring.off()
+
+
+def greeting(buf, n, e, total_ms):
+    """The boot greeting e ms in: a warm dot once around the ring, fading out."""
+    pos = e * n // total_ms
+    level = 255 - e * 255 // total_ms
+    for i in range(n):
+        j = 3 * i
+        on = level if i == pos else 0
+        buf[j] = on
+        buf[j + 1] = on * 2 // 5
+        buf[j + 2] = 0
