@@ -1,13 +1,16 @@
 """storage.py under MicroPython: the live table's buffer is the table's own size; an
 upload is received in RAM and validated once there; a refused one never touches flash,
 so the live table stays as it was, in RAM and in its file; a good one is written, renamed
-over the live file and becomes the live buffer."""
+over the live file and becomes the live buffer. The table has a directory of its own
+(protocols/); a table firmware before it kept in the root is read from there until the
+first COMMIT writes the new place and removes it."""
 
 from fwtables import op_rest, pmr17, program, table
 from ontspan.firmware.contract import E_CRC  # the table's own CRC does not match
 
 
 def test_upload_is_validated_in_ram_and_a_refused_one_leaves_flash_alone(mpy, tmp_path):
+    # the device starts with its table where older firmware kept it (the root)
     good = table([pmr17()])
     new = table([pmr17(reps=1), program(op_rest(60))], ids=[3, 4])
     bad = bytearray(new)
@@ -33,5 +36,20 @@ print("taken", r, len(s.buf), s.table.count(), s.table.proto_id(0), " ".join(sor
     live, refused, taken = (ln.split() for ln in res.stdout.strip().splitlines())
     assert live == ["live", str(len(good)), str(len(good)), "1"]
     assert refused == ["refused", str(E_CRC), str(len(good)), "1", "table.bin"]  # no staging file
-    assert taken == ["taken", "0", str(len(new)), "2", "3", "table.bin"]
-    assert (tmp_path / "table.bin").read_bytes() == new
+    assert taken == ["taken", "0", str(len(new)), "2", "3", "protocols"]  # the old place emptied
+    assert sorted(p.name for p in (tmp_path / "protocols").iterdir()) == ["table.bin"]
+    assert (tmp_path / "protocols" / "table.bin").read_bytes() == new
+
+
+def test_the_table_directory_wins_over_the_old_place(mpy, tmp_path):
+    old, new = table([pmr17()]), table([pmr17(reps=1), program(op_rest(60))], ids=[3, 4])
+    (tmp_path / "table.bin").write_bytes(old)  # a cut between COMMIT's rename and the removal
+    (tmp_path / "protocols").mkdir()
+    (tmp_path / "protocols" / "table.bin").write_bytes(new)
+    res = mpy.run(f"""
+import storage
+s = storage.Storage({str(tmp_path)!r}, lambda: False)
+print(s.size, s.table.count())
+""")
+    assert res.ok, res.output[-2000:]
+    assert res.stdout.split() == [str(len(new)), "2"]

@@ -14,6 +14,7 @@ from ..protocols.checker import Diagnostic
 from ..protocols.compiler import compile_table, table_crc, table_names
 from ..protocols.files import check_paths
 from ..protocols.model import Protocol
+from ..shared import C
 from .client import Link
 from .codec import Cmd, Status
 from .names import device_id_of, save_names
@@ -60,9 +61,11 @@ def flash(lk: Link, b: Build, progress: Callable[[int, int], None] | None = None
     BEGIN carries the table's CRC-32 and COMMIT is refused (ERR_TABLE_CRC) unless the
     bytes the device received have it, so an OK commit is the verification."""
     try:
-        # every visit to the therapist's laptop sets the device clock
+        # every visit to the therapist's laptop sets the device clock; INFO is asked for
+        # the device id alone, so the device does not re-measure its heap and flash for it
         _, info = lk.put_table_after(
-            [(Cmd.SET_CLOCK, lk.clock_payload()), (Cmd.INFO, b"")], b.table, progress=progress
+            [(Cmd.SET_CLOCK, lk.clock_payload()), (Cmd.INFO, bytes([C.INFO_AS_KEPT]))],
+            b.table, progress=progress,
         )
         dev_id = device_id_of(parse_info(info))
     except LinkError as e:
