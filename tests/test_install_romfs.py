@@ -76,3 +76,53 @@ def test_install_romfs_refused_without_a_partition(make_sim, capsys):
     err = capsys.readouterr().err
     errors = [ln for ln in err.splitlines() if ln.startswith("ontspan:")]
     assert len(errors) == 1 and "no ROMFS partition" in errors[0] and "Traceback" not in err
+
+
+def _install_on(monkeypatch, tmp_path, platform, romfs_bytes, files=()):
+    """install() against a device that answers `platform` (nothing runs: mpremote's
+    sessions are recorded); returns (files copied, modules in the ROMFS image, finish script)."""
+    target = install.Target(platform, 0, romfs_bytes, "/", tuple(files))
+    sessions = []
+
+    def mpremote(port, args, on_line=None):
+        sessions.append(args)
+        return "ONTSPAN-INSTALLED\n"
+
+    images = []
+    real_image = install.romfs_image
+    monkeypatch.setattr(install, "romfs_image", lambda mods: images.append(mods) or real_image(mods))
+    monkeypatch.setattr(install, "_mpremote", mpremote)
+    monkeypatch.setattr(install, "probe", lambda port: target)
+    monkeypatch.setattr(install, "check_port_free", lambda port: None)
+    monkeypatch.setattr(install, "wait_its_turn", lambda *a, **k: None)
+    monkeypatch.setattr(install, "soft_reset", lambda port: None)
+    monkeypatch.setattr(install, "confirm", lambda port, trace=False: None)
+    monkeypatch.setattr(install, "firmware_version", lambda src: None)
+    install.install("/dev/null")
+    (args,) = sessions
+    cp = args.index("cp")
+    copied = [a.rsplit("/", 1)[-1] for a in args[cp + 1 : args.index("+", cp) - 1]]
+    rom = [m.name for m in images[-1]] if images else []
+    return copied, rom, args[-1]
+
+
+SIM_BOARD = {"hal_sim.mpy", "hal_simbutton.mpy", "hal_simflash.mpy", "hal_simrom.mpy", "hal_simrtc.mpy"}
+
+
+def test_a_pico_gets_neither_the_simulated_board_nor_the_device_contract(monkeypatch, tmp_path):
+    """A Pico imports hal_rp2, never hal_sim*.py, and no device imports devicecontract.py
+    (the tests' fake device follows it): neither goes onto its flash nor into its ROMFS
+    image, and what an older install left of them is removed."""
+    old = ("devicecontract.mpy", "hal_sim.mpy", "hal_simrtc.py", "engine.mpy", "main.py")
+    copied, rom, finish = _install_on(monkeypatch, tmp_path, "rp2", 0, old)
+    assert "hal_rp2.mpy" in copied and "engine.mpy" in copied and copied[-1] == "main.py"
+    assert not SIM_BOARD & set(copied) and "devicecontract.mpy" not in copied
+    assert '"/devicecontract.mpy"' in finish and '"/hal_sim.mpy"' in finish and '"/hal_simrtc.py"' in finish
+    assert '"/engine.mpy"' not in finish.split("for p in")[1]  # only what is not shipped goes
+
+    copied, rom, _ = _install_on(monkeypatch, tmp_path, "rp2", 128 * 1024)
+    assert copied == ["main.py"] and "hal_rp2.mpy" in rom and "engine.mpy" in rom
+    assert not SIM_BOARD & set(rom) and "devicecontract.mpy" not in rom
+
+    copied, _, _ = _install_on(monkeypatch, tmp_path, "linux", 0)  # the simulated device
+    assert SIM_BOARD <= set(copied) and "devicecontract.mpy" not in copied

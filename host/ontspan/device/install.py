@@ -19,7 +19,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -181,12 +181,31 @@ def probe(port: str) -> Target:
     raise OntspanError(f"the device on {port} did not answer the install probe")
 
 
-def _finish_script(target: Target, names: list[str], in_rom: list[str]) -> str:
+# modules no device imports: devicecontract.py documents what the link handlers ask
+# of the device, for the tests' fake device (the app does not import it)
+NEVER_INSTALLED = frozenset({"devicecontract"})
+SIM_ONLY = "hal_sim"  # hal_sim*.py: the simulated board (MicroPython's unix port) alone
+
+
+def runs_on(target: Target, module: Path) -> bool:
+    """Does `target` ever import this compiled module? A Pico (rp2) imports hal_rp2, not
+    the simulated board's modules; no device imports devicecontract."""
+    name = module.name.rsplit(".", 1)[0]
+    if name in NEVER_INSTALLED:
+        return False
+    return target.platform == "linux" or not name.startswith(SIM_ONLY)
+
+
+def _finish_script(
+    target: Target, names: list[str], in_rom: list[str], dropped: Sequence[str] = ()
+) -> str:
     """Device code: move the staged files into place (main.py last); drop stale copies that
-    would shadow them: .py twins of new .mpy files, and flash copies of modules now in ROMFS."""
+    would shadow them: .py twins of new .mpy files, and flash copies of modules now in ROMFS;
+    and what an older install left that this target never imports (`dropped`)."""
     moves = [(target.path(f"{STAGING}/{n}"), target.path(n)) for n in names]
     shadows = [n[:-4] + ".py" for n in names if n.endswith(".mpy")]
     shadows += [m for n in in_rom for m in (n, n[:-4] + ".py")]
+    shadows += [m for n in dropped for m in (n, n[:-4] + ".py")]
     stale = [target.path(n) for n in shadows if n in target.files]
     return (
         "import os\n"
@@ -321,6 +340,8 @@ def install(
                 "--romfs: this device's MicroPython has no ROMFS partition (see docs/firmware.md "
                 "to build one that has); install without --romfs to use .mpy files"
             )
+        dropped = [f.name for f in files if not runs_on(target, f)]
+        files = [f for f in files if runs_on(target, f)]
         modules = [f for f in files if f.name != "main.py"]
         rom_steps: list[str] = []
         if use_rom:
@@ -358,7 +379,8 @@ def install(
                 *rom_steps,
                 "exec", _clear_staging_script(target),
                 "+", "cp", *[str(f) for f in copy], staging,
-                "+", "exec", _finish_script(target, names, [m.name for m in modules] if use_rom else []),
+                "+", "exec", _finish_script(
+                    target, names, [m.name for m in modules] if use_rom else [], dropped),
             ],
             on_line,
         )  # fmt: skip
