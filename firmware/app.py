@@ -49,9 +49,10 @@ _LINK_BYTES_IDLE = const(600)
 _REQUEST_MS = const(12)
 _HOLD_MAX = const(8)
 # Requests leave garbage that slows every pass and ends in a collect wherever the
-# heap runs out (8-13 ms on a Pico: a late frame). While a session is on the app
-# collects in a pass with request slack, once the host has been quiet _GC_QUIET_MS
-# or after _GC_AFTER requests (docs/link.md, "Timing rules").
+# heap runs out (8-13 ms on a Pico: a late frame). The app collects in a pass with
+# request slack once the host has been quiet _GC_QUIET_MS after it talked, idle or
+# not, and while a session is on after _GC_AFTER requests too (docs/link.md,
+# "Timing rules"); idle, a host that keeps talking (an upload) is never held up.
 _GC_AFTER = const(8)
 _GC_QUIET_MS = const(100)
 _RESTART_MS = const(300)  # after a fault, before the app starts again
@@ -309,7 +310,7 @@ class Device(wallclock.WallClock):
         self.reminders.step(self)
         req = None
         slack = self._sleep_ms() >= _REQUEST_MS
-        if slack and self._served and s.busy() and (self._served >= _GC_AFTER or self._host_quiet()):
+        if slack and self._served and (self._host_quiet() or (self._served >= _GC_AFTER and s.busy())):
             gc.collect()  # the requests' garbage, in the slack after a frame (_GC_AFTER)
             self._served = 0
             self._held = 0
