@@ -78,9 +78,10 @@ def test_install_romfs_refused_without_a_partition(make_sim, capsys):
     assert len(errors) == 1 and "no ROMFS partition" in errors[0] and "Traceback" not in err
 
 
-def _install_on(monkeypatch, tmp_path, platform, romfs_bytes, files=()):
+def _install_on(monkeypatch, tmp_path, platform, romfs_bytes, files=(), romfs=None):
     """install() against a device that answers `platform` (nothing runs: mpremote's
-    sessions are recorded); returns (files copied, modules in the ROMFS image, finish script)."""
+    sessions are recorded); returns (files copied, modules in the ROMFS image, finish
+    script, mpremote's arguments)."""
     target = install.Target(platform, 0, romfs_bytes, "/", tuple(files))
     sessions = []
 
@@ -98,12 +99,12 @@ def _install_on(monkeypatch, tmp_path, platform, romfs_bytes, files=()):
     monkeypatch.setattr(install, "soft_reset", lambda port: None)
     monkeypatch.setattr(install, "confirm", lambda port, trace=False: None)
     monkeypatch.setattr(install, "firmware_version", lambda src: None)
-    install.install("/dev/null")
+    install.install("/dev/null", romfs=romfs)
     (args,) = sessions
     cp = args.index("cp")
     copied = [a.rsplit("/", 1)[-1] for a in args[cp + 1 : args.index("+", cp) - 1]]
     rom = [m.name for m in images[-1]] if images else []
-    return copied, rom, args[-1]
+    return copied, rom, args[-1], args
 
 
 SIM_BOARD = {"hal_sim.mpy", "hal_simbutton.mpy", "hal_simflash.mpy", "hal_simrom.mpy", "hal_simrtc.mpy"}
@@ -114,15 +115,30 @@ def test_a_pico_gets_neither_the_simulated_board_nor_the_device_contract(monkeyp
     (the tests' fake device follows it): neither goes onto its flash nor into its ROMFS
     image, and what an older install left of them is removed."""
     old = ("devicecontract.mpy", "hal_sim.mpy", "hal_simrtc.py", "engine.mpy", "main.py")
-    copied, rom, finish = _install_on(monkeypatch, tmp_path, "rp2", 0, old)
+    copied, rom, finish, _ = _install_on(monkeypatch, tmp_path, "rp2", 0, old)
     assert "hal_rp2.mpy" in copied and "engine.mpy" in copied and copied[-1] == "main.py"
     assert not SIM_BOARD & set(copied) and "devicecontract.mpy" not in copied
     assert '"/devicecontract.mpy"' in finish and '"/hal_sim.mpy"' in finish and '"/hal_simrtc.py"' in finish
     assert '"/engine.mpy"' not in finish.split("for p in")[1]  # only what is not shipped goes
 
-    copied, rom, _ = _install_on(monkeypatch, tmp_path, "rp2", 128 * 1024)
+    copied, rom, _, _ = _install_on(monkeypatch, tmp_path, "rp2", 128 * 1024)
     assert copied == ["main.py"] and "hal_rp2.mpy" in rom and "engine.mpy" in rom
     assert not SIM_BOARD & set(rom) and "devicecontract.mpy" not in rom
 
-    copied, _, _ = _install_on(monkeypatch, tmp_path, "linux", 0)  # the simulated device
+    copied, _, _, _ = _install_on(monkeypatch, tmp_path, "linux", 0)  # the simulated device
     assert SIM_BOARD <= set(copied) and "devicecontract.mpy" not in copied
+
+
+def test_a_pico_is_soft_reset_before_its_romfs_is_erased(monkeypatch, tmp_path):
+    """A module imported from ROMFS keeps its interned names in the image: erasing the
+    partition under the old firmware's modules (still loaded after the probe's Ctrl-C)
+    broke the names mpremote's deploy shares with them ("NameError: name 'dev' isn't
+    defined" on every second install of an emulated Pico). A Pico is soft-reset first,
+    for a new image and for an emptied one alike; the simulated device's unix port,
+    which a soft reset ends, is not."""
+    for romfs in (None, False):  # the modules in ROMFS; .mpy files and the partition emptied
+        copied, rom, _, args = _install_on(monkeypatch, tmp_path, "rp2", 128 * 1024, romfs=romfs)
+        assert args[: args.index("deploy") + 1] == ["soft-reset", "romfs", "deploy"], args[:4]
+        assert (rom == []) == (romfs is False) and ("engine.mpy" in copied) == (romfs is False)
+    *_, args = _install_on(monkeypatch, tmp_path, "linux", 128 * 1024)
+    assert args[:2] == ["romfs", "deploy"]

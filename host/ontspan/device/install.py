@@ -365,7 +365,15 @@ def install(
         if image:
             img = Path(tmp) / "ontspan.romfs"
             img.write_bytes(image)
-            rom_steps = ["romfs", "deploy", str(img), "+"]
+            # On a Pico, a module imported from ROMFS keeps its names (interned strings)
+            # in the image itself: after the probe's Ctrl-C the old firmware's modules
+            # are still loaded, and erasing the partition under them corrupted every
+            # name they share with mpremote's deploy (`dev`: "NameError: name 'dev'
+            # isn't defined", the deploy cut off half-way). A soft reset first (main.py
+            # does not run under the raw REPL) leaves nothing of the old image in use.
+            # The simulated device's unix port would end on one; its image is not mapped.
+            reset = ["soft-reset"] if target.platform == "rp2" else []
+            rom_steps = [*reset, "romfs", "deploy", str(img), "+"]
         names = [f.name for f in copy]
         staging = ":" + target.path(STAGING) + "/"
 
