@@ -104,7 +104,10 @@ class Device(wallclock.WallClock):
         self._served = 0  # requests answered since the last collect (see _GC_AFTER)
         self._served_ms = 0  # ticks of the last one
         self._status = [0, 0, 0, 0, 0, 0]
-        self._measured = (0, 0, -1, 0)  # heap free, in use, flash free, at uptime s (measure())
+        # what measure() took (small ints, no object to keep): heap free and in use after
+        # a collect, flash free, at uptime second
+        self._heap_free = self._heap_used = self._measured_s = 0
+        self._flash_free = -1
         self.link = link.Link(sys.stdin.buffer, sys.stdout.buffer, b.clock)
         self.disp = link.Dispatcher(service, self)
         return self
@@ -156,14 +159,14 @@ class Device(wallclock.WallClock):
     def measure(self):
         # a collect and a walk of the filesystem (~40 ms of a Pico): at boot and when an
         # INFO finds the figures old, never for a table or config change (infolink.changed)
-        free, used = heap_after_collect()
-        self._measured = (free, used, self.storage.flash_free(), self.up_s)
+        self._heap_free, self._heap_used = heap_after_collect()
+        self._flash_free = self.storage.flash_free()
+        self._measured_s = self.up_s
 
     def info_dict(self):
         t = self.storage.table
         lg = self.log
         st = self.storage
-        m = self._measured
         return service.info_doc(
             FIRMWARE_VERSION,
             self.board.device_id().hex(),
@@ -179,14 +182,14 @@ class Device(wallclock.WallClock):
                 "epoch": lg.epoch_hex(),
             },
             lg.boot,
-            m[2],
+            self._flash_free,
             self.clock_set,
-            m[3],  # the uptime second of the measures
+            self._measured_s,
             self.cfg_ok,
             self.faults,
             self.last_fault,
-            m[0],
-            m[1],
+            self._heap_free,
+            self._heap_used,
         )
 
     def stage_begin(self, total):

@@ -17,9 +17,9 @@
 # The table and its staging file have a directory of their own: on a Pico the
 # root holds every module of the firmware, and littlefs rewrites a directory's
 # entries when it commits a change to it, so a write and a rename there took
-# 43 ms of a Pico's time (up to 65 ms), 19 ms in a directory of two files. Firmware
-# before this kept the table at /table.bin: it is read from there while the
-# directory has none, and removed by the first COMMIT that writes the new place.
+# 43 ms of a Pico's time (up to 65 ms), 19 ms in a directory of two files. The
+# first COMMIT of a device makes the directory; `ontspan install` moves a table
+# older firmware kept at /table.bin into it.
 #
 # Flash is written only while no session is on: the busy guard in service.py
 # refuses those link commands, and save_selection() asks the same busy().
@@ -31,9 +31,8 @@ from contract import TABLE_MAX
 
 MAX_TABLE = TABLE_MAX  # the contract's limit: the largest table a buffer is made for
 _DIR = "/protocols"  # no module has this name: a directory on sys.path would shadow it
-_TABLE = _DIR + "/table.bin"
-_STAGE = _DIR + "/table.new"
-_OLD_TABLE = "/table.bin"  # where firmware before the directory kept it
+_TABLE = "/protocols/table.bin"
+_STAGE = "/protocols/table.new"
 _STATE = "/state.json"
 _ENOMEM = 12  # errno of a BEGIN the heap has no room for (ERR_STORAGE's detail)
 
@@ -49,7 +48,6 @@ class Storage:
         self._new = None  # the upload being received: a buffer of its declared size
         self._got = 0  # bytes of it received
         self._staged = False  # the staging file may exist (COMMIT got as far as writing it)
-        self._old = False  # the table was read from _OLD_TABLE: the directory is not there yet
         self._pid = self._stored_pid()  # the chosen protocol's id as kept on flash
         self.load_table()
         self.selected = self._index_of_chosen()
@@ -60,18 +58,12 @@ class Storage:
         self.table = None
         self.buf = None
         self.size = 0
-        path = self.root + _TABLE
         try:
-            try:
-                n = os.stat(path)[6]
-            except OSError:
-                path = self.root + _OLD_TABLE
-                n = os.stat(path)[6]
-                self._old = True
+            n = os.stat(self.root + _TABLE)[6]
             if n < 1 or n > MAX_TABLE:
                 return None  # empty or over the limit: refused unread
             buf = bytearray(n)
-            with open(path, "rb") as f:
+            with open(self.root + _TABLE, "rb") as f:
                 if f.readinto(buf) != n:
                     return None
         except (OSError, MemoryError):
@@ -127,29 +119,20 @@ class Storage:
         if t.err:
             return t.err
         self._staged = True
-        with self._open_stage() as f:
+        try:
+            f = open(self.root + _STAGE, "wb")
+        except OSError:
+            os.mkdir(self.root + _DIR)  # the device's first table
+            f = open(self.root + _STAGE, "wb")
+        with f:
             f.write(new)
         os.rename(self.root + _STAGE, self.root + _TABLE)  # atomic on littlefs
         self._staged = False
-        if self._old:  # the new place holds the live table now: the old one would only confuse
-            self._old = False
-            self._remove(_OLD_TABLE)
         self.buf = new  # the old buffer goes with the old Table
         self.table = t
         self.size = len(new)
         self.selected = self._index_of_chosen()
         return 0
-
-    def _open_stage(self):
-        try:
-            return open(self.root + _STAGE, "wb")
-        except OSError:
-            pass
-        try:
-            os.mkdir(self.root + _DIR)  # this device's first COMMIT, or its first since older firmware
-        except OSError:
-            pass
-        return open(self.root + _STAGE, "wb")  # the real error, if there is one
 
     def stage_abort(self):
         """Drop an upload in progress (and a staging file a failed COMMIT left)."""

@@ -142,3 +142,21 @@ def test_a_pico_is_soft_reset_before_its_romfs_is_erased(monkeypatch, tmp_path):
         assert (rom == []) == (romfs is False) and ("engine.mpy" in copied) == (romfs is False)
     *_, args = _install_on(monkeypatch, tmp_path, "linux", 128 * 1024)
     assert args[:2] == ["romfs", "deploy"]
+
+
+def test_install_moves_a_table_older_firmware_kept_at_the_root(mpy, tmp_path):
+    """Older firmware kept the table at /table.bin; storage.py reads protocols/table.bin.
+    The install's last step moves it there (one rename), and drops the old place's copy
+    when the directory already has the live table."""
+    for have_dir in (False, True):
+        root = tmp_path / f"dev{int(have_dir)}"
+        (root / ".install").mkdir(parents=True)
+        (root / "table.bin").write_bytes(b"old place")
+        if have_dir:
+            (root / "protocols").mkdir()
+            (root / "protocols" / "table.bin").write_bytes(b"live")
+        target = install.Target("linux", 0, 0, str(root), ("table.bin", ".install"))
+        res = mpy.run(install._finish_script(target, [], []))
+        assert res.ok and "ONTSPAN-INSTALLED" in res.stdout, res.output[-2000:]
+        assert sorted(p.name for p in root.iterdir()) == ["protocols"]
+        assert (root / "protocols" / "table.bin").read_bytes() == (b"live" if have_dir else b"old place")

@@ -1,14 +1,13 @@
 # Power-cut sweep for the protocol table (run under MicroPython by
 # tests/fw/test_table_powercut.py; RAM flash with cuts in tests/mp/flashsim.py).
 #
-# A device whose older firmware left its table in the root boots, takes one upload
-# (COMMIT makes the table's directory, writes, renames and removes the old file) and
-# then another. That runs once without cuts to count the flash operations; then, for
+# A device without a table boots and takes one upload (COMMIT makes the table's
+# directory, writes the staging file and renames it) and then another. That runs once without cuts to count the flash operations; then, for
 # every operation K and two cut styles (nothing of write K lands / its first half
 # lands), it is replayed on a fresh image until the power dies at K. The image as
 # the cut left it is mounted and booted: the table it finds must be the one before
-# the upload that was running or the one after it, never none and never a mix; and
-# the next upload must go through.
+# the upload that was running (none before the first) or the one after it, never a
+# mix and never none once there was one; and the next upload must go through.
 import vfs
 from flashsim import CutFlash, PowerCut
 from storage import Storage
@@ -40,12 +39,12 @@ def _upload(st, data):
     assert r == 0, r
 
 
-def _image(old):
+def _image():
     dev = CutFlash()
     vfs.VfsLfs2.mkfs(dev)
     _mount(dev)
-    with open(MNT + "/table.bin", "wb") as f:  # where firmware before the directory kept it
-        f.write(old)
+    with open(MNT + "/state.json", "w") as f:  # the root is not empty on a device
+        f.write("0")
     vfs.umount(MNT)
     return bytes(dev.data)
 
@@ -58,10 +57,10 @@ def _life(dev, uploads, running):
     running[0] = len(uploads)
 
 
-def main(old, new, newer):
-    base = _image(old)
+def main(new, newer):
+    base = _image()
     uploads = (new, newer)
-    states = (old, new, newer)  # live before upload i, after it: states[i], states[i + 1]
+    states = (None, new, newer)  # live before upload i, after it: states[i], states[i + 1]
     dev = CutFlash(image=base)
     _life(dev, uploads, [0])
     ops = dev.ops

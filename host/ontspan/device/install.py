@@ -185,6 +185,8 @@ def probe(port: str) -> Target:
 # of the device, for the tests' fake device (the app does not import it)
 NEVER_INSTALLED = frozenset({"devicecontract"})
 SIM_ONLY = "hal_sim"  # hal_sim*.py: the simulated board (MicroPython's unix port) alone
+# the protocol table: firmware before 0.2.0's table directory kept it at the root
+OLD_TABLE, TABLE_DIR = "table.bin", "protocols"
 
 
 def runs_on(target: Target, module: Path) -> bool:
@@ -196,12 +198,30 @@ def runs_on(target: Target, module: Path) -> bool:
     return target.platform == "linux" or not name.startswith(SIM_ONLY)
 
 
+def _move_old_table(target: Target) -> str:
+    old, new = json.dumps(target.path(OLD_TABLE)), json.dumps(target.path(f"{TABLE_DIR}/{OLD_TABLE}"))
+    return (
+        "try:\n"
+        f"    os.mkdir({json.dumps(target.path(TABLE_DIR))})\n"
+        "except OSError:\n"
+        "    pass\n"
+        "try:\n"
+        f"    os.stat({new})\n"
+        "except OSError:\n"
+        f"    os.rename({old}, {new})\n"
+        "else:\n"
+        f"    os.remove({old})  # the directory has the live table\n"
+    )
+
+
 def _finish_script(
     target: Target, names: list[str], in_rom: list[str], dropped: Sequence[str] = ()
 ) -> str:
     """Device code: move the staged files into place (main.py last); drop stale copies that
     would shadow them: .py twins of new .mpy files, and flash copies of modules now in ROMFS;
-    and what an older install left that this target never imports (`dropped`)."""
+    and what an older install left that this target never imports (`dropped`). A table
+    older firmware kept at the root moves into the table's directory (firmware/storage.py),
+    in one rename: a cut leaves it in one place or the other."""
     moves = [(target.path(f"{STAGING}/{n}"), target.path(n)) for n in names]
     shadows = [n[:-4] + ".py" for n in names if n.endswith(".mpy")]
     shadows += [m for n in in_rom for m in (n, n[:-4] + ".py")]
@@ -213,7 +233,8 @@ def _finish_script(
         "    os.rename(a, b)\n"
         f"for p in {json.dumps(stale)}:\n"
         "    os.remove(p)\n"
-        f"os.rmdir({json.dumps(target.path(STAGING))})\n"
+        + (_move_old_table(target) if OLD_TABLE in target.files else "")
+        + f"os.rmdir({json.dumps(target.path(STAGING))})\n"
         "print('ONTSPAN-INSTALLED')\n"
     )
 
