@@ -185,7 +185,7 @@ def probe(port: str) -> Target:
 # of the device, for the tests' fake device (the app does not import it)
 NEVER_INSTALLED = frozenset({"devicecontract"})
 SIM_ONLY = "hal_sim"  # hal_sim*.py: the simulated board (MicroPython's unix port) alone
-# the protocol table: firmware before 0.2.0's table directory kept it at the root
+# the protocol table: firmware before the table's directory kept it at the root
 OLD_TABLE, TABLE_DIR = "table.bin", "protocols"
 
 
