@@ -51,9 +51,10 @@ _LINK_BYTES_IDLE = const(600)
 _REQUEST_MS = const(12)
 _HOLD_MAX = const(8)
 # Requests leave garbage that slows every pass and ends in a collect wherever the
-# heap runs out (8-13 ms on a Pico: a late frame). While a session is on the app
-# collects in a pass with request slack, once the host has been quiet _GC_QUIET_MS
-# or after _GC_AFTER requests (docs/link.md, "Timing rules").
+# heap runs out (8-13 ms on a Pico: a late frame). The app collects in a pass with
+# request slack once the host has been quiet _GC_QUIET_MS after it talked, idle or
+# not, and while a session is on after _GC_AFTER requests too (docs/link.md,
+# "Timing rules"); idle, a host that keeps talking (an upload) is never held up.
 _GC_AFTER = const(8)
 _GC_QUIET_MS = const(100)
 _ROOMS_QUIET_MS = const(5000)  # the host's rooms (service.drop_rooms) go once it is this quiet
@@ -108,6 +109,10 @@ class Device(wallclock.WallClock, cueroom.CueRoom):
         self._served_ms = 0  # ticks of the last one
         self._rooms = False  # a request may have loaded a host's room (service.drop_rooms)
         self._status = [0, 0, 0, 0, 0, 0]
+        # what measure() took (small ints, no object to keep): heap free and in use after
+        # a collect, flash free, at uptime second
+        self._heap_free = self._heap_used = self._measured_s = 0
+        self._flash_free = -1
         self.link = link.Link(sys.stdin.buffer, sys.stdout.buffer, b.clock)
         self.disp = link.Dispatcher(service, self)
         return self
@@ -137,6 +142,13 @@ class Device(wallclock.WallClock, cueroom.CueRoom):
     def busy(self):
         return self.session.busy()
 
+    def measure(self):
+        # a collect and a walk of the filesystem (~40 ms of a Pico): at boot and when an
+        # INFO finds the figures old, never for a table or config change (infolink.changed)
+        self._heap_free, self._heap_used = heap_after_collect()
+        self._flash_free = self.storage.flash_free()
+        self._measured_s = self.up_s
+
     def info_dict(self):
         t = self.storage.table
         lg = self.log
@@ -156,13 +168,14 @@ class Device(wallclock.WallClock, cueroom.CueRoom):
                 "epoch": lg.epoch_hex(),
             },
             lg.boot,
-            st.flash_free(),
+            self._flash_free,
             self.clock_set,
-            self.up_s,
+            self._measured_s,
             self.cfg_ok,
             self.faults,
             self.last_fault,
-            *heap_after_collect(),
+            self._heap_free,
+            self._heap_used,
         )
 
     def stage_begin(self, total):
@@ -296,7 +309,7 @@ class Device(wallclock.WallClock, cueroom.CueRoom):
         self.reminders.step(self)
         req = None
         slack = self._sleep_ms() >= _REQUEST_MS
-        if slack and self._served and s.busy() and (self._served >= _GC_AFTER or self._host_quiet(_GC_QUIET_MS)):
+        if slack and self._served and (self._host_quiet(_GC_QUIET_MS) or (self._served >= _GC_AFTER and s.busy())):
             gc.collect()  # the requests' garbage, in the slack after a frame (_GC_AFTER)
             self._served = 0
             self._held = 0

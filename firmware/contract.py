@@ -118,6 +118,9 @@ INFO_LIVE_SIZE = const(45)
 INFO_KEPT = "<IIIIIIII4sHBB"  # heap free, used, flash free (0xFFFFFFFF unknown), measured
 # at uptime s; boot; table CRC, size; log capacity, log epoch; faults; protocols N; id bytes
 INFO_KEPT_SIZE = const(40)
+# INFO's request: empty, or flags u8. INFO_AS_KEPT: the heap and flash figures as last
+# measured, however old (a host that wants the device id or the table pays no re-measure)
+INFO_AS_KEPT = const(0x01)
 
 # ---------------------------------------------------------------- STATUS states and flags
 

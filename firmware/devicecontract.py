@@ -33,8 +33,15 @@ class Contract:
         CLEAR_LOGS, the plan, FEEL)."""
         raise NotImplementedError
 
+    def measure(self):
+        """Take the heap (after a collect) and flash-free figures info_dict() reports, and
+        the uptime second they were taken at. Asked only while idle: at boot and by an
+        INFO that finds them old; a change (COMMIT, SET_CONFIG) rebuilds INFO without it."""
+        raise NotImplementedError
+
     def info_dict(self):
-        """The INFO facts: build them with info_doc(). Asked only while idle (at boot,
+        """The INFO facts: build them with info_doc(), the heap and flash figures as
+        measure() took them. Asked only while idle (at boot,
         after a change, every few seconds of INFO); between, INFO reads the live
         fields from these attributes, cheaply and without allocating:
         up_s (int), clock_set, cfg_ok (bools), clock_rtc (flags), log (.first_seq, .last_seq),

@@ -20,6 +20,7 @@ from contract import (
     FLAG_CLOCK,
     FLAG_CONFIG_DEFAULT,
     FLAG_TABLE,
+    INFO_AS_KEPT,
     INFO_KEPT,
     INFO_KEPT_SIZE,
     INFO_LIVE,
@@ -65,10 +66,12 @@ _info_buf = b""
 _info_at_s = 0  # uptime second of its measures
 
 
-def changed(dev):
+def changed(dev, measure=False):
     """Something INFO keeps has changed (table, config, log epoch): rebuild now, while
-    idle (a session may start before the next INFO or GET_CONFIG)."""
-    rebuild(dev)
+    idle (a session may start before the next INFO or GET_CONFIG). Only the facts: the
+    heap and flash figures stay as last measured (`measure`: taken again too), and an
+    INFO takes them again once they are _MEASURE_S old."""
+    rebuild(dev, measure)
     keep_config(dev)
 
 
@@ -79,9 +82,12 @@ def _text(b, o, s):
     return o + 1 + len(v)
 
 
-def rebuild(dev):
-    """Build the kept INFO bytes from dev.info_dict() (allocates: only while idle)."""
+def rebuild(dev, measure=True):
+    """Build the kept INFO bytes from dev.info_dict(), the heap and flash figures measured
+    first when `measure` (allocates: only while idle)."""
     global _info_dev, _info_buf, _info_at_s
+    if measure:
+        dev.measure()
     d = dev.info_dict()
     b = bytearray(link.MAX_PAYLOAD)
     t = d["table"]
@@ -108,7 +114,11 @@ def rebuild(dev):
 
 
 def info(dev, lk, p, out):
-    if _info_dev is not dev or (dev.up_s - _info_at_s >= _MEASURE_S and not dev.busy()):
+    # a request of flags u8 with INFO_AS_KEPT (`ontspan flash`, for the device id) takes
+    # the figures as they are, however old: no collect, no walk of the filesystem
+    if _info_dev is not dev:
+        rebuild(dev)
+    elif dev.up_s - _info_at_s >= _MEASURE_S and not dev.busy() and not (len(p) and p[0] & INFO_AS_KEPT):
         rebuild(dev)
     n = len(_info_buf)
     out[:n] = _info_buf

@@ -149,7 +149,7 @@ def clear_logs(dev, lk, p, out):
     if len(p) != 4:
         return fail(ERR_PAYLOAD)
     r = dev.clear_logs(struct.unpack_from(CLEAR_LOGS_REQ, p, 0)[0])
-    infolink.changed(dev)  # the log epoch and the flash free
+    infolink.changed(dev, True)  # the log epoch and the flash free
     return fail(r) if r else ok()
 
 

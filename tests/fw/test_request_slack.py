@@ -62,9 +62,10 @@ def test_a_host_that_keeps_talking_gets_a_collect_every_few_requests_and_every_a
     assert len(collected) == 2 and last < collected[1] <= len(passes) - 1  # once the host is quiet
 
 
-def test_idle_the_app_leaves_collecting_to_micropython(mpy, tmp_path):
-    # no frame waits while idle: every slack pass answers, an upload is not slowed
+def test_idle_the_app_collects_once_the_host_is_quiet(mpy, tmp_path):
+    # no frame waits while idle: every pass answers while the host talks (an upload pays
+    # no collect), and its quiet after a command is when the command's garbage goes, once
     n = GC_AFTER + 3
-    passes = _collects(mpy, tmp_path, [(20, n, 0)] + [(20, 0, 0)] * n + [(20, 0, QUIET)], busy=False)
-    assert not any(p[2] for p in passes)
+    passes = _collects(mpy, tmp_path, [(20, n, 0)] + [(20, 0, 0)] * n + [(20, 0, QUIET), (20, 0, 0)], busy=False)
     assert [p[3] for p in passes][: n + 1] == [*range(1, n + 1), n]
+    assert [i for i, p in enumerate(passes) if p[2]] == [n + 1]

@@ -67,6 +67,7 @@ class FakeDev(devicecontract.Contract):
         self.engine = engine.Engine(fakes.Ring(), fakes.Motor(self.clk), self.clk)  # FEEL's touch
         self.reminders = _Reminders()
         self.up_s = 0
+        self.measures = 0
         self.cfg_ok = True
         self.table = b""
         self.stage = None
@@ -85,6 +86,9 @@ class FakeDev(devicecontract.Contract):
 
     def busy(self):
         return bool(self.playing)
+
+    def measure(self):
+        self.measures += 1  # INFO's figures taken again (a collect and a filesystem walk on a Pico)
 
     def info_dict(self):
         t = self.table

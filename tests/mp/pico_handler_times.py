@@ -36,7 +36,11 @@ def _time(dev, mode, name, cmd, payload):
 
 
 def run():
-    with open("/table.bin", "rb") as f:
+    try:
+        f = open("/protocols/table.bin", "rb")
+    except OSError:
+        f = open("/table.bin", "rb")  # where firmware before the table's directory kept it
+    with f:
         data = f.read()
     dev = app.Device().open()
     dev.link._wr = _sink

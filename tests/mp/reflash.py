@@ -5,6 +5,7 @@
 # "done <rounds> <commits ok> <refused while busy> <sessions logged>".
 import binascii
 import gc
+import os
 import struct
 
 import app
@@ -33,7 +34,11 @@ def _frame(cmd, payload):
 def boot_linked(table_bytes, sink, reader_size=4096):
     """(device, reader): the app booted with table_bytes on /flash, its link on a fake
     reader (fed with frames) and `sink` (replies)."""
-    with open("/flash/table.bin", "wb") as f:
+    try:
+        os.mkdir("/flash/protocols")  # where storage.py keeps the table
+    except OSError:
+        pass
+    with open("/flash/protocols/table.bin", "wb") as f:
         f.write(table_bytes)
     dev = app.boot()
     rd = fake_stream.Reader(size=reader_size)

@@ -64,7 +64,7 @@ def collects(passes, busy=True):
     """passes: (ms to next, STATUS requests fed before the pass, ms of host silence
     before it). Prints
     "<ms to next> <polled 0/1> <collected 0/1> <replies so far>" per pass. busy: as
-    while a session is on (the loop's own collects are for then)."""
+    while a session is on (then the loop collects after _GC_AFTER requests too)."""
     import fake_stream
     import link
     import reflash

@@ -110,11 +110,12 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_flash(args: argparse.Namespace) -> int:
-    # here, not at the top: the checker and compiler it brings are for flash alone
+    # here, not at the top: flash alone needs it (and it the checker and compiler, when
+    # the build cache does not have the table)
     from ..device import flash as flashing
 
-    b = flashing.build(args.files, report=lambda d: print(d, file=sys.stderr))
-    size = f"{len(b.table)} bytes, CRC {b.crc}, {len(b.protocols)} protocol(s)"
+    b = flashing.build_cached(args.files, say=lambda d: print(d, file=sys.stderr))
+    size = f"{len(b.table)} bytes, CRC {b.crc}, {b.count} protocol(s)"
     if args.dry_run:
         _say(f"would flash {size}: {b.listing()}")
         return EXIT_OK

@@ -21,7 +21,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -190,12 +190,51 @@ def probe(port: str) -> Target:
     raise OntspanError(f"the device on {port} did not answer the install probe")
 
 
-def _finish_script(target: Target, names: list[str], in_rom: list[str]) -> str:
+# modules no device imports: devicecontract.py documents what the link handlers ask
+# of the device, for the tests' fake device (the app does not import it)
+NEVER_INSTALLED = frozenset({"devicecontract"})
+SIM_ONLY = "hal_sim"  # hal_sim*.py: the simulated board (MicroPython's unix port) alone
+# the protocol table: firmware before the table's directory kept it at the root
+OLD_TABLE, TABLE_DIR = "table.bin", "protocols"
+
+
+def runs_on(target: Target, module: Path) -> bool:
+    """Does `target` ever import this compiled module? A Pico (rp2) imports hal_rp2, not
+    the simulated board's modules; no device imports devicecontract."""
+    name = module.name.rsplit(".", 1)[0]
+    if name in NEVER_INSTALLED:
+        return False
+    return target.platform == "linux" or not name.startswith(SIM_ONLY)
+
+
+def _move_old_table(target: Target) -> str:
+    old, new = json.dumps(target.path(OLD_TABLE)), json.dumps(target.path(f"{TABLE_DIR}/{OLD_TABLE}"))
+    return (
+        "try:\n"
+        f"    os.mkdir({json.dumps(target.path(TABLE_DIR))})\n"
+        "except OSError:\n"
+        "    pass\n"
+        "try:\n"
+        f"    os.stat({new})\n"
+        "except OSError:\n"
+        f"    os.rename({old}, {new})\n"
+        "else:\n"
+        f"    os.remove({old})  # the directory has the live table\n"
+    )
+
+
+def _finish_script(
+    target: Target, names: list[str], in_rom: list[str], dropped: Sequence[str] = ()
+) -> str:
     """Device code: move the staged files into place (main.py last); drop stale copies that
-    would shadow them: .py twins of new .mpy files, and flash copies of modules now in ROMFS."""
+    would shadow them: .py twins of new .mpy files, and flash copies of modules now in ROMFS;
+    and what an older install left that this target never imports (`dropped`). A table
+    older firmware kept at the root moves into the table's directory (firmware/storage.py),
+    in one rename: a cut leaves it in one place or the other."""
     moves = [(target.path(f"{STAGING}/{n}"), target.path(n)) for n in names]
     shadows = [n[:-4] + ".py" for n in names if n.endswith(".mpy")]
     shadows += [m for n in in_rom for m in (n, n[:-4] + ".py")]
+    shadows += [m for n in dropped for m in (n, n[:-4] + ".py")]
     stale = [target.path(n) for n in shadows if n in target.files]
     return (
         "import os\n"
@@ -203,7 +242,8 @@ def _finish_script(target: Target, names: list[str], in_rom: list[str]) -> str:
         "    os.rename(a, b)\n"
         f"for p in {json.dumps(stale)}:\n"
         "    os.remove(p)\n"
-        f"os.rmdir({json.dumps(target.path(STAGING))})\n"
+        + (_move_old_table(target) if OLD_TABLE in target.files else "")
+        + f"os.rmdir({json.dumps(target.path(STAGING))})\n"
         "print('ONTSPAN-INSTALLED')\n"
     )
 
@@ -331,6 +371,8 @@ def install(
                 "--romfs: this device's MicroPython has no ROMFS partition (see docs/firmware.md "
                 "to build one that has); install without --romfs to use .mpy files"
             )
+        dropped = [f.name for f in files if not runs_on(target, f)]
+        files = [f for f in files if runs_on(target, f)]
         modules = [f for f in files if f.name != "main.py"]
         rom_steps: list[str] = []
         if use_rom:
@@ -354,7 +396,15 @@ def install(
         if image:
             img = Path(tmp) / "ontspan.romfs"
             img.write_bytes(image)
-            rom_steps = ["romfs", "deploy", str(img), "+"]
+            # On a Pico, a module imported from ROMFS keeps its names (interned strings)
+            # in the image itself: after the probe's Ctrl-C the old firmware's modules
+            # are still loaded, and erasing the partition under them corrupted every
+            # name they share with mpremote's deploy (`dev`: "NameError: name 'dev'
+            # isn't defined", the deploy cut off half-way). A soft reset first (main.py
+            # does not run under the raw REPL) leaves nothing of the old image in use.
+            # The simulated device's unix port would end on one; its image is not mapped.
+            reset = ["soft-reset"] if target.platform == "rp2" else []
+            rom_steps = [*reset, "romfs", "deploy", str(img), "+"]
         names = [f.name for f in copy]
         staging = ":" + target.path(STAGING) + "/"
 
@@ -368,7 +418,8 @@ def install(
                 *rom_steps,
                 "exec", _clear_staging_script(target),
                 "+", "cp", *[str(f) for f in copy], staging,
-                "+", "exec", _finish_script(target, names, [m.name for m in modules] if use_rom else []),
+                "+", "exec", _finish_script(
+                    target, names, [m.name for m in modules] if use_rom else [], dropped),
             ],
             on_line,
         )  # fmt: skip

@@ -5,22 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from .. import catalog
+__all__ = ["check_paths", "check_source", "expand_paths"]
+
+from ..catalog import expand_paths
 from .checker import Checker, Diagnostic
 from .compiler import CompileError, compile_table
 from .model import Protocol
 from .parser import load_protocol, parse_protocol, read_source
-
-
-def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
-    """Files as given; directories become their *.toml files in name order; a name that is
-    no file here is looked up in the standard library (`pmr-17`)."""
-    out: list[Path] = []
-    for p in paths:
-        path = catalog.resolve(p)
-        found = sorted(path.glob("*.toml")) if path.is_dir() else [path]
-        out.extend(f for f in found if f not in out)
-    return out
 
 
 def check_paths(
