@@ -8,6 +8,7 @@ import sys
 from conftest import hello_or_none, wait_for
 from ontspan.cli.main import main
 from ontspan.device import install
+from ontspan.device.arch import ARCHS, PICO, unix_port_arch
 from ontspan.device.client import Link
 
 SPEED = 60
@@ -82,7 +83,8 @@ def _install_on(monkeypatch, tmp_path, platform, romfs_bytes, files=(), romfs=No
     """install() against a device that answers `platform` (nothing runs: mpremote's
     sessions are recorded); returns (files copied, modules in the ROMFS image, finish
     script, mpremote's arguments)."""
-    target = install.Target(platform, 0, romfs_bytes, "/", tuple(files))
+    native = ARCHS.index(PICO if platform == "rp2" else unix_port_arch())
+    target = install.Target(platform, native << 10 | 6, romfs_bytes, "/", tuple(files))  # .mpy v6
     sessions = []
 
     def mpremote(port, args, on_line=None):

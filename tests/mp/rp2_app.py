@@ -7,14 +7,9 @@
 # happened to leave it (a test stand-in for USB, not the device's memory).
 _SINK = bytearray(8192)
 
-# The cue room (firmware/cueroom.py) loads at a session's start: on a Pico from .mpy
-# files, here compiled from source, which needs more heap in one piece than these tests
-# leave once the app has cut it up. Compiled first, as the sink is taken first.
-import engine  # noqa: E402, F401
 import hal  # noqa: E402
 import hal_rp2  # noqa: E402
 import hal_sim  # noqa: E402
-import ui  # noqa: E402, F401
 
 hal_sim.Board.mount_flash()
 hal_rp2.Board.fs_root = "/flash"
