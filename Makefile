@@ -46,7 +46,7 @@ lint: $(STAMP) firmware
 
 # the .mpy files `ontspan install` ships to a Pico (-march=armv6m: frame.py and logrecord.py are viper)
 firmware: $(STAMP)
-	$(BIN)/python -m ontspan.device.install build/firmware
+	$(BIN)/python -m ontspan.device.build build/firmware
 
 bench: $(STAMP) firmware
 	$(BIN)/python -m bench

@@ -3,8 +3,8 @@
 import statistics
 import tempfile
 
-from ontspan.device import install
 from ontspan.device.arch import unix_port_arch
+from ontspan.device.build import build as build_firmware
 from ontspan.mpy import run_code
 from ontspan.paths import FIRMWARE_DIR
 
@@ -38,7 +38,7 @@ def run(quick: bool = False) -> list[dict]:
     runs = 1 if quick else RUNS
     build = REPO / "build" / "firmware-bench"
     build.mkdir(parents=True, exist_ok=True)
-    install.build(FIRMWARE_DIR, build, unix_port_arch())  # the .mpy files `ontspan install` ships
+    build_firmware(FIRMWARE_DIR, build, unix_port_arch())  # the .mpy files `ontspan install` ships
     with tempfile.TemporaryDirectory() as state:
         py_t, py_heap = _boot([], state, runs)
         # firmware/ is always on the path: put the .mpy directory first

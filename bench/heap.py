@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ontspan.device import install
+from ontspan.device import build, install
 from ontspan.device.arch import unix_port_arch
 from ontspan.device.client import Link
 from ontspan.mpy import run_code
@@ -103,7 +103,7 @@ _STAND_INS = str(Path(__file__).resolve().parents[1] / "tests" / "mp" / "quiet_r
 def per_module() -> list[dict]:
     """Heap each module takes when loaded from .mpy files (the sim's HAL in place of the rp2 one)."""
     with tempfile.TemporaryDirectory(prefix="ontspan-bench-mods-") as tmp:
-        install.build(FIRMWARE_DIR, Path(tmp), unix_port_arch())
+        build.build(FIRMWARE_DIR, Path(tmp), unix_port_arch())
         res = run_code(_PER_MODULE % (_ORDER,), path=[tmp, _STAND_INS], heapsize=HEAPSIZE)
     if not res.ok:
         raise SystemExit(f"bench heap: per-module run failed: {res.output[-500:]}")

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import hello_or_none, wait_for
 from ontspan.cli.main import main
-from ontspan.device import client, codec, install
+from ontspan.device import build, client, codec, install
 from ontspan.errors import OntspanError
 from ontspan.paths import FIRMWARE_DIR, PROTOCOLS_DIR
 from ontspan.protocols.compiler import compile_table, table_crc
@@ -266,7 +266,7 @@ def test_install_upgrade_and_repair_after_a_cut(make_sim, capsys, tmp_path):
     dev = make_sim("fw", speed=SPEED, boot_from_flash=True)
     wait_for(lambda: hello_or_none(dev.port))
     p = dev.port
-    current = install.firmware_version(FIRMWARE_DIR)
+    current = build.firmware_version(FIRMWARE_DIR)
 
     old = old_firmware(tmp_path, "0.0.9")
     rc, out, err = run(capsys, "install", "--port", p, "--firmware", str(old))

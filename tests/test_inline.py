@@ -8,6 +8,7 @@ import ast
 from pathlib import Path
 
 import pytest
+from ontspan.device.build import firmware_sources
 from ontspan.device.inline import (
     all_consts,
     fold_attributes,
@@ -17,7 +18,6 @@ from ontspan.device.inline import (
     names_read_from_outside,
     privatize,
 )
-from ontspan.device.install import firmware_sources
 from ontspan.errors import OntspanError
 from ontspan.paths import FIRMWARE_DIR
 

@@ -2,7 +2,7 @@
 that loads no native code is refused in one line."""
 
 import pytest
-from ontspan.device import install
+from ontspan.device import build
 from ontspan.device.arch import PICO, arch_of, unix_port_arch
 from ontspan.errors import OntspanError
 from ontspan.paths import FIRMWARE_DIR
@@ -26,7 +26,7 @@ def test_arch_without_native_code_refused(mpy):
 def test_only_viper_modules_carry_the_arch(tmp_path, march, code):
     """.mpy header byte 2: architecture << 2 | sub-version. frame.py and logrecord.py
     (viper CRCs) carry the one they were built for; the rest stay plain bytecode."""
-    built = {p.name: p.read_bytes() for p in install.build(FIRMWARE_DIR, tmp_path, march)}
+    built = {p.name: p.read_bytes() for p in build.build(FIRMWARE_DIR, tmp_path, march)}
     native = sorted(n for n, b in built.items() if n.endswith(".mpy") and b[2] >> 2)
     assert native == ["frame.mpy", "logrecord.mpy"]
     assert {built[n][2] >> 2 for n in native} == {code}

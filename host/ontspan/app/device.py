@@ -10,10 +10,11 @@ from flask import Blueprint, abort, current_app, render_template, request
 from ..archive.given import record_for_device
 from ..archive.pull import pull
 from ..archive.store import Archive
+from ..device.build import firmware_sources
 from ..device.client import open_log_link
 from ..device.feel import CUES, cue_kind, play
 from ..device.flash import build
-from ..device.install import firmware_sources, install
+from ..device.install import install
 from ..device.live import open_link, refuse_in_session, summary
 from ..device.names import archive_names
 from ..device.ports import list_ports

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..device import install
+from ..device import build, install
 from ..device.ports import find_port
 from ..device.settings import set_config
 from ..errors import EXIT_OK, InputError
@@ -97,7 +97,7 @@ def cmd_install(args: argparse.Namespace) -> int:
     def say(msg: str) -> None:
         print(msg, file=sys.stderr)
 
-    n_files = len(install.firmware_sources(src))
+    n_files = len(build.firmware_sources(src))
     with progress_bar(total=n_files, unit="file", desc="install", leave=False) as bar:
         moved = None if bar is None else (lambda _name: bar.update(1))
         hello = install.install(

@@ -68,12 +68,14 @@ def compiled_firmware(src: Path) -> Path:
     """The firmware in `src` compiled to .mpy, as a Pico runs it from its flash: made once
     per content in the temp folder and shared. From source, every import would compile
     on the sim's Pico-sized heap, which the Pico never does (and which does not fit)."""
-    from ..device import inline, install
+    from ..device import build, inline
     from ..device.arch import unix_port_arch
 
-    sources = install.firmware_sources(src)
+    sources = build.firmware_sources(src)
     march = unix_port_arch()  # frame.py's viper loops: machine code for this computer
-    digest = hashlib.sha256(Path(inline.__file__).read_bytes())  # the build's own rules count too
+    digest = hashlib.sha256()
+    for rules in (inline.__file__, build.__file__):  # the build's own rules count too
+        digest.update(Path(rules).read_bytes())
     digest.update(march.encode() + b"\0")
     for py in sources:
         digest.update(py.name.encode() + b"\0" + py.read_bytes() + b"\0")
@@ -81,7 +83,7 @@ def compiled_firmware(src: Path) -> Path:
     if (out / "main.py").exists():
         return out
     tmp = Path(tempfile.mkdtemp(prefix=out.name + "-", dir=out.parent))
-    install.build(src, tmp, march)
+    build.build(src, tmp, march)
     try:
         os.rename(tmp, out)
     except OSError:  # another sim built it meanwhile
