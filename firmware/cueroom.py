@@ -1,6 +1,7 @@
 # The cue room, mixed into app.Device: the engine (light, touch, program, the
-# motor patterns of haptic.py, programtime.py) and the rating scale (ui.Rating). It is loaded when a cue is first needed (a
-# session starts, the choice is shown, FEEL plays) and dropped when the device
+# motor patterns of haptic.py, programtime.py) and the rating scale (ui.Rating).
+# It is loaded when a cue is first needed (a session starts, the choice is
+# shown, FEEL plays) and dropped when the device
 # is idle again with nothing felt and no choice shown: an idle device (a
 # patient's night, mostly) holds none of its code or buffers. Loading is an
 # event (a tap, a request: ~12 KB of code read from flash), never a pass of the
