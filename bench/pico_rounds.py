@@ -10,7 +10,10 @@ from ontspan.shared import C
 
 from .common import library
 
-MEASURE_S = 2.5  # INFO re-measures the heap at idle when its figure is older than 2 s
+# At idle the host's rooms (upload, validator) go once the host has been quiet 5 s
+# (firmware/app.py), and INFO re-measures the heap when its figure is older than 2 s:
+# the figure is the idle device's, as a patient's night has it.
+MEASURE_S = 6.0
 
 
 def _wait_busy(lk: Link, busy: bool, timeout: float = 60) -> None:
@@ -37,7 +40,7 @@ def _session(lk: Link, pid: int) -> None:
 def heap_after_rounds(tty: str, rounds: int, protocol: str) -> tuple[int, int, int]:
     """(heap in use at idle before, after `rounds` sessions of `protocol` started and
     stopped (a START and an END record each), after `rounds` reflashes). "Before" is
-    after one of each: the upload's code loads on its first use (~5 KB) and stays."""
+    after one of each: the names the rooms' code interns stay (qstrs are never freed)."""
     protos = library()
     table = compile_table(protos)
     pid = next(p.id for p in protos if p.name == protocol)
