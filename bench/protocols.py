@@ -68,10 +68,11 @@ print('done', r.engine.state == engine.DONE, r.clock.ticks_diff(r.clock.now, r.t
 # the real app loop (Device.step) on the sim board at 1x for FPS_SECONDS, counting every
 # ring.show() the ring receives (the sim's trace keeps only frames that changed)
 FPS = """
-import time
+import os, time
 import hal_sim
 hal_sim.Board.mount_flash()
-with open('/flash/table.bin', 'wb') as f:
+os.mkdir('/flash/protocols')  # where storage.py keeps the table
+with open('/flash/protocols/table.bin', 'wb') as f:
     f.write(open(%r, 'rb').read())
 hal_sim.Board.mount_flash = lambda: None
 import app
