@@ -10,7 +10,7 @@ import motor
 import pixels
 from micropython import const
 
-# a built-in is searched for on the flash at every import (main.py): neopixel's
+# a built-in is searched for on the flash at every import (app.py): neopixel's
 # own `import machine` finds this one kept
 sys.modules["machine"] = machine
 import neopixel  # noqa: E402
