@@ -134,13 +134,16 @@ class Device(wallclock.WallClock, cueroom.CueRoom):
         self.link = link.Link(sys.stdin.buffer, sys.stdout.buffer, b.clock)
         # service.ready (INFO's measure and bytes, GET_CONFIG's JSON: ~45 ms of a Pico)
         # waits for ready(), after the greeting; a request in the greeting builds its own
+        self._ready = False
         self.disp = link.Dispatcher(service, self, False)
         return self
 
     def ready(self):
-        """What the link keeps ready for a request that comes mid-session, built while idle
-        (before the loop: no session yet)."""
-        service.ready(self)
+        """What the link keeps ready for a request that comes mid-session, built once while
+        idle: after the greeting, or before a request in it (which may START a session)."""
+        if not self._ready:
+            self._ready = True
+            service.ready(self)
 
     def is_night(self):
         cfg = self.cfg
