@@ -12,11 +12,29 @@
 # starts the app again within a second. Three faults within a minute leave
 # the device dark at the REPL, so `ontspan install` can always repair it.
 # Ctrl-C from the host (mpremote) gives the REPL and never restarts.
+import sys
+
+# MicroPython looks for a file of the same name before it takes a built-in module
+# such as os or json (a file may extend it), at every import, and keeps no record
+# of the built-in: each `import os` searched the flash again (~15 ms of a Pico;
+# twenty such imports were 300 ms of the boot). Taken once here with no path to
+# search and kept in sys.modules, every later import of them is a lookup. (Not
+# machine or neopixel: the hal's, and the tests' fakes of them are files.) Here,
+# not in main.py: main.py's code stays in the heap while the app runs, this does not.
+_path = sys.path[:]
+sys.path[:] = []
+for _name in ("os", "json", "struct", "time", "select", "binascii"):
+    try:
+        sys.modules[_name] = __import__(_name)
+    except ImportError:
+        pass
+sys.path[:] = _path
+del _path, _name
+
 import storage  # the table's buffer is sized by the table itself, made in Storage()
 
 # isort: split
 import gc
-import sys
 import time
 
 import buttons
@@ -114,8 +132,18 @@ class Device(wallclock.WallClock, cueroom.CueRoom):
         self._heap_free = self._heap_used = self._measured_s = 0
         self._flash_free = -1
         self.link = link.Link(sys.stdin.buffer, sys.stdout.buffer, b.clock)
-        self.disp = link.Dispatcher(service, self)
+        # service.ready (INFO's measure and bytes, GET_CONFIG's JSON: ~45 ms of a Pico)
+        # waits for ready(), after the greeting; a request in the greeting builds its own
+        self._ready = False
+        self.disp = link.Dispatcher(service, self, False)
         return self
+
+    def ready(self):
+        """What the link keeps ready for a request that comes mid-session, built once while
+        idle: after the greeting, or before a request in it (which may START a session)."""
+        if not self._ready:
+            self._ready = True
+            service.ready(self)
 
     def is_night(self):
         cfg = self.cfg
@@ -358,7 +386,9 @@ def heap_after_collect():
 
 def boot():
     """Everything up to the idle loop, without the animation (the bench times this)."""
-    return Device().open()
+    dev = Device().open()
+    dev.ready()
+    return dev
 
 
 def run():
@@ -373,6 +403,7 @@ def run():
                 if not dev.cfg_ok:
                     dev.signal_bad_config()
                 dev.boot_animation()
+            dev.ready()
             dev.loop()
         except KeyboardInterrupt:
             faults.safe(dev)

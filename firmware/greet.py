@@ -23,6 +23,7 @@ def greet(dev, frame_ms, link_bytes):
         # of waking at once on bytes nobody takes.
         req = dev.link.poll(link_bytes)
         if req:
+            dev.ready()  # INFO's kept bytes, while still idle: the request may START a session
             dev.disp.handle(dev.link, req)
             break
         dev.board.idle(frame_ms)

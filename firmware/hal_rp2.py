@@ -7,9 +7,13 @@ import time
 import gestures
 import machine
 import motor
-import neopixel
 import pixels
 from micropython import const
+
+# a built-in is searched for on the flash at every import (app.py): neopixel's
+# own `import machine` finds this one kept
+sys.modules["machine"] = machine
+import neopixel  # noqa: E402
 
 _GRB = const(b"\x01\x00\x02")  # WS2812B wire order: byte 0 is green
 

@@ -317,7 +317,7 @@ class Dispatcher:
     Command CMD_FOO in contract.py is served by handlers.foo: the codes stay in
     the contract alone, and a command without a handler answers ERR_UNKNOWN_CMD."""
 
-    def __init__(self, handlers, dev):
+    def __init__(self, handlers, dev, prepare=True):
         self.dev = dev
         self.table = {}
         for code, name in COMMANDS:
@@ -325,8 +325,8 @@ class Dispatcher:
             if h is not None:
                 self.table[code] = h
         ready = getattr(handlers, "ready", None)
-        if ready is not None and dev is not None:
-            ready(dev)  # handlers prepare for this device now, at boot
+        if prepare and ready is not None and dev is not None:
+            ready(dev)  # handlers prepare for this device now (the app: after its greeting)
 
     def handle(self, link, req):
         """Run the handler for req (from Link.poll) and send its reply."""

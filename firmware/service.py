@@ -12,7 +12,8 @@
 #
 # Wiring in the app:
 #     lk = link.Link(sys.stdin.buffer, sys.stdout.buffer, clock)
-#     disp = link.Dispatcher(service, dev)      # calls service.ready(dev)
+#     disp = link.Dispatcher(service, dev)      # calls service.ready(dev); the app
+#                                               # asks False and calls it after its greeting
 #     ...each tick: req = lk.poll(64); if req: disp.handle(lk, req)
 #
 # A handler reads its payload p before it writes `out`: both are views of the
@@ -269,8 +270,8 @@ _guard_all()
 
 
 def ready(dev):
-    """The dispatcher calls this once it serves dev (at boot): INFO and GET_CONFIG's
-    JSON are built now, while the device is idle, not on a first request that may
-    come mid-session."""
+    """Called once dev is served (the app: after its greeting, before the loop): INFO and
+    GET_CONFIG's JSON are built now, while the device is idle, not on a first request
+    that may come mid-session (one in the greeting builds them itself)."""
     infolink.rebuild(dev)
     infolink.keep_config(dev)
