@@ -158,7 +158,8 @@ class Device(wallclock.WallClock, cueroom.CueRoom):
     def measure(self):
         # a collect and a walk of the filesystem (~40 ms of a Pico): at boot and when an
         # INFO finds the figures old, never for a table or config change (infolink.changed)
-        self._heap_free, self._heap_used = heap_after_collect()
+        gc.collect()
+        self._heap_free, self._heap_used = gc.mem_free(), gc.mem_alloc()  # type: ignore[attr-defined]  # MicroPython only
         self._flash_free = self.storage.flash_free()
         self._measured_s = self.up_s
 
@@ -361,12 +362,6 @@ class Device(wallclock.WallClock, cueroom.CueRoom):
     def loop(self):
         while True:
             self.step()
-
-
-def heap_after_collect():
-    """(free, in use) bytes of the heap after a collect: what INFO reports."""
-    gc.collect()
-    return gc.mem_free(), gc.mem_alloc()  # type: ignore[attr-defined]  # MicroPython only
 
 
 def boot():

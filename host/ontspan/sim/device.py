@@ -73,9 +73,7 @@ def compiled_firmware(src: Path) -> Path:
 
     sources = build.firmware_sources(src)
     march = unix_port_arch()  # frame.py's viper loops: machine code for this computer
-    digest = hashlib.sha256()
-    for rules in (inline.__file__, build.__file__):  # the build's own rules count too
-        digest.update(Path(rules).read_bytes())
+    digest = hashlib.sha256(b"".join(Path(str(m.__file__)).read_bytes() for m in (inline, build)))  # the build's rules
     digest.update(march.encode() + b"\0")
     for py in sources:
         digest.update(py.name.encode() + b"\0" + py.read_bytes() + b"\0")
