@@ -6,6 +6,9 @@
 #
 # The cue room (cueroom.py: engine, light, touch, program, the rating scale)
 # is loaded when a cue is first needed and dropped when the device is idle again.
+# The link room (link, frame, service, infolink: the host's requests) is loaded
+# at the host's first byte and stays: a device at the bedside, on a charger,
+# never holds it (_link_room).
 #
 # Exception path: an unhandled error turns the motor off and the ring dark,
 # closes an open session with FAULT, counts the fault (INFO shows it) and
@@ -28,13 +31,26 @@ import cueroom
 import daynight
 import faults
 import hal
-import link
 import logbook
 import reminder
-import service
 import session as ss
 import wallclock
-from contract import FIRMWARE_VERSION, TABLE_VERSION
+from contract import (
+    ERR_BUSY,
+    ERR_NO_PROTOCOL,
+    ERR_STATE,
+    FIRMWARE_VERSION,
+    FLAG_CLOCK,
+    FLAG_CLOCK_RTC,
+    FLAG_CONFIG_DEFAULT,
+    FLAG_NIGHT,
+    FLAG_TABLE,
+    STATE_IDLE,
+    STATE_PAUSED,
+    STATE_PLAYING,
+    STATE_RATING,
+    TABLE_VERSION,
+)
 from micropython import const
 
 # Run from source (the tests), every module has taken the contract's values by
@@ -65,13 +81,7 @@ _RESTART_MS = const(300)  # after a fault, before the app starts again
 _FAULT_WINDOW_MS = const(60000)
 _FAULTS_TO_STOP = const(3)  # this many within the window: stay at the REPL
 
-_STATE_OF_MODE = (
-    service.STATE_IDLE,
-    service.STATE_PLAYING,
-    service.STATE_PAUSED,
-    service.STATE_RATING,
-    service.STATE_RATING,
-)
+_STATE_OF_MODE = (STATE_IDLE, STATE_PLAYING, STATE_PAUSED, STATE_RATING, STATE_RATING)
 _prepared = False
 
 
@@ -116,19 +126,40 @@ class Device(wallclock.WallClock, cueroom.CueRoom):
         # a collect, flash free, at uptime second
         self._heap_free = self._heap_used = self._measured_s = 0
         self._flash_free = -1
-        self.link = link.Link(sys.stdin.buffer, sys.stdout.buffer, b.clock)
-        # service.ready (INFO's measure and bytes, GET_CONFIG's JSON: ~45 ms of a Pico)
-        # waits for ready(), after the greeting; a request in the greeting builds its own
-        self._ready = False
-        self.disp = link.Dispatcher(service, self, False)
+        self.link = self.disp = None  # the link room: at the host's first byte (_serve)
         return self
 
     def ready(self):
-        """What the link keeps ready for a request that comes mid-session, built once while
-        idle: after the greeting, or before a request in it (which may START a session)."""
-        if not self._ready:
-            self._ready = True
-            service.ready(self)
+        """After the greeting: heap and flash measured (INFO's figures, ~40 ms of a Pico) while
+        idle, before the host's first byte is read: what a patient's device holds."""
+        if not self._heap_used:  # (once: the figures stay until an INFO finds them old)
+            self.measure()
+
+    def _link_room(self):
+        """The link, its handlers, INFO's bytes and GET_CONFIG's JSON (~150 ms of a Pico,
+        once): the host has talked. It stays, for the next request may come mid-session."""
+        import link
+        import service
+
+        self.ready()
+        lk = self.link
+        if lk is None:  # (the tests give streams of their own)
+            lk = self.link = link.Link(sys.stdin.buffer, sys.stdout.buffer, self.board.clock)
+        d = self.disp = link.Dispatcher(service, self, False)
+        service.ready(self, True)
+        return lk, d
+
+    def _serve(self, max_bytes):
+        """Read up to max_bytes from the host and answer a request that is whole (truthy)."""
+        lk, d = self.link, self.disp
+        if d is None or lk is None:
+            if lk is None and not self.board.host_waiting():
+                return None  # no host: no link room
+            lk, d = self._link_room()
+        req = lk.poll(max_bytes)
+        if req:
+            d.handle(lk, req)
+        return req
 
     def is_night(self):
         cfg = self.cfg
@@ -167,7 +198,9 @@ class Device(wallclock.WallClock, cueroom.CueRoom):
         t = self.storage.table
         lg = self.log
         st = self.storage
-        return service.info_doc(
+        import infolink  # (the link room's: only INFO asks)
+
+        return infolink.info_doc(
             FIRMWARE_VERSION,
             self.board.device_id().hex(),
             t.crc() if t else 0,
@@ -196,7 +229,7 @@ class Device(wallclock.WallClock, cueroom.CueRoom):
         return self.storage.stage_begin(total)
 
     def stage_write(self, data):
-        return link.ERR_STATE if self.storage.stage_write(data) else 0
+        return ERR_STATE if self.storage.stage_write(data) else 0
 
     def stage_commit(self):
         return self.storage.stage_commit()
@@ -213,9 +246,9 @@ class Device(wallclock.WallClock, cueroom.CueRoom):
     def start(self, pid):
         t = self.storage.table
         if t is None or t.index_of(pid) < 0:
-            return link.ERR_NO_PROTOCOL
+            return ERR_NO_PROTOCOL
         if self.busy():
-            return link.ERR_BUSY
+            return ERR_BUSY
         self.session.begin(t.index_of(pid))
         return 0
 
@@ -231,11 +264,11 @@ class Device(wallclock.WallClock, cueroom.CueRoom):
         st = self._status
         s = self.session
         s.status_into(st)
-        flags = (service.FLAG_TABLE if self.storage.table else 0) | (service.FLAG_CLOCK if self.clock_set else 0)
+        flags = (FLAG_TABLE if self.storage.table else 0) | (FLAG_CLOCK if self.clock_set else 0)
         flags |= self.clock_rtc
         # night as last decided (each second, and at once on a new clock or config): what the
         # ring follows; deciding again here read the light sensor on every request
-        flags |= (service.FLAG_NIGHT if self.daynight.night else 0) | (0 if self.cfg_ok else service.FLAG_CONFIG_DEFAULT)
+        flags |= (FLAG_NIGHT if self.daynight.night else 0) | (0 if self.cfg_ok else FLAG_CONFIG_DEFAULT)
         st[0] = _STATE_OF_MODE[s.mode]
         st[2] = flags
         st[5] = self.log.count
@@ -257,7 +290,7 @@ class Device(wallclock.WallClock, cueroom.CueRoom):
         self.apply_config()
         if self.engine:
             self.engine.touch.device_strength = cfg.get("touch_strength", -1)
-        if not self.clock_rtc & service.FLAG_CLOCK_RTC or not cfg["rtc"]:
+        if not self.clock_rtc & FLAG_CLOCK_RTC or not cfg["rtc"]:
             self.rtc(self.wall_s() if self.clock_set else -1)  # a module named now takes the clock, or gives its own
         return None
 
@@ -291,7 +324,7 @@ class Device(wallclock.WallClock, cueroom.CueRoom):
         """The greeting on the ring (greet.py, boot only); a host that talks ends it."""
         import greet
 
-        greet.greet(self, _FRAME_MS, _LINK_BYTES_IDLE)
+        greet.greet(self, _FRAME_MS)
         sys.modules.pop("greet", None)
 
     def signal_bad_config(self):
@@ -329,18 +362,19 @@ class Device(wallclock.WallClock, cueroom.CueRoom):
             self._held = 0
         elif slack or self._held >= _HOLD_MAX:
             self._held = 0
-            req = self.link.poll(_LINK_BYTES_PLAYING if s.mode == ss.PLAYING else _LINK_BYTES_IDLE)
+            req = self._serve(_LINK_BYTES_PLAYING if s.mode == ss.PLAYING else _LINK_BYTES_IDLE)
         else:
             self._held += 1  # bytes wait in the port until the frame or edge is out
         if req:
             self._served += 1
             self._rooms = True
             self._served_ms = self.clk.ticks_ms()
-            self.disp.handle(self.link, req)
             if self._reboot >= 0:
                 b.deinit()
                 b.reset(self._reboot)
         elif self._rooms and not s.busy() and self._host_quiet(_ROOMS_QUIET_MS):
+            import service
+
             self._rooms = service.drop_rooms()  # the therapist's tools are done with them
         if self.after_reply:  # in this pass, before a tap or request can start a session
             self.after_reply = self.after_reply(self)

@@ -6,7 +6,7 @@ from micropython import const
 _GREET_MS = const(1200)
 
 
-def greet(dev, frame_ms, link_bytes):
+def greet(dev, frame_ms):
     """A warm dot runs once around the ring and fades: 'I am alive', never startling."""
     ring = dev.board.ring
     clock = dev.clk
@@ -18,13 +18,8 @@ def greet(dev, frame_ms, link_bytes):
             break
         greeting(ring.buf, ring.n, e, _GREET_MS)
         ring.show()
-        # The link is read every frame: a host that talks ends the greeting and
-        # gets its answer now. Read bytes leave stdin, so idle() sleeps instead
-        # of waking at once on bytes nobody takes.
-        req = dev.link.poll(link_bytes)
-        if req:
-            dev.ready()  # INFO's kept bytes, while still idle: the request may START a session
-            dev.disp.handle(dev.link, req)
+        # a host that talks ends the greeting: the loop answers it at once
+        if dev.board.host_waiting():
             break
         dev.board.idle(frame_ms)
     ring.off()

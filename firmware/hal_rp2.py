@@ -127,6 +127,12 @@ class Board:
         """Ambient light 0..65535, or -1 without a sensor."""
         return self._adc.read_u16() if self._adc else -1
 
+    def host_waiting(self):
+        """Bytes from the host wait on the serial line (the app loads its link room)."""
+        for _ in self._poll.ipoll(0):
+            return True
+        return False
+
     def idle(self, ms, wake=True):
         """Sleep up to ms, waking early when serial bytes arrive (wake) or not at all:
         the loop holds a request back until after the next frame."""

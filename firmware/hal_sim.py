@@ -228,6 +228,13 @@ class Board:
         self.ring = Ring(cfg["ring_leds"], cfg["day_cap"], self)
         return True
 
+    def host_waiting(self):
+        """Bytes from the host wait on stdin (the app loads its link room)."""
+        for obj, _ in self._poll.ipoll(0):
+            if obj is not self._ctl:
+                return True
+        return False
+
     def idle(self, ms, wake=True):
         """Sleep up to ms of device time, waking on serial bytes or a control line
         (or, not wake, on neither: the loop holds a request back until after a frame).

@@ -13,7 +13,7 @@
 # Wiring in the app:
 #     lk = link.Link(sys.stdin.buffer, sys.stdout.buffer, clock)
 #     disp = link.Dispatcher(service, dev)      # calls service.ready(dev); the app
-#                                               # asks False and calls it after its greeting
+#                                               # asks False and calls it as it loads them
 #     ...each tick: req = lk.poll(64); if req: disp.handle(lk, req)
 #
 # A handler reads its payload p before it writes `out`: both are views of the
@@ -269,9 +269,10 @@ def _guard_all():
 _guard_all()
 
 
-def ready(dev):
-    """Called once dev is served (the app: after its greeting, before the loop): INFO and
-    GET_CONFIG's JSON are built now, while the device is idle, not on a first request
-    that may come mid-session (one in the greeting builds them itself)."""
-    infolink.rebuild(dev)
+def ready(dev, measured=False):
+    """Called once dev is served (the app: as its link room loads): INFO and GET_CONFIG's
+    JSON are built now, while the device is idle, not on a first request that may come
+    mid-session; the heap and flash figures are taken now unless the device `measured`
+    them (the app: after its greeting, before the host's first byte)."""
+    infolink.rebuild(dev, not measured)
     infolink.keep_config(dev)

@@ -126,3 +126,64 @@ def test_an_idle_device_holds_no_room_and_each_event_loads_and_drops_its_own(mpy
     assert got["plan"] == ["haptic", "programtime", "planlink", "tablecheck", "tablelink"], out
     assert got["gone"] == ["-"], out
     assert abs(int(got["kept"][0])) < 512 and got["kept"][1] == "-", out
+
+
+LINK_ROOM = ["frame", "infolink", "link", "service"]
+
+LINK_SCRIPT = """
+import gc, sys
+import hal
+hal.impl.Board.mount_flash()
+hal.prepare = lambda: None
+import os
+import app
+ROOM = %(room)r
+try:
+    os.mkdir("/flash/protocols")
+except OSError:
+    pass
+with open("/flash/protocols/table.bin", "wb") as f:
+    f.write(%(table)r)
+
+def loaded():
+    return " ".join(m for m in ROOM if m in sys.modules) or "-"
+
+dev = app.boot()
+waiting = [False]
+dev.board.host_waiting = lambda: waiting[0]  # the serial line, quiet until the host talks
+for _ in range(200):
+    dev.step()
+gc.collect()
+before = gc.mem_alloc()
+print("quiet", loaded(), dev.link is None, dev.disp is None)
+dev.begin(0)
+for _ in range(50):
+    dev.step()
+print("playing", loaded(), dev.busy())
+waiting[0] = True  # the host's first byte
+dev.step()
+gc.collect()
+print("talked", loaded(), dev.link is not None, dev.disp is not None, gc.mem_alloc() - before)
+waiting[0] = False
+for _ in range(50):
+    dev.step()
+print("kept", loaded())
+"""
+
+
+def test_the_link_room_loads_at_the_hosts_first_byte_and_stays(mpy, tmp_path):
+    out = mpy.check(
+        LINK_SCRIPT % {"room": LINK_ROOM, "table": table([pmr17()])},
+        path=[MP_HELPERS],
+        env={"ONTSPAN_SIM_STATE": str(tmp_path), "ONTSPAN_SIM_SPEED": "100"},
+        heapsize=HEAPSIZE,
+        stdin=b"",
+        timeout=300,
+    )
+    got = _lines(out)
+    assert got["quiet"] == ["-", "True", "True"], out  # boot and idle passes: no host, no room
+    assert got["playing"] == ["-", "True"], out  # a session a tap starts needs none of it
+    *room, has_link, has_disp, held = got["talked"]
+    assert room == LINK_ROOM and has_link == has_disp == "True", out
+    assert int(held) > 4096, out  # the room's code and buffers: what a bedside device saves
+    assert got["kept"] == LINK_ROOM, out  # the next request may come while cues play

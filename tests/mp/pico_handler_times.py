@@ -42,7 +42,8 @@ def run():
         f = open("/table.bin", "rb")  # where firmware before the table's directory kept it
     with f:
         data = f.read()
-    dev = app.boot()  # as the app is when its loop starts: INFO and GET_CONFIG built
+    dev = app.boot()  # as the app is when its loop starts
+    dev._link_room()  # as the host's first byte loads it: INFO and GET_CONFIG built
     dev.link._wr = _sink
     dev.link._flush = None
     for _ in range(5):

@@ -43,6 +43,7 @@ def boot_linked(table_bytes, sink, reader_size=4096):
     dev = app.boot()
     rd = fake_stream.Reader(size=reader_size)
     dev.link = link.Link(rd, sink, dev.clk)
+    dev._link_room()  # the handlers, as the host's first byte loads them
     return dev, rd
 
 
@@ -76,6 +77,7 @@ def run(paths, rounds, every=10, steps=20):
     dev = app.boot()
     rd = fake_stream.Reader(size=2048)
     dev.link = link.Link(rd, Sink(), dev.clk)
+    dev._link_room()
     ok = refused = 0
     logged0 = dev.log.last_seq
     for i in range(rounds):

@@ -17,6 +17,7 @@ import app  # noqa: E402
 
 def run(waits):
     dev = app.boot()
+    dev._link_room()  # as the host's first byte loads it
     log = []
     polls = [0]
     link_poll = dev.link.poll

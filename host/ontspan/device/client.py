@@ -154,8 +154,10 @@ class Link(Transport):
             "is at the REPL; `ontspan install` or unplug and replug to start it"
         )
 
-    def info(self) -> dict[str, Any]:
-        return parse_info(self.request(Cmd.INFO))
+    def info(self, as_kept: bool = False) -> dict[str, Any]:
+        """INFO; `as_kept`: the heap and flash figures as the device last measured them,
+        however old (at boot: before the host's first byte), not measured again."""
+        return parse_info(self.request(Cmd.INFO, bytes([C.INFO_AS_KEPT]) if as_kept else b""))
 
     def echo(self, data: bytes) -> bytes:
         return self.request(Cmd.ECHO, data)
