@@ -136,7 +136,7 @@ class Device(wallclock.WallClock, cueroom.CueRoom):
             self.measure()
 
     def _link_room(self):
-        """The link, its handlers, INFO's bytes and GET_CONFIG's JSON (~150 ms of a Pico,
+        """The link, its handlers, INFO's bytes and GET_CONFIG's JSON (~75 ms of a Pico,
         once): the host has talked. It stays, for the next request may come mid-session."""
         import link
         import service
