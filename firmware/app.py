@@ -113,7 +113,6 @@ class Device(wallclock.WallClock, cueroom.CueRoom):
         self.storage = storage.Storage(self.root, self.session.busy)
         self.buttons = buttons.Buttons(self)
         self.daynight = daynight.DayNight()
-        self._night_up_s = -1  # uptime second of the last day/night decision
         self.reminders = reminder.ReminderRoom(self.root, b.ring)  # the practice plan
         self.rtc(-1)  # the battery-backed clock, if one is fitted
         self._reboot = -1
@@ -161,27 +160,6 @@ class Device(wallclock.WallClock, cueroom.CueRoom):
             d.handle(lk, req)
         return req
 
-    def is_night(self):
-        cfg = self.cfg
-        return self.daynight.decide(self.up_s, cfg["night_start"], cfg["night_end"], self.board.light())
-
-    def _follow_night(self):
-        # once a second: caps and palette follow the clock, in a session too
-        if self._night_up_s == self.up_s:
-            return
-        self._night_up_s = self.up_s
-        night = self.set_night_cap()
-        m = self.session.mode
-        e = self.engine  # there while a session plays or is paused (cueroom.py)
-        if (m == ss.PLAYING or m == ss.PAUSED) and e is not None and night != e.night:
-            e.set_night(night)
-
-    def set_night_cap(self):
-        """The ring's device cap for now (day or night, and the room); returns whether it is night."""
-        night = self.is_night()
-        self.board.ring.set_device_cap(self.daynight.cap(self.cfg["day_cap"], self.cfg["night_cap"]))
-        return night
-
     # -- what service.py asks of the device (devicecontract.Contract) ----------
     def busy(self):
         return self.session.busy()
@@ -201,29 +179,13 @@ class Device(wallclock.WallClock, cueroom.CueRoom):
         import infolink  # (the link room's: only INFO asks)
 
         return infolink.info_doc(
-            FIRMWARE_VERSION,
-            self.board.device_id().hex(),
-            t.crc() if t else 0,
-            st.size if t else 0,
-            [t.proto_id(i) for i in range(t.count())] if t else [],
-            t.proto_id(st.selected) if t else None,
-            {
-                "count": lg.count,
-                "capacity": lg.capacity,
-                "first": lg.first_seq,
-                "last": lg.last_seq,
-                "epoch": lg.epoch_hex(),
-            },
-            lg.boot,
-            self._flash_free,
-            self.clock_set,
-            self._measured_s,
-            self.cfg_ok,
-            self.faults,
-            self.last_fault,
-            self._heap_free,
-            self._heap_used,
-        )
+            FIRMWARE_VERSION, self.board.device_id().hex(), t.crc() if t else 0, st.size if t else 0,
+            [t.proto_id(i) for i in range(t.count())] if t else [], t.proto_id(st.selected) if t else None,
+            {"count": lg.count, "capacity": lg.capacity, "first": lg.first_seq, "last": lg.last_seq,
+             "epoch": lg.epoch_hex()},
+            lg.boot, self._flash_free, self.clock_set, self._measured_s, self.cfg_ok, self.faults,
+            self.last_fault, self._heap_free, self._heap_used,
+        )  # fmt: skip
 
     def stage_begin(self, total):
         return self.storage.stage_begin(total)

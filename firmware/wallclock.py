@@ -1,12 +1,14 @@
-# The device's clocks, a part of app.Device: uptime that never wraps, and the wall
-# clock as the host (SET_CLOCK) or a battery-backed module at boot (rtc.py) set it.
+# The device's clocks, a part of app.Device: uptime that never wraps, the wall
+# clock as the host (SET_CLOCK) or a battery-backed module at boot (rtc.py) set it,
+# and day and night as they follow it (daynight.py decides).
 # Wall time is kept as seconds from the device epoch (contract.DEVICE_EPOCH_*), a
 # small int until 2058 on the rp2's 31-bit ints; Unix seconds exist only as u16
 # halves, never as one int.
 # pyright: reportAttributeAccessIssue=false
-# (a mixin: cfg, board, reminders and daynight are the Device's)
+# (a mixin: cfg, board, reminders, daynight, session and engine are the Device's)
 import struct
 
+import session as ss
 from contract import (
     DEVICE_EPOCH_HI,
     DEVICE_EPOCH_LO,
@@ -21,8 +23,9 @@ _EPOCH_SPAN = const(0x3FFF)  # a clock this many 64 Ki-s halves from the epoch s
 
 
 class WallClock:
-    """Mixed into app.Device: its clocks, SET_CLOCK and the clock module (rtc.py).
-    It reads the Device's cfg, board, reminders and daynight."""
+    """Mixed into app.Device: its clocks, SET_CLOCK, the clock module (rtc.py) and the
+    ring's day and night. It reads the Device's cfg, board, reminders, daynight, session
+    and engine."""
 
     def start_clock(self, ticks):
         self.clk = ticks  # ticks_ms() and ticks_diff(): the board's
@@ -36,6 +39,7 @@ class WallClock:
         self.clock_set = False
         self.clock_rtc = 0
         self._clock = [0, 0, 0, False]  # Unix seconds low half, high half, tz_min, set
+        self._night_up_s = -1  # uptime second of the last day/night decision
 
     def _tick_uptime(self):
         now = self.clk.ticks_ms()
@@ -116,3 +120,24 @@ class WallClock:
         self.reminders.set_clock(now, tz_min)
         self.daynight.set_clock(now, tz_min, self.up_s)
         self._night_up_s = -1
+
+    def is_night(self):
+        cfg = self.cfg
+        return self.daynight.decide(self.up_s, cfg["night_start"], cfg["night_end"], self.board.light())
+
+    def _follow_night(self):
+        # once a second: caps and palette follow the clock, in a session too
+        if self._night_up_s == self.up_s:
+            return
+        self._night_up_s = self.up_s
+        night = self.set_night_cap()
+        m = self.session.mode
+        e = self.engine  # there while a session plays or is paused (cueroom.py)
+        if (m == ss.PLAYING or m == ss.PAUSED) and e is not None and night != e.night:
+            e.set_night(night)
+
+    def set_night_cap(self):
+        """The ring's device cap for now (day or night, and the room); returns whether it is night."""
+        night = self.is_night()
+        self.board.ring.set_device_cap(self.daynight.cap(self.cfg["day_cap"], self.cfg["night_cap"]))
+        return night

@@ -153,15 +153,18 @@ waiting = [False]
 dev.board.host_waiting = lambda: waiting[0]  # the serial line, quiet until the host talks
 for _ in range(200):
     dev.step()
-gc.collect()
-before = gc.mem_alloc()
 print("quiet", loaded(), dev.link is None, dev.disp is None)
 dev.begin(0)
 for _ in range(50):
     dev.step()
 print("playing", loaded(), dev.busy())
+gc.collect()
+before = gc.mem_alloc()
 waiting[0] = True  # the host's first byte
-dev.step()
+for _ in range(20):  # a pass with room before the next frame takes it (app._HOLD_MAX)
+    dev.step()
+    if dev.disp is not None:
+        break
 gc.collect()
 print("talked", loaded(), dev.link is not None, dev.disp is not None, gc.mem_alloc() - before)
 waiting[0] = False
