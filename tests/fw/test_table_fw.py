@@ -59,9 +59,9 @@ t = table.Table({mp_bytes(GOOD)})
 s1 = t.style_at(1)
 print([t.err, t.count(), [t.proto_id(i) for i in range(3)], [t.style_index(i) for i in range(3)],
        [t.rating(i) for i in range(3)], [t.program(i) for i in range(3)],
-       t.index_of(3), t.index_of(200), t.index_of(9), t.style_count(),
-       t.style_byte(1, contract.STYLE_CAP_DAY), t.style_byte(0, contract.STYLE_MOTOR),
-       t.style_byte(0, contract.STYLE_NIGHT + contract.SLOT_BREATH + 2), t.crc(),
+       t.index_of(3), t.index_of(200), t.index_of(9), t.buf[6],
+       t.buf[s1 + contract.STYLE_CAP_DAY], t.buf[t.style_at(0) + contract.STYLE_MOTOR],
+       t.buf[t.style_at(0) + contract.STYLE_NIGHT + contract.SLOT_BREATH + 2], t.crc(),
        [t.duration_ms(i) for i in range(3)]])
 """)
     res = ast.literal_eval(out.strip())
