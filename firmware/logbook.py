@@ -37,14 +37,6 @@ def _new_epoch():
             return e
 
 
-def _exists(path):
-    try:
-        os.stat(path)
-        return True
-    except OSError:
-        return False
-
-
 class Logbook:
     def __init__(self, root_dir, capacity=DEFAULT_CAPACITY, seg_records=_SEG_RECORDS):
         self.root = root_dir
@@ -142,7 +134,9 @@ class Logbook:
         A session left open is closed with cut_outcome: the app passes OUT_FAULT
         when it restarts itself after a crash.
         """
-        if not _exists(self.root):
+        try:
+            os.stat(self.root)
+        except OSError:
             os.mkdir(self.root)
         if not self._read_meta():
             self.epoch[:] = _new_epoch()

@@ -63,10 +63,6 @@ class Session:
         if self.mode == PAUSED:
             self.dev.play.resume(self)
 
-    def ended(self, outcome):
-        """The cues are over (or a hold or STOP ends them): rate if the protocol asks, then log."""
-        self.dev.play.ended(self, outcome)
-
     def stop(self):
         """STOP from the host, or a hold on the button."""
         if self.mode != IDLE:

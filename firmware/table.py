@@ -16,13 +16,6 @@ from contract import (
 )
 
 
-def validate(buf):
-    """0 if the whole table is playable, else the first failing E_* code (tablecheck.py)."""
-    import tablecheck
-
-    return tablecheck.validate(buf)
-
-
 def drop_check():
     """Let the validator's code go (after boot's load and a COMMIT): the next collect frees it.
     The patterns and timing it read go too unless the cue room holds them (touch is loaded)."""
@@ -35,8 +28,10 @@ def drop_check():
 class Table:
     # A validated table over the caller's buffer (no copy). Check .err before use.
     def __init__(self, buf):
+        import tablecheck  # the validator, loaded for the check (drop_check lets it go)
+
         self.buf = memoryview(buf)
-        self.err = validate(self.buf)
+        self.err = tablecheck.validate(self.buf)  # 0, or the first failing E_* code
         b = self.buf
         v2 = not self.err and b[2] == TABLE_VERSION
         self.version = b[2] if not self.err else 0
