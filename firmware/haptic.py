@@ -28,6 +28,8 @@ from contract import (
     PATTERN_TAPS,
     STYLE_HAPTIC,
     STYLE_PATTERNS,
+    TABLE_DIR_ENTRY,
+    TABLE_HEADER,
     TABLE_VERSION,
 )
 
@@ -69,11 +71,12 @@ def family(kind):
 
 
 def _pattern_at(t, num):
-    # byte offset in table t of motor pattern record num (1..t.patterns); -1 for 0 (silent)
-    if num < 1 or num > t.patterns:
-        return -1
-    at = t.pool
+    # byte offset in table t of motor pattern record num (1..its count); -1 for 0 (silent).
+    # Format 2 only (a format 1 style names no records): they follow the styles
     b = t.buf
+    if num < 1 or t.version != TABLE_VERSION or num > b[7]:
+        return -1
+    at = TABLE_HEADER + b[3] * TABLE_DIR_ENTRY + b[6] * t.style_size
     for _ in range(num - 1):
         at += 1 + 2 * b[at]
     return at

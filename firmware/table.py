@@ -35,9 +35,7 @@ class Table:
         b = self.buf
         v2 = not self.err and b[2] == TABLE_VERSION
         self.version = b[2] if not self.err else 0
-        self.style_size = TABLE_STYLE if v2 else TABLE_STYLE_1
-        self.patterns = b[7] if v2 else 0  # motor pattern records (format 2)
-        self.pool = TABLE_HEADER + b[3] * TABLE_DIR_ENTRY + b[6] * self.style_size if v2 else 0
+        self.style_size = TABLE_STYLE if v2 else TABLE_STYLE_1  # (the motor patterns follow the styles)
 
     def count(self):
         return 0 if self.err else self.buf[3]
