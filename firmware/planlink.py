@@ -32,7 +32,7 @@ def put(room, data, table):
     with open(room.root + _STAGE, "wb") as f:
         f.write(data)
     os.rename(room.root + _STAGE, room.root + PLAN_FILE)
-    room.buf[: len(data)] = data
+    room.plan_buf()[: len(data)] = data
     room.use(len(data))
     return 0
 

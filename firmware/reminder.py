@@ -39,13 +39,13 @@ class ReminderRoom:
     def __init__(self, root, ring):
         self.root = root
         self.ring = ring
-        self.rec = bytearray(lr.SIZE)  # a MISSED record
+        self.rec = None  # a MISSED record's buffer, made with the first good plan
         self.day0 = 0  # plan day number when the clock was set
         self._tick_s = -1  # uptime second of the last tick
         self._night_now = True
         self.dev = None  # the app, while step() runs
         self._on_missed = self._missed  # bound once: tick() takes it each second
-        self.buf = bytearray(PLAN_MAX)
+        self.buf = None  # the plan's bytes: plan_buf(), made when there is one to keep
         self.size = 0
         self.plan = None  # the stored plan (plan.Plan), None without a valid one
         self.reminders = None  # its plan.Reminders
@@ -57,18 +57,25 @@ class ReminderRoom:
         self.load()
 
     # -- storage ---------------------------------------------------------------
+    def plan_buf(self):
+        """The buffer the plan is kept in (PLAN_MAX bytes), made with the first one: a device
+        without a plan has none."""
+        if self.buf is None:
+            self.buf = bytearray(PLAN_MAX)
+        return self.buf
+
     def load(self):
         """The stored plan, if there is a valid one (never raises)."""
         n = 0
         try:
             with open(self.root + PLAN_FILE, "rb") as f:
-                n = f.readinto(self.buf)
+                n = f.readinto(self.plan_buf())
         except OSError:
             n = 0
         self.use(n or 0)
 
     def use(self, n):
-        """The first n bytes of buf are the plan now (0: none); planlink.py stores a new one."""
+        """The first n bytes of plan_buf() are the plan now (0: none); planlink.py stores a new one."""
         self.size = 0
         self.plan = self.reminders = None
         if n:
@@ -78,10 +85,12 @@ class ReminderRoom:
                 self.size = n
                 self.plan = p
                 self.reminders = plan.Reminders(p)
+                if self.rec is None:
+                    self.rec = bytearray(lr.SIZE)
         self.stop_glow()
 
     def data(self):
-        return memoryview(self.buf)[: self.size]
+        return memoryview(self.buf)[: self.size] if self.size else b""
 
     # -- reminders -------------------------------------------------------------
     def tick(self, day, minute, busy, on_missed):

@@ -39,13 +39,16 @@ class _Storage:
 
 
 class _Reminders:
-    """The reminder room as planlink.py and GET_PLAN use it: the plan's bytes in buf (use(n)
-    takes the first n), its files under root; never checked here."""
+    """The reminder room as planlink.py and GET_PLAN use it: the plan's bytes in plan_buf()
+    (use(n) takes the first n), its files under root; never checked here."""
 
     def __init__(self):
         self.root = ""
         self.buf = bytearray(PLAN_MAX)
         self.size = 0
+
+    def plan_buf(self):
+        return self.buf
 
     def use(self, n):
         self.size = n
