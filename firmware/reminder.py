@@ -80,7 +80,7 @@ class ReminderRoom:
         self.plan = self.reminders = None
         if n:
             plan = plan_module()
-            p = plan.Plan(memoryview(self.buf)[:n])
+            p = plan.Plan(memoryview(self.plan_buf())[:n])
             if not p.err:
                 self.size = n
                 self.plan = p
@@ -90,7 +90,7 @@ class ReminderRoom:
         self.stop_glow()
 
     def data(self):
-        return memoryview(self.buf)[: self.size] if self.size else b""
+        return memoryview(self.plan_buf())[: self.size] if self.size else b""
 
     # -- reminders -------------------------------------------------------------
     def tick(self, day, minute, busy, on_missed):

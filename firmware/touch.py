@@ -4,7 +4,16 @@
 # motor model applies the device's motor cap and kick-starts the ERM.
 # Integers only, no allocation (tick runs under heap_lock in the tests).
 from contract import KIND_COUNT, TOUCH_STRENGTH
-from haptic import BUILTIN, builtin_at, left_at, level_at, motor_buf, motor_pattern, pattern_ms, position_taps
+from haptic import (
+    BUILTIN,
+    builtin_at,
+    left_at,
+    level_at,
+    motor_buf,
+    motor_pattern,
+    pattern_ms,
+    position_taps,
+)
 from micropython import const
 from program import K_POSITION
 
