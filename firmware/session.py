@@ -2,11 +2,11 @@
 # START and END records, the tension ratings before and after, the practice
 # time without pauses, and how it ended.
 #
-# The Session is its state, and what an idle device asks of it: busy? (the busy
+# The Session is its mode, and what an idle device asks of it: busy? (the busy
 # guard), STATUS, and a tap or START that begins one. What a session does once it
 # is on is sessionplay.py, part of the cue room (cueroom.py: dev.play, loaded with
 # the engine when a session starts, dropped with it at idle): an idle device keeps
-# none of that code.
+# none of that code, nor the session's record and times (sessionplay.py keeps them).
 import logrecord as lr
 from micropython import const
 
@@ -23,20 +23,7 @@ class Session:
         self.dev = dev  # the app: time, board, engine, rating (while a session is on), log, storage
         self.mode = IDLE
         self.index = -1  # protocol index of the current session
-        self.total_s = 0  # its length in seconds, worked out once when it starts (STATUS asks often)
-        self.moment = lr.NO_MOMENT  # the planned moment it answers (reminder tap)
-        self.rate = 0  # its rating mode: the protocol's, or the plan moment's override
-        self.rec = bytearray(lr.SIZE)  # START, then turned into END
-        self._open = False  # the START is on the flash, its END is not
-        self._start_up = 0  # uptime s at the START record
-        self._start_wall_known = False
-        self._outcome = lr.OUT_NONE  # kept from the last cue until the END (after a rating)
-        self._actual = 0
-        self._blocks = 0
-        self._groups = 0
-        self._t0 = 0  # ticks at the first cue
-        self._paused_at = 0
-        self._paused_ms = 0  # pauses so far, left out of the practice time
+        self.record_open = False  # its START is on the flash, its END is not (the room holds both)
 
     def busy(self):
         """True while a session plays, is paused or waits for a rating: the one
@@ -70,7 +57,7 @@ class Session:
 
     def fault(self):
         """The app failed: close an open session with FAULT (the board is already off)."""
-        if self._open:  # a START is written only with the cue room loaded, and it stays till the END
+        if self.record_open:  # a START is written only with the cue room loaded, and it stays till the END
             self.dev.play.fault(self)
         self.mode = IDLE
 
