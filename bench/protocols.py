@@ -91,12 +91,12 @@ print('fps', time.ticks_diff(time.ticks_ms(), t0), ring.frames - f0, e.frames, e
 # the most work a table can ask of the validator: 32 protocols, each a long ramped
 # breath inside a 20 x 20 repeat (tests/fw/test_table_fw.py proves the work is bounded)
 VALIDATE = """
-import table, time
+import tablecheck, time
 buf = %s
 best = None
 for _ in range(%d):
     t = time.ticks_us()
-    err = table.validate(buf)
+    err = tablecheck.validate(buf)
     dt = time.ticks_diff(time.ticks_us(), t)
     best = dt if best is None or dt < best else best
 print('validate', err, best)

@@ -6,7 +6,6 @@
 # ui and touch belong to the cue room (app.py, Device.cues): taken in the
 # functions that show a cue, so an idle device holds neither.
 import gestures
-import logrecord as lr
 import session as ss
 from micropython import const
 
@@ -29,16 +28,16 @@ class Buttons:
             if ev == gestures.TAP:
                 s.pause()
             elif ev == gestures.HOLD:
-                s.ended(lr.OUT_STOPPED)
+                s.stop()  # ended as stopped
         elif m == ss.PAUSED:
             if ev == gestures.TAP:
                 s.resume()
             elif ev == gestures.HOLD:
-                s.ended(lr.OUT_STOPPED)
+                s.stop()
         else:
             st = dev.storage
             if st.table is None:
-                self._blink(2, 150)  # two short blinks: nothing to play yet
+                blink(dev.board, 2, 150)  # two short blinks: nothing to play yet
             elif ev == gestures.TAP:
                 self._choice_on = False
                 if not dev.reminders.tap(dev):  # a tap on a reminder plays its moment
@@ -77,9 +76,6 @@ class Buttons:
         touch.off()
         touch.setup_ui()
         touch.play_count(dev.storage.selected + 1, now, 0, tc.CHOICE_PERIOD_MS)
-
-    def _blink(self, times, ms):
-        blink(self.dev.board, times, ms)
 
 
 def blink(board, times, ms):

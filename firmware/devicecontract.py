@@ -14,7 +14,8 @@ class Contract:
     table_version = TABLE_VERSION  # table format version the decoder reads
     max_table = TABLE_MAX  # largest table accepted, bytes
     # Objects a device sets on itself (None here: the contract test asks each is there).
-    # planlink.py: reminders.put(plan bytes, table) -> 0 or a code, .data() -> bytes, .clear()
+    # planlink.py: reminders .root (its files), .plan_buf() (PLAN_MAX bytes), .use(n) (the
+    # first n bytes are the plan now, 0: none); GET_PLAN: .data() -> the plan's bytes
     reminders = None
     # feel.py: cues().touch plays the cue; clk.ticks_ms() times it
     clk = None
@@ -95,7 +96,7 @@ class Contract:
         raise NotImplementedError
 
     def config_dict(self):
-        """The configuration in use (every key of config.DEFAULTS)."""
+        """The configuration in use (every key of config.defaults())."""
         raise NotImplementedError
 
     def set_config(self, values):

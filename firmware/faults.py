@@ -18,16 +18,6 @@ def read(root):
         return 0, None
 
 
-def _count(root, kind):
-    n = read(root)[0] + 1
-    try:
-        with open(root + _FAULTS + ".tmp", "w") as f:
-            f.write("%d %s" % (n, kind))
-        os.rename(root + _FAULTS + ".tmp", root + _FAULTS)
-    except OSError:
-        pass
-
-
 def safe(dev):
     """Motor off and ring dark, whatever state the app was left in."""
     if dev is None:
@@ -47,10 +37,17 @@ def note(dev, e):
         dev.session.fault()
     except Exception:
         pass
-    _count(dev.root, type(e).__name__)
+    root = dev.root
+    n = read(root)[0] + 1
+    try:
+        with open(root + _FAULTS + ".tmp", "w") as f:
+            f.write("%d %s" % (n, type(e).__name__))
+        os.rename(root + _FAULTS + ".tmp", root + _FAULTS)
+    except OSError:
+        pass
 
 
-_HALF_MS = 0x20000000  # half the ticks period: a wrapped diff means at least this long
+_HALF_MS = const(0x20000000)  # half the ticks period: a wrapped diff means at least this long
 
 
 class Window:

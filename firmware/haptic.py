@@ -4,6 +4,8 @@
 # records; format 1 tables and `feel` without a protocol play the built-in ones,
 # which are the patterns every style had before patterns became data.
 # Integers only, no allocation (the cue loop runs under heap_lock in the tests).
+# A style's patterns are read from a validated table.Table here, not in table.py:
+# only a cue reads them, and this module belongs to the cue room (cueroom.py).
 from contract import (
     K_CHECK,
     K_END,
@@ -14,6 +16,7 @@ from contract import (
     K_REST,
     K_TENSE,
     KIND_COUNT,
+    PAT_BUILTIN,
     PAT_GAP_MIN,
     PAT_LEVEL_MIN,
     PAT_ON_MIN,
@@ -23,6 +26,11 @@ from contract import (
     PATTERN_PULSE,
     PATTERN_SWELL,
     PATTERN_TAPS,
+    STYLE_HAPTIC,
+    STYLE_PATTERNS,
+    TABLE_DIR_ENTRY,
+    TABLE_HEADER,
+    TABLE_VERSION,
 )
 
 # The built-in records, one after the other, in cue-kind order; BUILTIN_AT is each
@@ -60,6 +68,47 @@ def family(kind):
     if kind == K_REST or kind == K_CHECK or kind == K_END:
         return PATTERN_DOUBLE
     return 0
+
+
+def _pattern_at(t, num):
+    # byte offset in table t of motor pattern record num (1..its count); -1 for 0 (silent).
+    # Format 2 only (a format 1 style names no records): they follow the styles
+    b = t.buf
+    if num < 1 or t.version != TABLE_VERSION or num > b[7]:
+        return -1
+    at = TABLE_HEADER + b[3] * TABLE_DIR_ENTRY + b[6] * t.style_size
+    for _ in range(num - 1):
+        at += 1 + 2 * b[at]
+    return at
+
+
+def _slot(t, si, kind):
+    # style si's pattern number for cue kind `kind` (format 1: PAT_BUILTIN or 0 by its bits)
+    at = t.style_at(si)
+    if kind < 1 or kind > KIND_COUNT:
+        return 0
+    if t.version == TABLE_VERSION:
+        return t.buf[at + STYLE_HAPTIC + kind - 1]
+    return PAT_BUILTIN if t.buf[at + STYLE_PATTERNS] & family(kind) else 0
+
+
+def motor_buf(t, si, kind):
+    """The buffer motor_pattern(t, si, kind) points into: table t, or the built-in records."""
+    return BUILTIN if _slot(t, si, kind) == PAT_BUILTIN else t.buf
+
+
+def motor_pattern(t, si, kind):
+    """Offset in motor_buf() of style si's pattern for cue kind `kind`, -1 if silent."""
+    num = _slot(t, si, kind)
+    return builtin_at(kind) if num == PAT_BUILTIN else _pattern_at(t, num)
+
+
+def position_taps(t, si):
+    """Whether style si of table t taps the body region at each POSITION edge."""
+    at = t.style_at(si)
+    if t.version == TABLE_VERSION:
+        return t.buf[at + STYLE_HAPTIC] != 0
+    return t.buf[at + STYLE_PATTERNS] & PATTERN_TAPS != 0
 
 
 def pool_end(mv, at, p, end):

@@ -37,14 +37,6 @@ def _new_epoch():
             return e
 
 
-def _exists(path):
-    try:
-        os.stat(path)
-        return True
-    except OSError:
-        return False
-
-
 class Logbook:
     def __init__(self, root_dir, capacity=DEFAULT_CAPACITY, seg_records=_SEG_RECORDS):
         self.root = root_dir
@@ -56,7 +48,6 @@ class Logbook:
         self._buf = bytearray(_SIZE)
         self._open = bytearray(_SIZE)  # the last START while its END is due
         self._in_session = False
-        self._meta = bytearray(_META_LEN)
         self.epoch = bytearray(4)  # the log epoch, set by open(); see _new_epoch
         self._segs = []  # segment numbers, oldest first
         self._firsts = []  # first valid seq of each segment, 0 if none
@@ -98,7 +89,8 @@ class Logbook:
         return lr.check(self._buf, 0)
 
     def _write_meta(self):
-        m = self._meta
+        # at boot and on CLEAR_LOGS (idle) only: its buffer is made here, not kept
+        m = bytearray(_META_LEN)
         struct.pack_into(_META_FMT, m, 0, self.boot, self.cleared, self.epoch, 0)
         c = lr.crc16(m, 0, 12)
         m[12] = c & 0xFF
@@ -110,7 +102,7 @@ class Logbook:
 
     def _read_meta(self):
         # False if there is no usable meta (a new logbook, or one lost)
-        m = self._meta
+        m = bytearray(_META_LEN)
         try:
             with open(self.root + "/meta", "rb") as f:
                 n = f.readinto(m)
@@ -142,7 +134,9 @@ class Logbook:
         A session left open is closed with cut_outcome: the app passes OUT_FAULT
         when it restarts itself after a crash.
         """
-        if not _exists(self.root):
+        try:
+            os.stat(self.root)
+        except OSError:
             os.mkdir(self.root)
         if not self._read_meta():
             self.epoch[:] = _new_epoch()

@@ -1,7 +1,8 @@
 # Practice log record, format version 2 (docs/log-format.md); version 1
-# records still read. Pure encode/decode on a caller's buffer: no file access,
-# no allocation. The layout constants live in contract.py, which the host
-# (ontspan.logformat) reads too. crc16 is viper, as frame.py's CRC-32 (built for
+# records still read. Pure encode and check on a caller's buffer: no file access,
+# no allocation; a record's other fields are read back by logfields.py (tests and
+# bench: the device never reads them). The layout constants live in contract.py,
+# which the host (ontspan.logformat) reads too. crc16 is viper, as frame.py's CRC-32 (built for
 # the device's architecture, docs/firmware.md "Native code"): a record's check took
 # ~0.5 ms in bytecode on a Pico, in a GET_LOGS while cues play.
 # pyright: reportUndefinedVariable=false
@@ -19,14 +20,11 @@ from contract import (
     LOG_O_BOOT,
     LOG_O_CRC,
     LOG_O_GROUPS,
-    LOG_O_MOMENT,
     LOG_O_OUTCOME,
-    LOG_O_PROTOCOL,
     LOG_O_SEQ,
     LOG_O_TENSION,
     LOG_O_TYPE,
     LOG_O_V1_AFTER,
-    LOG_O_V1_BEFORE,
     LOG_O_VERSION,
     LOG_O_WALL,
     LOG_OUT_COMPLETED,
@@ -61,9 +59,6 @@ NOT_RATED = LOG_NOT_RATED
 NO_MOMENT = LOG_NO_MOMENT
 UNKNOWN_U8 = LOG_UNKNOWN_U8
 UNKNOWN_U16 = LOG_UNKNOWN_U16
-
-_FMT = LOG_STRUCT
-
 
 # CRC-16/CCITT-FALSE (poly 0x1021, as CPython's binascii.crc_hqx) of each byte
 # value: _CRC_HI[k] the high byte of entry k, _CRC_LO[k] the low. Literals, as
@@ -137,7 +132,7 @@ def pack_into(
     actual_s leaves pauses out.
     """
     struct.pack_into(
-        _FMT, buf, off, rtype, LOG_VERSION, protocol, outcome, seq, boot,
+        LOG_STRUCT, buf, off, rtype, LOG_VERSION, protocol, outcome, seq, boot,
         _nib(before) | (_nib(after) << 4), moment, uptime_s, wall_s, table_crc,
         planned_s, actual_s, blocks, groups, 0,
     )
@@ -188,21 +183,10 @@ def check(buf, off):
     return (c & 0xFF) == buf[off + LOG_O_CRC] and (c >> 8) == buf[off + LOG_O_CRC + 1]
 
 
-# field getters read bytes directly so a scan does not build tuples
+# field getters read bytes directly so a scan does not build tuples; the device reads
+# these three (the logbook's scan at boot and its pulls), the rest is logfields.py
 def rtype(buf, off):
     return buf[off + LOG_O_TYPE]
-
-
-def version(buf, off):
-    return buf[off + LOG_O_VERSION]
-
-
-def protocol(buf, off):
-    return buf[off + LOG_O_PROTOCOL]
-
-
-def outcome(buf, off):
-    return buf[off + LOG_O_OUTCOME]
 
 
 def seq(buf, off):
@@ -212,33 +196,3 @@ def seq(buf, off):
 
 def boot(buf, off):
     return buf[off + LOG_O_BOOT] | (buf[off + LOG_O_BOOT + 1] << 8)
-
-
-def _tension(n):
-    return LOG_NOT_RATED if n == LOG_TENSION_NONE else n
-
-
-def before(buf, off):
-    if buf[off + LOG_O_VERSION] == LOG_VERSION_1:
-        return buf[off + LOG_O_V1_BEFORE]
-    return _tension(buf[off + LOG_O_TENSION] & 0x0F)
-
-
-def after(buf, off):
-    if buf[off + LOG_O_VERSION] == LOG_VERSION_1:
-        return buf[off + LOG_O_V1_AFTER]
-    return _tension(buf[off + LOG_O_TENSION] >> 4)
-
-
-def moment(buf, off):
-    if buf[off + LOG_O_VERSION] == LOG_VERSION_1:
-        return LOG_NO_MOMENT
-    return buf[off + LOG_O_MOMENT]
-
-
-def unpack(buf, off):
-    """(rtype, version, protocol, outcome, seq, boot, before, after, uptime_s,
-    wall_s, table_crc, planned_s, actual_s, blocks, groups, moment) with tension
-    and moment as the API sees them in both versions (allocates: link and tests)."""
-    f = struct.unpack_from(_FMT, buf, off)
-    return f[:6] + (before(buf, off), after(buf, off)) + f[8:15] + (moment(buf, off),)

@@ -20,11 +20,6 @@ KICK_BELOW = const((KICK_DUTY + _DUTY_PER_LEVEL - 1) // _DUTY_PER_LEVEL)
 _MAX_ON_MS = const(8000)
 
 
-def duty_of(level):
-    """Steady duty_u16 of an already capped level."""
-    return level * _DUTY_PER_LEVEL
-
-
 class Motor:
     """out(duty_u16) drives the board (PWM on the Pico, the trace in the sim)."""
 

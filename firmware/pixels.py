@@ -44,13 +44,10 @@ class Ring:
     def set_cap(self, cap):
         self._style_cap = cap
 
-    def brightness_cap(self):
+    def render_out(self):
         a = self._device_cap
         b = self._style_cap
-        return a if a < b else b
-
-    def render_out(self):
-        render(self.buf, self.out, self.n, self.brightness_cap(), self._order)
+        render(self.buf, self.out, self.n, a if a < b else b, self._order)  # the lower cap wins
 
     def show(self):
         self.render_out()

@@ -3,20 +3,17 @@
 # on the ring, never the motor, only while no session plays and only once the
 # host has set the clock (docs/plans.md, Reminders). A tap on the glow plays
 # the moment's protocol; a window left alone becomes a MISSED log record.
-# The app calls set_clock(), step() each loop pass and status_into(); the
-# link handlers (planlink.py) call put(), data() and clear(). Nothing here
+# The app calls set_clock(), step() each loop pass and status_into(); GET_PLAN
+# reads data(); storing and clearing a plan (PUT_PLAN, CLEAR_PLAN: idle only) are
+# planlink.py's, a host room: an idle device keeps none of that code. Nothing here
 # allocates per tick (a MISSED record's wall time is a heap int on the rp2,
 # once per missed moment). plan.py is imported with the first stored plan (at
 # boot or by PUT_PLAN, idle only): a device without a plan never loads its code.
-import os
-
 import logrecord as lr
 from contract import FLAG_PLAN, PLAN_MAX, STATE_REMINDER
 from micropython import const
 
-_PLAN_FILE = const("/plan.bin")
-_STAGE = const("/plan.new")
-E_NO_PROTOCOL = const(100)  # put(): a moment names a protocol the table lacks
+PLAN_FILE = const("/plan.bin")
 
 _PERIOD_MS = const(6000)  # one slow breath of light
 # peak colours of the glow (linear RGB; the device's day or night cap makes it
@@ -29,7 +26,7 @@ _LOW = const(8)  # the glow never goes fully dark while it is on (out of 255)
 _plan = None  # the plan module, once a plan needs it
 
 
-def _plan_module():
+def plan_module():
     global _plan
     if _plan is None:
         import plan
@@ -42,13 +39,13 @@ class ReminderRoom:
     def __init__(self, root, ring):
         self.root = root
         self.ring = ring
-        self.rec = bytearray(lr.SIZE)  # a MISSED record
+        self.rec = None  # a MISSED record's buffer, made with the first good plan
         self.day0 = 0  # plan day number when the clock was set
         self._tick_s = -1  # uptime second of the last tick
         self._night_now = True
         self.dev = None  # the app, while step() runs
         self._on_missed = self._missed  # bound once: tick() takes it each second
-        self.buf = bytearray(PLAN_MAX)
+        self.buf = None  # the plan's bytes: plan_buf(), made when there is one to keep
         self.size = 0
         self.plan = None  # the stored plan (plan.Plan), None without a valid one
         self.reminders = None  # its plan.Reminders
@@ -60,53 +57,40 @@ class ReminderRoom:
         self.load()
 
     # -- storage ---------------------------------------------------------------
+    def plan_buf(self):
+        """The buffer the plan is kept in (PLAN_MAX bytes), made with the first one: a device
+        without a plan has none."""
+        if self.buf is None:
+            self.buf = bytearray(PLAN_MAX)
+        return self.buf
+
     def load(self):
         """The stored plan, if there is a valid one (never raises)."""
         n = 0
         try:
-            with open(self.root + _PLAN_FILE, "rb") as f:
-                n = f.readinto(self.buf)
+            with open(self.root + PLAN_FILE, "rb") as f:
+                n = f.readinto(self.plan_buf())
         except OSError:
             n = 0
-        self._use(n or 0)
+        self.use(n or 0)
 
-    def _use(self, n):
+    def use(self, n):
+        """The first n bytes of plan_buf() are the plan now (0: none); planlink.py stores a new one."""
         self.size = 0
         self.plan = self.reminders = None
         if n:
-            plan = _plan_module()
-            p = plan.Plan(memoryview(self.buf)[:n])
+            plan = plan_module()
+            p = plan.Plan(memoryview(self.plan_buf())[:n])
             if not p.err:
                 self.size = n
                 self.plan = p
                 self.reminders = plan.Reminders(p)
+                if self.rec is None:
+                    self.rec = bytearray(lr.SIZE)
         self.stop_glow()
 
-    def put(self, data, table):
-        """0, a PLAN_E_* code or E_NO_PROTOCOL; a good plan replaces the stored one
-        atomically (stage file, then rename). OSError passes to the caller."""
-        p = _plan_module().Plan(data)
-        if p.err:
-            return p.err
-        for i in range(p.count()):
-            if table is None or table.index_of(p.protocol(i)) < 0:
-                return E_NO_PROTOCOL
-        with open(self.root + _STAGE, "wb") as f:
-            f.write(data)
-        os.rename(self.root + _STAGE, self.root + _PLAN_FILE)
-        self.buf[: len(data)] = data
-        self._use(len(data))
-        return 0
-
-    def clear(self):
-        try:
-            os.remove(self.root + _PLAN_FILE)
-        except OSError:
-            pass
-        self._use(0)
-
     def data(self):
-        return memoryview(self.buf)[: self.size]
+        return memoryview(self.plan_buf())[: self.size] if self.size else b""
 
     # -- reminders -------------------------------------------------------------
     def tick(self, day, minute, busy, on_missed):
@@ -115,7 +99,7 @@ class ReminderRoom:
         r = self.reminders
         if r is None:
             return -1
-        plan = _plan_module()
+        plan = plan_module()
         while True:
             ev = r.tick(day, minute, busy)
             if ev != plan.R_MISSED:

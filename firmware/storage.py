@@ -141,13 +141,10 @@ class Storage:
         self._got = 0
         if self._staged:
             self._staged = False
-            self._remove(_STAGE)
-
-    def _remove(self, name):
-        try:
-            os.remove(self.root + name)
-        except OSError:
-            pass
+            try:
+                os.remove(self.root + _STAGE)
+            except OSError:
+                pass
 
     # -- the chosen protocol -----------------------------------------------------------
     def _stored_pid(self):

@@ -4,11 +4,20 @@
 # motor model applies the device's motor cap and kick-starts the ERM.
 # Integers only, no allocation (tick runs under heap_lock in the tests).
 from contract import KIND_COUNT, TOUCH_STRENGTH
-from haptic import BUILTIN, builtin_at, left_at, level_at, pattern_ms
+from haptic import (
+    BUILTIN,
+    builtin_at,
+    left_at,
+    level_at,
+    motor_buf,
+    motor_pattern,
+    pattern_ms,
+    position_taps,
+)
 from micropython import const
 from program import K_POSITION
 
-# Edge patterns come from the style (haptic.py, table.motor_pattern); the
+# Edge patterns come from the style (haptic.py, haptic.motor_pattern); the
 # one-shots below are records of the same form: a segment count, then
 # (level, time in 10 ms) pairs; level 255 = the session's strength, 0 = a gap.
 PAUSE = b"\x01\xff\x3c"  # one long 600 ms: paused
@@ -111,15 +120,15 @@ class Touch:
 
     def setup(self, style_strength, table, si):
         # a session: the patient's strength if set, else the style's; a style of 0
-        # stays off; the style's pattern per cue kind (table.motor_pattern)
+        # stays off; the style's pattern per cue kind (haptic.motor_pattern)
         d = self.device_strength
         self.strength = 0 if style_strength == 0 else (d if d >= 0 else style_strength)
         pat = self._pat
         bufs = self._bufs
         for k in range(1, KIND_COUNT + 1):
-            pat[k] = table.motor_pattern(si, k)
-            bufs[k] = table.motor_buf(si, k)
-        self.taps = table.position_taps(si)
+            pat[k] = motor_pattern(table, si, k)
+            bufs[k] = motor_buf(table, si, k)
+        self.taps = position_taps(table, si)
 
     def setup_builtin(self):
         # the built-in patterns for every kind (feel without a protocol)

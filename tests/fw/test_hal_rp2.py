@@ -8,7 +8,7 @@ FAKES = MP_HELPERS + "/fake_rp2"
 SETUP = """
 
 import config, hal_rp2, machine
-cfg = dict(config.DEFAULTS)
+cfg = config.defaults()
 b = hal_rp2.Board(cfg)
 """
 

@@ -64,7 +64,7 @@ class Poll:
     def ipoll(self, ms):
         self.waits.append(ms)
         return ()
-b = hal_sim.Board(dict(config.DEFAULTS))
+b = hal_sim.Board(config.defaults())
 b._poll = p = Poll()
 b.idle(20)      # the app's idle sleep: 20 device ms = 1/3 real ms at speed 60
 b.idle(5)       # a short one while cues run: sub-ms sleep, no rounding to a spin

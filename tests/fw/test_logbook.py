@@ -1,6 +1,6 @@
 """firmware/logbook.py under MicroPython on a RAM littlefs: plain behaviour."""
 
-PRE = "from lbtest import *\nimport logrecord as lr\n"
+PRE = "from lbtest import *\nimport logfields as lf\nimport logrecord as lr\n"
 
 
 def test_sequence_and_boot_count_survive_reboots(mpy):
@@ -28,7 +28,7 @@ start(lb, protocol=7, before=8)        # power goes here
 lb = boot(dev)
 assert kinds(lb) == [(1, "S", 0), (2, "E", 1), (3, "S", 0), (4, "E", lr.OUT_POWER_CUT)]
 d = lb.read_from(3, 2)
-s, e = lr.unpack(d, 0), lr.unpack(d, 32)
+s, e = lf.unpack(d, 0), lf.unpack(d, 32)
 assert e[2] == 7 and e[6] == 8 and e[5] == s[5] and e[8] == s[8]   # start fields kept
 assert e[7] == lr.NOT_RATED and e[12] == lr.UNKNOWN_U16
 lb = boot(dev)                          # only once
@@ -192,10 +192,10 @@ e = bytes(lb.epoch)
 # the cut v1 START got a v1 END (after at byte 11), then v2 records follow
 assert kinds(lb) == [(3, "S", 0), (4, "E", lr.OUT_POWER_CUT)]
 d = lb.read_from(4, 1)
-assert lr.version(d, 0) == 1 and lr.before(d, 0) == 6 and lr.after(d, 0) == lr.NOT_RATED
+assert lf.version(d, 0) == 1 and lf.before(d, 0) == 6 and lf.after(d, 0) == lr.NOT_RATED
 assert session(lb) == (5, 6)
 d = lb.read_from(5, 1)
-assert lr.version(d, 0) == 2
+assert lf.version(d, 0) == 2
 lb = boot(dev)
 assert bytes(lb.epoch) == e and seqs(lb) == [3, 4, 5, 6]
 """)
@@ -226,7 +226,7 @@ assert lb.append(b) == 1
 start(lb)
 assert lb.append(b) == 4            # seq 3 is the FAULT END of the open START
 assert kinds(lb) == [(1, "M", 0), (2, "S", 0), (3, "E", lr.OUT_FAULT), (4, "M", 0)]
-assert lr.moment(lb.read_from(4, 1), 0) == 2
+assert lf.moment(lb.read_from(4, 1), 0) == 2
 lb = boot(dev)                      # a MISSED last: nothing to close
 assert seqs(lb) == [1, 2, 3, 4]
 """)

@@ -1,4 +1,4 @@
-"""firmware/logrecord.py under MicroPython: golden vectors, checks, no allocation."""
+"""firmware/logrecord.py (and logfields.py, its fields read back) under MicroPython: golden vectors, checks, no allocation."""
 
 import json
 from pathlib import Path
@@ -7,6 +7,7 @@ VECTORS = Path(__file__).parent.parent / "vectors" / "log"
 
 GOLDEN = """
 import json
+import logfields as lf
 import logrecord as lr
 VEC = %VEC%
 exp = json.load(open(VEC + "/expected.json"))
@@ -16,11 +17,11 @@ for name in sorted(exp):
     e = exp[name]
     data = open(VEC + "/" + name + ".bin", "rb").read()
     assert lr.check(data, 0), name
-    got = lr.unpack(data, 0)
+    got = lf.unpack(data, 0)
     assert list(got) == [e[k] for k in order], (name, got)
     assert lr.seq(data, 0) == e["seq"] and lr.boot(data, 0) == e["boot"]
-    assert lr.before(data, 0) == e["before"] and lr.after(data, 0) == e["after"]
-    assert lr.moment(data, 0) == e["moment"] and lr.version(data, 0) == e["version"]
+    assert lf.before(data, 0) == e["before"] and lf.after(data, 0) == e["after"]
+    assert lf.moment(data, 0) == e["moment"] and lf.version(data, 0) == e["version"]
     if e["version"] == 1:
         print(name, "ok")  # the firmware reads version 1 but writes only version 2
         continue
@@ -101,6 +102,7 @@ for i in range(32):
 def test_pack_check_and_getters_do_not_allocate(mpy):
     mpy.check("""
 import micropython
+import logfields as lf
 import logrecord as lr
 buf = bytearray(64)
 res = [0, 0, 0]
@@ -112,7 +114,7 @@ def work(buf, res):
     lr.set_seq(buf, 32, 1001)
     res[0] = lr.check(buf, 32)
     res[1] = lr.seq(buf, 32)
-    res[2] = lr.rtype(buf, 32) + lr.after(buf, 32) + lr.moment(buf, 32)
+    res[2] = lr.rtype(buf, 32) + lf.after(buf, 32) + lf.moment(buf, 32)
 
 work(buf, res)  # warm up (first calls may intern or cache)
 micropython.heap_lock()

@@ -12,6 +12,7 @@ START = 1065
 SETUP = """
 import os
 import sys
+import planlink
 import reminder
 
 class Ring:
@@ -52,15 +53,15 @@ def test_store_refuse_reload_clear(mpy, tmp_path):
     out = _run(mpy, tmp_path, """
 room = reminder.ReminderRoom(ROOT, ring)
 res = [room.size, int(room.plan is not None), int('plan' in sys.modules)]  # no plan: its code not loaded
-res.append(room.put(DAILY[:-1], Table([2, 20])))          # damaged: PLAN_E_LENGTH
-res.append(room.put(DAILY, Table([2])))                   # 20 missing
-res.append(room.put(DAILY, None))                         # no table at all
+res.append(planlink.put(room, DAILY[:-1], Table([2, 20])))          # damaged: PLAN_E_LENGTH
+res.append(planlink.put(room, DAILY, Table([2])))                   # 20 missing
+res.append(planlink.put(room, DAILY, None))                         # no table at all
 res.append(room.size)
-res.append(room.put(DAILY, Table([2, 20, 7])))
+res.append(planlink.put(room, DAILY, Table([2, 20, 7])))
 again = reminder.ReminderRoom(ROOT, ring)                 # after a reboot
 res += [again.size, bytes(again.data()) == DAILY, again.plan.protocol(1)]
 res.append(sorted(os.listdir(ROOT)))
-again.clear()
+planlink.clear(again)
 res += [again.size, sorted(os.listdir(ROOT)), reminder.ReminderRoom(ROOT, ring).size]
 print(res)
 """)
@@ -71,7 +72,7 @@ print(res)
 def test_glow_tap_and_missed(mpy, tmp_path):
     out = _run(mpy, tmp_path, f"""
 room = reminder.ReminderRoom(ROOT, ring)
-room.put(DAILY, Table([2, 20]))
+planlink.put(room, DAILY, Table([2, 20]))
 res = [room.tick({START}, 779, False, on_missed)]
 res.append(room.tick({START}, 780, False, on_missed))
 room.draw(3000, True)                      # night: the top of the breath, no blue
@@ -100,7 +101,7 @@ def test_tick_and_draw_do_not_allocate(mpy, tmp_path):
     out = _run(mpy, tmp_path, f"""
 import micropython
 room = reminder.ReminderRoom(ROOT, ring)
-room.put(DAILY, Table([2, 20]))
+planlink.put(room, DAILY, Table([2, 20]))
 count = [0]
 
 def quiet(i, day):
@@ -158,7 +159,7 @@ class Dev:
     up_s = 0
 dev = Dev()
 room = reminder.ReminderRoom(ROOT, ring)
-print(room.put(bytes.fromhex({bytes(b).hex()!r}), Table([2, 20])))
+print(planlink.put(room, bytes.fromhex({bytes(b).hex()!r}), Table([2, 20])))
 res = []
 for day in range(4):
     room.set_clock(({START} + day) * 86400, 0)

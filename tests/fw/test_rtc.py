@@ -99,10 +99,10 @@ def test_sim_module_keeps_time_across_a_restart_and_loses_it_without_battery(mpy
     s = _device_s(2026, 12, 6, 19, 5, 7)
     code = f"""
 import hal_sim, config, rtc
-b = hal_sim.Board(dict(config.DEFAULTS))
+b = hal_sim.Board(config.defaults())
 print(rtc.read(b, {chip})[0], rtc.read(b, 3 - {chip})[0])
 print(rtc.write(b, {chip}, {s}, 60))
-b2 = hal_sim.Board(dict(config.DEFAULTS))
+b2 = hal_sim.Board(config.defaults())
 print(*rtc.read(b2, {chip}))
 """
     env = {"ONTSPAN_SIM_STATE": str(tmp_path), "ONTSPAN_SIM_RTC": name, "ONTSPAN_SIM_SPEED": "1"}
@@ -114,5 +114,5 @@ print(*rtc.read(b2, {chip}))
     got, tz = map(int, out[2].split())
     assert s <= got <= s + 5 and tz == 60  # a second board (a restart) reads it back, still running
     (tmp_path / "rtc").unlink()  # the battery taken out
-    out = mpy.check(f"import hal_sim, config, rtc\nprint(rtc.read(hal_sim.Board(dict(config.DEFAULTS)), {chip})[0])", env=env)
+    out = mpy.check(f"import hal_sim, config, rtc\nprint(rtc.read(hal_sim.Board(config.defaults()), {chip})[0])", env=env)
     assert out.strip() == "-1"

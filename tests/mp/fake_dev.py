@@ -1,6 +1,6 @@
 # A device for link tests: devicecontract.Contract kept in memory, with the calls it
 # received recorded in `log`. INFO comes from service.info_doc and the config
-# from config.DEFAULTS/config.check, so its keys are the firmware's own; the
+# from config.defaults()/config.check, so its keys are the firmware's own; the
 # live fields INFO reads (up_s, clock_set, cfg_ok, log, storage) are here too.
 import binascii
 
@@ -10,7 +10,7 @@ import engine
 import fakes
 import link
 import service
-from contract import FIRMWARE_VERSION, TABLE_MAX, TABLE_VERSION
+from contract import FIRMWARE_VERSION, PLAN_MAX, TABLE_MAX, TABLE_VERSION
 
 
 class _Calls(list):
@@ -39,20 +39,22 @@ class _Storage:
 
 
 class _Reminders:
-    """The plan room's calls (planlink.py): a plan kept as bytes, never checked."""
+    """The reminder room as planlink.py and GET_PLAN use it: the plan's bytes in plan_buf()
+    (use(n) takes the first n), its files under root; never checked here."""
 
     def __init__(self):
-        self.plan = b""
+        self.root = ""
+        self.buf = bytearray(PLAN_MAX)
+        self.size = 0
 
-    def put(self, data, table):
-        self.plan = bytes(data)
-        return 0
+    def plan_buf(self):
+        return self.buf
+
+    def use(self, n):
+        self.size = n
 
     def data(self):
-        return self.plan
-
-    def clear(self):
-        self.plan = b""
+        return memoryview(self.buf)[: self.size]
 
 
 class FakeDev(devicecontract.Contract):
@@ -77,7 +79,7 @@ class FakeDev(devicecontract.Contract):
         self.epoch = 0
         self.tz = 0
         self.clock_set = False
-        self.cfg = dict(config.DEFAULTS)
+        self.cfg = config.defaults()
         self.reboot_mode = None
         self.records = 0
 

@@ -1,4 +1,5 @@
 # Helpers for logbook tests under MicroPython: a mounted RAM flash and records.
+import logfields as lf
 import logrecord as lr
 import vfs
 from flashsim import CutFlash
@@ -50,5 +51,5 @@ def seqs(lb, frm=0):
 
 def kinds(lb, frm=0):
     data = lb.read_from(frm, 10000)
-    return [(lr.seq(data, i * 32), chr(lr.rtype(data, i * 32)), lr.outcome(data, i * 32))
+    return [(lr.seq(data, i * 32), chr(lr.rtype(data, i * 32)), lf.outcome(data, i * 32))
             for i in range(len(data) // 32)]

@@ -4,12 +4,13 @@
 import time
 
 import micropython
+import planlink
 import rp2_app
 
 
 def run(table_bytes, plan_bytes, epoch_s, seconds=2):
     dev, rd, sink = rp2_app.boot(table_bytes)
-    put = dev.reminders.put(plan_bytes, dev.storage.table)
+    put = planlink.put(dev.reminders, plan_bytes, dev.storage.table)
     dev.set_clock(epoch_s & 0xFFFF, epoch_s >> 16, 0)
     status = rp2_app.frame(0x32, b"")
     for _ in range(50):  # warm up: first calls may allocate once

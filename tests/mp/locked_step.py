@@ -50,5 +50,5 @@ def run(table_bytes, pid, seconds=4):
         micropython.heap_unlock()
     pwm = dev.board._pwm
     print("sent", sent, "steps", steps, "frames", dev.engine.frames, "edges", dev.engine.edges,
-          "mode", dev.session.mode, "paused_ms", dev.session._paused_ms, "motor_peak", pwm.peak, "writes", dev.board.ring._np.writes)
+          "mode", dev.session.mode, "paused_ms", dev.play._paused_ms, "motor_peak", pwm.peak, "writes", dev.board.ring._np.writes)
     rp2_app.print_replies(sink)

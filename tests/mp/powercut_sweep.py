@@ -8,6 +8,7 @@
 # the image is remounted and reopened, and the recovered log is checked against
 # the step that was running. The logbook must then keep working.
 
+import logfields as lf
 import logrecord as lr
 import vfs
 from flashsim import CutFlash, PowerCut
@@ -103,10 +104,10 @@ def fresh_image():
 
 def is_power_cut_end(r, start):
     # the END open() writes for a START that had none: start fields kept
-    if start is None or lr.rtype(r, 0) != lr.END or lr.outcome(r, 0) != lr.OUT_POWER_CUT:
+    if start is None or lr.rtype(r, 0) != lr.END or lf.outcome(r, 0) != lr.OUT_POWER_CUT:
         return False
-    a = lr.unpack(r, 0)
-    b = lr.unpack(start, 0)
+    a = lf.unpack(r, 0)
+    b = lf.unpack(start, 0)
     # same fields except type, outcome, seq, after, actual, blocks, groups, crc
     for j in (1, 2, 5, 6, 8, 9, 10, 11):
         if a[j] != b[j]:
@@ -127,7 +128,7 @@ def check_recovered(rec, before, after, ctx):
         ok = (s in b_recs and b_recs[s] == r) or (s in a_recs and a_recs[s] == r)
         if not ok:
             ok = is_power_cut_end(r, got.get(s - 1))
-        assert ok, (ctx, "unexpected record", s, lr.unpack(r, 0))
+        assert ok, (ctx, "unexpected record", s, lf.unpack(r, 0))
     # every record committed before the step that the step itself keeps is still there,
     # unless the ring dropped it for a newer one
     keep = [s for s in b_recs if s in a_recs]

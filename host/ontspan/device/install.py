@@ -116,8 +116,9 @@ def probe(port: str) -> Target:
 
 
 # modules no device imports: devicecontract.py documents what the link handlers ask
-# of the device, for the tests' fake device (the app does not import it)
-NEVER_INSTALLED = frozenset({"devicecontract"})
+# of the device, for the tests' fake device (the app does not import it); logfields.py
+# reads a record's fields back, for the tests and the bench
+NEVER_INSTALLED = frozenset({"devicecontract", "logfields"})
 SIM_ONLY = "hal_sim"  # hal_sim*.py: the simulated board (MicroPython's unix port) alone
 # the protocol table: firmware before the table's directory kept it at the root
 OLD_TABLE, TABLE_DIR = "table.bin", "protocols"
@@ -125,7 +126,7 @@ OLD_TABLE, TABLE_DIR = "table.bin", "protocols"
 
 def runs_on(target: Target, module: Path) -> bool:
     """Does `target` ever import this compiled module? A Pico (rp2) imports hal_rp2, not
-    the simulated board's modules; no device imports devicecontract."""
+    the simulated board's modules; no device imports devicecontract or logfields."""
     name = module.name.rsplit(".", 1)[0]
     if name in NEVER_INSTALLED:
         return False

@@ -22,7 +22,7 @@ from .trace import Session, motor_on_ms, parse, summarise
 # the firmware's cue code on a virtual clock; session() plays one table's first protocol
 PLAYER = """
 import config, engine, motor, pixels, table, ticks
-CFG = config.DEFAULTS
+CFG = config.defaults()
 w = print
 
 class Clock:

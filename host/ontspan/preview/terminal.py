@@ -70,7 +70,7 @@ class Ring(pixels.Ring):
         draw()
 
 clock = hal_sim.Clock(SPEED, 0)  # the sim's scaled clock, with the Pico's tick wrap
-CFG = config.DEFAULTS
+CFG = config.defaults()
 ring = Ring(CFG['ring_leds'])
 ring.set_device_cap(CFG['night_cap'] if NIGHT else CFG['day_cap'])  # as the app does
 motor = Motor()
