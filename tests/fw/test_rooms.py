@@ -93,20 +93,20 @@ print("kept", used() - base, loaded())
 """
 
 
+def _run(mpy, tmp_path, script):
+    """The script's output: the real app on the sim board, its flash in tmp_path, no host."""
+    return mpy.check(script, path=[MP_HELPERS], env={"ONTSPAN_SIM_STATE": str(tmp_path), "ONTSPAN_SIM_SPEED": "100"},
+                     heapsize=HEAPSIZE, stdin=b"", timeout=300)
+
+
 def _lines(out):
     return {ln.split()[0]: ln.split()[1:] for ln in out.splitlines() if ln.strip()}
 
 
 def test_an_idle_device_holds_no_room_and_each_event_loads_and_drops_its_own(mpy, tmp_path):
     tbl = table([pmr17()])
-    out = mpy.check(
-        SCRIPT % {"rooms": CUE_ROOM + HOST_ROOMS, "cue": CUE_ROOM, "host": HOST_ROOMS, "table": tbl},
-        path=[MP_HELPERS],
-        env={"ONTSPAN_SIM_STATE": str(tmp_path), "ONTSPAN_SIM_SPEED": "100"},
-        heapsize=HEAPSIZE,
-        stdin=b"",
-        timeout=300,
-    )
+    out = _run(mpy, tmp_path, SCRIPT % {"rooms": CUE_ROOM + HOST_ROOMS, "cue": CUE_ROOM, "host": HOST_ROOMS,
+                                        "table": tbl})
     got = _lines(out)
     assert got["boot"] == ["-", "True"], out
     assert got["session"] == [*CUE_ROOM, "True"], out
@@ -175,14 +175,7 @@ print("kept", loaded())
 
 
 def test_the_link_room_loads_at_the_hosts_first_byte_and_stays(mpy, tmp_path):
-    out = mpy.check(
-        LINK_SCRIPT % {"room": LINK_ROOM, "table": table([pmr17()])},
-        path=[MP_HELPERS],
-        env={"ONTSPAN_SIM_STATE": str(tmp_path), "ONTSPAN_SIM_SPEED": "100"},
-        heapsize=HEAPSIZE,
-        stdin=b"",
-        timeout=300,
-    )
+    out = _run(mpy, tmp_path, LINK_SCRIPT % {"room": LINK_ROOM, "table": table([pmr17()])})
     got = _lines(out)
     assert got["quiet"] == ["-", "True", "True"], out  # boot and idle passes: no host, no room
     assert got["playing"] == ["-", "True"], out  # a session a tap starts needs none of it
