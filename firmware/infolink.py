@@ -5,7 +5,7 @@
 # INFO is binary (contract INFO_*). The kept part (table, boot, faults, ids,
 # and the measures: heap after a collect, flash free) comes from
 # dev.info_dict() and is rebuilt only while the device is idle: for a new
-# Device (at boot), by the handlers that change it (COMMIT, SET_CONFIG,
+# Device (as its link room loads), by the handlers that change it (COMMIT, SET_CONFIG,
 # CLEAR_LOGS: all idle only), and by an INFO that finds its measures older than
 # _MEASURE_S. While a session plays a request
 # never collects, never asks the filesystem and never builds a document; it
